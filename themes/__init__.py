@@ -1,0 +1,1 @@
+"""runpages themes: jinja2 templates and static files, shipped inside the wheel."""
