@@ -1,0 +1,29 @@
+"""Page builders: one module per page type, each ``build_<page>(...) -> Page``.
+
+Site layout (all links relative, so the site works from ``file://`` and under any sub-path):
+
+    index.html                                  home: projects, reports, team pulse
+    p/<project>/index.html                      project: runs table + overlaid charts
+    p/<project>/r/<run-id>/index.html           run page
+    compare.html?runs=<key>,<key>               compare any runs; the choice lives in the URL
+    data/runs/<project>/<run-id>.js             per-run data script (see sitegen/charts.py)
+    data/projects/<project>.js                  project table rows + low-resolution overlay series
+    files/<project>/<run-id>/...                metrics.csv, metrics.jsonl, system.jsonl,
+                                                console.log, artifacts/<...>
+    _static/                                    theme CSS/JS, bokeh/ (BokehJS copied once)
+
+``<project>`` and ``<run-id>`` are path-safe slugs of the names (``sitegen.build.slug``);
+a run *key* is ``<project>/<run-id>`` and is unique across merged run folders.
+Data arrives as ``<script src>`` files, never ``fetch()``, because ``fetch`` is blocked on file://.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Page:
+    path: str                 # output path relative to the site root, e.g. "p/mnist/index.html"
+    template: str             # template name in the theme, e.g. "run.html"
+    context: dict[str, Any] = field(default_factory=dict)
