@@ -39,6 +39,7 @@ class Run:
     artifacts: list[Artifact] = field(default_factory=list)
     status: str = "running"
     source: str = ""                            # which runs dir it came from
+    fingerprint: str = ""                       # changes whenever any of the run's files changed
 
     @property
     def user(self) -> str: return self.meta.get("user") or ""
