@@ -1,2 +1,20 @@
-"""runpages logger: record training runs as plain files (see logger/schema.py)."""
+"""runpages logger: record training runs as plain files (the format: ``logger/schema.py``).
+
+    import logger as runlog      # many scripts already hold `logger = logging.getLogger()`
+
+    with runlog.init(project="mnist", name="lr-3e-4", config={"lr": 3e-4}) as run:
+        for step in range(100):
+            run.log({"train/loss": 1 / (step + 1)})
+        run.summary["best/val_acc"] = 0.98
+
+Importing this package loads the standard library only; psutil and pynvml load in the
+sampler thread on first use.
+"""
+from .api import DisabledRun, finish, init, log
+from .mappings import Config, Summary
+from .run import Run
+from .warn import RunpagesWarning
+
 __version__ = "0.1.0"
+__all__ = ["init", "log", "finish", "Run", "DisabledRun", "Config", "Summary",
+           "RunpagesWarning", "__version__"]

@@ -90,3 +90,22 @@ SYSTEM_METRICS = (
     GPU_UTIL_PCT, GPU_MEM_USED_GB, GPU_MEM_TOTAL_GB, GPU_MEM_PCT, GPU_POWER_W, GPU_ENERGY_J,
     GPU_TEMP_C,
 )
+
+# Added with the logger: "GB" in system metric names means GiB (2**30 bytes), the unit
+# nvidia-smi and torch report memory in (an "80 GB" H100 shows 79.6).
+BYTES_PER_GB = 2 ** 30
+# meta.json "system_source" values written by the built-in sampler; callers of
+# Run.log_system(..., source=...) may write their own (the examples write "simulated").
+SYSTEM_SOURCE_PSUTIL = "psutil"
+SYSTEM_SOURCE_PSUTIL_NVML = "psutil+nvml"
+
+# Notes added with the logger (the format above is unchanged):
+# * Several metrics lines may share one _step (log(..., step=N) called twice, or a resumed
+#   run repeating a step); readers merge them into one step, later keys winning.
+# * meta.json may also hold "resumed_at": [Unix seconds, ...] for a run continued with
+#   init(id=..., resume="allow"|"must"). "exit" is null while running, then
+#   {"reason": "finished" | "ValueError: ..." | "SIGTERM" | ..., "traceback": str | null}.
+#   "gpu" is null when system metrics were off (unknown), {"count": 0, "names": []} without
+#   a GPU. "git" is null outside a repository; "dirty" null until `git status` answered.
+# * A folder artifact's sha256 is the digest of the lines "<relative/posix/path>\0<sha256>\n"
+#   of its files, sorted; its "type" defaults to "folder" (a file's to "file").

@@ -1,0 +1,605 @@
+"""Run: one training run written as a folder of plain files (the format is ``schema.py``).
+
+Invariants:
+* ``init`` is the last call that raises for anything but wrong use: after it, a failed write,
+  a deleted folder, a dead sensor or a value that cannot be encoded warns once per cause
+  (``warn.Warner``) and training goes on. Wrong use fails fast at the call: ``log("loss")``
+  is a TypeError, ``log_artifact`` of a missing path a FileNotFoundError.
+* ``log()`` encodes and serialises in the calling thread into an in-memory list (no syscall);
+  the ticker thread writes that list every ``FLUSH_INTERVAL_S`` and rewrites ``meta.json``
+  (``heartbeat_at``) and ``summary.json`` every ``HEARTBEAT_INTERVAL_S``. ``finish()`` writes
+  everything, so a run killed with ``kill -9`` loses at most the last second of records.
+* Steps: ``log(values)`` writes one line at the next step. ``commit=False`` keeps the values
+  open so the next ``log`` adds to the same step. An explicit ``step`` may repeat (several
+  lines with one ``_step``: readers merge them into one step) and should not go backwards
+  (warned once; the record is kept with the step it was given). After an explicit step the
+  automatic counter continues from the highest step written plus one.
+* Files that are rewritten (meta, config, summary) land by temp name + rename.
+
+Writing runs with times in the past (example logbooks, imports from another tracker)
+-------------------------------------------------------------------------------------
+Every timestamp a run writes comes from its ``clock`` (a zero-argument callable returning Unix
+seconds, default ``time.time``): ``started_at`` and the date in the run id, each record's
+``_time``, ``heartbeat_at``, artifact times, ``ended_at``. Pass a clock you advance yourself, turn
+the real sampler off, and supply system samples with ``log_system``::
+
+    now = [1732000000.0]                       # 2024-11-19 07:06:40 UTC
+    run = logger.init(project="mnist", name="lr-3e-4", clock=lambda: now[0],
+                      system_metrics=False, capture_console=False)
+    for step in range(1000):
+        now[0] += 0.25                         # this step took 250 ms
+        run.log({"train/loss": loss_at(step)})
+        if step % 40 == 0:
+            run.log_system({"gpu/0/util_pct": 97.0, "gpu/0/mem_used_gb": 31.2},
+                           source="simulated")  # meta.json system_source = "simulated"
+    now[0] += 5
+    run.finish()                               # or finish(status="crashed", reason="...")
+
+``log_system(sample, time=None, source=None)`` is the documented way to write system samples
+that did not come from the built-in sampler; ``time`` defaults to the clock. Where the run
+"ran" can be given too: ``init(..., meta={"user": "ana", "host": "gpu-node-3", "gpu":
+{"count": 8, "names": ["NVIDIA H100 80GB HBM3"] * 8}})`` sets those meta.json fields (only the
+descriptive ones in ``DESCRIPTIVE_META``), and ``init(..., id="20241119-070640-lr-3e-4-a1b2c3")``
+fixes the run id, so a generator writes the same folders every time.
+"""
+from __future__ import annotations
+
+import operator
+import os
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, Callable
+
+from . import hooks, host, names, schema
+from .encode import dumps, encode_into, to_json_tree
+from .mappings import Config, Summary, config_to_dict
+from .warn import Warner
+from .writer import JsonlWriter, atomic_write
+
+STEP, TIME = schema.STEP_KEY, schema.TIME_KEY
+_STATUSES_AT_END = (schema.FINISHED, schema.CRASHED, schema.KILLED)
+# meta.json fields about where a run ran; init(meta=...) may set them (importers, examples)
+DESCRIPTIVE_META = ("user", "host", "os", "python", "command", "cwd", "git", "gpu",
+                    "cpu_count", "memory_gb")
+
+
+# ---- the run -------------------------------------------------------------------------------
+class Run:
+    """A live run; made by ``logger.init``. Use ``log``, ``summary``, ``config``, ``finish``."""
+
+    def __init__(self, *, project: str, name: str | None, config: Any, tags: Any,
+                 notes: str | None, group: str | None, dir: str, id: str | None,
+                 resume: str | None, system_metrics: bool, system_interval: float,
+                 capture_console: bool, clock: Callable[[], float],
+                 meta: Mapping[str, Any] | None = None, _gpu: Any = None,
+                 _read_host: Callable[[], dict] | None = None) -> None:
+        self._pid = os.getpid()
+        self._clock = clock
+        self._warn = Warner()
+        self._lock = threading.RLock()          # steps and the open record
+        self._meta_lock = threading.RLock()
+        self._finish_lock = threading.Lock()
+        self._finished = False
+        self._status = schema.RUNNING
+        self._exit: dict | None = None
+        self._next_step = 0
+        self._last_step: int | None = None
+        self._pending: dict | None = None
+        self._pending_step = 0
+        self._last: dict[str, Any] = {}
+        self._summary_dirty = False
+        self._heartbeat_interval = schema.HEARTBEAT_INTERVAL_S
+        self._tees = None
+        self._sampler: Any = None                   # system.SystemSampler when sampling
+        self._on_end: Callable[[Run], None] | None = None   # set by api.init: forget current
+
+        self.project = str(project)
+        overrides = dict(meta or {})
+        unknown = set(overrides) - set(DESCRIPTIVE_META)
+        if unknown:
+            raise ValueError(f"runpages: meta= may only set {', '.join(DESCRIPTIVE_META)}; "
+                             f"got {', '.join(sorted(unknown))}.")
+        self._meta_overrides = frozenset(overrides)
+        project_dir = os.path.join(os.path.abspath(os.fspath(dir)), names.safe_dir_name(project))
+        cfg = config_to_dict(config)
+        self.id: str | None = None
+        self.dir: str | None = None
+        try:
+            existing = self._open_folder(project_dir, name, id, resume)
+            now = clock()
+            base = existing or {}
+            self.name = str(name) if name is not None else base.get("name") or names.make_name()
+            self.started_at = float(base.get("started_at") or now)
+            if self.dir is None:
+                self.id, self.dir = names.create_run_dir(project_dir, self.name, self.started_at)
+        except OSError as exc:
+            if str(exc).startswith("runpages:"):
+                raise
+            raise OSError(f"runpages: cannot create a run folder in {project_dir} "
+                          f"({exc.strerror or exc}); pass dir=... or set RUNPAGES_DIR "
+                          "to a writable folder.") from exc
+        self._meta: dict[str, Any] = {
+            "format_version": schema.SCHEMA_VERSION,
+            "id": self.id, "name": self.name, "project": self.project,
+            "group": group if group is not None else base.get("group"),
+            "tags": [str(t) for t in tags] if tags is not None else list(base.get("tags") or []),
+            "notes": notes if notes is not None else base.get("notes"),
+            **host.describe(),
+            "git": host.git_info(),
+            "gpu": base.get("gpu"),
+            "started_at": self.started_at, "ended_at": None, "duration_s": None,
+            "status": schema.RUNNING, "exit": None, "heartbeat_at": now,
+            "system_source": schema.SYSTEM_SOURCE_PSUTIL if system_metrics else None,
+        }
+        self._meta.update(overrides)
+        if existing is not None:
+            self._meta["resumed_at"] = list(base.get("resumed_at") or []) + [now]
+            cfg = {**self._read_json(schema.CONFIG_FILE, {}), **cfg}
+            self._last.update(self._read_json(schema.SUMMARY_FILE, {}))
+
+        self.config = Config(cfg, self._write_config)
+        self.summary = Summary(self._last, self._mark_summary)
+        d = self.dir
+        self._metrics = JsonlWriter(os.path.join(d, schema.METRICS_FILE), self._warn)
+        self._system = JsonlWriter(os.path.join(d, schema.SYSTEM_FILE), self._warn)
+        self._console = JsonlWriter(os.path.join(d, schema.CONSOLE_FILE), self._warn,
+                                    newline=False)
+        self._manifest = JsonlWriter(
+            os.path.join(d, schema.ARTIFACTS_DIR, schema.ARTIFACT_MANIFEST), self._warn)
+        self._write_meta()
+        self._write_config()
+        self._write_summary()
+        self._metrics.touch()
+        self._system.touch()
+
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="runpages-flush", daemon=True)
+        self._ticker.start()
+        if self._meta.get("git") and "git" not in self._meta_overrides:
+            threading.Thread(target=self._describe_git, name="runpages-git", daemon=True).start()
+        if system_metrics:
+            from .system import SystemSampler  # noqa: PLC0415 (not needed by import logger)
+            self._sampler = SystemSampler(self._record_system_sample, self._warn,
+                                          system_interval, gpu=_gpu, read_host=_read_host)
+            self._sampler.on_describe = self._on_describe
+            self._sampler.start()
+        if capture_console and hooks.sys.stdout is not None and hooks.sys.stderr is not None:
+            self._tees = hooks.tee_console(self._console.append)
+        hooks.add(self)
+
+    # ---- opening --------------------------------------------------------------------------
+    def _open_folder(self, project_dir: str, name: str | None, run_id: str | None,
+                     resume: str | None) -> dict | None:
+        """Resolve ``id``/``resume``; returns the existing meta when continuing a run."""
+        if run_id is None:
+            if resume == "must":
+                raise ValueError("runpages: resume='must' needs the id of the run to continue: "
+                                 "logger.init(..., id='<run-id>', resume='must').")
+            return None
+        run_id = str(run_id)
+        if not names.is_safe_id(run_id):
+            raise ValueError(f"runpages: run id {run_id!r} may only hold letters, digits, "
+                             "'.', '_' and '-' (it names a folder).")
+        path = os.path.join(project_dir, run_id)
+        self.id, self.dir = run_id, path
+        if os.path.isdir(path):
+            if resume is None:
+                raise FileExistsError(f"runpages: run {run_id!r} already exists in {project_dir}; "
+                                      "pass resume='allow' to continue it.")
+            meta = self._read_json(schema.META_FILE, {})
+            beat = meta.get("heartbeat_at")
+            if meta.get("status") == schema.RUNNING and isinstance(beat, (int, float)) \
+                    and time.time() - beat < schema.LOST_AFTER_S:
+                self._warn("resume-live", f"runpages: run {run_id!r} looks alive in another "
+                                          "process (recent heartbeat); two writers of one run "
+                                          "interleave their records.")
+            self._next_step = _last_step_in(os.path.join(path, schema.METRICS_FILE)) + 1
+            if self._next_step > 0:
+                self._last_step = self._next_step - 1
+            return meta
+        if resume == "must":
+            raise FileNotFoundError(f"runpages: resume='must' but there is no run {run_id!r} "
+                                    f"in {project_dir}.")
+        os.makedirs(project_dir, exist_ok=True)
+        os.mkdir(path)
+        return None
+
+    def _read_json(self, file: str, default: Any) -> Any:
+        import json  # noqa: PLC0415 (already loaded by encode)
+        try:
+            with open(os.path.join(self.dir, file), encoding="utf-8") as f:
+                value = json.load(f)
+            return value if isinstance(value, dict) else default
+        except (OSError, ValueError):
+            return default
+
+    # ---- logging --------------------------------------------------------------------------
+    def log(self, values: Mapping[str, Any], step: int | None = None,
+            commit: bool = True) -> None:
+        """Record ``values`` (a dict of scalars; nested dicts are flattened with ``/``).
+
+        ``step=None`` uses the current step (then advances it when ``commit``); an explicit
+        ``step`` may repeat and should not go backwards. ``commit=False`` keeps the step open.
+        """
+        if type(values) is not dict and not isinstance(values, Mapping):
+            raise TypeError(_not_a_dict("run.log()", values))
+        if step is not None:
+            step = _check_step(step)
+        if self._finished:
+            if self._pid != os.getpid():
+                return  # a forked child (DataLoader worker): the parent owns the files
+            self._warn("log-after-finish", f"runpages: run {self.id} is finished; "
+                                           "log() calls after finish() are ignored.")
+            return
+        try:
+            with self._lock:
+                if step is None and commit and self._pending is None:   # the hot path
+                    if STEP in values or TIME in values:
+                        values = self._drop_reserved(values)
+                    s = self._next_step
+                    rec = {STEP: s, TIME: round(self._clock(), 3)}
+                    encode_into(rec, values, self._on_skip)
+                    self._write_record(rec)
+                    return
+                if step is None:
+                    step = self._pending_step if self._pending is not None else self._next_step
+                elif self._pending is not None and step != self._pending_step:
+                    self._commit_pending()
+                if self._pending is None:
+                    self._pending = {}
+                    self._pending_step = step
+                if STEP in values or TIME in values:
+                    values = self._drop_reserved(values)
+                encode_into(self._pending, values, self._on_skip)
+                if commit:
+                    self._commit_pending()
+        except Exception as exc:
+            self._warn("log:" + type(exc).__name__,
+                       f"runpages: log() failed ({exc!r}); this record is skipped, "
+                       "training continues.")
+
+    def _commit_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        rec = {STEP: self._pending_step, TIME: round(self._clock(), 3)}
+        rec.update(pending)
+        self._write_record(rec)
+
+    def _write_record(self, rec: dict) -> None:
+        s = rec[STEP]
+        if self._last_step is not None and s < self._last_step:
+            self._warn("step-backwards",
+                       f"runpages: step {s} is lower than step {self._last_step} already "
+                       "logged; records are kept with the step given (steps should not go "
+                       "backwards).")
+        try:
+            line = dumps(rec)
+        except (TypeError, ValueError):
+            rec = {str(k): (v if isinstance(v, (str, int, float, bool, type(None)))
+                            else str(v)) for k, v in rec.items()}
+            try:
+                line = dumps(rec)
+            except ValueError:  # a float subclass that escaped the non-finite check
+                rec = {k: to_json_tree(float(v)) if isinstance(v, float) else v
+                       for k, v in rec.items()}
+                line = dumps(rec)
+        self._metrics.append(line)
+        self._last.update(rec)
+        self._summary_dirty = True
+        if self._last_step is None or s > self._last_step:
+            self._last_step = s
+        if s >= self._next_step:
+            self._next_step = s + 1
+
+    def _drop_reserved(self, values: Mapping) -> dict:
+        self._warn("reserved-key", f"runpages: {STEP!r} and {TIME!r} are set by the logger; "
+                                   "pass log(..., step=N) instead. Those keys are ignored.")
+        return {k: v for k, v in values.items() if k not in (STEP, TIME)}
+
+    def _on_skip(self, key: str, value: Any) -> None:
+        kind = type(value).__name__
+        shape = getattr(value, "shape", None)
+        what = f"{kind} of shape {tuple(shape)}" if shape is not None else kind
+        self._warn(f"skip:{kind}", f"runpages: cannot log {what} for {key!r} (only numbers, "
+                                   "bools, strings and 0-d arrays are logged); it is skipped, "
+                                   "training continues.")
+
+    @property
+    def step(self) -> int:
+        """The step the next ``log()`` without ``step`` writes to."""
+        return self._pending_step if self._pending is not None else self._next_step
+
+    # ---- system samples -------------------------------------------------------------------
+    def log_system(self, sample: Mapping[str, Any], time: float | None = None,
+                   source: str | None = None) -> None:
+        """Write one system sample (names from ``schema.SYSTEM_METRICS``, units in the name).
+
+        For samples not taken by the built-in sampler: ``time`` (Unix seconds) defaults to
+        the run's clock; ``source`` (e.g. ``"simulated"``) is recorded in meta.json as
+        ``system_source``.
+        """
+        if not isinstance(sample, Mapping):
+            raise TypeError(_not_a_dict("run.log_system()", sample))
+        if self._finished:
+            return
+        try:
+            t = self._clock() if time is None else float(time)
+            rec = {TIME: round(t, 3)}
+            encode_into(rec, sample, self._on_skip)
+            self._system.append(dumps(rec))
+            if source is not None and source != self._meta["system_source"]:
+                with self._meta_lock:
+                    self._meta["system_source"] = str(source)
+                self._write_meta()
+        except Exception as exc:
+            self._warn("log-system:" + type(exc).__name__,
+                       f"runpages: log_system() failed ({exc!r}); the sample is skipped.")
+
+    def _record_system_sample(self, sample: dict) -> None:
+        gpu = any(k.startswith("gpu/") for k in sample)
+        source = schema.SYSTEM_SOURCE_PSUTIL_NVML if gpu else None
+        if source is not None and self._meta["system_source"] == schema.SYSTEM_SOURCE_PSUTIL:
+            self.log_system(sample, source=source)
+        else:
+            self.log_system(sample)
+
+    def _on_describe(self, info: dict) -> None:
+        with self._meta_lock:
+            self._meta.update({k: v for k, v in info.items() if k not in self._meta_overrides})
+            self._write_meta()
+
+    # ---- artifacts ------------------------------------------------------------------------
+    def log_artifact(self, path: str | os.PathLike, name: str | None = None,
+                     type: str | None = None, link: bool = False) -> dict | None:
+        """Copy a file or folder into ``artifacts/`` and add a manifest line; returns it.
+
+        ``link=True`` hard-links files instead when on the same file system (fast, no extra
+        space); only use it for files nobody rewrites in place, since ``torch.save`` to the
+        same path would change the linked artifact too. A missing path raises
+        FileNotFoundError; other failures warn and return None.
+        """
+        from . import artifacts  # noqa: PLC0415 (hashlib/shutil only when used)
+        src = os.fspath(path)
+        if not os.path.exists(src):
+            raise FileNotFoundError(f"runpages: log_artifact(): nothing at {src!r} (working "
+                                    f"directory {os.getcwd()}); pass an existing file or folder.")
+        if self._finished:
+            self._warn("artifact-after-finish", "runpages: log_artifact() after finish() is "
+                                                "ignored.")
+            return None
+        try:
+            entry = artifacts.store(src, os.path.join(self.dir, schema.ARTIFACTS_DIR),
+                                    link=link)
+        except Exception as exc:
+            self._warn("artifact:" + exc.__class__.__name__,
+                       f"runpages: could not store artifact {src!r} ({exc}); "
+                       "it is not part of the run, training continues.")
+            return None
+        base = os.path.basename(os.path.normpath(src))
+        record = {"name": str(name) if name is not None else base,
+                  "type": str(type) if type is not None else entry.pop("kind"),
+                  **{k: v for k, v in entry.items() if k != "kind"},
+                  "step": self._last_step, "time": round(self._clock(), 3)}
+        self._manifest.append(dumps(record))
+        self._manifest.flush()
+        return record
+
+    # ---- files ----------------------------------------------------------------------------
+    def _meta_snapshot(self) -> dict:
+        with self._meta_lock:
+            return dict(self._meta)
+
+    def _write_meta(self, final: bool = False) -> None:
+        """Rewrite meta.json; once the run is finished only the final write lands."""
+        with self._meta_lock:
+            if self._finished and not final:
+                return
+            atomic_write(os.path.join(self.dir, schema.META_FILE),
+                         dumps(to_json_tree(self._meta)) + "\n", self._warn)
+
+    def _write_config(self) -> None:
+        atomic_write(os.path.join(self.dir, schema.CONFIG_FILE),
+                     dumps(to_json_tree(self.config.as_dict())) + "\n", self._warn)
+
+    def _mark_summary(self) -> None:
+        self._summary_dirty = True
+
+    def _write_summary(self) -> None:
+        with self._lock:
+            self._summary_dirty = False
+            data = self.summary.as_dict()
+        atomic_write(os.path.join(self.dir, schema.SUMMARY_FILE),
+                     dumps(to_json_tree(data)) + "\n", self._warn)
+
+    def _flush(self) -> None:
+        for w in (self._metrics, self._system, self._console, self._manifest):
+            w.flush()
+
+    def _heartbeat(self) -> None:
+        with self._meta_lock:
+            self._meta["heartbeat_at"] = self._clock()
+        self._write_meta()
+        if self._summary_dirty:
+            self._write_summary()
+
+    def _tick(self) -> None:
+        last_beat = time.monotonic()
+        while not self._stop.wait(schema.FLUSH_INTERVAL_S):
+            try:
+                self._flush()
+                if time.monotonic() - last_beat >= self._heartbeat_interval:
+                    last_beat = time.monotonic()
+                    self._heartbeat()
+            except Exception as exc:
+                self._warn("tick:" + type(exc).__name__,
+                           f"runpages: background writing failed ({exc!r}); retrying.")
+
+    def _describe_git(self) -> None:
+        git = self._meta.get("git")
+        if not git:
+            return
+        dirty = host.git_dirty(self._meta.get("cwd"))
+        with self._meta_lock:
+            self._meta["git"] = {**git, "dirty": dirty}
+            self._write_meta()
+
+    # ---- ending ---------------------------------------------------------------------------
+    def finish(self, status: str | None = None, reason: str | None = None) -> None:
+        """Write everything and close the run. Safe to call twice.
+
+        ``status`` defaults to ``"finished"``; a script that handles a failure itself may
+        pass ``"crashed"`` or ``"killed"`` with a ``reason``.
+        """
+        if status is not None and status not in _STATUSES_AT_END:
+            raise ValueError(f"runpages: finish(status=...) takes one of {_STATUSES_AT_END}; "
+                             f"got {status!r}.")
+        self._end(status, reason, None)
+
+    def _end(self, status: str | None, reason: str | None, tb: str | None) -> None:
+        with self._finish_lock:
+            if self._finished:
+                return
+            self._finished = True
+        try:
+            self._stop.set()
+            if self._ticker is not threading.current_thread():
+                self._ticker.join(2.0)
+            if self._sampler is not None:
+                self._sampler.stop()
+            with self._lock:
+                self._commit_pending()
+            if self._tees is not None:
+                hooks.untee_console(self._tees)
+            if status is not None and self._status == schema.RUNNING:
+                self._status = status
+                self._exit = {"reason": reason, "traceback": tb}
+            if self._status == schema.RUNNING:
+                self._status = schema.FINISHED
+                self._exit = {"reason": reason or "finished", "traceback": None}
+            for w in (self._metrics, self._system, self._console, self._manifest):
+                w.close()
+            self._write_summary()
+            end = self._clock()
+            with self._meta_lock:
+                self._meta.update(status=self._status, exit=self._exit, ended_at=end,
+                                  heartbeat_at=end,
+                                  duration_s=round(max(0.0, end - self.started_at), 3))
+                self._write_meta(final=True)
+            self._warn.summarize()
+        except Exception as exc:
+            self._warn("finish", f"runpages: finishing run {self.id} failed ({exc!r}).")
+        finally:
+            hooks.remove(self)
+            if self._on_end is not None:
+                self._on_end(self)
+
+    # called by hooks ------------------------------------------------------------------------
+    def on_exception(self, exc_type: type, exc: BaseException, tb: Any) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            if self._status == schema.RUNNING:
+                self._end(schema.KILLED, "KeyboardInterrupt", None)
+            else:
+                self._end(None, None, None)
+            return
+        import traceback  # noqa: PLC0415
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        reason = "".join(traceback.format_exception_only(exc_type, exc)).strip()
+        if self._tees is not None and not self._finished:
+            self._console.append(text)  # printed after the tee is gone; keep it in the run too
+        self._end(schema.CRASHED, reason, text)
+
+    def on_signal(self, signum: int) -> None:
+        import signal  # noqa: PLC0415
+        name = signal.Signals(signum).name
+        if self._status == schema.RUNNING:
+            self._status = schema.KILLED
+            self._exit = {"reason": name, "traceback": None}
+        with self._meta_lock:
+            self._meta.update(status=self._status, exit=self._exit,
+                              heartbeat_at=self._clock())
+        with self._lock:
+            self._commit_pending()
+        self._flush()
+        self._write_summary()
+        self._write_meta()
+
+    def after_fork_in_child(self) -> None:
+        """A forked child shares nothing with the run: fresh locks, tee off, calls ignored."""
+        self._lock = threading.RLock()
+        self._meta_lock = threading.RLock()
+        self._finished = True
+        for w in (self._metrics, self._system, self._console, self._manifest):
+            w.after_fork_in_child()
+        if self._tees is not None:
+            for tee in self._tees:
+                tee.active = False
+
+    def on_exit(self) -> None:
+        self._end(None, "process exited", None)
+
+    # ---- context manager ------------------------------------------------------------------
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self._end(None, None, None)
+        elif issubclass(exc_type, SystemExit) and exc.code in (None, 0):
+            self._end(None, "sys.exit(0)", None)
+        elif issubclass(exc_type, SystemExit):
+            self._end(schema.CRASHED, f"sys.exit({exc.code!r})", None)
+        else:
+            self.on_exception(exc_type, exc, tb)
+        return False
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    def __repr__(self) -> str:
+        return f"<runpages Run {self.project}/{self.id} {self._status}>"
+
+
+def _not_a_dict(call: str, value: Any) -> str:
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return (f"runpages: {call} takes a dict of values, e.g. {call[:-1]}{{'loss': 0.25}}); "
+            f"got {type(value).__name__} {shown}.")
+
+
+def _check_step(step: Any) -> int:
+    if isinstance(step, bool):
+        raise TypeError("runpages: step must be an int, got a bool.")
+    try:
+        s = operator.index(step)
+    except TypeError:
+        raise TypeError(f"runpages: step must be an int (e.g. step=120); got "
+                        f"{type(step).__name__} {step!r}.") from None
+    if s < 0:
+        raise ValueError(f"runpages: step must be >= 0; got {s}.")
+    return s
+
+
+def _last_step_in(path: str) -> int:
+    """The highest ``_step`` in the last complete lines of a metrics file (-1 when none)."""
+    import json  # noqa: PLC0415
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            chunk = min(size, 1 << 20)
+            f.seek(size - chunk)
+            lines = f.read().split(b"\n")
+    except OSError:
+        return -1
+    best = -1
+    for raw in lines[-200:]:
+        try:
+            rec = json.loads(raw)
+            if isinstance(rec, dict) and isinstance(rec.get(STEP), int):
+                best = max(best, rec[STEP])
+        except ValueError:
+            continue
+    return best

@@ -1,0 +1,107 @@
+"""Fixtures for the logger's tests: runs written through the real logger into tmp folders."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import pytest
+
+import logger
+from logger import schema
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _no_runpages_env(monkeypatch):
+    monkeypatch.delenv("RUNPAGES_MODE", raising=False)
+    monkeypatch.delenv("RUNPAGES_DIR", raising=False)
+
+
+@pytest.fixture
+def make_run(tmp_path):
+    """``make_run(**init_kwargs)``: a run under tmp_path, quiet by default, finished after."""
+    started = []
+
+    def make(**kwargs):
+        kwargs.setdefault("dir", tmp_path / "runs")
+        kwargs.setdefault("project", "proj")
+        kwargs.setdefault("system_metrics", False)
+        kwargs.setdefault("capture_console", False)
+        run = logger.init(**kwargs)
+        started.append(run)
+        return run
+
+    yield make
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for run in started:
+            run.finish()
+
+
+def read_jsonl(path) -> list[dict]:
+    text = Path(path).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line]
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def files():
+    """Readers for a run folder: files.metrics(run_dir), files.meta(run_dir), ..."""
+    class Files:
+        @staticmethod
+        def metrics(d):
+            return read_jsonl(Path(d) / schema.METRICS_FILE)
+
+        @staticmethod
+        def system(d):
+            return read_jsonl(Path(d) / schema.SYSTEM_FILE)
+
+        @staticmethod
+        def manifest(d):
+            return read_jsonl(Path(d) / schema.ARTIFACTS_DIR / schema.ARTIFACT_MANIFEST)
+
+        @staticmethod
+        def meta(d):
+            return read_json(Path(d) / schema.META_FILE)
+
+        @staticmethod
+        def config(d):
+            return read_json(Path(d) / schema.CONFIG_FILE)
+
+        @staticmethod
+        def summary(d):
+            return read_json(Path(d) / schema.SUMMARY_FILE)
+
+    return Files()
+
+
+@pytest.fixture
+def script(tmp_path):
+    """``script(code, **popen_kwargs) -> Popen``: a real Python process using the logger."""
+    procs = []
+
+    def start(code: str, env: dict | None = None, **kwargs) -> subprocess.Popen:
+        path = tmp_path / f"script{len(procs)}.py"
+        path.write_text(textwrap.dedent(code), encoding="utf-8")
+        full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+        full_env.pop("RUNPAGES_MODE", None)
+        proc = subprocess.Popen([sys.executable, str(path)], cwd=tmp_path, env=full_env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                **kwargs)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()

@@ -1,0 +1,179 @@
+"""Wrong use fails fast; after init, nothing the logger does raises into training."""
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+import logger
+from logger import api as api_module
+from logger import schema, writer
+from logger.warn import RunpagesWarning
+
+
+def test_log_with_a_string_names_the_fix(make_run):
+    run = make_run()
+    with pytest.raises(TypeError, match=r"takes a dict of values, e\.g\. run\.log\(\{'loss'"):
+        run.log("loss")
+
+
+def test_module_log_before_init_names_logger_init(monkeypatch):
+    monkeypatch.setattr(api_module, "_current", None)
+    with pytest.raises(RuntimeError, match=r"before logger\.init\(\)"):
+        logger.log({"loss": 1.0})
+
+
+def test_log_after_finish_warns_and_is_ignored(make_run, files):
+    run = make_run()
+    run.finish()
+    with pytest.warns(RunpagesWarning, match="finished"):
+        run.log({"x": 1})
+    assert files.metrics(run.dir) == []
+
+
+@pytest.mark.parametrize("kwargs, match", [({"mode": "turbo"}, "mode must be"),
+                                           ({"resume": "yes"}, "resume must be"),
+                                           ({"system_interval": 0}, "system_interval"),
+                                           ({"colour": "red"}, "unexpected")])
+def test_bad_init_arguments_fail_at_init(make_run, kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make_run(**kwargs)
+
+
+def test_disabled_mode_writes_nothing(tmp_path):
+    run = logger.init(project="p", dir=tmp_path / "r", mode="disabled", config={"lr": 1})
+    run.log({"x": 1})
+    run.log({"x": 2}, step=5, commit=False)
+    run.summary["best"] = 1.0
+    run.config["more"] = 2
+    assert run.log_artifact("does-not-matter") is None
+    run.log_system({"cpu/host_pct": 1.0})
+    logger.log({"x": 3})
+    run.finish()
+    with logger.init(project="p", dir=tmp_path / "r", mode="disabled") as r2:
+        r2.log({"y": 1})
+    assert not (tmp_path / "r").exists()
+    assert run.config["lr"] == 1 and run.summary["best"] == 1.0
+
+
+def test_runpages_mode_env_disables_everything(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNPAGES_MODE", "disabled")
+    monkeypatch.setattr(api_module, "_current", None)
+    logger.log({"before": 1})   # a no-op, not an error, when disabled
+    run = logger.init(project="p", dir=tmp_path / "r")
+    run.log({"x": 1})
+    logger.finish()
+    assert not (tmp_path / "r").exists()
+
+
+def test_disabled_run_still_rejects_a_non_dict(tmp_path):
+    run = logger.init(project="p", dir=tmp_path / "r", mode="disabled")
+    with pytest.raises(TypeError):
+        run.log(1.0)
+
+
+def _wait_for(predicate, timeout=5.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_run_folder_deleted_mid_run_warns_and_training_continues(make_run, files):
+    run = make_run()
+    run.log({"x": 1})
+    assert _wait_for(lambda: Path(run.dir, schema.METRICS_FILE).stat().st_size > 0)
+    shutil.rmtree(run.dir)
+    with pytest.warns(RunpagesWarning, match="deleted"):
+        for i in range(3):
+            run.log({"x": 2 + i})
+        run._flush()
+        run.finish()
+    assert [r["x"] for r in files.metrics(run.dir)] == [2, 3, 4]
+    assert files.meta(run.dir)["status"] == schema.FINISHED
+
+
+def test_disk_full_warns_once_keeps_records_and_writes_them_later(make_run, files, monkeypatch):
+    run = make_run()
+    real_write = os.write
+    failing = [True]
+
+    def write(fd, data):
+        if failing[0]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(writer.os, "write", write)
+    with pytest.warns(RunpagesWarning, match="No space left") as rec:
+        for i in range(3):
+            run.log({"x": i})
+            run._flush()
+    assert sum("No space" in str(w.message) for w in rec) == 1
+    failing[0] = False
+    with pytest.warns(RunpagesWarning, match="No space left on device \\(3 times\\)"):
+        run.finish()
+    assert [r["x"] for r in files.metrics(run.dir)] == [0, 1, 2]
+
+
+def test_short_writes_are_completed_not_torn(make_run, files, monkeypatch):
+    run = make_run()
+    real_write = os.write
+
+    def short_write(fd, data):  # the kernel may write fewer bytes than asked
+        return real_write(fd, bytes(data[:7]))
+
+    monkeypatch.setattr(writer.os, "write", short_write)
+    for i in range(20):
+        run.log({"x": i, "y": "text"})
+    run.finish()
+    assert [r["x"] for r in files.metrics(run.dir)] == list(range(20))
+
+
+def test_failing_meta_write_does_not_raise(make_run, monkeypatch, files):
+    run = make_run()
+    monkeypatch.setattr(writer.os, "replace",
+                        lambda *a: (_ for _ in ()).throw(OSError(errno.EDQUOT, "Quota")))
+    with pytest.warns(RunpagesWarning, match="Quota"):
+        run.summary["x"] = 1
+        run.finish()
+
+
+def test_warnings_turned_into_errors_still_do_not_raise(make_run, capfd):
+    run = make_run()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run.log({"bad": object()})
+        run.finish()
+    assert "cannot log object" in capfd.readouterr().err
+
+
+def test_unwritable_dir_fails_at_init_with_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError, match="cannot create a run folder in .*RUNPAGES_DIR"):
+        logger.init(project="p", dir=blocker, system_metrics=False, capture_console=False)
+
+
+def test_logging_from_many_threads_loses_nothing(make_run, files):
+    import threading
+    run = make_run()
+
+    def work(k):
+        for i in range(200):
+            run.log({f"t{k}": i})
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    run.finish()
+    rows = files.metrics(run.dir)
+    assert len(rows) == 800 and sorted(r["_step"] for r in rows) == list(range(800))
