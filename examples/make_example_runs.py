@@ -24,15 +24,15 @@ import random
 import shutil
 import sys
 import tempfile
+import time
 import zlib
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import logger as runlog  # noqa: E402  (see README: `logger` is a common variable name)
-from logger import host as runlog_host  # noqa: E402
 
 WEEK_START = 1794787200.0  # Mon 2026-11-16 00:00 UTC
 DAY = 86400.0
@@ -46,28 +46,23 @@ USERS = {
 }
 
 
-@contextmanager
-def as_team_member(user: str, commit: str, dirty: bool = False):
-    """Make the logger describe an imaginary teammate's machine instead of this one."""
+def team_member(user: str, commit: str, dirty: bool = False) -> dict:
+    """meta.json's description of an imaginary teammate's machine, for ``init(meta=...)``."""
     info = USERS[user]
-    real_describe, real_git = runlog_host.describe, runlog_host.git_info
+    return {"user": user, "host": info["host"], "os": "Linux-6.8.0-x86_64-with-glibc2.39",
+            "python": "3.11.9", "cwd": f"/home/{user}/work/vision",
+            "command": ["python", "train.py"], "cpu_count": 32, "memory_gb": 251.7,
+            "git": {"commit": commit, "branch": info["branch"], "dirty": dirty,
+                    "remote": "git@example.com:team/vision.git"},
+            "gpu": {"count": 1, "names": [GPU_NAME]}}
 
-    def describe():
-        d = real_describe()
-        d.update(user=user, host=info["host"], os="Linux-6.8.0-x86_64-with-glibc2.39",
-                 python="3.11.9", cwd=f"/home/{user}/work/vision",
-                 command=["python", "train.py"], cpu_count=32, memory_gb=251.7)
-        return d
 
-    def git_info(*_args, **_kwargs):
-        return {"commit": commit, "branch": info["branch"], "dirty": dirty,
-                "remote": "git@example.com:team/vision.git"}
-
-    runlog_host.describe, runlog_host.git_info = describe, git_info
-    try:
-        yield
-    finally:
-        runlog_host.describe, runlog_host.git_info = real_describe, real_git
+def stable_id(start: float, name: str) -> str:
+    """The id the logger would make, with a tail derived from the name so reruns match."""
+    from logger.names import slugify
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(start))
+    tail = format(zlib.crc32(f"{start}:{name}".encode()), "x")[:6]
+    return f"{stamp}-{slugify(name)}-{tail}"
 
 
 def short(x: float) -> str:
@@ -84,11 +79,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.t
-
-
-def describe_simulated_gpus(run, count: int = 1) -> None:
-    """meta.json's ``gpu`` entry, which the real sampler fills from NVML."""
-    run._on_describe({"gpu": {"count": count, "names": [GPU_NAME] * count}})
 
 
 def gpu_sample(rng: random.Random, util: float, mem_gb: float, n_gpus: int = 1) -> dict:
@@ -141,13 +131,13 @@ def cifar_run(out: Path, tmp: Path, *, user: str, lr: float, seed: int, start: f
     }
     clock = Clock(start)
     console = io.StringIO()
-    with as_team_member(user, commit, dirty=slow), redirect_stdout(console), \
-            redirect_stderr(console):
-        run = runlog.init(project="cifar10-resnet", name=name or f"lr{short(lr)}-s{seed}",
+    with redirect_stdout(console), redirect_stderr(console):
+        name = name or f"lr{short(lr)}-s{seed}"
+        run = runlog.init(project="cifar10-resnet", name=name, id=stable_id(start, name),
                           dir=out, config=config, tags=tags or ["sweep"],
                           group=f"resnet18 lr={short(lr)}", notes=notes, clock=clock,
-                          system_metrics=False, capture_console=True)
-        describe_simulated_gpus(run)
+                          system_metrics=False, capture_console=True,
+                          meta=team_member(user, commit, dirty=slow))
         print(f"==> training resnet18 on cifar10: lr={lr:g} seed={seed} workers={workers}")
         next_sample = start + 2.0
         best = 0.0
@@ -209,11 +199,12 @@ def gpt_run(out: Path, tmp: Path, *, user: str, name: str, start: float, commit:
               "max_iters": iters, "dataset": "shakespeare_char"}
     clock = Clock(start)
     console = io.StringIO()
-    with as_team_member(user, commit), redirect_stdout(console), redirect_stderr(console):
-        run = runlog.init(project="shakespeare-char", name=name, dir=out, config=config,
+    with redirect_stdout(console), redirect_stderr(console):
+        run = runlog.init(project="shakespeare-char", name=name, id=stable_id(start, name),
+                          dir=out, config=config,
                           tags=["gpt"] + (["rope"] if rope else []), notes=notes,
-                          clock=clock, system_metrics=False, capture_console=True)
-        describe_simulated_gpus(run)
+                          clock=clock, system_metrics=False, capture_console=True,
+                          meta=team_member(user, commit))
         iter_ms = 28.0 * n_layer / 6
         next_sample = start + 2.0
         best = float("inf")
