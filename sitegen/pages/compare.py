@@ -1,0 +1,24 @@
+"""The compare page: one ``compare.html`` at the site root for runs of any projects.
+
+Which runs it shows lives in the URL (``compare.html?runs=<key>,<key>``), so the page itself is
+the same for every choice: ``themes/default/static/compare.js`` reads the keys and loads each
+run's data script (``data/runs/<key>.js``) with ``RunpagesData.load``, which works from
+``file://`` and under any sub-path. The server side only lists the projects, for the empty state.
+"""
+from __future__ import annotations
+
+from sitegen.pages import Page
+
+
+def build_compare(projects, config, site) -> Page:
+    """``compare.html``: empty shell + project list; the runs come from the URL at view time."""
+    listed = sorted(projects, key=lambda p: p.name.lower())
+    return Page(
+        path="compare.html",
+        template="compare.html",
+        context={
+            "title": f"Compare \u00b7 {getattr(config, 'title', 'runpages')}",
+            "projects": [{"name": p.name, "url": site.project_url(p), "runs": len(p.runs)}
+                         for p in listed],
+        },
+    )

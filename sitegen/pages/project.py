@@ -1,0 +1,232 @@
+"""The project page: one row per run, rendered on the server so it reads without JavaScript.
+
+``themes/default/static/table.js`` enhances the table in place (sort, filter, columns, ticks,
+CSV, charts). Invariants the script relies on:
+
+- every ``<th data-key>`` names its column with the key the filter language uses
+  (``sitegen.query``): run columns (``status``, ``name``, ``user``, ...), config columns as
+  ``config.<key>``, summary columns by their own key (``summary.<key>`` only on a clash);
+- a cell's value is its ``data-v`` attribute when it has one, else its text; numbers in
+  ``data-v`` are spelled as JavaScript's ``String()`` spells them (``query.to_text``);
+  list columns (tags) hold a JSON array;
+- column ``i`` (1-based, the tick box is column 1) is hidden by ``:nth-child(i)`` rules in the
+  ``#rp-hidden-columns`` style element, which the server fills with the default choice.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sitegen.pages import Page
+from sitegen.query import to_text
+
+MAX_DEFAULT_CONFIG_COLUMNS = 8
+MAX_DEFAULT_SUMMARY_COLUMNS = 8
+CHARTS_OPEN_MAX_RUNS = 100       # above this the overlay charts draw when their section opens
+PAGE_ROWS = 250                  # rows laid out at first; "Show all" lays out the rest (JS only)
+RUN_COLUMNS = ("status", "name", "user", "host", "start", "duration", "git", "tags", "group")
+NUMERIC_RUN_COLUMNS = {"duration"}
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    group: str              # "run", "config" or "summary"
+    type: str = "text"      # "num", "text" or "list"
+    hidden: bool = False
+    title: str = ""
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def format_number(v: float | int) -> str:
+    """Compact display: ``0.9123``, ``1.5e-05``, ``1.23e+07``; the full value goes in a title."""
+    if isinstance(v, int):
+        return str(v) if abs(v) < 10**9 else f"{v:.3g}"
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    if v.is_integer() and abs(v) < 1e9:
+        return str(int(v))
+    a = abs(v)
+    return f"{v:.3g}" if (a < 1e-3 or a >= 1e6) else f"{v:.4g}"
+
+
+def _iso(t: Any) -> str:
+    try:
+        return _dt.datetime.fromtimestamp(float(t), _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return ""
+
+
+def _duration(s: float | None) -> str:
+    if s is None or not math.isfinite(s) or s < 0:
+        return ""
+    s = int(round(s))
+    d, rem = divmod(s, 86400)
+    h, rem = divmod(rem, 3600)
+    m, sec = divmod(rem, 60)
+    if d:
+        return f"{d}d {h}h"
+    if h:
+        return f"{h}h {m:02d}m"
+    if m:
+        return f"{m}m {sec:02d}s"
+    return f"{sec}s"
+
+
+def _value_cell(v: Any) -> dict:
+    """A config or summary cell: numbers compact with the full value in the title."""
+    if v is None:
+        return {"kind": "text", "text": "", "v": None, "title": "", "num": False}
+    if _is_number(v):
+        full = to_text(v)
+        short = format_number(v)
+        return {"kind": "text", "text": short, "v": full if full != short else None,
+                "title": full if full != short else "", "num": True}
+    text = to_text(v)
+    return {"kind": "text", "text": text, "v": None, "title": text if len(text) > 40 else "",
+            "num": False}
+
+
+def _run_cells(run, site) -> dict[str, dict]:
+    git = run.meta.get("git") if isinstance(run.meta.get("git"), dict) else {}
+    commit = str(git.get("commit") or "")
+    dirty = bool(git.get("dirty"))
+    git_title = ""
+    if commit:
+        git_title = commit + (f" on {git['branch']}" if git.get("branch") else "") + \
+            (", with uncommitted changes" if dirty else "")
+    started = run.started_at
+    start_iso = _iso(started) if started is not None else ""
+    duration = getattr(run, "duration_s", None)
+    if not _is_number(duration):
+        duration = run.meta.get("duration_s") if _is_number(run.meta.get("duration_s")) else None
+    tags = [str(t) for t in run.tags]
+    return {
+        "status": {"kind": "status", "text": run.status, "v": None, "title": "", "num": False},
+        "name": {"kind": "name", "text": run.name or run.id, "v": None, "title": run.id,
+                 "href": site.run_url(run), "num": False},
+        "user": {"kind": "text", "text": run.user, "v": None, "title": "", "num": False},
+        "host": {"kind": "text", "text": run.host, "v": None, "title": "", "num": False},
+        "start": {"kind": "text", "text": start_iso[:16].replace("T", " "), "v": start_iso or None,
+                  "title": start_iso.replace("T", " ").replace("Z", " UTC"), "num": False},
+        "duration": {"kind": "text", "text": _duration(duration),
+                     "v": to_text(round(float(duration), 1)) if duration is not None else None,
+                     "title": "", "num": True},
+        "git": {"kind": "git", "text": commit[:7] + ("*" if dirty and commit else ""),
+                "v": commit[:7] or None, "title": git_title, "num": False},
+        "tags": {"kind": "tags", "tags": tags, "text": "", "v": json.dumps(tags, ensure_ascii=False),
+                 "title": "", "num": False},
+        "group": {"kind": "text", "text": run.group, "v": None, "title": "", "num": False},
+    }
+
+
+def _varies(values: list[Any]) -> bool:
+    seen = {json.dumps(v, sort_keys=True, default=str) for v in values}
+    return len(seen) > 1
+
+
+def _column_type(values: list[Any]) -> str:
+    present = [v for v in values if v is not None]
+    return "num" if present and all(_is_number(v) for v in present) else "text"
+
+
+def project_columns(project) -> tuple[list[Column], list[str], list[str]]:
+    """The table's columns, with the config and summary keys behind them (same order)."""
+    runs = project.runs
+    columns: list[Column] = []
+    for key in RUN_COLUMNS:
+        label = {"start": "started", "git": "commit"}.get(key, key)
+        col = Column(key, label, "run", "num" if key in NUMERIC_RUN_COLUMNS else
+                     ("list" if key == "tags" else "text"))
+        if key == "tags":
+            col.hidden = not any(r.tags for r in runs)
+        elif key == "group":
+            col.hidden = not any(r.group for r in runs)
+        elif key == "git":
+            col.hidden = not any(isinstance(r.meta.get("git"), dict) and r.meta["git"].get("commit")
+                                 for r in runs)
+        elif key == "host":
+            col.hidden = len({r.host for r in runs}) <= 1 and len(runs) > 1
+        columns.append(col)
+
+    config_keys = list(project.config_keys)
+    shown = 0
+    for key in config_keys:
+        values = [r.config.get(key) for r in runs]
+        vary = _varies(values) or len(runs) <= 1
+        col = Column("config." + key, key, "config", _column_type(values), title=f"config: {key}")
+        col.hidden = not vary or shown >= MAX_DEFAULT_CONFIG_COLUMNS
+        shown += not col.hidden
+        columns.append(col)
+
+    taken = {c.key for c in columns}
+    main = getattr(project, "main_metric", None)
+    summary_keys = list(project.summary_keys)
+    if main in summary_keys:
+        summary_keys.remove(main)
+        summary_keys.insert(0, main)
+    shown = 0
+    for key in summary_keys:
+        values = [r.summary.get(key) for r in runs]
+        ckey = key if key not in taken and not key.startswith("config.") else "summary." + key
+        col = Column(ckey, key, "summary", _column_type(values), title=f"summary: {key}")
+        col.hidden = key.startswith("_") or shown >= MAX_DEFAULT_SUMMARY_COLUMNS
+        shown += not col.hidden
+        columns.append(col)
+    return columns, config_keys, summary_keys
+
+
+def hidden_columns_css(columns: list[Column]) -> str:
+    """The ``#rp-hidden-columns`` rules; table.js writes the same form (no ``>``: autoescape)."""
+    rules = []
+    for i, col in enumerate(columns):
+        if col.hidden:
+            n = i + 2                       # 1-based, after the tick box column
+            rules.append(f"#rp-runs th:nth-child({n}), #rp-runs td:nth-child({n})")
+    return (",\n".join(rules) + " { display: none; }") if rules else ""
+
+
+def _sort_time(run) -> float:
+    t = run.started_at
+    return float(t) if _is_number(t) and math.isfinite(t) else -math.inf
+
+
+def build_project(project, config, site) -> Page:
+    """``p/<project>/index.html``: every run of ``project`` in one table, newest first."""
+    runs = sorted(project.runs, key=lambda r: (_sort_time(r), r.id), reverse=True)
+    columns, config_keys, summary_keys = project_columns(project)
+    rows = []
+    for run in runs:
+        base = _run_cells(run, site)
+        cells = [base[k] for k in RUN_COLUMNS]
+        cells += [_value_cell(run.config.get(k)) for k in config_keys]
+        cells += [_value_cell(run.summary.get(k)) for k in summary_keys]
+        rows.append({"key": site.key(run), "name": run.name or run.id, "cells": cells})
+    slug = site.project_slug(project.name)
+    status_counts = project.status_counts() if hasattr(project, "status_counts") else {}
+    return Page(
+        path=site.project_url(project),
+        template="project.html",
+        context={
+            "title": f"{project.name} \u00b7 {getattr(config, 'title', 'runpages')}",
+            "project": {"name": project.name, "slug": slug, "url": site.project_url(project),
+                        "users": list(getattr(project, "users", [])),
+                        "runs": len(runs), "status_counts": status_counts,
+                        "main_metric": getattr(project, "main_metric", None)},
+            "columns": columns,
+            "rows": rows,
+            "hidden_css": hidden_columns_css(columns),
+            "data_src": site.project_data(project),
+            "charts_open": len(runs) <= CHARTS_OPEN_MAX_RUNS,
+            "page_rows": PAGE_ROWS,
+        },
+    )

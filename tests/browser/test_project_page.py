@@ -1,0 +1,297 @@
+"""The project page in headless Chromium: the runs table (sort, filter, columns, ticks, CSV),
+the overlaid charts, and the filter language's JavaScript twin run against the shared cases."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.browser.conftest import console_errors, resource_urls, screenshot_on_failure
+from tests.pages.query_cases import load_cases
+from tests.pages.sites import build, write_project, write_run
+
+pytestmark = pytest.mark.browser
+PROJECT = "mnist"
+
+
+def _build_site(root: Path, **kw) -> Path:
+    try:
+        import sitegen.build  # noqa: F401
+    except ImportError as e:  # the framework lands in parallel with these pages
+        pytest.skip(f"sitegen.build is not importable yet ({e})")
+    runs = root / "runs"
+    write_project(runs, PROJECT, **kw)
+    site = root / "team-logbook"
+    build(runs, site)
+    return site
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("project-site")
+    runs = root / "runs"
+    write_project(runs, PROJECT, n=6)
+    # Hostile names: CSV injection, quoting, and markup that must stay text.
+    write_run(runs, "hostile", "20261125-120000-evil-aaaaaa", name="=HYPERLINK(\"http://x\")",
+              config={"note": "a,b \"quoted\"", "lr": 0.1})
+    write_run(runs, "hostile", "20261125-120001-evil-bbbbbb", name="<script>window.pwned=1</script>",
+              config={"note": "@SUM(1)", "lr": -0.5}, tags=["<b>x</b>"])
+    site = root / "team-logbook"
+    try:
+        build(runs, site)
+    except ImportError as e:
+        pytest.skip(f"sitegen.build is not importable yet ({e})")
+    return site
+
+
+def _open(browser, url: str):
+    browser.get(url)
+    _wait(browser, "return !!(window.RunpagesTable && window.RunpagesTable.ready)")
+    console_errors(browser)  # nothing yet; clears the log for the test's own check
+
+
+def _click(browser, element):
+    """Scroll to the middle first: the sticky table header would take a click at the top."""
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+
+
+def _wait(browser, script: str, *args, timeout: float = 20.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = browser.execute_script(script, *args)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for: {script}")
+
+
+def _visible_names(browser) -> list[str]:
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('#rp-runs tbody tr'))"
+        ".filter(tr => !tr.hidden).map(tr => tr.querySelector('a').textContent)")
+
+
+def _project_url(site: Path, project: str = PROJECT) -> str:
+    return (site / "p" / project / "index.html").as_uri()
+
+
+def test_filter_language_in_javascript_matches_the_shared_cases(browser, site):
+    rows, cases = load_cases()
+    _open(browser, _project_url(site))
+    results = browser.execute_script("""
+        const [rows, cases] = arguments;
+        return cases.map(c => {
+          try {
+            const q = RunpagesQuery.parse(c.query);
+            return {match: rows.filter(r => q.matches(r)).map(r => r.name)};
+          } catch (e) {
+            if (!(e instanceof RunpagesQuery.QueryError)) return {crash: String(e)};
+            return {error: [e.position, e.message]};
+          }
+        });""", rows, [{"query": c.query} for c in cases])
+    failures = []
+    for case, got in zip(cases, results):
+        want = {"error": list(case.error)} if case.error else {"match": case.match}
+        if got != want:
+            failures.append(f"{case.title}: {case.query!r}: want {want}, got {got}")
+    assert not failures, "\n".join(failures)
+
+
+def test_table_lists_every_run_from_file_url(browser, site, request):
+    try:
+        _open(browser, _project_url(site))
+        assert len(browser.execute_script("return document.querySelectorAll('#rp-runs tbody tr')")) == 6
+        assert len(_visible_names(browser)) == 6
+        _wait(browser, "return RunpagesTable.chartsReady")
+        assert console_errors(browser) == []
+        assert all(u.startswith("file://") for u in resource_urls(browser))
+    except Exception:
+        screenshot_on_failure(browser, request, "project-file")
+        raise
+
+
+def test_sort_filter_and_charts_over_http(browser, site, serve_dir, request):
+    base = serve_dir(site.parent, "team-logbook/")
+    try:
+        _open(browser, base + f"p/{PROJECT}/index.html")
+        origin = urlparse(base).netloc
+        # Click the name header: ascending, then descending; stable and numeric-aware.
+        header = browser.find_element("css selector", "#rp-runs th[data-key='name']")
+        _click(browser, header)
+        names = _visible_names(browser)
+        assert names == sorted(names)
+        _click(browser, header)
+        assert _visible_names(browser) == sorted(names, reverse=True)
+        _click(browser, browser.find_element("css selector", "#rp-runs th[data-key='config.lr']"))
+        lrs = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#rp-runs tbody tr')).map("
+            "tr => Number(tr.cells[[...tr.parentNode.parentNode.tHead.rows[0].cells]"
+            ".findIndex(th => th.dataset.key === 'config.lr')].dataset.v || "
+            "tr.cells[[...tr.parentNode.parentNode.tHead.rows[0].cells]"
+            ".findIndex(th => th.dataset.key === 'config.lr')].textContent))")
+        assert lrs == sorted(lrs)
+
+        box = browser.find_element("id", "rp-filter")
+        box.send_keys("lr < 1e-3")
+        assert set(_visible_names(browser)) == {"run-0001", "run-0002", "run-0005"}
+        assert "lr" in browser.execute_script("return decodeURIComponent(location.hash)")
+        box.clear()
+        browser.execute_script("RunpagesTable.query('user = ana')")
+        assert set(_visible_names(browser)) == {"run-0000", "run-0003"}
+        # A key that names no column is a warning, not an error.
+        browser.execute_script("RunpagesTable.query('lrr < 1')")
+        assert "no column named" in browser.find_element("id", "rp-filter-msg").text
+        browser.execute_script("RunpagesTable.query('user = ana')")
+        assert browser.find_element("id", "rp-filter-msg").text == ""
+        # An invalid term shows a message and leaves the table as it was.
+        browser.execute_script("RunpagesTable.query('user = ana lr <')")
+        assert "expected a value" in browser.find_element("id", "rp-filter-msg").text
+        assert set(_visible_names(browser)) == {"run-0000", "run-0003"}
+        # Charts: every run drawn; a filter hides the lines of the rows it hides.
+        _wait(browser, "return RunpagesTable.chartsReady")
+        shown = _wait(browser, """
+            const plots = RunpagesTable.charts.plots, out = {};
+            const p = plots['train/loss'];
+            if (!p) return null;
+            for (const [k, rs] of Object.entries(p.renderers)) out[k] = rs.some(r => r.visible);
+            return Object.values(out).filter(v => v).length === 2 ? out : null;""")
+        assert sorted(k for k, v in shown.items() if v) == sorted(
+            f"{PROJECT}/{r}" for r in ("20261125-100000-run0-000000", "20261125-100003-run3-000003"))
+        assert console_errors(browser) == []
+        # Same origin, and under the sub-path (the browser's own /favicon.ico probe aside).
+        foreign = [u for u in resource_urls(browser) if urlparse(u).netloc != origin or not (
+            urlparse(u).path.startswith("/team-logbook/") or urlparse(u).path == "/favicon.ico")]
+        assert foreign == []
+    except Exception:
+        screenshot_on_failure(browser, request, "project-http")
+        raise
+
+
+def test_filter_state_lives_in_the_url_hash(browser, site):
+    browser.get("about:blank")
+    _open(browser, _project_url(site) + "#q=tag%20%3D%20baseline&sort=-name")
+    assert _visible_names(browser) == ["run-0003", "run-0000"]
+    assert browser.find_element("id", "rp-filter").get_attribute("value") == "tag = baseline"
+
+
+def test_csv_download_holds_the_visible_rows_escaped(browser, site):
+    _open(browser, _project_url(site, "hostile"))
+    assert browser.execute_script("return window.pwned") is None
+    _click(browser, browser.find_element("id", "rp-csv"))
+    text = browser.execute_script("return RunpagesTable.lastCsv")
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    assert header[:2] == ["status", "name"]
+    by_name = {r[1]: dict(zip(header, r)) for r in rows[1:]}
+    assert "'=HYPERLINK(\"http://x\")" in by_name
+    assert "<script>window.pwned=1</script>" in by_name
+    evil = by_name["'=HYPERLINK(\"http://x\")"]
+    assert evil["config.note"] == 'a,b "quoted"'
+    assert evil["config.lr"] == "0.1"
+    other = by_name["<script>window.pwned=1</script>"]
+    assert other["config.note"] == "'@SUM(1)"
+    assert other["config.lr"] == "-0.5"      # a negative number is data, not a formula
+    # Filtering changes what is exported.
+    browser.execute_script("RunpagesTable.query('lr > 0')")
+    assert len(list(csv.reader(io.StringIO(browser.execute_script("return RunpagesTable.csv()"))))) == 2
+
+
+def test_column_choice_is_remembered(browser, site, serve_dir):
+    base = serve_dir(site)
+    _open(browser, base + f"p/{PROJECT}/index.html")
+    browser.execute_script("localStorage.clear()")
+    browser.refresh()
+    _wait(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
+    th = browser.find_element("css selector", "#rp-runs th[data-key='user']")
+    assert th.is_displayed()
+    _click(browser, browser.find_element("css selector", ".rp-columns > summary"))
+    _click(browser, browser.find_element("css selector", "#rp-column-menu input[data-key='user']"))
+    assert not th.is_displayed()
+    assert "user" not in browser.execute_script("return RunpagesTable.csv().split('\\r\\n')[0]").split(",")
+    browser.refresh()
+    _wait(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
+    assert not browser.find_element("css selector", "#rp-runs th[data-key='user']").is_displayed()
+    browser.execute_script("localStorage.clear()")
+
+
+def test_ticking_two_runs_opens_compare_with_both_lines(browser, site, request):
+    try:
+        _open(browser, _project_url(site))
+        boxes = browser.find_elements("css selector", "#rp-runs tbody input.rp-tick")
+        _click(browser, boxes[0])
+        _click(browser, boxes[2])
+        button = browser.find_element("id", "rp-compare")
+        assert button.text == "Compare (2)"
+        keys = browser.execute_script("return RunpagesTable.selectedKeys()")
+        # Ticked runs are the only lines left in the project's charts.
+        _wait(browser, "return RunpagesTable.chartsReady")
+        _wait(browser, """
+            const p = RunpagesTable.charts.plots['train/loss'];
+            const on = Object.entries(p.renderers).filter(([k, rs]) => rs.some(r => r.visible)).map(([k]) => k);
+            return on.length === 2 && arguments[0].every(k => on.includes(k));""", keys)
+        _click(browser, button)
+        _wait(browser, "return !!(window.RunpagesCompare && RunpagesCompare.ready)")
+        assert "compare.html?runs=" in browser.current_url
+        lines = browser.execute_script("""
+            const p = RunpagesCompare.charts.plots['train/loss'], out = {};
+            for (const [k, rs] of Object.entries(p.renderers))
+              out[k] = rs.filter(r => r.visible).map(r => r.data_source.data.y.length);
+            return out;""")
+        assert sorted(lines) == sorted(keys)
+        assert all(v and v[0] > 0 for v in lines.values())
+        assert console_errors(browser) == []
+    except Exception:
+        screenshot_on_failure(browser, request, "project-to-compare")
+        raise
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("big-site")
+    t0 = time.perf_counter()
+    site = _build_site(root, n=1000, steps=20)
+    print(f"\n1,000-run site built in {time.perf_counter() - t0:.1f}s")
+    return site
+
+
+@pytest.mark.slow
+def test_a_thousand_runs_filter_and_sort_quickly(browser, big_site, serve_dir, record_property):
+    base = serve_dir(big_site)
+    _open(browser, base + f"p/{PROJECT}/index.html")
+    figures = browser.execute_script("""
+        const t = RunpagesTable, out = {readyAt: t.readyAt, readyMs: t.readyMs,
+          rows: document.querySelectorAll('#rp-runs tbody tr').length};
+        const nav = performance.getEntriesByType('navigation')[0];
+        out.domContentLoaded = nav ? nav.domContentLoadedEventEnd : null;
+        function timed(f) { const a = performance.now(); f(); document.body.offsetHeight; return performance.now() - a; }
+        out.filterMs = timed(() => t.query('lr < 1e-3 user = ana'));
+        out.filterJsMs = t.lastFilterMs;
+        out.shown = t.visibleKeys().length;
+        out.wordMs = timed(() => t.query('run-09'));
+        out.clearMs = timed(() => t.query(''));
+        out.sortMs = timed(() => t.sortBy('val/acc', true));
+        out.sortJsMs = t.lastSortMs;
+        out.sortTextMs = timed(() => t.sortBy('name', false));
+        out.laidOut = document.querySelectorAll('#rp-runs tbody tr:not([hidden])').length;
+        out.showAllMs = timed(() => document.getElementById('rp-more').click());
+        out.laidOutAfter = document.querySelectorAll('#rp-runs tbody tr:not([hidden])').length;
+        out.filterAllMs = timed(() => t.query('user = bo'));
+        out.chartsOpen = document.getElementById('rp-charts').open;
+        return out;""")
+    print("\n1,000-run project page:", json.dumps({k: round(v, 1) if isinstance(v, float) else v
+                                                    for k, v in figures.items()}))
+    for k, v in figures.items():
+        record_property(k, v)
+    assert figures["rows"] == 1000
+    assert 0 < figures["shown"] < 1000
+    assert figures["laidOut"] == 250 and figures["laidOutAfter"] == 1000
+    assert figures["chartsOpen"] is False     # 1,000 overlaid runs draw only when asked
+    assert figures["filterJsMs"] < 100
+    assert figures["filterMs"] < 500          # with layout; generous for a shared 2-core box
+    assert figures["sortMs"] < 1000
