@@ -1,15 +1,75 @@
 """Run and Project: what the pages show, built from what the reader read. No I/O here.
 
 Invariants: a Run's ``metrics`` frame has one row per step, sorted by ``_step``, numeric
-columns as float64 (NaN/inf kept), string-valued keys in ``text_keys`` and not in numeric
+columns as float64 (NaN/inf kept; ``_step`` int64), string-valued keys in ``text_keys`` and not in numeric
 columns; ``status`` is already resolved (``lost`` for a stale heartbeat).
+Everything a user wrote (names, keys, values) is kept verbatim: escaping is the pages' job.
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
+
+from logger import schema
+
+STEP = schema.STEP_KEY
+TIME = schema.TIME_KEY
+_INDEX_KEYS = (STEP, TIME)
+
+# Words that mean "lower is better" when they appear as a part of a metric name.
+_LOWER_IS_BETTER = ("loss", "err", "error", "perplexity", "ppl", "mse", "mae", "rmse",
+                    "wer", "cer", "nll", "bpc", "bpb", "fid", "regret", "cost")
+_LOWER_RE = re.compile(r"(?:^|[^a-z])(" + "|".join(_LOWER_IS_BETTER) + r")", re.IGNORECASE)
+
+# Summary keys a person most likely means by "how good is this run", in order of preference.
+_MAIN_METRIC_PREFERENCE = (
+    "val/acc", "val/accuracy", "eval/accuracy", "eval/acc", "valid/acc", "valid/accuracy",
+    "validation/accuracy", "test/acc", "test/accuracy", "val_acc", "val_accuracy", "accuracy",
+    "val/loss", "eval/loss", "valid/loss", "validation/loss", "val_loss", "test/loss",
+)
+
+
+def metric_direction(key: str) -> str:
+    """``"min"`` when a smaller value is better (loss, error rates, perplexity), else ``"max"``.
+
+    A guess from the name only: any "/"- or "_"-separated part starting with loss/err/ppl/...
+    (``train/loss``, ``val_error``, ``eval/wer``) counts as lower-is-better.
+    """
+    return "min" if _LOWER_RE.search(key) else "max"
+
+
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts to one level with ``/`` joining the keys; other values kept as they are."""
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(flatten(value, name + "/"))
+        else:
+            out[name] = value
+    return out
+
+
+def _finite_or_none(value: Any) -> float | None:
+    """A finite float, or None for anything else (missing, text, NaN, true/false)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
 
 
 @dataclass
@@ -26,36 +86,233 @@ class Artifact:
 
 @dataclass
 class Run:
-    id: str
-    project: str
-    name: str
+    id: str                                     # the run folder's name (path-safe, unique)
+    project: str                                # meta.project as typed, else the folder's name
+    name: str                                   # meta.name, else the id
     dir: str                                    # absolute path of the run folder
     meta: dict[str, Any]
     config: dict[str, Any]                      # flattened with "/" for tables
     summary: dict[str, Any]
     metrics: pd.DataFrame                       # _step, _time, numeric keys
     system: pd.DataFrame                        # _time, system keys
-    text_keys: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    text_keys: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # key -> (step, text)
     artifacts: list[Artifact] = field(default_factory=list)
     status: str = "running"
     source: str = ""                            # which runs dir it came from
     fingerprint: str = ""                       # changes whenever any of the run's files changed
+    problem_count: int = 0                      # Problems the reader found in this run's files
+    files: dict[str, int] = field(default_factory=dict)  # file name (relative) -> bytes, existing ones
+
+    # meta.json is user-side data: these accessors give the documented types whatever it holds.
+    @property
+    def user(self) -> str: return _text(self.meta.get("user"))
+    @property
+    def host(self) -> str: return _text(self.meta.get("host"))
+    @property
+    def group(self) -> str: return _text(self.meta.get("group"))
+    @property
+    def tags(self) -> list[str]:
+        tags = self.meta.get("tags")
+        if isinstance(tags, str):
+            return [tags] if tags else []
+        return [_text(t) for t in tags] if isinstance(tags, list) else []
+    @property
+    def started_at(self) -> float | None: return _finite_or_none(self.meta.get("started_at"))
+    @property
+    def ended_at(self) -> float | None: return _finite_or_none(self.meta.get("ended_at"))
+
+    # ---- derived values -------------------------------------------------------------------
+    @property
+    def key(self) -> str:
+        """``<project>/<run-id>``: unique across merged run folders."""
+        return f"{self.project}/{self.id}"
 
     @property
-    def user(self) -> str: return self.meta.get("user") or ""
+    def notes(self) -> str: return _text(self.meta.get("notes"))
+
     @property
-    def host(self) -> str: return self.meta.get("host") or ""
+    def command(self) -> list[str]:
+        cmd = self.meta.get("command") or []
+        return [str(c) for c in cmd] if isinstance(cmd, list) else [str(cmd)]
+
     @property
-    def group(self) -> str: return self.meta.get("group") or ""
+    def heartbeat_at(self) -> float | None: return _finite_or_none(self.meta.get("heartbeat_at"))
+
     @property
-    def tags(self) -> list[str]: return list(self.meta.get("tags") or [])
+    def last_record_at(self) -> float | None:
+        """The newest ``_time`` in metrics or system samples (None when nothing was logged)."""
+        best = None
+        for frame in (self.metrics, self.system):
+            if TIME in frame.columns and len(frame):
+                values = frame[TIME].to_numpy()
+                values = values[np.isfinite(values)]
+                if len(values) and (best is None or values.max() > best):
+                    best = float(values.max())
+        return best
+
     @property
-    def started_at(self) -> float | None: return self.meta.get("started_at")
+    def last_activity(self) -> float | None:
+        """The last moment this run did something: end, heartbeat, or newest record."""
+        times = [_finite_or_none(t) for t in (self.ended_at, self.heartbeat_at,
+                                              self.last_record_at, self.started_at)]
+        times = [t for t in times if t is not None and not math.isnan(t)]
+        return max(times) if times else None
+
     @property
-    def ended_at(self) -> float | None: return self.meta.get("ended_at")
+    def duration_s(self) -> float | None:
+        """ended_at - started_at; for a run without an end, up to its last heartbeat/record."""
+        start = _finite_or_none(self.started_at)
+        end = _finite_or_none(self.ended_at)
+        if start is not None and end is not None:
+            return max(0.0, end - start)
+        if start is not None:
+            last = self.last_activity
+            return max(0.0, last - start) if last is not None else None
+        return _finite_or_none(self.meta.get("duration_s"))
+
+    @property
+    def steps(self) -> int:
+        """Number of logged steps (rows of ``metrics``)."""
+        return len(self.metrics)
+
+    @property
+    def last_step(self) -> int | None:
+        if STEP not in self.metrics.columns or not len(self.metrics):
+            return None
+        return int(self.metrics[STEP].iloc[-1])
+
+    @property
+    def metric_keys(self) -> list[str]:
+        """Numeric metric names in the order they first appeared (no ``_step``/``_time``)."""
+        return [c for c in self.metrics.columns if c not in _INDEX_KEYS]
+
+    @property
+    def system_keys(self) -> list[str]:
+        return [c for c in self.system.columns if c not in _INDEX_KEYS]
+
+    def last_value(self, key: str) -> float | None:
+        """The last non-NaN value of a numeric metric (inf counts); None if never logged."""
+        if key not in self.metrics.columns or key in _INDEX_KEYS:
+            return None
+        values = self.metrics[key].dropna()
+        return float(values.iloc[-1]) if len(values) else None
+
+    def best_value(self, key: str) -> float | None:
+        """The best value by ``metric_direction(key)``, NaN ignored; None if never logged."""
+        if key not in self.metrics.columns or key in _INDEX_KEYS:
+            return None
+        values = self.metrics[key].dropna()
+        if not len(values):
+            return None
+        return float(values.min() if metric_direction(key) == "min" else values.max())
+
+    def best_step(self, key: str) -> int | None:
+        """The step at which ``best_value(key)`` was reached."""
+        if key not in self.metrics.columns or key in _INDEX_KEYS:
+            return None
+        values = self.metrics[key].dropna()
+        if not len(values):
+            return None
+        idx = values.idxmin() if metric_direction(key) == "min" else values.idxmax()
+        return int(self.metrics.at[idx, STEP]) if STEP in self.metrics.columns else None
+
+    @property
+    def git(self) -> dict[str, Any]:
+        git = self.meta.get("git")
+        return git if isinstance(git, dict) else {}
+
+    @property
+    def git_short(self) -> str:
+        """7-char commit, ``*`` appended when the work tree was dirty; "" without git."""
+        commit = str(self.git.get("commit") or "")
+        if not commit:
+            return ""
+        return commit[:7] + ("*" if self.git.get("dirty") else "")
+
+    @property
+    def summary_keys(self) -> list[str]:
+        return list(self.summary)
 
 
 @dataclass
 class Project:
     name: str
     runs: list[Run]
+    configured_metric: str | None = None        # from SiteConfig; wins over the guess
+
+    @property
+    def users(self) -> list[str]:
+        """Users with runs here, most runs first, then by name."""
+        counts: dict[str, int] = {}
+        for run in self.runs:
+            if run.user:
+                counts[run.user] = counts.get(run.user, 0) + 1
+        return sorted(counts, key=lambda u: (-counts[u], u))
+
+    @property
+    def last_activity(self) -> float | None:
+        times = [t for t in (r.last_activity for r in self.runs) if t is not None]
+        return max(times) if times else None
+
+    @property
+    def config_keys(self) -> list[str]:
+        """Union of flattened config keys, in first-seen order walking runs oldest first
+        (so a new run adds columns at the end instead of reshuffling them)."""
+        return _union_keys(r.config for r in reversed(self.runs))
+
+    @property
+    def summary_keys(self) -> list[str]:
+        return _union_keys(r.summary for r in reversed(self.runs))
+
+    @property
+    def metric_keys(self) -> list[str]:
+        return _union_keys(r.metric_keys for r in reversed(self.runs))
+
+    @property
+    def main_metric(self) -> str | None:
+        """The configured metric, else a guess: val/acc-like keys, then val/loss-like, then the
+        first numeric summary key."""
+        if self.configured_metric:
+            return self.configured_metric
+        return guess_main_metric(self.runs)
+
+    def status_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for run in self.runs:
+            counts[run.status] = counts.get(run.status, 0) + 1
+        return counts
+
+
+def _union_keys(key_lists: Iterable[Iterable[str]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for keys in key_lists:
+        for key in keys:
+            seen.setdefault(key, None)
+    return list(seen)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def guess_main_metric(runs: list[Run]) -> str | None:
+    keys = _union_keys(r.summary for r in reversed(runs))
+    numeric = [k for k in keys if not k.startswith("_")
+               and any(_is_number(r.summary.get(k)) for r in runs)]
+    lowered = {k.lower(): k for k in numeric}
+    for preferred in _MAIN_METRIC_PREFERENCE:
+        if preferred in lowered:
+            return lowered[preferred]
+    return numeric[0] if numeric else None
+
+
+def apply_main_metrics(projects: Iterable[Project], per_project: Mapping[str, str],
+                       default: str | None = None) -> None:
+    """Set ``configured_metric`` from settings: the project's entry, else the default when
+    that project has that key (a default that a project never logged would show nothing)."""
+    for project in projects:
+        chosen = per_project.get(project.name)
+        if not chosen and default and (default in project.summary_keys
+                                       or default in project.metric_keys):
+            chosen = default
+        project.configured_metric = chosen or None

@@ -1,0 +1,265 @@
+"""Site settings: defaults, then ``runpages.toml``, then command-line overrides (they win).
+
+Invariants: every problem in the settings is reported at once in one ``ConfigError``, each
+naming its key; unknown keys are warnings naming the nearest valid key; paths in the file are
+relative to the file's folder, paths given on the command line relative to the current folder.
+
+    # runpages.toml (every key optional)
+    title = "Team logbook"
+    runs_dirs = ["runs", "/mnt/shared/runs"]     # merged into one site
+    output = "site"
+    theme = "my-theme"                           # a folder; must exist
+    strict = false                               # problems in the runs fail the build
+    max_artifact_mb = 100
+    reports_dir = "reports"
+    main_metric = "val/acc"                      # default for every project, or:
+    # default_main_metric = "val/acc"
+    # [main_metric]
+    # mnist = "val/accuracy"
+    gpu_hour_cost = 2.5
+    kwh_cost = 0.30
+    idle_util_pct = 10
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from sitegen.errors import ConfigError
+
+CONFIG_NAME = "runpages.toml"
+
+
+@dataclass
+class SiteConfig:
+    runs_dirs: list[Path] = field(default_factory=lambda: [Path("runs")])
+    output: Path = Path("site")
+    title: str = "runpages"
+    theme: Path | None = None
+    strict: bool = False
+    max_artifact_mb: float = 100.0
+    reports_dir: Path | None = None
+    main_metric: dict[str, str] = field(default_factory=dict)   # project -> metric
+    default_main_metric: str | None = None
+    gpu_hour_cost: float | None = None
+    kwh_cost: float | None = None
+    idle_util_pct: float = 10.0
+    source: Path | None = None          # the runpages.toml that was read, if any
+
+
+# ---- validators: (value, base folder) -> converted value, or raise _Bad(reason) --------------
+
+class _Bad(Exception):
+    pass
+
+
+def _type_name(value: Any) -> str:
+    names = {bool: "true/false", int: "a number", float: "a number", str: "text",
+             list: "a list", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _path(value: Any, base: Path) -> Path:
+    if isinstance(value, Path):
+        return value if value.is_absolute() else base / value
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(f"expected a path (text), got {_type_name(value)}")
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def _optional_path(value: Any, base: Path) -> Path | None:
+    return None if value is None else _path(value, base)
+
+
+def _existing_dir(value: Any, base: Path) -> Path | None:
+    if value is None:
+        return None
+    p = _path(value, base)
+    if not p.is_dir():
+        raise _Bad(f"folder not found: {p}")
+    return p
+
+
+def _paths(value: Any, base: Path) -> list[Path]:
+    if isinstance(value, (str, Path)):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise _Bad(f"expected a list of folders, got {_type_name(value)}")
+    out, bad = [], []
+    for i, item in enumerate(value):
+        try:
+            out.append(_path(item, base))
+        except _Bad as err:
+            bad.append(f"item {i + 1}: {err}")
+    if bad:
+        raise _Bad("; ".join(bad))
+    return out
+
+
+def _text(value: Any, base: Path) -> str:
+    if not isinstance(value, str):
+        raise _Bad(f"expected text, got {_type_name(value)}")
+    return value
+
+
+def _optional_text(value: Any, base: Path) -> str | None:
+    return None if value is None else _text(value, base)
+
+
+def _bool(value: Any, base: Path) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad(f"expected true or false, got {_type_name(value)}")
+    return value
+
+
+def _number(low: float | None = None, high: float | None = None, low_open: bool = False,
+            optional: bool = False) -> Callable[[Any, Path], float | None]:
+    def check(value: Any, base: Path) -> float | None:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Bad(f"expected a number, got {_type_name(value)}")
+        v = float(value)
+        if math.isnan(v) or math.isinf(v):
+            raise _Bad(f"expected a finite number, got {value}")
+        if low is not None and (v <= low if low_open else v < low):
+            raise _Bad(f"must be {'more than' if low_open else 'at least'} {low:g}, got {value}")
+        if high is not None and v > high:
+            raise _Bad(f"must be at most {high:g}, got {value}")
+        return v
+    return check
+
+
+def _metric_map(value: Any, base: Path) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _Bad(f"expected a table of project = \"metric\", got {_type_name(value)}")
+    bad = [k for k, v in value.items() if not isinstance(v, str) or not v]
+    if bad:
+        raise _Bad("expected text for " + ", ".join(repr(k) for k in bad))
+    return dict(value)
+
+
+_VALIDATORS: dict[str, Callable[[Any, Path], Any]] = {
+    "runs_dirs": _paths,
+    "output": _path,
+    "title": _text,
+    "theme": _existing_dir,
+    "strict": _bool,
+    "max_artifact_mb": _number(0, low_open=True),
+    "reports_dir": _optional_path,
+    "main_metric": _metric_map,
+    "default_main_metric": _optional_text,
+    "gpu_hour_cost": _number(0, optional=True),
+    "kwh_cost": _number(0, optional=True),
+    "idle_util_pct": _number(0, 100),
+}
+VALID_KEYS = tuple(_VALIDATORS)
+
+
+def nearest_key(name: str, keys: tuple[str, ...] = VALID_KEYS) -> str | None:
+    match = difflib.get_close_matches(name, keys, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def find_config(runs_dirs: list[Path] | None, cwd: Path | None = None) -> Path | None:
+    """``runpages.toml`` next to the first runs dir (beside it or inside it), else in cwd."""
+    cwd = Path.cwd() if cwd is None else cwd
+    candidates = []
+    if runs_dirs:
+        first = Path(runs_dirs[0])
+        first = first if first.is_absolute() else cwd / first
+        candidates += [first.parent / CONFIG_NAME, first / CONFIG_NAME]
+    candidates.append(cwd / CONFIG_NAME)
+    for c in candidates:
+        if c.is_file():
+            return c
+    return None
+
+
+def load_config(toml_path: Path | None = None, overrides: Mapping[str, Any] | None = None,
+                cwd: Path | None = None) -> tuple[SiteConfig, list[str]]:
+    """Defaults < ``runpages.toml`` < ``overrides`` (CLI; None values mean "not given").
+
+    ``toml_path`` None: looked up with ``find_config``. Returns the config and warnings
+    (unknown keys). Raises ``ConfigError`` listing every problem, each with its key.
+    """
+    cwd = Path.cwd() if cwd is None else Path(cwd)
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    problems: list[str] = []
+    warnings: list[str] = []
+    values: dict[str, Any] = {}
+
+    # Which runs dir to look beside: the CLI's, else the default.
+    cli_dirs = None
+    if "runs_dirs" in overrides:
+        try:
+            cli_dirs = _paths(overrides["runs_dirs"], cwd)
+        except _Bad:
+            cli_dirs = None
+    if toml_path is None:
+        toml_path = find_config(cli_dirs or [cwd / "runs"], cwd)
+        explicit = False
+    else:
+        toml_path = Path(toml_path)
+        explicit = True
+    source = "runpages.toml"
+    if toml_path is not None:
+        source = str(toml_path)
+        try:
+            raw = tomllib.loads(Path(toml_path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            if explicit:
+                raise ConfigError([f"file not found: {toml_path}"], source) from None
+            raw = {}
+        except UnicodeDecodeError:
+            raise ConfigError(["not valid UTF-8 text"], source) from None
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError([f"not valid TOML: {err}"], source) from None
+        base = Path(toml_path).parent
+        if not base.is_absolute():
+            base = cwd / base
+        if isinstance(raw.get("main_metric"), str):
+            # `main_metric = "val/acc"` is the shorthand for the default of every project.
+            raw.setdefault("default_main_metric", raw.pop("main_metric"))
+        for key, value in raw.items():
+            if key not in _VALIDATORS:
+                hint = nearest_key(key)
+                warnings.append(f"unknown key {key!r} in {Path(toml_path).name}"
+                                + (f"; did you mean {hint!r}?" if hint else "; ignored"))
+                continue
+            try:
+                values[key] = _VALIDATORS[key](value, base)
+            except _Bad as err:
+                problems.append(f"{key}: {err}")
+
+    for key, value in overrides.items():
+        if key not in _VALIDATORS:
+            hint = nearest_key(key)
+            problems.append(f"unknown setting {key!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+            continue
+        try:
+            converted = _VALIDATORS[key](value, cwd)
+        except _Bad as err:
+            problems.append(f"{key} (command line): {err}")
+            continue
+        if key == "main_metric":
+            converted = {**values.get("main_metric", {}), **converted}
+        values[key] = converted
+
+    if problems:
+        raise ConfigError(problems, source)
+    config = SiteConfig(**values)
+    if "runs_dirs" not in values:
+        config.runs_dirs = [cwd / "runs"]
+    if "output" not in values:
+        config.output = cwd / "site"
+    config.source = Path(toml_path) if toml_path is not None else None
+    return config, warnings
+
+
+CONFIG_KEYS = tuple(f.name for f in fields(SiteConfig) if f.name != "source")
