@@ -1,0 +1,187 @@
+"""What every importer produces, and the one place that turns it into a runpages run folder.
+
+Invariants:
+* A format module only reads: it yields ``Imported`` objects (steps, times, values as the
+  source had them) and never writes. ``write_run`` writes through the real logger with a
+  ``clock`` set to the source's own times, so ``_time``, ``started_at`` and ``ended_at`` are the
+  original ones; where a format has no times, the source file's modification time stands in.
+* The run id is ``imported-<format>-<hash>`` where the hash covers the source's resolved path and
+  its bytes: importing the same source twice finds the folder and skips it.
+* Nothing is dropped silently: a line, row or record that cannot be read is a ``Problem``
+  (file, line, reason) and the rest of the source is still imported.
+* ``meta.json`` describes the machine that trained, not the one that imported: host fields the
+  source does not know are cleared, and ``imported_from`` says format and path.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .. import schema
+
+IMPORTED_TAG = "imported"
+# Host fields the logger fills from the importing machine; cleared unless the source knows them.
+_HOST_FIELDS = ("user", "host", "os", "python", "command", "cwd", "cpu_count", "memory_gb", "git")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in a source that could not be imported; the rest still was."""
+
+    file: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class Imported:
+    """One run read from a source, before it is written."""
+
+    format: str
+    source: str                       # the file or folder this run came from
+    name: str
+    hash_files: list[str] = field(default_factory=list)   # files whose bytes identify the run
+    config: dict = field(default_factory=dict)
+    records: list[tuple[int, float | None, dict]] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    notes: str | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    status: str = schema.FINISHED
+    reason: str | None = None
+    console: str | None = None
+    host: dict = field(default_factory=dict)   # meta fields the source knows (user, host, ...)
+    problems: list[Problem] = field(default_factory=list)
+    project: str | None = None     # the source's own project name, used when none is given
+
+    def add(self, step: int, time: float | None, values: dict) -> None:
+        if values:
+            self.records.append((int(step), time, values))
+
+
+def parse_number(text: str) -> float | int | str:
+    """``"3"`` → 3, ``"3.41"``/``"nan"``/``"1e-4"`` → float, anything else stays text."""
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def run_id(fmt: str, source: str, files: Iterable[str]) -> str:
+    """Deterministic id from the source path and the bytes of the files that make the run."""
+    h = hashlib.sha256(os.path.realpath(source).encode("utf-8"))
+    for path in sorted(set(files)):
+        h.update(b"\0" + os.path.relpath(path, source).encode("utf-8") + b"\0")
+        try:
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError:
+            h.update(b"<unreadable>")
+    return f"imported-{fmt.replace('_', '-')}-{h.hexdigest()[:12]}"
+
+
+def mtime(path: str) -> float | None:
+    try:
+        return os.path.getmtime(path)
+    except OSError:
+        return None
+
+
+def _merged_steps(records: list[tuple[int, float | None, dict]]):
+    """Sort by step (stable) and merge records of one step while no key repeats."""
+    out: list[list] = []
+    for step, time, values in sorted(records, key=lambda r: r[0]):
+        if out and out[-1][0] == step and not (out[-1][2].keys() & values.keys()):
+            out[-1][2].update(values)
+            if out[-1][1] is None:
+                out[-1][1] = time
+        else:
+            out.append([step, time, dict(values)])
+    return out
+
+
+def _finite_max(*values: float | None) -> float | None:
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    return max(vals) if vals else None
+
+
+def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
+    """Write ``imp`` as a run folder; returns ``(run_id, written)`` (False: already there)."""
+    import logger  # noqa: PLC0415 (the package that holds us; imported late to stay cheap)
+    from ..names import safe_dir_name  # noqa: PLC0415
+
+    rid = run_id(imp.format, imp.source, imp.hash_files or [imp.source])
+    folder = os.path.join(os.path.abspath(runs_dir), safe_dir_name(project), rid)
+    if os.path.isdir(folder):
+        if _complete(folder):
+            return rid, False
+        import shutil  # noqa: PLC0415  (an earlier import died half way: redo it)
+        shutil.rmtree(folder)
+
+    records = _merged_steps(imp.records)
+    times = [t for _, t, _ in records if t is not None]
+    fallback = _finite_max(*(mtime(p) for p in imp.hash_files or [imp.source])) or 0.0
+    start = imp.started_at if imp.started_at is not None else (min(times) if times else fallback)
+    end = imp.ended_at if imp.ended_at is not None else (max(times) if times else start)
+    end = max(end, start)
+    now = [start]
+    tags = [IMPORTED_TAG, imp.format, *[t for t in imp.tags if t not in (IMPORTED_TAG, imp.format)]]
+    notes = imp.notes or f"Imported from {imp.format}: {os.path.realpath(imp.source)}"
+    run = logger.init(project=project, name=imp.name, config=imp.config, tags=tags,
+                      notes=notes, dir=runs_dir, id=rid, resume="allow",
+                      clock=lambda: now[0], system_metrics=False, capture_console=False)
+    last = start
+    for step, time, values in records:
+        if time is not None:
+            last = time
+        now[0] = last
+        run.log(values, step=step)
+    for key, value in imp.summary.items():
+        run.summary[key] = value
+    now[0] = end
+    status = imp.status if imp.status in (schema.CRASHED, schema.KILLED) else None
+    run.finish(status=status, reason=imp.reason)
+
+    if imp.console:
+        with open(os.path.join(folder, schema.CONSOLE_FILE), "w", encoding="utf-8") as f:
+            f.write(imp.console)
+    _restamp_meta(folder, imp)
+    return rid, True
+
+
+def _complete(folder: str) -> bool:
+    try:
+        with open(os.path.join(folder, schema.META_FILE), encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and "imported_from" in meta
+
+
+def _restamp_meta(folder: str, imp: Imported) -> None:
+    path = os.path.join(folder, schema.META_FILE)
+    with open(path, encoding="utf-8") as f:
+        meta = json.load(f)
+    for key in _HOST_FIELDS:
+        meta[key] = imp.host.get(key)
+    meta["imported_from"] = {"format": imp.format, "path": os.path.realpath(imp.source),
+                             "problems": [str(p) for p in imp.problems]}
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=1, allow_nan=False, default=str)
+    os.replace(tmp, path)
