@@ -1,0 +1,198 @@
+"""``runpages export`` and ``runpages new-report``: commands as plain functions.
+
+``export_report`` writes one self-contained HTML file: the theme's CSS and scripts, BokehJS and
+the data of every run the report charts (only the metrics it draws) are inline; images next to
+the report become ``data:`` URLs; other images become links. Opened from ``file://`` (an e-mail
+attachment, a CI artifact) it makes no request at all. Links to run pages are left out: there
+is no site beside the file.
+
+``new_report`` writes a starter report with a chart and a table of the latest runs of the most
+recently active project, and never overwrites a file.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import getpass
+import mimetypes
+import re
+from pathlib import Path
+
+from markupsafe import Markup
+
+from sitegen.errors import ProblemsError, SiteError
+
+EXPORT_SCRIPTS = ("site.js", "bokeh/bokeh.min.js", "bokeh/bokeh-api.min.js", "charts.js")
+EXPORT_STYLES = ("runpages.css", "report.css")
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
+STARTER_RUNS = 5
+
+
+def _inline(text: str) -> Markup:
+    """Theme/BokehJS text for a <script> or <style> element: nothing in it may end the element."""
+    return Markup(re.sub(r"</(script|style)", r"<\\/\1", text, flags=re.IGNORECASE)
+                  .replace("<!--", "<\\!--"))
+
+
+def _read_projects(config):
+    from sitegen.model import apply_main_metrics
+    from sitegen.reader import read_runs
+
+    projects, problems = read_runs([str(d) for d in config.runs_dirs])
+    if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
+        apply_main_metrics(projects, config.main_metric or {}, getattr(config, "default_main_metric", None))
+    return projects, problems
+
+
+def guess_runs_dir(report_path: str | Path) -> Path | None:
+    """For ``runpages export <runs>/reports/x.md`` without runs folders: the folder that holds
+    the report's ``reports/`` folder when it has runs in it, else a ``runs/`` beside it."""
+    from sitegen.reader import find_run_dirs
+
+    above = Path(report_path).resolve().parent.parent
+    if find_run_dirs(above):
+        return above
+    return above / "runs" if (above / "runs").is_dir() else None
+
+
+def _data_uri(path: Path) -> str | None:
+    mime = mimetypes.guess_type(path.name)[0]
+    if mime not in IMAGE_TYPES:
+        return None
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def export_report(report_path: str | Path, config, output: str | Path | None = None,
+                  now: float | None = None) -> tuple[Path, list]:
+    """Write ``output`` (default: the report's name with ``.html``, in the current folder);
+    returns ``(path, problems)``. Raises ``SiteError`` for a missing report, and
+    ``ProblemsError`` under ``config.strict`` when the report has problems."""
+    from sitegen import __version__, charts
+    from sitegen.assets import static_files
+    from sitegen.build import SiteMap
+    from sitegen.pages import Page
+    from sitegen.pages.report import report_context
+    from sitegen.render import Renderer, _theme_dirs, write_atomic
+    from sitegen.reports import Selector, _check_links, read_report, resolve_report
+
+    path = Path(report_path)
+    if not path.is_file():
+        raise SiteError(f"{path}: report not found")
+    out = Path(output) if output else Path.cwd() / (path.stem + ".html")
+    projects, _ = _read_projects(config)
+    site = SiteMap(projects)
+    report = read_report(path, path.as_posix())
+    resolve_report(report, Selector(projects))
+    _check_links(report, path.parent)
+    if config.strict and report.problems:
+        raise ProblemsError([str(p) for p in report.problems])
+
+    images = {}
+    for link in report.doc.links:
+        src = report.files.get(link.target)
+        if link.image and src is not None:
+            uri = _data_uri(src)
+            if uri:
+                images[link.target] = uri
+    ctx = report_context(report, site, links=False, images=images)
+
+    # Run data: only the metrics the charts draw (and the x metric), no system series.
+    need: dict[str, set[str]] = {}
+    for spec in ctx["spec"]["blocks"]:
+        keys = set(spec["metrics"]) | ({spec["x"][2:]} if spec["x"].startswith("m:") else set())
+        for key in spec["runs"]:
+            need.setdefault(key, set()).update(keys)
+    data = []
+    for key in sorted(need):
+        run = site.run_by_key(key)
+        payload = charts.run_payload(run, site)
+        payload["metrics"] = {k: v for k, v in payload["metrics"].items() if k in need[key]}
+        payload["system"] = {}
+        payload["url"] = ""
+        data.append(charts.data_script("add", payload))
+
+    theme_dirs = _theme_dirs(config.theme)
+    files = static_files(theme_dirs)
+    read = lambda rel: files[rel].read_text(encoding="utf-8")  # noqa: E731
+    stamp = _dt.datetime.fromtimestamp(now, _dt.timezone.utc) if now is not None else _dt.datetime.now(_dt.timezone.utc)
+    ctx.update(
+        inline_css=_inline("\n".join(read(rel) for rel in EXPORT_STYLES)),
+        inline_js=[_inline(read(rel)) for rel in EXPORT_SCRIPTS] if ctx["spec"]["blocks"] else [_inline(read("site.js"))],
+        data_js=Markup("".join(data)),          # made by sitegen.charts: strings escaped for <script>
+        report_js=_inline(read("report.js")),
+        exported_at=stamp.strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    renderer = Renderer(config.theme, globals={"site_title": config.title, "version": __version__})
+    write_atomic(out, renderer.render(Page(out.name, "report_export.html", ctx)))
+    return out, report.problems
+
+
+# ---------------------------------------------------------------------------------------------
+# new-report
+
+def _slug(text: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
+    return s[:60].strip("-") or "report"
+
+
+def _yaml_text(s: str) -> str:
+    import json
+
+    return json.dumps(s, ensure_ascii=False)      # a JSON string is a valid YAML scalar
+
+
+def starter_text(title: str, author: str, date: str, projects) -> str:
+    """The starter report: a chart and a table of the latest runs of the latest project."""
+    head = (f"---\ntitle: {_yaml_text(title)}\nauthor: {_yaml_text(author)}\ndate: {date}\n"
+            f"tags: []\ndescription: \"\"\n---\n\n")
+    body = ("What did you try, and what did you find? Quote numbers inline, in backticks, like\n"
+            "{example}, so the text stays true when the runs change.\n")
+    live = [p for p in projects if p.runs]
+    if not live:
+        return (head + body.format(example="=best(val/acc, user = ana)")
+                + "\n```chart\n# runs: a filter, as in a project's runs table\nruns: user = ana\nmetric: val/acc\n```\n")
+    project = max(live, key=lambda p: p.last_activity or 0)
+    started = sorted((r.started_at for r in project.runs if r.started_at is not None), reverse=True)
+    cut = started[min(STARTER_RUNS, len(started)) - 1] if started else None
+    runs = (f"start >= {_dt.datetime.fromtimestamp(cut, _dt.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            if cut is not None else "")
+    metric = project.main_metric or (project.metric_keys[0] if project.metric_keys else "")
+    chart = (f"\n## Latest runs of {project.name}\n\n```chart\nproject: {_yaml_text(project.name)}\n"
+             f"runs: {_yaml_text(runs)}\n" + (f"metric: {_yaml_text(metric)}\n" if metric else "")
+             + "x: step\n```\n")
+    table = (f"\n```runs\nproject: {_yaml_text(project.name)}\nruns: {_yaml_text(runs)}\n"
+             + (f"best: {_yaml_text(metric)}\n" if metric and metric in project.summary_keys else "")
+             + "```\n")
+    example = f"`=best({metric}, project = {project.name})`" if metric else "=count(user = ana)"
+    return head + body.format(example=example) + chart + table
+
+
+def new_report(title: str, runs_dirs, reports_dir: str | Path | None = None,
+               author: str | None = None, now: float | None = None) -> Path:
+    """Write ``<reports>/<date>-<title slug>.md`` and return its path (never overwrites)."""
+    from sitegen.config import SiteConfig
+    from sitegen.reports import reports_dir as find_reports_dir
+
+    if not title or not title.strip():
+        raise SiteError("new-report: give the report a title, e.g. runpages new-report \"LR sweep\"")
+    dirs = [Path(d) for d in (runs_dirs or [Path("runs")])]
+    config = SiteConfig(runs_dirs=dirs, reports_dir=Path(reports_dir) if reports_dir else None)
+    folder = find_reports_dir(config) or dirs[0].parent / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    when = _dt.datetime.fromtimestamp(now, _dt.timezone.utc) if now is not None else _dt.datetime.now(_dt.timezone.utc)
+    date = when.date().isoformat()
+    if author is None:
+        try:
+            author = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no user name is not a reason to fail
+            author = ""
+    projects, _ = _read_projects(config) if any(d.is_dir() for d in dirs) else ([], [])
+    text = starter_text(title.strip(), author, date, projects)
+    base = f"{date}-{_slug(title)}"
+    path, n = folder / f"{base}.md", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{base}-{n}.md"
+    with open(path, "x", encoding="utf-8") as f:
+        f.write(text)
+    return path

@@ -1,0 +1,211 @@
+"""Report pages: ``reports/<slug>.html`` for each ``reports/*.md``, and ``reports/index.html``.
+
+``build_reports(projects, config, site)`` reads and resolves every report (``sitegen.reports``)
+and returns a ``ReportsBuild``: the pages, the files next to the reports that they link to
+(copied to the same relative place under ``reports/``, so links work unchanged), the Problems,
+the listing for the home page (newest first) and, per run key, the reports citing that run.
+
+Page context (``report.html`` and the standalone ``report_export.html`` share
+``partials/report_body.html``): ``report`` (title, author, date, tags, description, source),
+``parts`` (Markdown HTML made by ``sitegen.markdown``, as Markup, between ``block`` and ``value``
+dicts), ``spec`` (what ``report.js`` draws: one entry per chart/compare block, run keys and
+options, embedded with ``tojson``), ``data_scripts`` (the runs' existing data scripts).
+Every user-written string stays a plain string here; the templates escape it.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from sitegen import markdown
+from sitegen.pages import Page
+from sitegen.reports import Report, format_value, load_reports, reports_dir
+from sitegen.query import lookup, to_text
+
+REPORTS_PATH = "reports"
+
+
+@dataclass
+class ReportsBuild:
+    pages: list[Page] = field(default_factory=list)
+    copies: dict[str, Path] = field(default_factory=dict)      # site path -> source file
+    problems: list = field(default_factory=list)
+    listing: list[dict] = field(default_factory=list)          # for the home page, newest first
+    cited_by: dict[str, list[dict]] = field(default_factory=dict)   # run key -> reports citing it
+    reports: list[Report] = field(default_factory=list)
+
+
+def report_url(report: Report) -> str:
+    return f"{REPORTS_PATH}/{report.slug}.html"
+
+
+def _run_ref(run, site, links: bool, color: str = "") -> dict:
+    key = site.key(run)
+    return {"key": key, "name": run.name or run.id, "url": site.run_url(run) if links else None,
+            "color": color, "user": run.user, "project": run.project, "status": run.status}
+
+
+def _cell(value: Any) -> dict:
+    if value is None or value is _missing():
+        return {"text": "", "title": "", "num": False}
+    if isinstance(value, list):
+        return {"text": ", ".join(map(str, value)), "title": "", "num": False}
+    num = isinstance(value, (int, float)) and not isinstance(value, bool)
+    text = format_value(value) if num else to_text(value)
+    full = to_text(value)
+    return {"text": text, "title": full if full != text else "", "num": num}
+
+
+def _missing():
+    from sitegen.query import _MISSING
+
+    return _MISSING
+
+
+def _pct(v: float | None) -> str:
+    if v is None:
+        return ""
+    return f"{v:+.1f}%" if abs(v) >= 0.05 else f"{v:+.2g}%"
+
+
+def block_context(index: int, data: dict, site, links: bool = True) -> dict:
+    """What ``partials/report_block.html`` needs for one resolved block."""
+    ctx: dict[str, Any] = {"id": f"rp-block-{index}", "kind": data["kind"], "line": data["line"],
+                           "error": data.get("error"), "source": data.get("source", ""),
+                           "title": data.get("title", "")}
+    if ctx["error"]:
+        return ctx
+    runs = [_run_ref(r, site, links, c) for r, c in zip(data["runs"], block_colors(data["runs"]))]
+    ctx["runs"] = runs
+    kind = data["kind"]
+    if kind == "chart":
+        ctx["metrics"] = data["metrics"]
+        ctx["groups"] = [{"label": g["label"], "color": g["color"],
+                          "runs": [_run_ref(r, site, links) for r in g["runs"]]}
+                         for g in (data["groups"] or [])]
+    elif kind == "runs":
+        ctx["columns"] = data["columns"]
+        ctx["best"] = data["best"]
+        rows = []
+        for run, row in zip(data["runs"], data["rows"]):
+            ref = _run_ref(run, site, links)
+            cells = []
+            for col in data["columns"]:
+                if col == "name":
+                    continue
+                cell = _cell(lookup(row, col))
+                cell["best"] = col == data["best"] and run is data["best_run"]
+                cells.append(cell)
+            rows.append({**ref, "cells": cells, "best": run is data["best_run"]})
+        ctx["rows"] = rows
+        ctx["headers"] = [c for c in data["columns"] if c != "name"]
+    elif kind == "compare":
+        ctx["config"] = data["config"]
+        ctx["config_keys"] = data["config_keys"]
+        ctx["metrics"] = data["metrics"]
+        ctx["deltas"] = [{"key": d["key"], "direction": d["direction"],
+                          "cells": [{"text": c["text"],
+                                     "abs": "" if c["abs"] is None else f"{c['abs']:+.4g}",
+                                     "pct": _pct(c["pct"]), "better": c["better"]} for c in d["cells"]]}
+                         for d in data["deltas"]]
+    return ctx
+
+
+def block_colors(runs: list) -> list[str]:
+    """Colours by position in the block: neighbours in one chart never share a colour."""
+    from sitegen.charts import PALETTE
+
+    return [PALETTE[i % len(PALETTE)] for i in range(len(runs))]
+
+
+def chart_spec(index: int, data: dict, site) -> dict | None:
+    """One entry of the page's ``spec`` for report.js; None for blocks without charts."""
+    if data.get("error") or data["kind"] not in ("chart", "compare") or not data.get("metrics"):
+        return None
+    return {
+        "id": f"rp-block-{index}", "kind": data["kind"], "metrics": data["metrics"],
+        "runs": [site.key(r) for r in data["runs"]],
+        "colors": block_colors(data["runs"]),
+        "groups": [{"label": g["label"], "color": g["color"], "runs": [site.key(r) for r in g["runs"]]}
+                   for g in (data.get("groups") or [])] or None,
+        "x": data["x"], "log_x": data["log_x"], "log_y": data["log_y"],
+        "smoothing": data["smoothing"], "y_range": data["y_range"], "height": data["height"],
+        "title": data.get("title", ""),
+    }
+
+
+def value_context(data: dict, site, links: bool = True) -> dict:
+    run = data.get("run")
+    return {"error": data.get("error"), "source": data["source"], "text": data.get("text", ""),
+            "title": data.get("title", ""),
+            "url": site.run_url(run) if (run is not None and links) else None}
+
+
+def report_context(report: Report, site, links: bool = True, images: dict[str, str] | None = None) -> dict:
+    """The context shared by the site page and the exported file."""
+    parts = []
+    for part in markdown.render(report.doc, images=images):
+        if part.kind == "html":
+            parts.append({"kind": "html", "html": Markup(part.html)})   # made by sitegen.markdown
+        elif part.kind == "block":
+            parts.append({"kind": "block", "block": block_context(part.index, report.blocks[part.index], site, links)})
+        else:
+            parts.append({"kind": "value", "value": value_context(report.values[part.index], site, links)})
+    specs = [s for i, b in enumerate(report.blocks) if (s := chart_spec(i, b, site))]
+    keys = sorted({k for s in specs for k in s["runs"]})
+    return {
+        "title": report.title,
+        "report": {"title": report.title, "author": report.author, "date": report.date,
+                   "tags": report.tags, "description": report.description,
+                   "title_in_body": report.title_in_body, "source": report.display,
+                   "problems": len(report.problems)},
+        "parts": parts,
+        "spec": {"blocks": specs},
+        "chart_keys": keys,
+        "highlight_css": Markup(markdown.highlight_css()),              # made by Pygments
+        "links": links,
+    }
+
+
+def _site_target(report: Report, target: str, folder: Path) -> str:
+    rel = os.path.relpath(report.files[target], folder).replace(os.sep, "/")
+    return posixpath.normpath(f"{REPORTS_PATH}/{rel}")
+
+
+def build_reports(projects, config, site) -> ReportsBuild:
+    """Every report as a page, plus ``reports/index.html`` when there is at least one."""
+    folder = reports_dir(config)
+    out = ReportsBuild()
+    if folder is None:
+        return out
+    reports = load_reports(folder, projects)
+    by_path = {r.path.resolve(): r for r in reports}
+    for report in reports:
+        mapping = {}
+        for target, path in report.files.items():
+            other = by_path.get(path.resolve())
+            if other is not None:
+                frag = target.partition("#")[2]
+                mapping[target] = f"{other.slug}.html" + (f"#{frag}" if frag else "")
+            else:
+                out.copies[_site_target(report, target, folder)] = path
+        markdown.rewrite_links(report.doc, mapping)
+        ctx = report_context(report, site)
+        ctx["data_scripts"] = [f"data/runs/{k}.js" for k in ctx["chart_keys"]]
+        out.pages.append(Page(report_url(report), "report.html", ctx))
+        out.problems.extend(report.problems)
+        entry = {"title": report.title, "url": report_url(report), "author": report.author,
+                 "date": report.date, "description": report.description, "tags": report.tags}
+        out.listing.append(entry)
+        for run in report.cited:
+            out.cited_by.setdefault(site.key(run), []).append(entry)
+    if reports:
+        out.pages.append(Page(f"{REPORTS_PATH}/index.html", "reports.html",
+                              {"title": f"Reports \u00b7 {config.title}", "reports": out.listing}))
+    out.reports = reports
+    return out
