@@ -264,6 +264,8 @@ def make_logbook(out: Path) -> None:
                 notes="Baseline overfits after ~2k iters; dropout 0.2 fixes it.")
         gpt_run(out, tmp, user="ana", name="rope-8L", start=day(4, 13, 0),
                 commit="d00dfeed7788", dropout=0.2, n_layer=8, rope=True)
+    # Two reports the team wrote about the week (see README, "Reports").
+    shutil.copytree(ROOT / "examples" / "reports", out / "reports")
 
 
 def main(argv: list[str] | None = None) -> int:
