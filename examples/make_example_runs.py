@@ -12,7 +12,8 @@ The logbook: two projects, three users (ana, ben, chen):
 * ``cifar10-resnet``: a learning-rate sweep (3 rates x 3 seeds, one group per rate), one run
   that diverged and crashed, one preempted (killed) run, and one run whose data loader ran with
   ``num_workers=0``: the GPU sat mostly idle while one CPU core was saturated.
-* ``shakespeare-char``: a small character-level GPT, three variants.
+* ``shakespeare-char``: a small character-level GPT, three variants, a CPU-only smoke test, and
+  a two-GPU run launched without torchrun, so one GPU sat idle.
 """
 from __future__ import annotations
 
@@ -190,7 +191,7 @@ def cifar_run(out: Path, tmp: Path, *, user: str, lr: float, seed: int, start: f
 
 def gpt_run(out: Path, tmp: Path, *, user: str, name: str, start: float, commit: str,
             dropout: float, n_layer: int, rope: bool, iters: int = 5000,
-            notes: str | None = None) -> None:
+            notes: str | None = None, n_gpus: int = 1) -> None:
     rng = random.Random(zlib.crc32(repr((name, user)).encode()))
     floor = 1.47 - 0.04 * (n_layer - 6) - (0.03 if rope else 0.0) + (0.0 if dropout else 0.02)
     overfit = 0.0 if dropout >= 0.2 else 0.00004
@@ -204,9 +205,11 @@ def gpt_run(out: Path, tmp: Path, *, user: str, name: str, start: float, commit:
                           dir=out, config=config,
                           tags=["gpt"] + (["rope"] if rope else []), notes=notes,
                           clock=clock, system_metrics=False, capture_console=True,
-                          meta=team_member(user, commit))
+                          meta={**team_member(user, commit),
+                                "gpu": {"count": n_gpus, "names": [GPU_NAME] * n_gpus}})
         iter_ms = 28.0 * n_layer / 6
         next_sample = start + 2.0
+        energy = [3.6e9 + 1e8 * i for i in range(n_gpus)]  # NVML counts joules since driver load
         best = float("inf")
         for it in range(0, iters + 1, 10):
             clock.t = start + 15 + it * iter_ms / 1000 * rng.uniform(0.98, 1.02)
@@ -222,7 +225,13 @@ def gpt_run(out: Path, tmp: Path, *, user: str, name: str, start: float, commit:
                 print(f"iter {it}: train loss {loss:.4f}, val loss {vloss:.4f}")
             run.log(values, step=it)
             while next_sample <= clock.t:
-                sample = gpu_sample(rng, 88.0, 11.0 + n_layer)
+                sample = gpu_sample(rng, 88.0, 11.0 + n_layer, n_gpus=n_gpus)
+                for i in range(1, n_gpus):  # DDP never started on the other GPUs: they idle
+                    sample.update({f"gpu/{i}/util_pct": 0.0, f"gpu/{i}/mem_used_gb": 0.4,
+                                   f"gpu/{i}/mem_pct": 1.0, f"gpu/{i}/power_w": 55.0})
+                for i in range(n_gpus):
+                    energy[i] += sample[f"gpu/{i}/power_w"] * 10.0
+                    sample[f"gpu/{i}/energy_j"] = round(energy[i], 1)
                 sample.update(cpu_sample(rng, 110, 70.0, 3.2))
                 run.log_system(sample, time=next_sample, source=SIMULATED)
                 next_sample += 10.0
@@ -264,6 +273,12 @@ def make_logbook(out: Path) -> None:
                 notes="Baseline overfits after ~2k iters; dropout 0.2 fixes it.")
         gpt_run(out, tmp, user="ana", name="rope-8L", start=day(4, 13, 0),
                 commit="d00dfeed7788", dropout=0.2, n_layer=8, rope=True)
+        gpt_run(out, tmp, user="chen", name="cpu-smoke-test", start=day(4, 8, 0),
+                commit="a1b2c3d4e5f6", dropout=0.0, n_layer=2, rope=False, iters=300, n_gpus=0,
+                notes="Checks the training loop on the laptop CPU before queueing GPU jobs.")
+        gpt_run(out, tmp, user="ben", name="rope-8L-2gpu", start=day(4, 16, 0),
+                commit="d00dfeed7788", dropout=0.2, n_layer=8, rope=True, n_gpus=2,
+                notes="Asked for two GPUs; launched without torchrun, so one did all the work.")
     # Two reports the team wrote about the week (see README, "Reports").
     shutil.copytree(ROOT / "examples" / "reports", out / "reports")
 

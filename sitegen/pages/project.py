@@ -195,6 +195,23 @@ def hidden_columns_css(columns: list[Column]) -> str:
     return (",\n".join(rules) + " { display: none; }") if rules else ""
 
 
+def group_options(project, config_keys: list[str], max_keys: int = 40) -> list[tuple[str, str]]:
+    """Table columns worth grouping rows by: ``group`` when runs have one, and config keys
+    where some value is shared by two runs or more and not every run has the same value."""
+    runs = project.runs
+    out: list[tuple[str, str]] = []
+    if any(r.group for r in runs):
+        out.append(("group", "group"))
+    for key in config_keys:
+        values = [json.dumps(r.config.get(key), sort_keys=True, default=str) for r in runs]
+        distinct = len(set(values))
+        if 2 <= distinct < len(values):
+            out.append(("config." + key, key))
+        if len(out) >= max_keys:
+            break
+    return out
+
+
 def _sort_time(run) -> float:
     t = run.started_at
     return float(t) if _is_number(t) and math.isfinite(t) else -math.inf
@@ -227,6 +244,8 @@ def build_project(project, config, site) -> Page:
             "hidden_css": hidden_columns_css(columns),
             "data_src": site.project_data(project),
             "charts_open": len(runs) <= CHARTS_OPEN_MAX_RUNS,
+            "group_options": group_options(project, config_keys),
+            "utilisation_url": f"p/{slug}/utilisation.html",
             "page_rows": PAGE_ROWS,
         },
     )

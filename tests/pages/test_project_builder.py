@@ -35,7 +35,8 @@ def _page(projects, name="mnist"):
 
 
 def _render(page) -> str:
-    return Renderer(None, globals={"site_title": "Logbook", "version": "test"}).render(page)
+    return Renderer(None, globals={"site_title": "Logbook", "version": "test",
+                                   "nav_reports": False, "nav_utilisation": False}).render(page)
 
 
 def test_every_run_is_one_row_newest_first(projects):

@@ -9,7 +9,16 @@
  *
  * Hooks for tests and other scripts: window.RunpagesTable = {ready, query(text), sortBy(key, desc),
  * csv(), lastCsv, lastFilterMs, lastSortMs, readyMs, readyAt, visibleKeys(), selectedKeys(),
- * compareUrl(keys), charts (the RunpagesCharts controller once drawn), chartsReady}.
+ * compareUrl(keys), charts (the RunpagesCharts controller once drawn), chartsReady,
+ * rows() ([{key, values, url, visible, queryOk}]), columns() ([{key, label, group, type}]),
+ * setKeyFilter(name, keys | null) (another view's filter, e.g. parallel-coordinate brushing: a
+ * row stays visible only when every key filter holds its key), setGrouping(columnKey | ""),
+ * grouping(), toggleGroup(value)}. After every change of the visible rows the table fires
+ * "rp-table-change" on document.
+ *
+ * Grouping (a column key, e.g. "group" or "config.lr"): runs sharing the column's value are
+ * listed under one expandable group row (tr.rp-group-row) with mean ± std of the numeric
+ * summary columns over its visible runs; members are laid out only while their group is open.
  */
 (function () {
   "use strict";
@@ -272,7 +281,8 @@
         values[col.key] = v;
       }
       // visible: passes the filter; shown: laid out (the first `pageRows` visible rows, or all).
-      this.rows.push({ tr: tr, key: tr.getAttribute("data-key"), values: values, index: r, visible: true, shown: !tr.hidden });
+      this.rows.push({ tr: tr, key: tr.getAttribute("data-key"), values: values, index: r, visible: true,
+        queryOk: true, shown: !tr.hidden });
     }
     this.order = this.rows.slice();
     this.pageRows = parseInt(table.getAttribute("data-page-rows"), 10) || 0;
@@ -292,6 +302,11 @@
     this.lastFilterMs = null;
     this.lastSortMs = null;
     this.charts = null;
+    this.keyFilters = {};
+    this.groupBy = "";
+    this.groups = null;
+    this.openGroups = {};
+    this.groupSelect = document.getElementById("rp-group-by");
 
     this.buildColumnMenu();
     function sortFrom(ev) {
@@ -341,6 +356,13 @@
     }
     if (this.csvButton) this.csvButton.addEventListener("click", function () { self.download(); });
     if (this.more) this.more.addEventListener("click", function () { self.showAll = true; self.paint(); });
+    if (this.groupSelect) {
+      this.groupSelect.addEventListener("change", function () { self.setGrouping(self.groupSelect.value); self.saveHash(); });
+    }
+    this.tbody.addEventListener("click", function (ev) {
+      var button = ev.target.closest && ev.target.closest("button.rp-group-toggle");
+      if (button) self.toggleGroup(button.getAttribute("data-group"));
+    });
     window.addEventListener("hashchange", function () { self.restoreHash(); });
 
     this.restoreHash();
@@ -365,10 +387,12 @@
       if (!this.sort || this.sort.key !== key || this.sort.desc !== desc) this.sortBy(key, desc);
     }
     if (q !== this.query || (this.filter && this.filter.value !== this.query)) this.applyFilter(q);
+    var g = state.group || "";
+    if (g !== this.groupBy) this.setGrouping(g);
   };
 
   Table.prototype.saveHash = function () {
-    writeHash({ q: this.query, sort: this.sort ? (this.sort.desc ? "-" : "") + this.sort.key : "" });
+    writeHash({ q: this.query, sort: this.sort ? (this.sort.desc ? "-" : "") + this.sort.key : "", group: this.groupBy });
   };
 
   Table.prototype.knownKey = function (key) {
@@ -396,17 +420,41 @@
     this.query = text;
     for (var i = 0; i < this.rows.length; i++) {
       var row = this.rows[i];
-      row.visible = q.matches(row.values);
+      row.queryOk = q.matches(row.values);
+    }
+    this.refilter();
+    this.lastFilterMs = performance.now() - t0;
+    return true;
+  };
+
+  /* visible = passes the filter text and every other view's key filter. */
+  Table.prototype.refilter = function () {
+    var names = Object.keys(this.keyFilters), filters = this.keyFilters;
+    for (var i = 0; i < this.rows.length; i++) {
+      var row = this.rows[i], ok = row.queryOk;
+      for (var j = 0; ok && j < names.length; j++) ok = !!filters[names[j]][row.key];
+      row.visible = ok;
     }
     this.paint();
-    this.lastFilterMs = performance.now() - t0;
     this.scheduleChartSync();
-    return true;
+    try { document.dispatchEvent(new CustomEvent("rp-table-change")); } catch (e) { /* very old browser */ }
+  };
+
+  Table.prototype.setKeyFilter = function (name, keys) {
+    if (keys === null || keys === undefined) {
+      delete this.keyFilters[name];
+    } else {
+      var set = {};
+      for (var i = 0; i < keys.length; i++) set[keys[i]] = true;
+      this.keyFilters[name] = set;
+    }
+    this.refilter();
   };
 
   /* Lay out at most `pageRows` matching rows (in table order) unless "show all" was pressed:
    * the browser's layout of a thousand rows costs far more than the filter itself. */
   Table.prototype.paint = function () {
+    if (this.groupBy) return this.paintGroups();
     var matched = 0, limit = this.showAll || !this.pageRows ? Infinity : this.pageRows;
     for (var i = 0; i < this.order.length; i++) {
       var row = this.order[i];
@@ -427,6 +475,165 @@
       this.more.hidden = rest <= 0;
       this.more.textContent = "Show all " + matched + " runs (" + rest + " more)";
     }
+  };
+
+  /* ---- grouping ---- */
+
+  function groupValue(v) {
+    if (Array.isArray(v)) return v.join(", ");
+    return v === null || v === undefined ? "" : String(v);
+  }
+
+  function stats(values) {
+    var n = values.length;
+    if (!n) return null;
+    var sum = 0, i;
+    for (i = 0; i < n; i++) sum += values[i];
+    var mean = sum / n, sq = 0;
+    for (i = 0; i < n; i++) sq += (values[i] - mean) * (values[i] - mean);
+    return { n: n, mean: mean, std: n > 1 ? Math.sqrt(sq / (n - 1)) : 0 };
+  }
+
+  function fmt(x) {
+    if (!isFinite(x)) return String(x);
+    if (x === 0) return "0";
+    var a = Math.abs(x);
+    return a < 1e-3 || a >= 1e6 ? x.toExponential(2) : String(Number(x.toPrecision(4)));
+  }
+
+  Table.prototype.setGrouping = function (key) {
+    key = key || "";
+    if (key && !this.column(key)) key = "";
+    if (this.groupSelect && this.groupSelect.value !== key) this.groupSelect.value = key;
+    var old = this.tbody.querySelectorAll("tr.rp-group-row");
+    for (var i = 0; i < old.length; i++) old[i].remove();
+    this.groupBy = key;
+    this.table.classList.toggle("rp-grouped", !!key);
+    this.groups = null;
+    this.openGroups = {};
+    if (key) {
+      var byValue = {}, list = [];
+      for (var r = 0; r < this.rows.length; r++) {
+        var row = this.rows[r], v = groupValue(row.values[key]);
+        if (!byValue[v]) { byValue[v] = { value: v, rows: [], tr: null }; list.push(byValue[v]); }
+        byValue[v].rows.push(row);
+        row.group = byValue[v];
+      }
+      this.groups = list;
+      this.groupsByValue = byValue;
+    } else {
+      var frag = document.createDocumentFragment();
+      for (var k = 0; k < this.order.length; k++) frag.appendChild(this.order[k].tr);
+      this.tbody.appendChild(frag);
+    }
+    this.paint();
+    try { document.dispatchEvent(new CustomEvent("rp-table-change")); } catch (e) { /* ignore */ }
+    return true;
+  };
+
+  Table.prototype.toggleGroup = function (value, open) {
+    if (!this.groupsByValue || !this.groupsByValue[value]) return false;
+    var now = open === undefined ? !this.openGroups[value] : !!open;
+    if (now) this.openGroups[value] = true; else delete this.openGroups[value];
+    this.paint();
+    return now;
+  };
+
+  Table.prototype.groupRow = function (g) {
+    if (g.tr) return g.tr;
+    var tr = document.createElement("tr");
+    tr.className = "rp-group-row";
+    tr.setAttribute("data-group", g.value);
+    var tick = document.createElement("td");
+    tick.className = "rp-tick-col";
+    tr.appendChild(tick);
+    for (var c = 0; c < this.columns.length; c++) {
+      var td = document.createElement("td");
+      if (this.columns[c].type === "num") td.className = "num";
+      tr.appendChild(td);
+    }
+    g.tr = tr;
+    return tr;
+  };
+
+  /* One group row's cells from its visible members: the run-name cell holds the toggle. */
+  Table.prototype.fillGroupRow = function (g, members) {
+    var tr = this.groupRow(g), open = !!this.openGroups[g.value];
+    for (var c = 0; c < this.columns.length; c++) {
+      var col = this.columns[c], td = tr.cells[c + 1], text = "", title = "";
+      if (col.key === "name") {
+        td.textContent = "";
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "rp-group-toggle";
+        b.setAttribute("data-group", g.value);
+        b.setAttribute("aria-expanded", open ? "true" : "false");
+        b.textContent = (open ? "\u25BE " : "\u25B8 ") + (g.value || "(none)") + " \u00b7 " + members.length +
+          (members.length === 1 ? " run" : " runs");
+        td.appendChild(b);
+        continue;
+      }
+      if (col.key === this.groupBy) {
+        text = members.length ? members[0].tr.cells[col.index].textContent : g.value;
+      } else if (col.type === "num" && col.group !== "run") {
+        var nums = [];
+        for (var m = 0; m < members.length; m++) {
+          var n = toNumber(members[m].values[col.key]);
+          if (n !== null && isFinite(n)) nums.push(n);
+        }
+        var st = stats(nums);
+        if (st) {
+          var lo = Math.min.apply(null, nums), hi = Math.max.apply(null, nums);
+          if (col.group === "config" && lo === hi) text = members[0].tr.cells[col.index].textContent;
+          else if (col.group === "config") text = fmt(lo) + "\u2013" + fmt(hi);
+          else {
+            text = st.n > 1 ? fmt(st.mean) + " \u00b1 " + fmt(st.std) : fmt(st.mean);
+            title = "mean \u00b1 std of " + st.n + " runs; min " + fmt(lo) + ", max " + fmt(hi);
+          }
+        }
+      } else {
+        /* Run columns and text: the members' shown text when they all agree. */
+        var shownText = function (row) { return row.tr.cells[col.index].textContent; };
+        var first = members.length ? shownText(members[0]) : "", same = true;
+        for (var k = 1; k < members.length && same; k++) same = shownText(members[k]) === first;
+        text = same && col.type !== "list" ? first : "";
+      }
+      td.textContent = text;
+      if (title) td.title = title; else td.removeAttribute("title");
+    }
+  };
+
+  Table.prototype.paintGroups = function () {
+    var seen = [], visibleOf = {}, i, g;
+    for (i = 0; i < this.order.length; i++) {
+      this.order[i].pos = i;
+      g = this.order[i].group;
+      if (!visibleOf[g.value]) { visibleOf[g.value] = []; seen.push(g); }
+      if (this.order[i].visible) visibleOf[g.value].push(this.order[i]);
+    }
+    var frag = document.createDocumentFragment(), matched = 0, groupsShown = 0;
+    for (i = 0; i < seen.length; i++) {
+      g = seen[i];
+      var members = visibleOf[g.value], open = !!this.openGroups[g.value];
+      this.fillGroupRow(g, members);
+      g.tr.hidden = members.length === 0;
+      if (members.length) groupsShown++;
+      frag.appendChild(g.tr);
+      var rows = g.rows.slice().sort(function (a, b) { return a.pos - b.pos; });
+      for (var r = 0; r < rows.length; r++) {
+        var row = rows[r], shown = row.visible && open;
+        if (row.visible) matched++;
+        if (shown !== row.shown) { row.tr.hidden = !shown; row.shown = shown; }
+        frag.appendChild(row.tr);
+      }
+    }
+    this.tbody.appendChild(frag);
+    this.matched = matched;
+    if (this.count) {
+      this.count.textContent = (matched === this.rows.length ? this.rows.length + " runs" :
+        matched + " of " + this.rows.length + " runs") + " in " + groupsShown + (groupsShown === 1 ? " group" : " groups");
+    }
+    if (this.more) this.more.hidden = true;
   };
 
   Table.prototype.showMessage = function (kind, text) {
@@ -700,6 +907,20 @@
     api.visibleKeys = function () { return t.visibleKeys(); };
     api.selectedKeys = function () { return t.selectedKeys(); };
     api.compareUrl = function (keys) { return t.compareUrl(keys); };
+    api.rows = function () {
+      return t.rows.map(function (r) {
+        var a = r.tr.querySelector("a[href]");
+        return { key: r.key, values: r.values, url: a ? a.getAttribute("href") : "", visible: r.visible,
+                 queryOk: r.queryOk, name: a ? a.textContent : r.key };
+      });
+    };
+    api.columns = function () {
+      return t.columns.map(function (c) { return { key: c.key, label: c.label, group: c.group, type: c.type }; });
+    };
+    api.setKeyFilter = function (name, keys) { t.setKeyFilter(name, keys); };
+    api.setGrouping = function (key) { var ok = t.setGrouping(key); t.saveHash(); return ok; };
+    api.grouping = function () { return t.groupBy; };
+    api.toggleGroup = function (value, open) { return t.toggleGroup(value, open); };
     Object.defineProperty(api, "lastCsv", { get: function () { return t.lastCsv; }, configurable: true });
     Object.defineProperty(api, "lastFilterMs", { get: function () { return t.lastFilterMs; }, configurable: true });
     Object.defineProperty(api, "lastSortMs", { get: function () { return t.lastSortMs; }, configurable: true });

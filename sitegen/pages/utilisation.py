@@ -1,0 +1,241 @@
+"""Utilisation pages: who uses how much of the machines and how well.
+
+``p/<project>/utilisation.html`` per project and ``utilisation.html`` for the whole site; the
+figures come from ``sitegen.utilisation`` (rules and units there). Every table is rendered on
+the server (readable without JavaScript), worst offenders first; ``static/utilisation.js``
+sorts a table when its header is clicked, by each cell's ``data-v`` (a plain number) or text.
+``run_card(run, config)`` is the context for ``partials/utilisation_card.html``, shared with the
+run page.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sitegen import utilisation as U
+from sitegen.pages import Page
+
+SITE_PATH = "utilisation.html"
+
+
+def project_path(site, project) -> str:
+    return f"p/{site.project_slug(project.name)}/utilisation.html"
+
+
+# ---- display --------------------------------------------------------------------------------
+
+def _num(v: float | None, digits: int = 2) -> str:
+    if v is None or not math.isfinite(v):
+        return ""
+    if v != 0 and abs(v) < 10 ** -digits:
+        return f"{v:.1g}"
+    return f"{v:,.{digits}f}"
+
+
+def _pct(v: float | None) -> str:
+    return "" if v is None or not math.isfinite(v) else f"{v:.0f}%"
+
+
+def _share(v: float | None) -> str:
+    return "" if v is None or not math.isfinite(v) else f"{100 * v:.0f}%"
+
+
+def _cell(text: str, v: float | None = None, cls: str = "num", title: str = "") -> dict:
+    sort = "" if v is None or not math.isfinite(v) else repr(round(float(v), 6))
+    return {"text": text, "v": sort, "cls": cls, "title": title}
+
+
+def _energy_title(u: U.RunUsage) -> str:
+    return {"counter": "from the NVML energy counter", "power": "integrated GPU power",
+            "counter+power": "NVML energy counter where present, else integrated power"}.get(
+        u.energy_source or "", "")
+
+
+def run_row(u: U.RunUsage, url: str, with_project: bool) -> dict:
+    gpu = u.kind == U.KIND_GPU
+    label = {U.KIND_CPU_ONLY: "CPU-only", U.KIND_NO_SAMPLES: "no samples"}.get(u.kind, "")
+    gpus = str(u.gpus) if gpu else label
+    if gpu and u.gpus_allocated > u.gpus:
+        gpus = f"{u.gpus} of {u.gpus_allocated}"
+    cells = [
+        _cell(u.user, cls="text"),
+        _cell(_num(u.wasted_gpu_hours, 3), u.wasted_gpu_hours, cls="num rp-wasted"),
+        _cell(_num(u.gpu_hours, 3), u.gpu_hours),
+        _cell(_pct(u.util_mean), u.util_mean, title=f"median {_pct(u.util_median)}" if gpu else ""),
+        _cell("; ".join(u.reasons), cls="reason"),
+        _cell(gpus, u.gpus if gpu else None, title=", ".join(u.gpu_names)),
+        _cell(_pct(u.util_median), u.util_median),
+        _cell(_pct(u.mem_pct_mean), u.mem_pct_mean),
+        _cell(_share(u.idle_share), u.idle_share),
+        _cell(_pct(u.cpu_max_core_pct), u.cpu_max_core_pct),
+        _cell(_pct(u.cpu_proc_pct), u.cpu_proc_pct),
+        _cell(_num(u.energy_kwh, 3), u.energy_kwh, title=_energy_title(u)),
+        _cell(_num(u.cost, 2), u.cost),
+        _cell(u.week, cls="text"),
+        _cell(u.status, cls="status"),
+    ]
+    return {"key": u.key, "name": u.name, "url": url, "project": u.project, "kind": u.kind,
+            "cells": cells, "flag": bool(gpu and u.reasons)}
+
+
+RUN_HEADERS = [
+    ("user", "text", ""),
+    ("wasted GPU-h", "num", "GPU-hours x (1 - utilisation)"),
+    ("GPU-hours", "num", "sampled time x GPUs"),
+    ("GPU util", "num", "mean GPU utilisation, time-weighted"),
+    ("why", "text", "what the samples show"),
+    ("GPUs", "num", "GPUs with utilisation samples"),
+    ("median", "num", "median GPU utilisation of the samples"),
+    ("GPU mem", "num", "mean GPU memory used"),
+    ("idle", "num", "share of GPU time under the idle threshold"),
+    ("busiest core", "num", "mean of the busiest CPU core"),
+    ("CPU", "num", "this process, % of one core"),
+    ("kWh", "num", "GPU energy"),
+    ("cost", "num", "gpu_hour_cost x GPU-hours + kwh_cost x kWh"),
+    ("week", "text", "ISO week the run started"),
+    ("status", "text", ""),
+]
+
+
+def aggregate_row(a: U.Aggregate, run_url: dict[str, str]) -> dict:
+    worst = a.worst
+    return {
+        "name": a.name,
+        "cells": [
+            _cell(str(a.runs), a.runs),
+            _cell(str(a.gpu_runs), a.gpu_runs),
+            _cell(str(a.cpu_only_runs), a.cpu_only_runs),
+            _cell(_num(a.gpu_hours, 3), a.gpu_hours),
+            _cell(_pct(a.util_mean), a.util_mean),
+            _cell(_num(a.energy_kwh, 3), a.energy_kwh),
+            _cell(_num(a.cost, 2), a.cost),
+            _cell(_num(a.wasted_gpu_hours, 3), a.wasted_gpu_hours, cls="num rp-wasted"),
+        ],
+        "worst": None if worst is None or not worst.wasted_gpu_hours else {
+            "name": worst.name, "url": run_url.get(worst.key, ""), "reason": worst.reason,
+            "wasted": _num(worst.wasted_gpu_hours, 3)},
+    }
+
+
+AGG_HEADERS = [
+    ("runs", "num", ""), ("GPU runs", "num", ""), ("CPU-only", "num", ""),
+    ("GPU-hours", "num", ""), ("GPU util", "num", "GPU-hour weighted"), ("kWh", "num", ""),
+    ("cost", "num", ""), ("wasted GPU-h", "num", "GPU-hours x (1 - utilisation)"),
+]
+
+
+def headline(usages: list[U.RunUsage], users: list[U.Aggregate]) -> dict | None:
+    """The one sentence a reader came for: who wasted most GPU-hours, on which run, why."""
+    gpu = [u for u in usages if u.kind == U.KIND_GPU and u.wasted_gpu_hours]
+    if not gpu:
+        return None
+    worst = max(gpu, key=lambda u: u.wasted_gpu_hours)
+    top_user = users[0] if users else None
+    return {
+        "run": worst.name, "key": worst.key, "user": worst.user or "(unknown)",
+        "wasted": _num(worst.wasted_gpu_hours, 3), "gpu_hours": _num(worst.gpu_hours, 3),
+        "util": _pct(worst.util_mean), "reason": worst.reason,
+        "top_user": top_user.name if top_user else "",
+        "top_user_wasted": _num(top_user.wasted_gpu_hours, 3) if top_user else "",
+    }
+
+
+def _context(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config, *,
+             with_project: bool) -> dict:
+    run_url = {k: site.run_url(r) for k, r in runs_by_key.items()}
+    ordered = U.worst_first(usages)
+    users = U.aggregate(usages, "user")
+    weeks = sorted(U.aggregate(usages, "week"), key=lambda a: a.name, reverse=True)
+    total = U.totals(usages)
+    top = headline(usages, users)
+    if top:
+        top["url"] = run_url[top["key"]]
+    return {
+        "rows": [run_row(u, run_url[u.key], with_project) for u in ordered],
+        "run_headers": RUN_HEADERS,
+        "users": [aggregate_row(a, run_url) for a in users],
+        "weeks": [aggregate_row(a, run_url) for a in weeks],
+        "agg_headers": AGG_HEADERS,
+        "headline": top,
+        "total": aggregate_row(total, run_url),
+        "with_project": with_project,
+        "idle_util_pct": f"{getattr(config, 'idle_util_pct', U.DEFAULT_IDLE_UTIL_PCT):g}",
+        "gpu_hour_cost": getattr(config, "gpu_hour_cost", None),
+        "kwh_cost": getattr(config, "kwh_cost", None),
+        "simulated": sorted({str(r.meta.get("system_source")) for r in runs_by_key.values()
+                             if "simulated" in str(r.meta.get("system_source") or "")}),
+    }
+
+
+# serve --watch rebuilds these pages on every change; a run whose files did not change (same
+# fingerprint) keeps its figures. Bounded: cleared when it outgrows any plausible site.
+_CACHE: dict[tuple, U.RunUsage] = {}
+_CACHE_MAX = 50_000
+
+
+def _usage(run, config, key: str) -> U.RunUsage:
+    fp = getattr(run, "fingerprint", "")
+    if not fp:
+        return U.run_usage(run, config, key=key)
+    ck = (run.dir, fp, run.status, key, getattr(config, "idle_util_pct", None),
+          getattr(config, "gpu_hour_cost", None), getattr(config, "kwh_cost", None))
+    hit = _CACHE.get(ck)
+    if hit is None:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        hit = _CACHE[ck] = U.run_usage(run, config, key=key)
+    return hit
+
+
+def _usages(runs, site, config) -> tuple[list[U.RunUsage], dict[str, Any]]:
+    by_key = {site.key(r): r for r in runs}
+    return [_usage(r, config, k) for k, r in by_key.items()], by_key
+
+
+def build_utilisation(projects, config, site) -> list[Page]:
+    """One page per project (``p/<project>/utilisation.html``) and one for the site."""
+    title = getattr(config, "title", "runpages")
+    pages = []
+    all_usages: list[U.RunUsage] = []
+    all_runs: dict[str, Any] = {}
+    for project in sorted(projects, key=lambda p: p.name.lower()):
+        usages, by_key = _usages(project.runs, site, config)
+        all_usages += usages
+        all_runs.update(by_key)
+        ctx = _context(usages, by_key, site, config, with_project=False)
+        ctx.update(title=f"Utilisation \u00b7 {project.name} \u00b7 {title}",
+                   heading=f"GPU utilisation \u00b7 {project.name}",
+                   project={"name": project.name, "url": site.project_url(project)},
+                   site_page=SITE_PATH)
+        pages.append(Page(project_path(site, project), "utilisation.html", ctx))
+    ctx = _context(all_usages, all_runs, site, config, with_project=True)
+    ctx.update(title=f"Utilisation \u00b7 {title}", heading="GPU utilisation \u00b7 all projects",
+               project=None, site_page=SITE_PATH,
+               projects=[{"name": p.name, "url": project_path(site, p)}
+                         for p in sorted(projects, key=lambda p: p.name.lower())])
+    pages.append(Page(SITE_PATH, "utilisation.html", ctx))
+    return pages
+
+
+def run_card(run, config=None) -> dict:
+    """Context for ``partials/utilisation_card.html`` (the run page passes it as ``usage``)."""
+    u = U.run_usage(run, config)
+    items = []
+    if u.kind == U.KIND_GPU:
+        gpus = f"{u.gpus}" + (f" of {u.gpus_allocated}" if u.gpus_allocated > u.gpus else "")
+        items = [("GPUs", gpus + (f" \u00b7 {u.gpu_names[0]}" if u.gpu_names else "")),
+                 ("GPU-hours", _num(u.gpu_hours, 3)),
+                 ("GPU util", f"{_pct(u.util_mean)} mean \u00b7 {_pct(u.util_median)} median"),
+                 ("GPU memory", _pct(u.mem_pct_mean)),
+                 ("idle", f"{_share(u.idle_share)} of the time under {getattr(config, 'idle_util_pct', U.DEFAULT_IDLE_UTIL_PCT):g}%"),
+                 ("busiest CPU core", _pct(u.cpu_max_core_pct)),
+                 ("energy", f"{_num(u.energy_kwh, 3)} kWh" if u.energy_kwh is not None else "unknown"),
+                 ("wasted GPU-hours", _num(u.wasted_gpu_hours, 3))]
+        if u.cost is not None:
+            items.insert(7, ("cost", _num(u.cost, 2)))
+    elif u.kind == U.KIND_CPU_ONLY:
+        items = [("GPUs", "none sampled (CPU-only)"), ("CPU", f"{_pct(u.cpu_proc_pct)} of one core"),
+                 ("busiest CPU core", _pct(u.cpu_max_core_pct)),
+                 ("sampled", f"{_num(u.sampled_hours, 3)} h")]
+    return {"kind": u.kind, "items": [(k, v) for k, v in items if v], "reasons": u.reasons,
+            "running": u.status == "running"}
