@@ -1,0 +1,348 @@
+"""Plot data for the browser: the only module that prepares chart data.
+
+Charts are drawn in the browser by ``themes/default/static/charts.js`` with BokehJS's plotting
+API, from per-run data scripts, so any set of runs can be overlaid (compare page) and the site
+works from ``file://`` (``fetch`` is blocked there; ``<script src>`` is not).
+
+Files written (paths from the build's SiteMap):
+
+``data/runs/<project>/<run-id>.js``
+    ``RunpagesData.add({...});`` with the run header, config, summary, and every numeric metric
+    downsampled to at most ``MAX_POINTS`` points by min/max per bucket (spikes survive;
+    non-finite values keep a point at their position so the chart shows a gap or a mark).
+``data/projects/<project>.js``
+    ``RunpagesData.addProject({...});`` with every run's header, config and summary and
+    low-resolution series (at most ``PROJECT_MAX_POINTS`` per series, fewer for very large
+    projects so the page stays light).
+
+On disk the payload is compact: a metric series is ``{"step": [...], "y": [...]}`` and its wall
+times come from the run-wide ``"steps": {"step": [...], "t": [...]}`` map, times relative to
+``"t0"``; a system series is ``{"t": [...], "y": [...]}``. ``RunpagesData.add`` expands both to
+absolute ``time`` arrays in the browser, so scripts see the documented shape. Values carry 6
+significant digits (display only; full resolution lives in the downloads). NaN/Infinity are
+written as the JavaScript literals; every string goes through ``json.dumps`` with ``<``, ``>``,
+``&`` and line separators escaped, so user text cannot end the script or the statement.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+MAX_POINTS = 2000
+PROJECT_MAX_POINTS = 200
+PROJECT_POINT_BUDGET = 200_000   # all series of one project together; keeps 1,000-run pages light
+PROJECT_MIN_POINTS = 24
+
+# Colour-blind-safe: Okabe-Ito (minus yellow and black) then Paul Tol's muted scheme.
+PALETTE = (
+    "#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9",
+    "#332288", "#117733", "#882255", "#44aa99", "#999933", "#aa4499",
+)
+
+
+def run_color(key: str) -> str:
+    """A stable colour for a run key (the same run has the same colour on every page)."""
+    h = int.from_bytes(hashlib.sha1(key.encode("utf-8")).digest()[:4], "big")
+    return PALETTE[h % len(PALETTE)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Downsampling
+
+def downsample_indices(y: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of ``y`` to keep: at most ``max_points``, spikes and non-finite values kept.
+
+    Min and max of each bucket are kept (so a one-step spike is never averaged away), plus the
+    first non-finite value of each bucket (so NaN/inf still show as a gap or mark), plus the
+    first and last points. Order is preserved.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    n = len(y)
+    if n <= max_points:
+        return np.arange(n)
+    finite = np.isfinite(y)
+    has_nonfinite = not finite.all()
+    per_bucket = 3 if has_nonfinite else 2
+    buckets = max(1, (max_points - 2) // per_bucket)
+    k = -(-n // buckets)                      # bucket width (ceil)
+    buckets = -(-n // k)
+    pad = buckets * k - n
+    lo = np.where(finite, y, np.inf)
+    hi = np.where(finite, y, -np.inf)
+    if pad:
+        lo = np.concatenate([lo, np.full(pad, np.inf)])
+        hi = np.concatenate([hi, np.full(pad, -np.inf)])
+    base = np.arange(buckets) * k
+    keep = [base + lo.reshape(buckets, k).argmin(axis=1), base + hi.reshape(buckets, k).argmax(axis=1)]
+    if has_nonfinite:
+        nf = ~finite
+        if pad:
+            nf = np.concatenate([nf, np.zeros(pad, dtype=bool)])
+        nf = nf.reshape(buckets, k)
+        rows = nf.any(axis=1)
+        keep.append((base + nf.argmax(axis=1))[rows])
+    keep.append(np.array([0, n - 1]))
+    idx = np.unique(np.concatenate(keep))
+    return idx[idx < n]
+
+
+# ---------------------------------------------------------------------------------------------
+# JavaScript serialisation
+
+class _Raw(str):
+    """Already-serialised JavaScript (number arrays); emitted as is."""
+
+
+_JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def js_string(s: str) -> str:
+    out = json.dumps(str(s), ensure_ascii=False)
+    for a, b in _JS_ESCAPES.items():
+        if a in out:
+            out = out.replace(a, b)
+    return out
+
+
+def _num(v: float, fmt: str) -> str:
+    if v != v:
+        return "NaN"
+    if v == math.inf:
+        return "Infinity"
+    if v == -math.inf:
+        return "-Infinity"
+    return format(v, fmt)
+
+
+def num_array(a: Iterable[float], fmt: str = ".6g") -> _Raw:
+    arr = np.asarray(a, dtype=np.float64)
+    if not len(arr):
+        return _Raw("[]")
+    # One %-format over the whole array (C loop); %g spells non-finite values nan/inf/-inf,
+    # and no finite number contains those letters, so a plain replace makes them JS literals.
+    text = ("%" + fmt + ",") * len(arr) % tuple(arr.tolist())
+    if not np.isfinite(arr).all():
+        text = text.replace("nan", "NaN").replace("inf", "Infinity")
+    return _Raw("[" + text[:-1] + "]")
+
+
+def int_array(a: Iterable[int]) -> _Raw:
+    arr = np.asarray(a)
+    if arr.dtype.kind == "f":
+        return num_array(arr, ".15g")
+    return _Raw("[" + ",".join(map(str, arr.tolist())) + "]")
+
+
+def to_js(obj: Any) -> str:
+    """JSON-like JavaScript: NaN/Infinity literals allowed, strings escaped for any context."""
+    if isinstance(obj, _Raw):
+        return str(obj)
+    if isinstance(obj, str):
+        return js_string(obj)
+    if obj is None or isinstance(obj, bool):
+        return json.dumps(obj)
+    if isinstance(obj, (int, np.integer)):
+        return str(int(obj))
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return repr(v) if math.isfinite(v) else _num(v, "")
+    if isinstance(obj, dict):
+        return "{" + ",".join(js_string(k) + ":" + to_js(v) for k, v in obj.items()) + "}"
+    if isinstance(obj, (list, tuple, set, np.ndarray)):
+        return "[" + ",".join(to_js(v) for v in obj) + "]"
+    if hasattr(obj, "item"):            # numpy/pandas scalars
+        try:
+            return to_js(obj.item())
+        except (TypeError, ValueError):
+            pass
+    return js_string(str(obj))
+
+
+def data_script(function: str, payload: dict) -> str:
+    """``RunpagesData.add({...});`` as the text of a .js file."""
+    return f"RunpagesData.{function}({to_js(payload)});\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Payloads
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return v                          # written as NaN/Infinity literals
+    if hasattr(v, "item") and not isinstance(v, (list, dict, str)):
+        try:
+            return v.item()
+        except (TypeError, ValueError):
+            return str(v)
+    return v
+
+
+def run_header(run, site) -> dict:
+    """Fields shared by run, project and compare payloads."""
+    git = run.meta.get("git") or {}
+    if not isinstance(git, dict):
+        git = {}
+    commit = str(git.get("commit") or "")
+    started = run.started_at
+    return {
+        "key": site.key(run),
+        "id": run.id,
+        "project": run.project,
+        "name": run.name or run.id,
+        "user": run.user,
+        "host": run.host,
+        "status": run.status,
+        "group": run.group,
+        "tags": [str(t) for t in run.tags],
+        "started_at": started,
+        "ended_at": run.ended_at,
+        "duration_s": getattr(run, "duration_s", None),
+        "git": {"commit": commit[:8], "dirty": bool(git.get("dirty")), "branch": str(git.get("branch") or "")},
+        "url": site.run_url(run),
+        "color": run_color(site.key(run)),
+    }
+
+
+def _t0(run) -> float:
+    t0 = run.started_at
+    if isinstance(t0, (int, float)) and math.isfinite(t0):
+        return float(t0)
+    frame = run.metrics
+    if len(frame) and "_time" in frame:
+        v = float(frame["_time"].iloc[0])
+        if math.isfinite(v):
+            return v
+    return 0.0
+
+
+def metric_series(run, max_points: int = MAX_POINTS, keys: Iterable[str] | None = None) -> dict[str, dict]:
+    """Downsampled ``{key: {"step": _Raw, "y": _Raw}}`` for every numeric metric.
+
+    Rows where a key was not logged are NaN in the frame; they are dropped (a metric logged
+    every 100 steps is one line, not dots). Logged ±inf are kept at their steps.
+    """
+    frame = run.metrics
+    out: dict[str, dict] = {}
+    if frame is None or not len(frame) or "_step" not in frame:
+        return out
+    steps = frame["_step"].to_numpy()
+    for key in (keys if keys is not None else frame.columns):
+        if key.startswith("_") or key not in frame:
+            continue
+        col = frame[key]
+        if col.dtype.kind not in "fiub":
+            continue
+        y = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        present = ~np.isnan(y)
+        if not present.any():
+            continue
+        s, y = steps[present], y[present]
+        idx = downsample_indices(y, max_points)
+        out[key] = {"step": int_array(s[idx]), "y": num_array(y[idx])}
+    return out
+
+
+def step_map(run, t0: float, max_points: int = MAX_POINTS) -> dict:
+    """``{"step": [...], "t": [...]}``: wall time (relative to ``t0``) at ≤ max_points steps."""
+    frame = run.metrics
+    if frame is None or not len(frame) or "_time" not in frame or "_step" not in frame:
+        return {"step": _Raw("[]"), "t": _Raw("[]")}
+    t = frame["_time"].to_numpy(dtype=np.float64, na_value=np.nan) - t0
+    s = frame["_step"].to_numpy()
+    ok = np.isfinite(t)
+    t, s = t[ok], s[ok]
+    n = len(t)
+    if n > max_points:
+        idx = np.unique(np.linspace(0, n - 1, max_points).astype(np.int64))
+        t, s = t[idx], s[idx]
+    return {"step": int_array(s), "t": num_array(np.round(t, 2), ".8g")}
+
+
+def system_series(run, t0: float, max_points: int = MAX_POINTS) -> dict[str, dict]:
+    frame = run.system
+    out: dict[str, dict] = {}
+    if frame is None or not len(frame) or "_time" not in frame:
+        return out
+    t = frame["_time"].to_numpy(dtype=np.float64, na_value=np.nan) - t0
+    for key in frame.columns:
+        if key.startswith("_") or frame[key].dtype.kind not in "fiub":
+            continue
+        y = frame[key].to_numpy(dtype=np.float64, na_value=np.nan)
+        present = ~np.isnan(y) & np.isfinite(t)
+        if not present.any():
+            continue
+        tt, yy = t[present], y[present]
+        idx = downsample_indices(yy, max_points)
+        out[key] = {"t": num_array(np.round(tt[idx], 2), ".8g"), "y": num_array(yy[idx])}
+    return out
+
+
+def _dict(d: Any) -> dict:
+    return {str(k): _jsonable(v) for k, v in (d or {}).items()} if isinstance(d, dict) else {}
+
+
+def run_payload(run, site) -> dict:
+    """Everything the run page and the compare page need to draw one run."""
+    t0 = _t0(run)
+    payload = run_header(run, site)
+    payload.update(
+        t0=t0,
+        config=_dict(run.config),
+        summary=_dict(run.summary),
+        steps=step_map(run, t0),
+        metrics=metric_series(run),
+        system=system_series(run, t0),
+    )
+    return payload
+
+
+def run_script(run, site) -> str:
+    return data_script("add", run_payload(run, site))
+
+
+def project_points(n_series: int) -> int:
+    """Points per series in a project overlay: 200, fewer when a project has very many series."""
+    if n_series <= 0:
+        return PROJECT_MAX_POINTS
+    return int(max(PROJECT_MIN_POINTS, min(PROJECT_MAX_POINTS, PROJECT_POINT_BUDGET // n_series)))
+
+
+def project_run_entry(run, site, max_points: int) -> dict:
+    """One run inside a project payload: header, config, summary, low-resolution series."""
+    t0 = _t0(run)
+    entry = run_header(run, site)
+    entry.update(
+        t0=t0,
+        config=_dict(run.config),
+        summary=_dict(run.summary),
+        steps=step_map(run, t0, max_points),
+        metrics=metric_series(run, max_points),
+    )
+    return entry
+
+
+def project_payload(project, site, entries: dict[str, dict] | None = None) -> dict:
+    """``entries`` maps run key -> ``project_run_entry`` (the build caches them per fingerprint)."""
+    runs = []
+    n_series = sum(len(getattr(r, "metric_keys", None) or [c for c in r.metrics.columns if not c.startswith("_")])
+                   for r in project.runs)
+    points = project_points(n_series)
+    for run in project.runs:
+        key = site.key(run)
+        entry = (entries or {}).get(key)
+        runs.append(entry if entry is not None else project_run_entry(run, site, points))
+    return {
+        "name": project.name,
+        "slug": site.project_slug(project.name),
+        "url": site.project_url(project),
+        "main_metric": getattr(project, "main_metric", None),
+        "runs": runs,
+    }
+
+
+def project_script(project, site, entries: dict[str, dict] | None = None) -> str:
+    return data_script("addProject", project_payload(project, site, entries))

@@ -1,0 +1,111 @@
+"""The home page: projects (run counts, users, last activity) and the team pulse.
+
+Pulse data is computed here and handed to the template as plain data; the template embeds it
+with jinja's ``tojson`` (which escapes ``<``, ``>``, ``&`` and quotes) and ``index.js`` draws it
+with BokehJS. Times are Unix seconds; days are UTC calendar days.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+
+from sitegen.pages import Page
+
+PULSE_DAYS = 60
+
+
+def _finite(v) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def _day(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d")
+
+
+def runs_per_day(projects, days: int = PULSE_DAYS) -> dict:
+    """``{"days": [...], "users": {user: [count per day]}}`` over the last ``days`` days that
+    have runs (ending at the newest run, so an old site still shows its activity)."""
+    starts = [(r.user or "(unknown)", r.started_at) for p in projects for r in p.runs
+              if _finite(r.started_at) is not None]
+    if not starts:
+        return {"days": [], "users": {}}
+    last = max(t for _, t in starts)
+    first = max(min(t for _, t in starts), last - (days - 1) * 86400)
+    first_day = datetime.fromtimestamp(first, timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    n = int((last - first_day.timestamp()) // 86400) + 1
+    day_list = [_day(first_day.timestamp() + i * 86400) for i in range(n)]
+    index = {d: i for i, d in enumerate(day_list)}
+    users: dict[str, list[int]] = defaultdict(lambda: [0] * n)
+    for user, t in starts:
+        i = index.get(_day(t))
+        if i is not None:
+            users[user][i] += 1
+    order = sorted(users, key=lambda u: (-sum(users[u]), u))
+    return {"days": day_list, "users": {u: users[u] for u in order}}
+
+
+def best_so_far(project) -> dict | None:
+    """The project's main metric, best value so far over calendar time (by run end)."""
+    from sitegen.model import metric_direction
+
+    key = getattr(project, "main_metric", None)
+    if not key:
+        return None
+    direction = metric_direction(key)
+    points = []
+    for run in project.runs:
+        v = _finite(run.summary.get(key)) if isinstance(run.summary, dict) else None
+        t = _finite(run.ended_at) or _finite(getattr(run, "last_activity", None)) or _finite(run.started_at)
+        if v is not None and t is not None:
+            points.append((t, v, run.name or run.id))
+    if not points:
+        return None
+    points.sort()
+    best = None
+    xs, ys, names = [], [], []
+    for t, v, name in points:
+        if best is None or (v < best if direction == "min" else v > best):
+            best = v
+            xs.append(t)
+            ys.append(v)
+            names.append(name)
+    xs.append(points[-1][0])
+    ys.append(best)
+    names.append(names[-1])
+    return {"metric": key, "direction": direction, "time": xs, "value": ys, "run": names, "best": best}
+
+
+def build_index(projects, config, site) -> Page:
+    rows = []
+    pulse_best = []
+    for p in projects:
+        statuses = Counter(r.status for r in p.runs)
+        best = best_so_far(p)
+        rows.append({
+            "name": p.name,
+            "url": site.project_url(p),
+            "runs": len(p.runs),
+            "users": list(getattr(p, "users", [])),
+            "last_activity": getattr(p, "last_activity", None),
+            "statuses": sorted(statuses.items()),
+            "main_metric": getattr(p, "main_metric", None),
+            "best": best["best"] if best else None,
+            "direction": best["direction"] if best else None,
+        })
+        if best:
+            pulse_best.append({"project": p.name, **best})
+    rows.sort(key=lambda r: -(r["last_activity"] or 0))
+    pulse = {"per_day": runs_per_day(projects), "best": pulse_best}
+    users = sorted({r.user for p in projects for r in p.runs if r.user})
+    return Page("index.html", "index.html", {
+        "title": config.title,
+        "projects": rows,
+        "run_count": sum(len(p.runs) for p in projects),
+        "users": users,
+        "pulse": pulse,
+        "runs_dirs": [str(d) for d in config.runs_dirs],
+    })

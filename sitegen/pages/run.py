@@ -1,0 +1,189 @@
+"""The run page: header, config and summary, metric and system charts, artifacts, downloads,
+console log.
+
+Everything a user wrote reaches the template as plain strings (autoescaped there). Charts are
+drawn in the browser from the run's data script (``sitegen.charts``). ``plan_downloads`` says
+which files the build copies into ``files/<project>/<run-id>/``; it never reads file contents,
+only stats them, so it is cheap to call from both the page and the build.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from logger import schema
+from sitegen.pages import Page
+
+CONSOLE_TAIL_BYTES = 64 * 1024
+RAW_FILES = (  # (file in the run folder, label)
+    (schema.METRICS_FILE, "metrics (raw JSONL)"),
+    (schema.SYSTEM_FILE, "system metrics (raw JSONL)"),
+    (schema.CONSOLE_FILE, "console log"),
+    (schema.CONFIG_FILE, "config.json"),
+    (schema.META_FILE, "meta.json"),
+)
+
+
+@dataclass
+class Downloads:
+    copies: dict[str, str] = field(default_factory=dict)       # site path -> source file
+    csv: str | None = None                                      # site path of metrics.csv
+    links: list[dict] = field(default_factory=list)             # label, url, bytes
+    artifacts: list[dict] = field(default_factory=list)         # rows for the artifacts table
+
+
+def _safe_parts(rel: str) -> list[str] | None:
+    """An artifact path as safe parts, or None when it points outside its folder."""
+    from sitegen.build import slug
+
+    parts = [p for p in str(rel).replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." for p in parts) or str(rel).startswith("/"):
+        return None
+    return [slug(p) for p in parts]
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def plan_downloads(run, site, config) -> Downloads:
+    base = site.files_dir(run)
+    run_dir = Path(run.dir)
+    plan = Downloads()
+    if len(run.metrics):
+        plan.csv = base + "metrics.csv"
+        plan.links.append({"label": "metrics (CSV, full resolution)", "url": plan.csv, "bytes": None})
+    for name, label in RAW_FILES:
+        src = run_dir / name
+        try:
+            if not src.is_file() or not _inside(src, run_dir):
+                continue
+            size = src.stat().st_size
+        except OSError:
+            continue
+        plan.copies[base + name] = str(src)
+        plan.links.append({"label": label, "url": base + name, "bytes": size})
+
+    limit = getattr(config, "max_artifact_mb", None)
+    limit_bytes = None if limit is None else float(limit) * 1024 * 1024
+    art_root = run_dir / schema.ARTIFACTS_DIR
+    for a in run.artifacts:
+        row = {"name": a.name, "type": a.type, "bytes": a.bytes, "sha256": a.sha256, "files": a.files,
+               "step": a.step, "url": None, "note": ""}
+        plan.artifacts.append(row)
+        parts = _safe_parts(a.path)
+        src = art_root / str(a.path)
+        if parts is None or not _inside(src, art_root):
+            row["note"] = "path outside the run's artifacts folder; not copied"
+            continue
+        if not src.exists():
+            row["note"] = "file missing from the run folder"
+            continue
+        if limit_bytes is not None and (a.bytes or 0) > limit_bytes:
+            row["note"] = f"larger than {limit:g} MB: not copied (in the run folder under artifacts/{a.path})"
+            continue
+        dest = base + "artifacts/" + "/".join(parts)
+        if src.is_dir():
+            n = 0
+            for root, _dirs, files in os.walk(src):
+                for f in sorted(files):
+                    fp = Path(root) / f
+                    if fp.is_symlink() or not _inside(fp, art_root):
+                        continue
+                    sub = _safe_parts(fp.relative_to(src).as_posix())
+                    if sub:
+                        plan.copies[dest + "/" + "/".join(sub)] = str(fp)
+                        n += 1
+            row["note"] = f"folder, {n} files copied"
+            row["url"] = None
+        elif src.is_symlink() and not _inside(src.resolve(), art_root):
+            row["note"] = "symlink outside the run folder; not copied"
+        else:
+            plan.copies[dest] = str(src)
+            row["url"] = dest
+    return plan
+
+
+def console_tail(run, limit: int = CONSOLE_TAIL_BYTES) -> tuple[str, bool]:
+    """The end of console.log as text and whether it was cut."""
+    path = Path(run.dir) / schema.CONSOLE_FILE
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            if size > limit:
+                f.seek(size - limit)
+            data = f.read(limit)
+    except OSError:
+        return "", False
+    cut = size > limit
+    if cut:
+        nl = data.find(b"\n")
+        if 0 <= nl < 4096:
+            data = data[nl + 1:]
+    return data.decode("utf-8", errors="replace"), cut
+
+
+def _text_rows(run) -> list[tuple[str, str, Any]]:
+    """Last value of each string-valued metric key (shown in a table, not plotted)."""
+    rows = []
+    for key, values in (run.text_keys or {}).items():
+        if values:
+            step, text = values[-1]
+            rows.append((key, text, step))
+    return rows
+
+
+def build_run(run, project, config, site) -> Page:
+    plan = plan_downloads(run, site, config)
+    console, console_cut = console_tail(run)
+    cmd = run.meta.get("command")
+    if isinstance(cmd, list):
+        command = " ".join(shlex.quote(str(c)) for c in cmd)
+    else:
+        command = str(cmd or "")
+    git = run.meta.get("git") if isinstance(run.meta.get("git"), dict) else {}
+    exit_info = run.meta.get("exit") if isinstance(run.meta.get("exit"), dict) else {}
+    gpu = run.meta.get("gpu") if isinstance(run.meta.get("gpu"), dict) else {}
+    ctx = {
+        "run": run,
+        "project": project,
+        "title": run.name or run.id,
+        "key": site.key(run),
+        "project_url": site.project_url(project),
+        "compare_url": site.compare_url([run]),
+        "data_script": site.run_data(run),
+        "command": command,
+        "cwd": str(run.meta.get("cwd") or ""),
+        "git": {"commit": str(git.get("commit") or ""), "short": str(git.get("commit") or "")[:7],
+                "branch": str(git.get("branch") or ""), "remote": str(git.get("remote") or ""),
+                "dirty": bool(git.get("dirty"))},
+        "exit_reason": str(exit_info.get("reason") or ""),
+        "traceback": str(exit_info.get("traceback") or ""),
+        "notes": str(run.meta.get("notes") or ""),
+        "tags": [str(t) for t in run.tags],
+        "env": [(k, v) for k, v in (("os", run.meta.get("os")), ("python", run.meta.get("python")),
+                                    ("CPUs", run.meta.get("cpu_count")), ("memory (GB)", run.meta.get("memory_gb")),
+                                    ("GPUs", ", ".join(map(str, gpu.get("names") or [])) or None))
+                if v not in (None, "")],
+        "config_rows": [(str(k), v) for k, v in (run.config or {}).items()],
+        "summary_rows": [(str(k), v) for k, v in (run.summary or {}).items()],
+        "text_rows": _text_rows(run),
+        "has_metrics": bool(getattr(run, "metric_keys", None)),
+        "has_system": len(run.system.columns) > 1 if run.system is not None else False,
+        "downloads": plan.links,
+        "artifacts": plan.artifacts,
+        "console": console,
+        "console_cut": console_cut,
+        "console_url": next((u for u in plan.copies if u.endswith("/" + schema.CONSOLE_FILE)), None),
+        "steps": getattr(run, "steps", len(run.metrics)),
+        "last_step": getattr(run, "last_step", None),
+        "problem_count": getattr(run, "problem_count", 0),
+    }
+    return Page(site.run_url(run), "run.html", ctx)

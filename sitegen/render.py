@@ -1,0 +1,204 @@
+"""Templates to bytes, bytes to disk.
+
+Invariants: autoescape is always on and undefined names raise (StrictUndefined), so a template
+never prints user text unescaped or silently prints nothing. Every link in a template goes
+through the ``url`` filter, which turns a site-root-relative path into one relative to the page
+being rendered, so the site works from ``file://`` and under any sub-path. Every file lands by
+temp name + ``os.replace``, so a reader of the site never sees half a page.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import jinja2
+
+from sitegen.pages import Page
+
+DEFAULT_THEME = "default"
+
+
+def root_prefix(page_path: str) -> str:
+    """``"p/x/index.html"`` -> ``"../../"``; ``"index.html"`` -> ``""``."""
+    depth = page_path.strip("/").count("/")
+    return "../" * depth
+
+
+def relative_url(target: str, page_path: str) -> str:
+    """Make the site-root-relative ``target`` relative to ``page_path`` (both without a leading /).
+
+    External-looking targets (with a scheme, ``#...`` or ``?...`` only) are returned unchanged;
+    user text never reaches this filter as a target, only paths the build made.
+    """
+    target = str(target)
+    if not target or target.startswith(("#", "?")) or "://" in target or target.startswith("mailto:"):
+        return target
+    path, sep, rest = target.partition("#")
+    query = ""
+    if "?" in path:
+        path, _, query = path.partition("?")
+        query = "?" + query
+    trailing = path.endswith("/")
+    path = path.lstrip("/")
+    base = posixpath.dirname(page_path.lstrip("/"))
+    rel = posixpath.relpath(path or ".", base or ".")
+    if rel == ".":
+        rel = "./"
+    elif trailing and not rel.endswith("/"):
+        rel += "/"
+    return rel + query + (sep + rest if sep else "")
+
+
+def _theme_dirs(theme: str | os.PathLike | None) -> list[str]:
+    from importlib import resources
+
+    dirs = []
+    if theme:
+        dirs.append(str(theme))
+    default = resources.files("themes").joinpath(DEFAULT_THEME)
+    dirs.append(str(default))
+    return dirs
+
+
+def default_theme_dir() -> Path:
+    return Path(_theme_dirs(None)[-1])
+
+
+def _filesize(n: Any) -> str:
+    try:
+        n = float(n)
+    except (TypeError, ValueError):
+        return ""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def _duration(s: Any) -> str:
+    if s is None:
+        return ""
+    try:
+        s = float(s)
+    except (TypeError, ValueError):
+        return ""
+    if s != s or s < 0:
+        return ""
+    s = int(round(s))
+    d, rem = divmod(s, 86400)
+    h, rem = divmod(rem, 3600)
+    m, sec = divmod(rem, 60)
+    if d:
+        return f"{d}d {h}h"
+    if h:
+        return f"{h}h {m:02d}m"
+    if m:
+        return f"{m}m {sec:02d}s"
+    return f"{sec}s"
+
+
+def _datetime(t: Any) -> str:
+    """Unix seconds -> ``2026-11-25 19:10 UTC``; pages may re-show it in local time via site.js."""
+    import datetime as _dt
+
+    if t is None:
+        return ""
+    try:
+        return _dt.datetime.fromtimestamp(float(t), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return ""
+
+
+def _value(v: Any) -> str:
+    """A config/summary value as text: floats compact, NaN/inf spelled out."""
+    if isinstance(v, bool) or v is None:
+        return "" if v is None else str(v).lower()
+    if isinstance(v, float):
+        if v != v:
+            return "NaN"
+        if v in (float("inf"), float("-inf")):
+            return "Infinity" if v > 0 else "-Infinity"
+        return f"{v:.6g}"
+    if isinstance(v, (list, dict)):
+        import json
+
+        return json.dumps(v, ensure_ascii=False, default=str)
+    return str(v)
+
+
+@jinja2.pass_context
+def _url(ctx, target) -> str:
+    return relative_url(target, ctx["page_path"])
+
+
+class Renderer:
+    """One jinja2 Environment per build: theme folder first, then the packaged default theme."""
+
+    def __init__(self, theme: str | os.PathLike | None = None, globals: dict[str, Any] | None = None,
+                 cache_dir: str | os.PathLike | None = None):
+        bytecode_cache = None
+        if cache_dir is not None:
+            os.makedirs(cache_dir, exist_ok=True)
+            bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache_dir))
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(_theme_dirs(theme)),
+            bytecode_cache=bytecode_cache,
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters.update(url=_url, filesize=_filesize, duration=_duration, datetime=_datetime, value=_value)
+        self.env.globals.update(globals or {})
+
+    def render(self, page: Page) -> str:
+        """Render one page; the ``url`` filter and ``root`` know where the page lives."""
+        template = self.env.get_template(page.template)
+        ctx = dict(page.context)
+        ctx.setdefault("page_path", page.path)
+        ctx.setdefault("root", root_prefix(page.path))
+        return template.render(ctx)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` by temp file in the same folder + ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_if_changed(path: str | os.PathLike, data: bytes | str) -> bool:
+    """Atomic write unless the file already holds exactly ``data``; returns whether it wrote."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path = Path(path)
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    write_atomic(path, data)
+    return True
+
+
+def render_pages(renderer: Renderer, pages: Iterable[Page]) -> dict[str, str]:
+    """Render everything in memory first: a template error leaves the site untouched."""
+    return {page.path: renderer.render(page) for page in pages}
