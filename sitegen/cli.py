@@ -21,6 +21,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-artifact-mb", type=float, metavar="N", dest="max_artifact_mb",
                    help="artifacts larger than this are listed, not copied (default 100)")
     p.add_argument("--config", metavar="TOML", help="settings file (default: runpages.toml beside the runs)")
+    p.add_argument("--reports", metavar="DIR", dest="reports_dir",
+                   help="folder of report .md files (default: reports/ in or beside the first runs folder)")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -35,7 +37,46 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     s.set_defaults(func=serve)
+    _add_report_parsers(sub)
+    _add_import_parser(sub)
+    from sitegen.check import add_check_parser
+    from sitegen.ci_workflow import add_init_ci_parser
+    from sitegen.publish import add_publish_parser
+
+    add_check_parser(sub)
+    add_publish_parser(sub)
+    add_init_ci_parser(sub)
     return parser
+
+
+def _add_report_parsers(sub) -> None:
+    x = sub.add_parser("export", help="write one report as a single HTML file that opens with no network")
+    x.add_argument("report", metavar="REPORT_MD")
+    x.add_argument("runs_dirs", nargs="*", metavar="RUNS_DIR",
+                   help="folders of runs (default: around the report, else ./runs)")
+    x.add_argument("-o", "--output", metavar="FILE", help="default: <report name>.html here")
+    x.add_argument("--theme", metavar="DIR")
+    x.add_argument("--config", metavar="TOML")
+    x.add_argument("--strict", action="store_true", default=None, help="problems in the report fail the export")
+    x.set_defaults(func=export)
+    n = sub.add_parser("new-report", help="write a starter report with a chart of the latest runs")
+    n.add_argument("title")
+    n.add_argument("runs_dirs", nargs="*", metavar="RUNS_DIR")
+    n.add_argument("--reports", metavar="DIR", dest="reports_dir")
+    n.add_argument("--config", metavar="TOML")
+    n.set_defaults(func=new_report)
+
+
+def _add_import_parser(sub) -> None:
+    i = sub.add_parser("import", help="import runs written by other tools (TensorBoard, MLflow, W&B, ...)")
+    i.add_argument("source", metavar="SOURCE", help="a file or folder written by another tool (format detected)")
+    i.add_argument("-o", "--runs-dir", default=None, metavar="RUNS_DIR",
+                   help="where run folders go (default: $RUNPAGES_DIR, else ./runs)")
+    i.add_argument("--project", default=None, metavar="NAME",
+                   help="project to import into (default: the source's own, else its folder name)")
+    i.add_argument("--pattern", default=None, metavar="REGEX",
+                   help="read SOURCE as a text log: each line matching REGEX is a step, its named groups the values")
+    i.set_defaults(func=import_runs)
 
 
 def _load(args):
@@ -50,6 +91,7 @@ def _load(args):
         "theme": args.theme,
         "strict": args.strict,
         "max_artifact_mb": args.max_artifact_mb,
+        "reports_dir": getattr(args, "reports_dir", None),
     }
     config, warnings = load_config(Path(args.config) if args.config else None, overrides)
     for w in warnings:
@@ -82,6 +124,45 @@ def serve(args) -> int:
     result = build_site(config)
     _report(result)
     return serve_site(config.output, host=args.host, port=args.port)
+
+
+def export(args) -> int:
+    from pathlib import Path
+
+    from sitegen.config import load_config
+    from sitegen.export import export_report, guess_runs_dir
+
+    guess = guess_runs_dir(args.report)
+    overrides = {"runs_dirs": args.runs_dirs or ([str(guess)] if guess else None),
+                 "theme": args.theme, "strict": args.strict}
+    config, warnings = load_config(Path(args.config) if args.config else None, overrides)
+    for w in warnings:
+        print(f"runpages: warning: {w}", file=sys.stderr)
+    path, problems = export_report(args.report, config, args.output)
+    for p in problems:
+        print(f"runpages: warning: {p}", file=sys.stderr)
+    print(f"wrote {path}")
+    return 0
+
+
+def new_report(args) -> int:
+    from pathlib import Path
+
+    from sitegen.config import load_config
+    from sitegen.export import new_report as write_starter
+
+    config, warnings = load_config(Path(args.config) if args.config else None,
+                                   {"runs_dirs": args.runs_dirs or None, "reports_dir": args.reports_dir})
+    for w in warnings:
+        print(f"runpages: warning: {w}", file=sys.stderr)
+    print(write_starter(args.title, config.runs_dirs, reports_dir=config.reports_dir))
+    return 0
+
+
+def import_runs(args) -> int:
+    from logger.importers import run_import
+
+    return run_import(args)
 
 
 def main(argv: list[str] | None = None) -> int:

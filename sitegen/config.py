@@ -159,6 +159,8 @@ _VALIDATORS: dict[str, Callable[[Any, Path], Any]] = {
     "idle_util_pct": _number(0, 100),
 }
 VALID_KEYS = tuple(_VALIDATORS)
+# Tables read and validated by the module that owns them: [check] by sitegen.check (CHECK_KEYS).
+OWNED_ELSEWHERE = ("check",)
 
 
 def nearest_key(name: str, keys: tuple[str, ...] = VALID_KEYS) -> str | None:
@@ -227,6 +229,8 @@ def load_config(toml_path: Path | None = None, overrides: Mapping[str, Any] | No
             # `main_metric = "val/acc"` is the shorthand for the default of every project.
             raw.setdefault("default_main_metric", raw.pop("main_metric"))
         for key, value in raw.items():
+            if key in OWNED_ELSEWHERE:
+                continue
             if key not in _VALIDATORS:
                 hint = nearest_key(key)
                 warnings.append(f"unknown key {key!r} in {Path(toml_path).name}"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.pages import Page
+from sitegen.pages.checks import checks_url, has_checks
 from sitegen.query import to_text
 
 MAX_DEFAULT_CONFIG_COLUMNS = 8
@@ -246,6 +247,7 @@ def build_project(project, config, site) -> Page:
             "charts_open": len(runs) <= CHARTS_OPEN_MAX_RUNS,
             "group_options": group_options(project, config_keys),
             "utilisation_url": f"p/{slug}/utilisation.html",
+            "checks_url": checks_url(project, site) if has_checks(project) else None,
             "page_rows": PAGE_ROWS,
         },
     )
