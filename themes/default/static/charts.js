@@ -20,6 +20,10 @@
  *       ctl.plots[metricKey | "system:" + key] = {figure, view, renderers: {runKey: [GlyphRenderer]}}
  *       ctl.ready (Promise, resolves when every plot is drawn; container gets data-ready="1")
  *       ctl.setVisible(runKey, bool), ctl.update(runs), ctl.setOption(name, value), ctl.destroy()
+ *       ctl.refresh(runs): new data for the same charts (serve --watch: a run gained steps):
+ *           data sources are replaced in place, so the reader's zoom and pan stay; when the set
+ *           of charts or runs changed it redraws and puts back every range the reader had moved.
+ *   RunpagesCharts.controllers   every mounted controller (live reload finds them here)
  *   RunpagesCharts.figure(attrs, dark?) a themed Bokeh figure; RunpagesCharts.colors(dark)
  *
  * User text (run names, metric names) only reaches the page through textContent, Bokeh titles
@@ -46,6 +50,20 @@
       out[i] = x1 === x0 ? fp[j] : fp[j] + (fp[j + 1] - fp[j]) * (x - x0) / (x1 - x0);
     }
     return out;
+  }
+
+  /* The same list as PALETTE in sitegen/charts.py. */
+  var PALETTE = ["#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9",
+                 "#332288", "#117733", "#882255", "#44aa99", "#999933", "#aa4499"];
+
+  /* In a view of up to 12 runs each run gets the next palette colour, in order, so lines stay
+     tellable apart (stable per-run hash colours collide, and some palette pairs are close).
+     Larger views keep each run's stable colour. Mutates the payloads, so tables drawn after
+     this show the same colours as the lines. */
+  function distinctColors(runs) {
+    if (!runs || runs.length > PALETTE.length) return runs;
+    runs.forEach(function (r, i) { if (r) r.color = PALETTE[i]; });
+    return runs;
   }
 
   function expand(p) {
@@ -204,6 +222,7 @@
   }
 
   var uid = 0;
+  var controllers = [];   // every mounted controller, for live reload (RunpagesCharts.controllers)
   var MANY_RUNS = 30;   // above this, each chart draws all runs with one multi_line glyph
 
   /* A Bokeh figure with the site's look (light/dark from the system) and the standard tools. */
@@ -254,11 +273,16 @@
           });
         }
       },
-      update: function (newRuns) { ctl.runs = (newRuns || []).map(expand); render(); return ctl.ready; },
+      update: function (newRuns) { ctl.runs = distinctColors((newRuns || []).map(expand)); render(); return ctl.ready; },
+      refresh: function (newRuns) { return refresh(distinctColors((newRuns || []).map(expand))); },
       setOption: function (name, value) { state[name] = value; syncControls(); render(); return ctl.ready; },
-      destroy: function () { clearPlots(); container.textContent = ""; container.classList.remove("rp-charts"); }
+      destroy: function () {
+        clearPlots(); container.textContent = ""; container.classList.remove("rp-charts");
+        var i = controllers.indexOf(ctl); if (i >= 0) controllers.splice(i, 1);
+      }
     };
-    ctl.runs = (runs || []).map(expand);
+    controllers.push(ctl);
+    ctl.runs = distinctColors((runs || []).map(expand));
     container.classList.add("rp-charts");
     container.textContent = "";
 
@@ -360,6 +384,37 @@
       return "step";
     }
 
+    /* One run's points on one chart: x, y (gaps for what the axes cannot show), marks for
+     * non-finite values at the edge of the finite range. Null when the run lacks the series. */
+    function seriesFor(run, key, isSystem, mode) {
+      var series = (isSystem ? run.system : run.metrics || {})[key];
+      if (!series) return null;
+      var xs = xValues(run, series, isSystem);
+      if (!xs) return null;
+      var raw = series.y, ys = new Array(raw.length), lo = Infinity, hi = -Infinity, mx = [], my = [];
+      for (var i = 0; i < raw.length; i++) {
+        var v = raw[i];
+        if (isFinite(v) && !(state.logY && v <= 0)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      }
+      for (var j = 0; j < raw.length; j++) {
+        var y = raw[j], x = xs[j];
+        if (state.logY && !(y > 0)) y = NaN;
+        if (state.logX && mode !== "time" && !(x > 0)) { ys[j] = NaN; continue; }
+        if (y === Infinity || y === -Infinity) {
+          /* Non-finite: a gap in the line and a mark at the edge of the finite values. */
+          mx.push(x); my.push(y > 0 ? hi : lo); ys[j] = NaN; continue;
+        }
+        ys[j] = y;
+      }
+      return { series: series, xs: xs, ys: ys, lo: lo, hi: hi, marksX: mx, marksY: my };
+    }
+
+    function lineData(run, s) {
+      var names = new Array(s.xs.length);
+      for (var n = 0; n < s.xs.length; n++) names[n] = run.name;
+      return { x: s.xs, y: state.smooth > 0 ? ema(s.ys, state.smooth) : s.ys, raw: s.ys, step: s.series.step || s.xs, run: names };
+    }
+
     function makePlot(cell, key, isSystem, darkMode) {
       var B = window.Bokeh, P = B.Plotting, c = colors(darkMode);
       var mode = state.x;
@@ -378,37 +433,22 @@
       var marksX = [], marksY = [], marksRun = [], allLo = Infinity, allHi = -Infinity;
       var smooth = state.smooth > 0;
       var lines = [];   // many-runs mode: one entry per run, drawn by a single multi_line
+      var sources = {}, runKeys = [];
       ctl.runs.forEach(function (run) {
-        var series = (isSystem ? run.system : run.metrics || {})[key];
-        if (!series) return;
-        var xs = xValues(run, series, isSystem);
-        if (!xs) return;
-        var raw = series.y, ys = new Array(raw.length), lo = Infinity, hi = -Infinity;
-        for (var i = 0; i < raw.length; i++) {
-          var v = raw[i];
-          if (isFinite(v) && !(state.logY && v <= 0)) { if (v < lo) lo = v; if (v > hi) hi = v; }
-        }
-        if (lo < allLo) allLo = lo;
-        if (hi > allHi) allHi = hi;
-        for (var j = 0; j < raw.length; j++) {
-          var y = raw[j], x = xs[j];
-          if (state.logY && !(y > 0)) y = NaN;
-          if (state.logX && mode !== "time" && !(x > 0)) { ys[j] = NaN; continue; }
-          if (y === Infinity || y === -Infinity) {
-            /* Non-finite: a gap in the line and a mark at the edge of the finite values. */
-            marksX.push(x); marksY.push(y > 0 ? hi : lo); marksRun.push(run.name); ys[j] = NaN; continue;
-          }
-          ys[j] = y;
-        }
+        var s = seriesFor(run, key, isSystem, mode);
+        if (!s) return;
+        runKeys.push(run.key);
+        var xs = s.xs, ys = s.ys;
+        if (s.lo < allLo) allLo = s.lo;
+        if (s.hi > allHi) allHi = s.hi;
+        for (var m = 0; m < s.marksX.length; m++) { marksX.push(s.marksX[m]); marksY.push(s.marksY[m]); marksRun.push(run.name); }
         if (many) {
           lines.push({ key: run.key, name: run.name, color: run.color || "#0072b2", xs: xs,
                        ys: smooth ? ema(ys, state.smooth) : ys, raw: ys });
           return;
         }
-        var names = new Array(xs.length);
-        for (var n = 0; n < xs.length; n++) names[n] = run.name;
-        var data = { x: xs, y: smooth ? ema(ys, state.smooth) : ys, raw: ys, step: series.step || xs, run: names };
-        var src = new B.ColumnDataSource({ data: data });
+        var src = new B.ColumnDataSource({ data: lineData(run, s) });
+        sources[run.key] = src;
         var rs = [];
         var lineOpts = { x: { field: "x" }, y: { field: "y" }, source: src, line_color: run.color || "#0072b2", line_width: 1.6 };
         if (legend) lineOpts.legend_label = run.name;
@@ -456,16 +496,42 @@
           plot.renderers[l.key] = [proxy];
         });
       }
-      if (allLo === allHi && isFinite(allLo)) {
+      var constant = allLo === allHi && isFinite(allLo);
+      if (constant) {
         /* A constant series: Bokeh would pad it by ±1; show a narrow band around the value. */
         var pad = Math.abs(allLo) * 0.05 || 1;
         if (state.logY) fig.y_range = new B.Range1d({ start: allLo / 1.2, end: allLo * 1.2 });
         else fig.y_range = new B.Range1d({ start: allLo - pad, end: allLo + pad });
       }
+      var marksSrc = null;
       if (marksX.length) {
-        var marksSrc = new B.ColumnDataSource({ data: { x: marksX, y: marksY, run: marksRun, step: marksX } });
+        marksSrc = new B.ColumnDataSource({ data: { x: marksX, y: marksY, run: marksRun, step: marksX } });
         fig.scatter({ x: { field: "x" }, y: { field: "y" }, source: marksSrc, marker: "x", size: 9, line_color: "#d55e00", line_width: 2 });
       }
+      /* New data for the same runs: replace each source's data (ranges the reader moved stay);
+       * false when the chart must be redrawn instead (a run gained or lost this series, the
+       * series became or stopped being constant, non-finite marks appeared or went). */
+      plot.refill = function () {
+        var keys = [], lo = Infinity, hi = -Infinity, mx = [], my = [], mr = [], fresh = {}, newLines = [];
+        ctl.runs.forEach(function (run) {
+          var s = seriesFor(run, key, isSystem, mode);
+          if (!s) return;
+          keys.push(run.key);
+          if (s.lo < lo) lo = s.lo;
+          if (s.hi > hi) hi = s.hi;
+          for (var m = 0; m < s.marksX.length; m++) { mx.push(s.marksX[m]); my.push(s.marksY[m]); mr.push(run.name); }
+          if (many) newLines.push({ key: run.key, name: run.name, color: run.color || "#0072b2", xs: s.xs,
+                                    ys: smooth ? ema(s.ys, state.smooth) : s.ys, raw: s.ys });
+          else fresh[run.key] = lineData(run, s);
+        });
+        if (keys.join("\n") !== runKeys.join("\n")) return false;
+        if ((lo === hi && isFinite(lo)) !== constant || (constant && lo !== allLo)) return false;
+        if (!!mx.length !== !!marksSrc) return false;
+        if (many) { lines = newLines; plot.refresh(); }
+        else Object.keys(fresh).forEach(function (k) { sources[k].data = fresh[k]; });
+        if (marksSrc) marksSrc.data = { x: mx, y: my, run: mr, step: mx };
+        return true;
+      };
       var xFmt = mode === "time" ? "@x{%F %T}" : "@x{0,0.[000]}";
       if (many) {
         fig.add_tools(new B.HoverTool({ renderers: hoverable, line_policy: "nearest",
@@ -490,6 +556,56 @@
       }
       ctl.plots[(isSystem ? "system:" : "") + key] = plot;
       return P.show(fig, cell).then(function (view) { plot.view = view; views.push(view); return view; });
+    }
+
+    /* The chart keys render() would draw for ctl.runs, sorted. */
+    function plotKeys() {
+      var keys = metricKeysOf(ctl.runs, opts);
+      if (opts.system) {
+        systemKeysOf(ctl.runs).forEach(function (k) {
+          if (!/\/mem_total_gb$|\/energy_j$/.test(k)) keys.push("system:" + k);
+        });
+      }
+      return keys.sort();
+    }
+
+    function savedRanges() {
+      var out = {};
+      Object.keys(ctl.plots).forEach(function (k) {
+        var f = ctl.plots[k].figure, r = {};
+        [["x", f.x_range], ["y", f.y_range]].forEach(function (p) {
+          var rng = p[1];
+          if (rng && rng.have_updated_interactively) r[p[0]] = [rng.start, rng.end];
+        });
+        if (r.x || r.y) out[k] = r;
+      });
+      return out;
+    }
+
+    function restoreRanges(saved) {
+      Object.keys(saved).forEach(function (k) {
+        var plot = ctl.plots[k];
+        if (!plot) return;
+        [["x", plot.figure.x_range], ["y", plot.figure.y_range]].forEach(function (p) {
+          var want = saved[k][p[0]], rng = p[1];
+          if (!want || !rng) return;
+          rng.setv({ start: want[0], end: want[1] });
+          if ("have_updated_interactively" in rng) rng.have_updated_interactively = true;
+        });
+      });
+    }
+
+    function refresh(newRuns) {
+      var before = plotKeys().join("\n"), runsBefore = ctl.runs.map(function (r) { return r.key; }).join("\n");
+      ctl.runs = newRuns;
+      var same = plotKeys().join("\n") === before && Object.keys(ctl.plots).sort().join("\n") === before &&
+        ctl.runs.map(function (r) { return r.key; }).join("\n") === runsBefore;
+      var keys = same ? Object.keys(ctl.plots) : [];
+      for (var i = 0; i < keys.length && same; i++) same = !!(ctl.plots[keys[i]].refill && ctl.plots[keys[i]].refill());
+      if (same) return Promise.resolve(ctl);
+      var saved = savedRanges();
+      render();
+      return ctl.ready.then(function () { restoreRanges(saved); return ctl; });
     }
 
     function render() {
@@ -547,7 +663,7 @@
     return ctl;
   }
 
-  window.RunpagesCharts = { mount: mount, figure: themedFigure, colors: colors, interp: interp, ema: ema,
+  window.RunpagesCharts = { mount: mount, controllers: controllers, distinctColors: distinctColors, figure: themedFigure, colors: colors, interp: interp, ema: ema,
     expand: expand, sectionOf: sectionOf, palette: ["#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9",
       "#332288", "#117733", "#882255", "#44aa99", "#999933", "#aa4499"] };
 })();

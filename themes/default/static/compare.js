@@ -291,6 +291,7 @@
     $("rp-compare-body").hidden = !runs.length;
     $("rp-compare-runs-wrap").hidden = !runs.length;
     if (!runs.length) { api.ready = true; return; }
+    if (window.RunpagesCharts && window.RunpagesCharts.distinctColors) window.RunpagesCharts.distinctColors(runs);
     renderRuns(runs);
     renderConfig(runs);
     renderSummary(runs);
