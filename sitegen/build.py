@@ -24,7 +24,6 @@ import importlib.util
 import os
 import pickle
 import re
-import shutil
 import sys
 import time
 import unicodedata
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from sitegen import __version__
+from sitegen.atomic import copy_atomic
 
 STATE_DIR = ".runpages"
 STATE_VERSION = 1
@@ -306,7 +306,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
             for rel, data in files.items():
                 write_atomic(out / rel, data)
             for rel, src in copies.items():
-                _copy_atomic(src, out / rel)
+                copy_atomic(src, out / rel)
             result.pages_written += 1
             result.files += len(files) + len(copies)
             result.rebuilt_runs += 1
@@ -483,22 +483,8 @@ def _copy_if_changed(src, dest: Path) -> bool:
             return False
     except OSError:
         pass
-    _copy_atomic(src, dest)
+    copy_atomic(src, dest)
     return True
-
-
-def _copy_atomic(src: str | os.PathLike, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".tmp-{os.getpid()}-{dest.name}")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _remove(out: Path, rel: str) -> None:

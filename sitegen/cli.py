@@ -36,6 +36,12 @@ def make_parser() -> argparse.ArgumentParser:
     _common(s)
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    s.add_argument("--watch", action="store_true",
+                   help="rebuild what changed when runs, reports, the theme or runpages.toml change; open tabs follow")
+    s.add_argument("--poll", type=float, metavar="SECONDS", default=None,
+                   help="with --watch: look for changes every SECONDS instead of waiting for file events "
+                        "(for NFS, SMB, sshfs, Lustre, GPFS, Docker bind mounts on macOS)")
+    s.add_argument("--open", action="store_true", help="open the site in a web browser")
     s.set_defaults(func=serve)
     _add_report_parsers(sub)
     _add_import_parser(sub)
@@ -118,12 +124,38 @@ def build(args) -> int:
 
 def serve(args) -> int:
     from sitegen.build import build_site
-    from sitegen.serve import serve_site
+    from sitegen.errors import SiteError
+    from sitegen.serve import make_server, serve_site
 
+    if args.poll is not None and not args.poll > 0:
+        raise SiteError(f"--poll takes a number of seconds above 0; got {args.poll:g}")
+    if args.poll is not None and not args.watch:
+        print("runpages: warning: --poll only matters with --watch; watching", file=sys.stderr)
+        args.watch = True
     config = _load(args)
-    result = build_site(config)
-    _report(result)
-    return serve_site(config.output, host=args.host, port=args.port)
+    server = make_server(config.output, host=args.host, port=args.port)   # a taken port fails before the build
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"runpages: warning: listening on {args.host}: anyone who can reach this machine "
+              f"on port {server.server_address[1]} can read the site and every run in it",
+              file=sys.stderr)
+    try:
+        result = build_site(config)
+        _report(result)
+        if not args.watch:
+            return serve_site(config.output, server=server, open_browser=args.open)
+        from sitegen.livereload import LiveState
+        from sitegen.render import _theme_dirs
+        from sitegen.watch import watch_site
+
+        live = LiveState()
+        server.live = live
+        server.theme_dirs = _theme_dirs(config.theme)
+        _rebuilder, stop = watch_site(config, live, load_config=lambda: _load(args), poll=args.poll)
+        how = f"polling every {args.poll:g} s" if args.poll else "file events"
+        print(f"Watching {', '.join(str(d) for d in config.runs_dirs)} ({how})", flush=True)
+        return serve_site(config.output, server=server, live=live, open_browser=args.open, on_stop=stop)
+    finally:
+        server.server_close()
 
 
 def export(args) -> int:

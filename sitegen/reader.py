@@ -20,7 +20,6 @@ import math
 import os
 import pickle
 import stat
-import tempfile
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -452,20 +451,11 @@ class ReadCache:
 
     def save(self, path: str | Path) -> None:
         """Write atomically: temp file in the same folder, then ``os.replace``."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump({"layout": self._layout(), "entries": self.entries}, f,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        from sitegen.atomic import atomic_file
+
+        with atomic_file(path) as f:
+            pickle.dump({"layout": self._layout(), "entries": self.entries}, f,
+                        protocol=pickle.HIGHEST_PROTOCOL)
 
     def prune(self, keep: Iterable[str] = ()) -> None:
         """Forget files that are neither in ``keep`` nor looked up by the last ``read_runs``

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import posixpath
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
 
+from sitegen.atomic import write_atomic  # noqa: F401  (re-exported for build.py)
+from sitegen.model import format_duration
 from sitegen.pages import Page
 
 DEFAULT_THEME = "default"
@@ -79,28 +80,6 @@ def _filesize(n: Any) -> str:
     return f"{n:.1f} TB"
 
 
-def _duration(s: Any) -> str:
-    if s is None:
-        return ""
-    try:
-        s = float(s)
-    except (TypeError, ValueError):
-        return ""
-    if s != s or s < 0:
-        return ""
-    s = int(round(s))
-    d, rem = divmod(s, 86400)
-    h, rem = divmod(rem, 3600)
-    m, sec = divmod(rem, 60)
-    if d:
-        return f"{d}d {h}h"
-    if h:
-        return f"{h}h {m:02d}m"
-    if m:
-        return f"{m}m {sec:02d}s"
-    return f"{sec}s"
-
-
 def _datetime(t: Any) -> str:
     """Unix seconds -> ``2026-11-25 19:10 UTC``; pages may re-show it in local time via site.js."""
     import datetime as _dt
@@ -153,7 +132,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters.update(url=_url, filesize=_filesize, duration=_duration, datetime=_datetime, value=_value)
+        self.env.filters.update(url=_url, filesize=_filesize, duration=format_duration, datetime=_datetime, value=_value)
         self.env.globals.update(globals or {})
 
     def render(self, page: Page) -> str:
@@ -163,26 +142,6 @@ class Renderer:
         ctx.setdefault("page_path", page.path)
         ctx.setdefault("root", root_prefix(page.path))
         return template.render(ctx)
-
-
-def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` by temp file in the same folder + ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def write_if_changed(path: str | os.PathLike, data: bytes | str) -> bool:

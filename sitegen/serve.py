@@ -3,17 +3,31 @@
 Invariants: a request path is URL-decoded, normalised and joined to the site root, then the
 real path (symlinks resolved) must still lie inside the real site root, else 404. ``..``,
 ``%2e%2e``, encoded slashes, absolute paths and symlinks leading out all end there. The
-site's private state folder (``.runpages/``) and hidden files are never served.
+site's private state folder (``.runpages/``) and hidden files are never served. Methods other
+than GET and HEAD get 405 (the common ones) or 501.
+
+Live reload (``serve --watch``, ``server.live`` set): every HTML response gets one
+``<script src="/_runpages/live.js" ...>`` before ``</body>``, in memory only: files on disk
+never hold it. ``/_runpages/epoch?since=N&id=ID`` long-polls ``LiveState.wait`` for at most
+``POLL_TIMEOUT`` seconds, so requests cannot pile up; ``/_runpages/live.js`` is the client.
+Nothing else under ``/_runpages/`` is answered; the prefix is handled before the site is
+looked at, so no site file can shadow it (the builder never writes one there).
 """
 from __future__ import annotations
 
 import functools
+import html
 import http.server
+import io
+import json
 import os
-import posixpath
+import socket
 import sys
 import urllib.parse
 from pathlib import Path
+
+LIVE_PREFIX = "/_runpages/"
+POLL_TIMEOUT = 25.0
 
 
 def resolve_request_path(root: str | os.PathLike, url_path: str) -> Path | None:
@@ -50,6 +64,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         super().__init__(*args, directory=directory, **kwargs)
 
     def send_head(self):
+        path_only = urllib.parse.urlsplit(self.path).path
+        if path_only.startswith(LIVE_PREFIX):
+            return self._send_live(path_only)
         try:
             target = resolve_request_path(self.site_root, self.path)
         except UnicodeDecodeError:
@@ -57,7 +74,6 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         if target is None:
             self.send_error(404, "Not found")
             return None
-        path_only = urllib.parse.urlsplit(self.path).path
         if target.name == "index.html" and not path_only.endswith(("/", ".html")):
             self.send_response(301)
             self.send_header("Location", path_only + "/")
@@ -71,9 +87,18 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             return None
         try:
             st = os.fstat(f.fileno())
+            ctype = self.guess_type(str(target))
+            live = getattr(self.server, "live", None)
+            if live is not None and target.suffix == ".html":
+                body = _inject_live(f.read(), live, target, self.site_root)
+                f.close()
+                f = io.BytesIO(body)
+                size = len(body)
+            else:
+                size = st.st_size
             self.send_response(200)
-            self.send_header("Content-type", self.guess_type(str(target)))
-            self.send_header("Content-Length", str(st.st_size))
+            self.send_header("Content-type", ctype)
+            self.send_header("Content-Length", str(size))
             self.send_header("Last-Modified", self.date_time_string(st.st_mtime))
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
@@ -82,12 +107,47 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             f.close()
             raise
 
+    def _send_live(self, path: str):
+        live = getattr(self.server, "live", None)
+        if live is None:
+            self.send_error(404, "Not found")
+            return None
+        if path == LIVE_PREFIX + "live.js":
+            body = _live_script(self.server)
+            return self._send_bytes(body, "text/javascript; charset=utf-8")
+        if path == LIVE_PREFIX + "epoch":
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            try:
+                since = int(query.get("since", ["0"])[0])
+                wait = float(query.get("wait", [str(POLL_TIMEOUT)])[0])
+            except ValueError:
+                self.send_error(400, "since and wait are numbers")
+                return None
+            wait = 0.0 if self.command == "HEAD" else min(max(wait, 0.0), POLL_TIMEOUT)
+            answer = live.wait(since, wait, query.get("id", [None])[0])
+            return self._send_bytes(json.dumps(answer).encode(), "application/json")
+        self.send_error(404, "Not found")
+        return None
+
+    def _send_bytes(self, body: bytes, ctype: str):
+        self.send_response(200)
+        self.send_header("Content-type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        return io.BytesIO(body)
+
     def list_directory(self, path):  # never list folders
         self.send_error(404, "Not found")
         return None
 
     def _refuse(self):
-        self.send_error(405, "Method not allowed")
+        self.send_response(405)
+        self.send_header("Allow", "GET, HEAD")
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse
 
@@ -95,37 +155,93 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         if self.server.verbose:
             sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
 
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError):
+            pass        # a tab closed mid-answer: nothing to tell anyone
+
+
+def _inject_live(body: bytes, live, target: Path, root: str) -> bytes:
+    from sitegen.livereload import inject
+
+    page = target.relative_to(os.path.realpath(root)).as_posix()
+    snippet = (f'<script src="{LIVE_PREFIX}live.js" data-runpages-live="1" data-epoch="{live.epoch}" '
+               f'data-id="{html.escape(live.server_id)}" data-page="{html.escape(page)}"></script>\n')
+    return inject(body, snippet.encode("utf-8"))
+
+
+def _live_script(server) -> bytes:
+    """The live client: the theme's ``static/live.js`` when it has one, else the default's."""
+    for d in getattr(server, "theme_dirs", None) or []:
+        p = Path(d) / "static" / "live.js"
+        if p.is_file():
+            return p.read_bytes()
+    return (Path(__file__).resolve().parent.parent / "themes" / "default" / "static" / "live.js").read_bytes()
+
 
 class SiteServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     verbose = False
+    live = None          # a LiveState while watching: HTML gets the live script
+    theme_dirs: list = []
 
 
-def make_server(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000) -> SiteServer:
+def make_server(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,
+                live=None) -> SiteServer:
     """Bind (raises ``SiteError`` when the port is taken); ``port=0`` picks a free port."""
     from sitegen.errors import SiteError
 
     handler = functools.partial(SiteHandler, directory=str(root))
     try:
-        return SiteServer((host, port), handler)
+        server = SiteServer((host, port), handler)
     except OSError as err:
         import errno
 
         if err.errno == errno.EADDRINUSE:
-            raise SiteError(f"port {port} on {host} is already in use; "
-                            f"pick another with --port, or --port 0 for any free one") from None
+            raise SiteError(f"port {port} on {host} is already in use (another runpages serve?); "
+                            f"pick another with --port {port + 1 if port else 8001}, "
+                            f"or --port 0 for any free one") from None
+        if err.errno == errno.EADDRNOTAVAIL or isinstance(err, socket.gaierror):
+            raise SiteError(f"cannot listen on {host}:{port}: {err.strerror or err} "
+                            f"(is {host} an address of this machine?)") from None
         raise SiteError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    server.live = live
+    return server
 
 
-def serve_site(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000) -> int:
-    server = make_server(root, host, port)
+def server_url(server: SiteServer) -> str:
     h, p = server.server_address[:2]
+    if h in ("0.0.0.0", "::"):
+        h = "127.0.0.1" if h == "0.0.0.0" else "::1"
     shown = f"[{h}]" if ":" in h else h
-    print(f"Serving {root} at http://{shown}:{p}/  (Ctrl-C to stop)", flush=True)
+    return f"http://{shown}:{p}/"
+
+
+def serve_site(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000, *,
+               live=None, open_browser: bool = False, on_start=None, on_stop=None,
+               server: SiteServer | None = None) -> int:
+    """Serve until Ctrl-C; returns 0. ``on_start(server)`` runs once listening (watchers)."""
+    server = server or make_server(root, host, port, live)
+    url = server_url(server)
+    print(f"Serving {root} at {url}  (Ctrl-C to stop)", flush=True)
     try:
-        server.serve_forever()
+        if on_start is not None:
+            on_start(server)
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+        server.serve_forever(poll_interval=0.25)
     except KeyboardInterrupt:
-        print("\nstopped", file=sys.stderr)
+        print("\nstopped", file=sys.stderr, flush=True)
     finally:
+        if live is not None:
+            live.close()
+        if on_stop is not None:
+            try:
+                on_stop()
+            except KeyboardInterrupt:
+                pass
         server.server_close()
     return 0

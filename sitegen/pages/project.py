@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from sitegen.model import format_duration
 from sitegen.pages import Page
 from sitegen.pages.checks import checks_url, has_checks
 from sitegen.query import to_text
@@ -67,22 +68,6 @@ def _iso(t: Any) -> str:
         return ""
 
 
-def _duration(s: float | None) -> str:
-    if s is None or not math.isfinite(s) or s < 0:
-        return ""
-    s = int(round(s))
-    d, rem = divmod(s, 86400)
-    h, rem = divmod(rem, 3600)
-    m, sec = divmod(rem, 60)
-    if d:
-        return f"{d}d {h}h"
-    if h:
-        return f"{h}h {m:02d}m"
-    if m:
-        return f"{m}m {sec:02d}s"
-    return f"{sec}s"
-
-
 def _value_cell(v: Any) -> dict:
     """A config or summary cell: numbers compact with the full value in the title."""
     if v is None:
@@ -119,7 +104,7 @@ def _run_cells(run, site) -> dict[str, dict]:
         "host": {"kind": "text", "text": run.host, "v": None, "title": "", "num": False},
         "start": {"kind": "text", "text": start_iso[:16].replace("T", " "), "v": start_iso or None,
                   "title": start_iso.replace("T", " ").replace("Z", " UTC"), "num": False},
-        "duration": {"kind": "text", "text": _duration(duration),
+        "duration": {"kind": "text", "text": format_duration(duration),
                      "v": to_text(round(float(duration), 1)) if duration is not None else None,
                      "title": "", "num": True},
         "git": {"kind": "git", "text": commit[:7] + ("*" if dirty and commit else ""),
