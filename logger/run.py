@@ -47,26 +47,30 @@ from __future__ import annotations
 import operator
 import os
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from . import hooks, host, names, schema
+from . import folder, hooks, host, names, schema
 from .encode import dumps, encode_into, to_json_tree
+from .ending import Ending
+from .files import Files
 from .mappings import Config, Summary, config_to_dict
 from .warn import Warner
-from .writer import JsonlWriter, atomic_write
+from .writer import JsonlWriter
 
 STEP, TIME = schema.STEP_KEY, schema.TIME_KEY
-_STATUSES_AT_END = (schema.FINISHED, schema.CRASHED, schema.KILLED)
 # meta.json fields about where a run ran; init(meta=...) may set them (importers, examples)
 DESCRIPTIVE_META = ("user", "host", "os", "python", "command", "cwd", "git", "gpu",
                     "cpu_count", "memory_gb")
 
 
 # ---- the run -------------------------------------------------------------------------------
-class Run:
-    """A live run; made by ``logger.init``. Use ``log``, ``summary``, ``config``, ``finish``."""
+class Run(Files, Ending):
+    """A live run; made by ``logger.init``. Use ``log``, ``summary``, ``config``, ``finish``.
+
+    Its parts: the folder (``folder.py``), steps, system samples and artifacts (here), the
+    rewritten files and the ticker (``files.py``), how it ends (``ending.py``).
+    """
 
     def __init__(self, *, project: str, name: str | None, config: Any, tags: Any,
                  notes: str | None, group: str | None, dir: str, id: str | None,
@@ -106,7 +110,12 @@ class Run:
         self.id: str | None = None
         self.dir: str | None = None
         try:
-            existing = self._open_folder(project_dir, name, id, resume)
+            opened = folder.open_folder(project_dir, id, resume, self._warn)
+            existing = opened.meta
+            self.id, self.dir = opened.id, opened.dir
+            self._next_step = opened.last_step + 1
+            if opened.last_step >= 0:
+                self._last_step = opened.last_step
             now = clock()
             base = existing or {}
             self.name = str(name) if name is not None else base.get("name") or names.make_name()
@@ -135,8 +144,8 @@ class Run:
         self._meta.update(overrides)
         if existing is not None:
             self._meta["resumed_at"] = list(base.get("resumed_at") or []) + [now]
-            cfg = {**self._read_json(schema.CONFIG_FILE, {}), **cfg}
-            self._last.update(self._read_json(schema.SUMMARY_FILE, {}))
+            cfg = {**folder.read_json(self.dir, schema.CONFIG_FILE, {}), **cfg}
+            self._last.update(folder.read_json(self.dir, schema.SUMMARY_FILE, {}))
 
         self.config = Config(cfg, self._write_config)
         self.summary = Summary(self._last, self._mark_summary)
@@ -167,52 +176,6 @@ class Run:
         if capture_console and hooks.sys.stdout is not None and hooks.sys.stderr is not None:
             self._tees = hooks.tee_console(self._console.append)
         hooks.add(self)
-
-    # ---- opening --------------------------------------------------------------------------
-    def _open_folder(self, project_dir: str, name: str | None, run_id: str | None,
-                     resume: str | None) -> dict | None:
-        """Resolve ``id``/``resume``; returns the existing meta when continuing a run."""
-        if run_id is None:
-            if resume == "must":
-                raise ValueError("runpages: resume='must' needs the id of the run to continue: "
-                                 "logger.init(..., id='<run-id>', resume='must').")
-            return None
-        run_id = str(run_id)
-        if not names.is_safe_id(run_id):
-            raise ValueError(f"runpages: run id {run_id!r} may only hold letters, digits, "
-                             "'.', '_' and '-' (it names a folder).")
-        path = os.path.join(project_dir, run_id)
-        self.id, self.dir = run_id, path
-        if os.path.isdir(path):
-            if resume is None:
-                raise FileExistsError(f"runpages: run {run_id!r} already exists in {project_dir}; "
-                                      "pass resume='allow' to continue it.")
-            meta = self._read_json(schema.META_FILE, {})
-            beat = meta.get("heartbeat_at")
-            if meta.get("status") == schema.RUNNING and isinstance(beat, (int, float)) \
-                    and time.time() - beat < schema.LOST_AFTER_S:
-                self._warn("resume-live", f"runpages: run {run_id!r} looks alive in another "
-                                          "process (recent heartbeat); two writers of one run "
-                                          "interleave their records.")
-            self._next_step = _last_step_in(os.path.join(path, schema.METRICS_FILE)) + 1
-            if self._next_step > 0:
-                self._last_step = self._next_step - 1
-            return meta
-        if resume == "must":
-            raise FileNotFoundError(f"runpages: resume='must' but there is no run {run_id!r} "
-                                    f"in {project_dir}.")
-        os.makedirs(project_dir, exist_ok=True)
-        os.mkdir(path)
-        return None
-
-    def _read_json(self, file: str, default: Any) -> Any:
-        import json  # noqa: PLC0415 (already loaded by encode)
-        try:
-            with open(os.path.join(self.dir, file), encoding="utf-8") as f:
-                value = json.load(f)
-            return value if isinstance(value, dict) else default
-        except (OSError, ValueError):
-            return default
 
     # ---- logging --------------------------------------------------------------------------
     def log(self, values: Mapping[str, Any], step: int | None = None,
@@ -386,174 +349,7 @@ class Run:
         self._manifest.flush()
         return record
 
-    # ---- files ----------------------------------------------------------------------------
-    def _meta_snapshot(self) -> dict:
-        with self._meta_lock:
-            return dict(self._meta)
-
-    def _write_meta(self, final: bool = False) -> None:
-        """Rewrite meta.json; once the run is finished only the final write lands."""
-        with self._meta_lock:
-            if self._finished and not final:
-                return
-            atomic_write(os.path.join(self.dir, schema.META_FILE),
-                         dumps(to_json_tree(self._meta)) + "\n", self._warn)
-
-    def _write_config(self) -> None:
-        atomic_write(os.path.join(self.dir, schema.CONFIG_FILE),
-                     dumps(to_json_tree(self.config.as_dict())) + "\n", self._warn)
-
-    def _mark_summary(self) -> None:
-        self._summary_dirty = True
-
-    def _write_summary(self) -> None:
-        with self._lock:
-            self._summary_dirty = False
-            data = self.summary.as_dict()
-        atomic_write(os.path.join(self.dir, schema.SUMMARY_FILE),
-                     dumps(to_json_tree(data)) + "\n", self._warn)
-
-    def _flush(self) -> None:
-        for w in (self._metrics, self._system, self._console, self._manifest):
-            w.flush()
-
-    def _heartbeat(self) -> None:
-        with self._meta_lock:
-            self._meta["heartbeat_at"] = self._clock()
-        self._write_meta()
-        if self._summary_dirty:
-            self._write_summary()
-
-    def _tick(self) -> None:
-        last_beat = time.monotonic()
-        while not self._stop.wait(schema.FLUSH_INTERVAL_S):
-            try:
-                self._flush()
-                if time.monotonic() - last_beat >= self._heartbeat_interval:
-                    last_beat = time.monotonic()
-                    self._heartbeat()
-            except Exception as exc:
-                self._warn("tick:" + type(exc).__name__,
-                           f"runpages: background writing failed ({exc!r}); retrying.")
-
-    def _describe_git(self) -> None:
-        git = self._meta.get("git")
-        if not git:
-            return
-        dirty = host.git_dirty(self._meta.get("cwd"))
-        with self._meta_lock:
-            self._meta["git"] = {**git, "dirty": dirty}
-            self._write_meta()
-
-    # ---- ending ---------------------------------------------------------------------------
-    def finish(self, status: str | None = None, reason: str | None = None) -> None:
-        """Write everything and close the run. Safe to call twice.
-
-        ``status`` defaults to ``"finished"``; a script that handles a failure itself may
-        pass ``"crashed"`` or ``"killed"`` with a ``reason``.
-        """
-        if status is not None and status not in _STATUSES_AT_END:
-            raise ValueError(f"runpages: finish(status=...) takes one of {_STATUSES_AT_END}; "
-                             f"got {status!r}.")
-        self._end(status, reason, None)
-
-    def _end(self, status: str | None, reason: str | None, tb: str | None) -> None:
-        with self._finish_lock:
-            if self._finished:
-                return
-            self._finished = True
-        try:
-            self._stop.set()
-            if self._ticker is not threading.current_thread():
-                self._ticker.join(2.0)
-            if self._sampler is not None:
-                self._sampler.stop()
-            with self._lock:
-                self._commit_pending()
-            if self._tees is not None:
-                hooks.untee_console(self._tees)
-            if status is not None and self._status == schema.RUNNING:
-                self._status = status
-                self._exit = {"reason": reason, "traceback": tb}
-            if self._status == schema.RUNNING:
-                self._status = schema.FINISHED
-                self._exit = {"reason": reason or "finished", "traceback": None}
-            for w in (self._metrics, self._system, self._console, self._manifest):
-                w.close()
-            self._write_summary()
-            end = self._clock()
-            with self._meta_lock:
-                self._meta.update(status=self._status, exit=self._exit, ended_at=end,
-                                  heartbeat_at=end,
-                                  duration_s=round(max(0.0, end - self.started_at), 3))
-                self._write_meta(final=True)
-            self._warn.summarize()
-        except Exception as exc:
-            self._warn("finish", f"runpages: finishing run {self.id} failed ({exc!r}).")
-        finally:
-            hooks.remove(self)
-            if self._on_end is not None:
-                self._on_end(self)
-
-    # called by hooks ------------------------------------------------------------------------
-    def on_exception(self, exc_type: type, exc: BaseException, tb: Any) -> None:
-        if issubclass(exc_type, KeyboardInterrupt):
-            if self._status == schema.RUNNING:
-                self._end(schema.KILLED, "KeyboardInterrupt", None)
-            else:
-                self._end(None, None, None)
-            return
-        import traceback  # noqa: PLC0415
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        reason = "".join(traceback.format_exception_only(exc_type, exc)).strip()
-        if self._tees is not None and not self._finished:
-            self._console.append(text)  # printed after the tee is gone; keep it in the run too
-        self._end(schema.CRASHED, reason, text)
-
-    def on_signal(self, signum: int) -> None:
-        import signal  # noqa: PLC0415
-        name = signal.Signals(signum).name
-        if self._status == schema.RUNNING:
-            self._status = schema.KILLED
-            self._exit = {"reason": name, "traceback": None}
-        with self._meta_lock:
-            self._meta.update(status=self._status, exit=self._exit,
-                              heartbeat_at=self._clock())
-        with self._lock:
-            self._commit_pending()
-        self._flush()
-        self._write_summary()
-        self._write_meta()
-
-    def after_fork_in_child(self) -> None:
-        """A forked child shares nothing with the run: fresh locks, tee off, calls ignored."""
-        self._lock = threading.RLock()
-        self._meta_lock = threading.RLock()
-        self._finished = True
-        for w in (self._metrics, self._system, self._console, self._manifest):
-            w.after_fork_in_child()
-        if self._tees is not None:
-            for tee in self._tees:
-                tee.active = False
-
-    def on_exit(self) -> None:
-        self._end(None, "process exited", None)
-
-    # ---- context manager ------------------------------------------------------------------
-    def __enter__(self) -> "Run":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is None:
-            self._end(None, None, None)
-        elif issubclass(exc_type, SystemExit) and exc.code in (None, 0):
-            self._end(None, "sys.exit(0)", None)
-        elif issubclass(exc_type, SystemExit):
-            self._end(schema.CRASHED, f"sys.exit({exc.code!r})", None)
-        else:
-            self.on_exception(exc_type, exc, tb)
-        return False
-
+    # ---- state ---------------------------------------------------------------------------
     @property
     def status(self) -> str:
         return self._status
@@ -581,25 +377,3 @@ def _check_step(step: Any) -> int:
         raise ValueError(f"runpages: step must be >= 0; got {s}.")
     return s
 
-
-def _last_step_in(path: str) -> int:
-    """The highest ``_step`` in the last complete lines of a metrics file (-1 when none)."""
-    import json  # noqa: PLC0415
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            chunk = min(size, 1 << 20)
-            f.seek(size - chunk)
-            lines = f.read().split(b"\n")
-    except OSError:
-        return -1
-    best = -1
-    for raw in lines[-200:]:
-        try:
-            rec = json.loads(raw)
-            if isinstance(rec, dict) and isinstance(rec.get(STEP), int):
-                best = max(best, rec[STEP])
-        except ValueError:
-            continue
-    return best

@@ -405,20 +405,16 @@ def _lost_after() -> float:
 
 def _scan_runs(dirs, reports_dir: Path | None = None) -> dict[str, str] | None:
     """``{run folder: fingerprint}`` from ``stat`` calls only, to spot a build with nothing to
-    do before loading the read cache. None when the reader offers no way to compute it."""
-    try:
-        from sitegen.reader import _fingerprint, _stat_files, find_run_dirs
-    except ImportError:
-        return None
+    do before loading the read cache."""
+    from sitegen.reader import scan_fingerprints
+
     scan: dict[str, str] = {}
     for d in dirs:
         d = Path(d)
         if not d.is_dir():
             scan[f"missing:{d}"] = ""
             continue
-        for run_dir in find_run_dirs(d):
-            real = run_dir.resolve()
-            scan[str(real)] = _fingerprint(_stat_files(real))
+        scan.update(scan_fingerprints([d]))
         for extra in d.glob("*/.checks"):          # runpages check records (checks pages)
             scan.update(_stat_tree(extra))
     if reports_dir is not None:

@@ -14,7 +14,7 @@ A value compares as a number when both it and the cell parse as numbers (``1e-3`
 matches when any element does; ``!=`` holds when none is equal. A missing or empty cell
 matches only ``!=``.
 
-Invariant: ``themes/default/static/table.js`` (``RunpagesQuery``) implements the same
+Invariant: ``themes/default/static/query.js`` (``RunpagesQuery``) implements the same
 language, messages and positions; ``tests/cases/query/*.txt`` run against both.
 """
 from __future__ import annotations

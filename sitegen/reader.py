@@ -6,22 +6,19 @@ Invariants:
 - A JSONL file is read up to its last ``\\n``; the bytes after it are a record still being
   written and are left for the next read, silently (a run that has ended gets them parsed, and
   a Problem if they are not a whole record).
-- Numeric values become float64 columns ("NaN"/"Infinity"/"-Infinity" strings included);
-  strings under a key go to ``text_keys`` as (step, text), never into a numeric column.
 - With a ``ReadCache`` an unchanged file is not parsed, a file that only grew is parsed from
   where it was left, and a file that shrank or was replaced is read again from the start.
 - A run written by a newer format version is skipped with a Problem, never misread.
+
+Parsing JSONL bytes lives in ``sitegen.jsonl``, finding and fingerprinting run folders in
+``sitegen.runscan``; their public names are importable from here too.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import math
-import os
 import pickle
-import stat
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -29,33 +26,27 @@ import numpy as np
 import pandas as pd
 
 from logger import schema
+from sitegen import jsonl
+from sitegen.jsonl import (NONFINITE, STEP, TIME, Parsed, Problem, describe, finalize,
+                           json_error_reason, merge_parsed, parse_torn_line)
 from sitegen.model import Artifact, Project, Run, flatten
+from sitegen.runscan import find_run_dirs, fingerprint, layout_hint, stat_run_files
 
-STEP = schema.STEP_KEY
-TIME = schema.TIME_KEY
-NONFINITE = schema.NONFINITE_TOKENS
+# Names that moved out; other modules, tests and benchmarks import them from here.
+from sitegen.jsonl import parse_chunk_fast, parse_lines_slow  # noqa: F401
+from sitegen.runscan import RUN_FILES, is_run_dir, scan_fingerprints  # noqa: F401
 
-# Files at least this big (bytes of complete lines) try the pyarrow fast path first.
-FAST_PATH_MIN_BYTES = 64 * 1024
-# When the fast path fails on a big chunk, retry it in blocks of this size, so one bad line
-# costs one block of slow parsing rather than the whole file.
-FAST_PATH_BLOCK_BYTES = 4 * 1024 * 1024
-
-RUN_FILES = (schema.META_FILE, schema.CONFIG_FILE, schema.METRICS_FILE, schema.SYSTEM_FILE,
-             schema.SUMMARY_FILE, f"{schema.ARTIFACTS_DIR}/{schema.ARTIFACT_MANIFEST}",
-             schema.CONSOLE_FILE)
+# Copies of the jsonl thresholds, passed on by ``parse_chunk`` at each call, so that setting
+# ``reader.FAST_PATH_MIN_BYTES`` (as tests and benchmarks do) still picks the parser.
+FAST_PATH_MIN_BYTES = jsonl.FAST_PATH_MIN_BYTES
+FAST_PATH_BLOCK_BYTES = jsonl.FAST_PATH_BLOCK_BYTES
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    line: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        if self.line is None:
-            return f"{self.path}: {self.reason}"
-        return f"{self.path}:{self.line}: {self.reason}"
+def parse_chunk(chunk: bytes, path: str, first_line: int, index_key: str,
+                counter: Callable[[int], None] | None = None) -> Parsed:
+    """``jsonl.parse_chunk`` with this module's fast-path thresholds."""
+    return jsonl.parse_chunk(chunk, path, first_line, index_key, counter,
+                             min_fast_bytes=FAST_PATH_MIN_BYTES, block_bytes=FAST_PATH_BLOCK_BYTES)
 
 
 def summarize_problems(problems: Iterable[Problem], max_examples: int = 3) -> list[str]:
@@ -74,321 +65,6 @@ def summarize_problems(problems: Iterable[Problem], max_examples: int = 3) -> li
         more = "; ..." if len(items) > max_examples else ""
         lines.append(f"{path}: {len(items)} problems ({'; '.join(shown)}{more})")
     return lines
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing one JSONL chunk (complete lines only)
-# ---------------------------------------------------------------------------------------------
-
-@dataclass
-class Parsed:
-    """What a run of complete JSONL lines yielded. ``frame`` holds one row per kept record in
-    file order, numeric columns float64; ``text`` maps key -> [(index value, text)]."""
-    frame: pd.DataFrame
-    text: dict[str, list[tuple[Any, str]]] = field(default_factory=dict)
-    text_first_line: dict[str, int] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    # Set by ``_final``: ``frame`` is then one row per index value, sorted, index keys first
-    # (stored back in the cache, so an unchanged file costs no pandas work at all).
-    final: bool = False
-    last_values: dict[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def empty(cls) -> "Parsed":
-        return cls(pd.DataFrame())
-
-
-def _describe(value: Any) -> str:
-    kinds = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false",
-             type(None): "null"}
-    return kinds.get(type(value), type(value).__name__)
-
-
-def _json_error_reason(err: json.JSONDecodeError | UnicodeDecodeError, raw: str | bytes) -> str:
-    if isinstance(err, UnicodeDecodeError):
-        return "not valid UTF-8 text"
-    lead = len(raw) - len(raw.lstrip())
-    if err.msg == "Expecting value" and err.pos == lead:
-        return "expected a JSON object, got text"
-    return f"malformed JSON ({err.msg} at column {err.colno})"
-
-
-_DECODER = json.JSONDecoder()
-
-
-def parse_lines_slow(chunk: bytes, path: str, first_line: int, index_key: str,
-                     counter: Callable[[int], None] | None = None) -> Parsed:
-    """Line by line with the json module: slower, but says which line is wrong and why."""
-    records: list[dict[str, Any]] = []
-    line_numbers: list[int] = []
-    problems: list[Problem] = []
-    if counter:
-        counter(len(chunk))
-    try:
-        lines: list[Any] = chunk.decode("utf-8").split("\n")   # one decode for the chunk
-    except UnicodeDecodeError:
-        lines = chunk.split(b"\n")                            # find the bad line(s) below
-    if lines and not lines[-1]:
-        lines.pop()
-    decode = _DECODER.decode
-    for i, raw in enumerate(lines):
-        lineno = first_line + i
-        if not raw.strip():
-            continue                     # blank lines carry nothing; not worth a warning
-        try:
-            value = decode(raw) if type(raw) is str else json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            problems.append(Problem(path, lineno, _json_error_reason(err, raw)))
-            continue
-        if type(value) is not dict:
-            problems.append(Problem(path, lineno, f"expected a JSON object, got {_describe(value)}"))
-            continue
-        if raw.find("{" if type(raw) is str else b"{", 1) != -1:
-            value = flatten(value)       # maybe nested (or a "{" inside a string: harmless)
-        records.append(value)
-        line_numbers.append(lineno)
-    parsed = _split_columns(_columns_of(records), len(records),
-                            np.asarray(line_numbers, dtype=np.int64), path, index_key)
-    parsed.problems[:0] = problems
-    return parsed
-
-
-def _arrow_table(chunk: bytes):
-    import pyarrow as pa
-    import pyarrow.json as pajson
-    try:
-        return pajson.read_json(pa.BufferReader(chunk))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None
-
-
-def parse_chunk_fast(chunk: bytes, path: str, first_line: int, index_key: str) -> Parsed | None:
-    """pyarrow's JSON reader on a clean chunk; None when the chunk is not clean (then the
-    caller falls back to the line-by-line parser, which finds and names the bad lines)."""
-    import pyarrow as pa
-
-    try:
-        return _parse_chunk_fast(chunk, path, first_line, index_key, pa)
-    except UnicodeDecodeError:          # bad UTF-8 in a key: the slow path names the line
-        return None
-
-
-def _parse_chunk_fast(chunk: bytes, path: str, first_line: int, index_key: str, pa) -> Parsed | None:
-    table = _arrow_table(chunk)
-    swapped: list[tuple[float, float]] = []
-    if table is None:
-        # Most often a numeric column holding a few "NaN"s: swap the tokens and try again.
-        chunk, swapped = _swap_nonfinite_tokens(chunk)
-        table = _arrow_table(chunk) if swapped else None
-        if table is None:
-            return None
-    # pyarrow skips blank lines, which would shift row -> line numbers: slow path for those.
-    n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-    if table.num_rows != n_lines:
-        return None
-    columns: dict[str, np.ndarray] = {}
-    for name, col in zip(table.column_names, table.columns):
-        t = col.type
-        if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
-            # nulls (key absent on that line) become NaN
-            values = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
-            for literal, value in swapped:
-                # a hair of tolerance in case a parser rounds the stand-in by an ulp
-                hit = np.abs(values - literal) <= abs(literal) * 1e-12
-                if hit.any():
-                    values = values.copy() if not values.flags.writeable else values
-                    values[hit] = value
-            columns[name] = values
-        elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t):
-            try:
-                columns[name] = np.asarray(col.to_pylist(), dtype=object)
-            except UnicodeDecodeError:   # pyarrow lets bad UTF-8 through; the slow path names it
-                return None
-        else:
-            return None                  # nested objects or lists: let the slow path flatten them
-    lines = np.arange(first_line, first_line + table.num_rows, dtype=np.int64)
-    return _split_columns(columns, table.num_rows, lines, path, index_key)
-
-
-# The string tokens for NaN/inf, as values, are swapped for number literals that no logger
-# writes (checked per chunk), so a numeric column with some NaN stays numeric for pyarrow.
-# A quoted token can only be a whole value or a key: inside a string its quotes would be
-# escaped, and swapping an escaped one (`\"NaN"`) leaves an invalid escape (`\1.41...`), so
-# such a chunk fails and takes the slow path. A swapped key makes invalid JSON the same way.
-_TOKEN_SWAPS = (
-    (b'"NaN"', b"1.4142135623730951e+307", 1.4142135623730951e+307, math.nan),
-    (b'"Infinity"', b"1.7320508075688772e+307", 1.7320508075688772e+307, math.inf),
-    (b'"-Infinity"', b"-1.7320508075688772e+307", -1.7320508075688772e+307, -math.inf),
-)
-
-
-def _swap_nonfinite_tokens(chunk: bytes) -> tuple[bytes, list[tuple[float, float]]]:
-    swapped: list[tuple[float, float]] = []
-    for token, literal, number, value in _TOKEN_SWAPS:
-        if token in chunk:
-            if literal in chunk:          # the stand-in is taken: leave the tokens as text
-                continue
-            chunk = chunk.replace(token, literal)
-            swapped.append((number, value))
-    return chunk, swapped
-
-
-def _split_object_column(values: np.ndarray) -> tuple[np.ndarray, list[int]]:
-    """Numbers (and NaN/inf tokens) to float64; the row positions of everything else (text)."""
-    out = np.full(len(values), np.nan)
-    text_rows: list[int] = []
-    for i, v in enumerate(values):
-        if v is None:
-            continue
-        tv = type(v)
-        if tv is float or tv is bool:
-            out[i] = v
-        elif tv is int:
-            try:
-                out[i] = v
-            except OverflowError:         # beyond float range: keep the digits as text
-                text_rows.append(i)
-        elif tv is str and v in NONFINITE:
-            out[i] = NONFINITE[v]
-        else:
-            text_rows.append(i)
-    return out, text_rows
-
-
-def _text_of(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-_NUMBER_TYPES = frozenset((float, int, bool))
-
-
-def _columns_of(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    """Records to one array per key, keys in first-seen order: float64 where every value is a
-    number, else an object array for ``_split_columns``; a missing key is NaN either way."""
-    keys: dict[str, None] = {}
-    for rec in records:
-        for k in rec:
-            if k not in keys:
-                keys[k] = None
-    columns = {}
-    nan = math.nan
-    for k in keys:
-        values = [rec.get(k, nan) for rec in records]
-        if set(map(type, values)) <= _NUMBER_TYPES:
-            try:
-                columns[k] = np.array(values, dtype=np.float64)
-                continue
-            except OverflowError:         # an int beyond float range: the careful way below
-                pass
-        col = np.empty(len(values), dtype=object)
-        col[:] = values
-        columns[k] = col
-    return columns
-
-
-def _split_columns(columns: dict[str, np.ndarray], n_rows: int, lines: np.ndarray, path: str,
-                   index_key: str) -> Parsed:
-    """Numeric columns to float64, text values out to ``text``; rows without a usable index
-    value (``_step`` for metrics, ``_time`` for system samples) dropped with a Problem."""
-    problems: list[Problem] = []
-    if not n_rows:
-        return Parsed(pd.DataFrame(), problems=problems)
-    numeric: dict[str, np.ndarray] = {}
-    text_rows: dict[str, list[int]] = {}
-    raw_text: dict[str, np.ndarray] = {}
-    for name, values in columns.items():
-        if values.dtype == object:
-            nums, rows = _split_object_column(values)
-            if rows:
-                text_rows[name] = rows
-                raw_text[name] = values
-            if len(rows) < len(values) and not (rows and np.isnan(nums).all()):
-                numeric[name] = nums
-        else:
-            numeric[name] = values.astype(np.float64, copy=False)
-
-    index = numeric.get(index_key)
-    if index is None:
-        bad = np.ones(n_rows, dtype=bool)
-    else:
-        bad = ~np.isfinite(index)
-        if index_key == STEP:
-            with np.errstate(invalid="ignore"):
-                bad |= np.abs(index) > 2.0 ** 53    # not a step count; would not fit int64
-    if index_key in text_rows:
-        # A text _step is not a step: those rows are dropped like missing ones.
-        bad[text_rows.pop(index_key)] = True
-        raw_text.pop(index_key, None)
-    if bad.any():
-        for row in np.flatnonzero(bad)[:1000]:
-            problems.append(Problem(path, int(lines[row]), f"no usable {index_key}; record skipped"))
-        extra = int(bad.sum()) - 1000
-        if extra > 0:
-            problems.append(Problem(path, None, f"{extra} more records without {index_key} skipped"))
-    keep = ~bad
-    index_values = index if index is not None else np.zeros(n_rows)
-    text: dict[str, list[tuple[Any, str]]] = {}
-    first_line: dict[str, int] = {}
-    for name, rows in text_rows.items():
-        values = raw_text[name]
-        kept = [r for r in rows if keep[r]]
-        if not kept:
-            continue
-        as_index = int if index_key == STEP else float
-        text[name] = [(as_index(index_values[r]), _text_of(values[r])) for r in kept]
-        first_line[name] = int(lines[kept[0]])
-    if bad.all():
-        return Parsed(pd.DataFrame(), text, first_line, problems)
-    if bad.any():
-        numeric = {k: v[keep] for k, v in numeric.items()}
-    if index_key == STEP:
-        # Steps are whole numbers; stored as int64 here so the cached frame and the Run's
-        # frame can share memory (no conversion copy per read).
-        numeric[STEP] = numeric[STEP].astype(np.int64)
-    return Parsed(pd.DataFrame(numeric), text, first_line, problems)
-
-
-def parse_chunk(chunk: bytes, path: str, first_line: int, index_key: str,
-                counter: Callable[[int], None] | None = None) -> Parsed:
-    """Complete lines -> Parsed: fast path when big and clean; blockwise fallback otherwise."""
-    if len(chunk) < FAST_PATH_MIN_BYTES:
-        return parse_lines_slow(chunk, path, first_line, index_key, counter)
-    if counter:
-        counter(len(chunk))
-    fast = parse_chunk_fast(chunk, path, first_line, index_key)
-    if fast is not None:
-        return fast
-    if len(chunk) <= FAST_PATH_BLOCK_BYTES:
-        return parse_lines_slow(chunk, path, first_line, index_key)
-    parts: list[Parsed] = []
-    start, line = 0, first_line
-    while start < len(chunk):
-        end = chunk.find(b"\n", min(start + FAST_PATH_BLOCK_BYTES, len(chunk) - 1))
-        end = len(chunk) if end < 0 else end + 1
-        block = chunk[start:end]
-        part = parse_chunk_fast(block, path, line, index_key)
-        parts.append(part if part is not None else parse_lines_slow(block, path, line, index_key))
-        line += block.count(b"\n")
-        start = end
-    return merge_parsed(parts)
-
-
-def merge_parsed(parts: Sequence[Parsed]) -> Parsed:
-    parts = [p for p in parts if p is not None]
-    if len(parts) == 1:
-        return parts[0]
-    frames = [p.frame for p in parts if len(p.frame)]
-    frame = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
-    text: dict[str, list[tuple[Any, str]]] = {}
-    first: dict[str, int] = {}
-    problems: list[Problem] = []
-    for p in parts:
-        for k, v in p.text.items():
-            text.setdefault(k, []).extend(v)
-        for k, v in p.text_first_line.items():
-            first.setdefault(k, v)
-        problems.extend(p.problems)
-    return Parsed(frame, text, first, problems)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -559,7 +235,7 @@ def _read_json_file(path: Path, cache: ReadCache | None, display: str,
         except UnicodeDecodeError:
             found.append(Problem(display, None, "not valid UTF-8 text"))
         except json.JSONDecodeError as err:
-            found.append(Problem(display, err.lineno, _json_error_reason(err, data)))
+            found.append(Problem(display, err.lineno, json_error_reason(err, data)))
     problems.extend(found)
     if cache is not None:
         cache.entries[key] = FileEntry(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
@@ -581,44 +257,9 @@ def _object(value: Any, display: str, problems: list[Problem]) -> dict[str, Any]
     if value is None:
         return {}
     if not isinstance(value, dict):
-        problems.append(Problem(display, None, f"expected a JSON object, got {_describe(value)}"))
+        problems.append(Problem(display, None, f"expected a JSON object, got {describe(value)}"))
         return {}
     return value
-
-
-def _final(parsed: Parsed, key: str) -> Parsed:
-    """Bring ``parsed.frame`` to its final form once (one row per ``key`` value, sorted, index
-    keys first, ``_time`` present for metrics) and note each column's last non-NaN value."""
-    if parsed.final or not len(parsed.frame):
-        return parsed
-    frame = _one_row_per_key(parsed.frame, key)
-    if key == STEP and TIME not in frame.columns:
-        frame[TIME] = np.nan
-    frame = _index_first(frame)
-    if key == STEP and frame[STEP].dtype != np.int64:
-        frame[STEP] = frame[STEP].astype(np.int64)
-    last: dict[str, float] = {}
-    for name in frame.columns:
-        if name in (STEP, TIME):
-            continue
-        values = frame[name].to_numpy()
-        seen = np.flatnonzero(~np.isnan(values))
-        if len(seen):
-            last[name] = float(values[seen[-1]])
-    parsed.frame, parsed.last_values, parsed.final = frame, last, True
-    return parsed
-
-
-def _one_row_per_key(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    if not len(frame) or key not in frame.columns:
-        return frame
-    col = frame[key].to_numpy()
-    if len(col) < 2 or bool((col[1:] > col[:-1]).all()):     # strictly increasing: as is
-        return frame.reset_index(drop=True)
-    frame = frame.sort_values(key, kind="stable")
-    if not frame[key].is_unique:
-        frame = frame.groupby(key, sort=True, as_index=False).last()
-    return frame.reset_index(drop=True)
 
 
 def _mixed_type_problems(parsed: Parsed, display: str) -> list[Problem]:
@@ -645,30 +286,6 @@ def _resolve_status(meta: dict[str, Any], last_seen: float | None, now: float) -
     return status
 
 
-def _fingerprint(stats: dict[str, os.stat_result]) -> str:
-    h = hashlib.blake2b(digest_size=12)
-    for name in sorted(stats):
-        st = stats[name]
-        h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
-    return h.hexdigest()
-
-
-def _stat_files(run_dir: Path) -> dict[str, os.stat_result]:
-    stats = {}
-    for name in RUN_FILES:
-        try:
-            st = (run_dir / name).stat()
-        except OSError:
-            continue
-        if stat.S_ISREG(st.st_mode):
-            stats[name] = st
-    return stats
-
-
-def is_run_dir(path: Path) -> bool:
-    return (path / schema.META_FILE).is_file() or (path / schema.METRICS_FILE).is_file()
-
-
 def read_run(run_dir: str | Path, cache: ReadCache | None = None,
              now: float | None = None, source: str = "") -> tuple[Run | None, list[Problem]]:
     """Read one run folder. Returns (None, problems) when it is not readable as a run (a newer
@@ -683,7 +300,7 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
 
     problems: list[Problem] = []
     real = run_dir.resolve()            # cache keys and Run.dir: one spelling per folder
-    stats = _stat_files(real)
+    stats = stat_run_files(real)
     if not stats:
         return None, [Problem(show(""), None, "no run files here (meta.json or metrics.jsonl)")]
 
@@ -722,7 +339,7 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
 
     metrics, text_keys, last_values = None, {}, {}
     if schema.METRICS_FILE in stats:
-        parsed = _final(_read_jsonl_file(real / schema.METRICS_FILE, STEP, cache,
+        parsed = finalize(_read_jsonl_file(real / schema.METRICS_FILE, STEP, cache,
                                          show(schema.METRICS_FILE), problems, ended), STEP)
         if len(parsed.frame):
             # a lazy copy: a page that adds a column to run.metrics leaves the cache alone
@@ -734,7 +351,7 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
 
     system = None
     if schema.SYSTEM_FILE in stats:
-        parsed = _final(_read_jsonl_file(real / schema.SYSTEM_FILE, TIME, cache,
+        parsed = finalize(_read_jsonl_file(real / schema.SYSTEM_FILE, TIME, cache,
                                          show(schema.SYSTEM_FILE), problems, ended), TIME)
         if len(parsed.frame):
             system = parsed.frame.copy(deep=False)
@@ -773,7 +390,7 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
         text_keys=text_keys,
         artifacts=artifacts,
         source=source or str(run_dir.parent.parent),
-        fingerprint=_fingerprint(stats),
+        fingerprint=fingerprint(stats),
         files={name: st.st_size for name, st in stats.items()},
     )
     last_seen = run.heartbeat_at
@@ -785,13 +402,6 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
                                 f"unknown status {meta['status']!r}; shown as {run.status!r}"))
     run.problem_count = len(problems)
     return run, problems
-
-
-def _index_first(frame: pd.DataFrame) -> pd.DataFrame:
-    first = [c for c in (STEP, TIME) if c in frame.columns]
-    if list(frame.columns[:len(first)]) == first:
-        return frame
-    return frame[first + [c for c in frame.columns if c not in first]]
 
 
 def _read_jsonl_file(path: Path, index_key: str, cache: ReadCache | None, display: str,
@@ -808,12 +418,9 @@ def _read_jsonl_file(path: Path, index_key: str, cache: ReadCache | None, displa
     problems.extend(_respell(parsed.problems, display))
     if tail.strip() and ended:
         # The run has stopped, so nobody will finish this line: read it if it is whole.
-        lineno = n_lines + 1
-        extra = parse_lines_slow(tail, display, lineno, index_key)
-        if extra.problems or not len(extra.frame):
-            problems.append(Problem(display, lineno,
-                                    "last line is incomplete (the run stopped while writing it); ignored"))
-        else:
+        extra = parse_torn_line(tail, display, n_lines + 1, index_key)
+        problems.extend(extra.problems)
+        if len(extra.frame):
             parsed = merge_parsed([parsed, extra])
     return parsed
 
@@ -832,7 +439,7 @@ def _read_manifest(path: Path, cache: ReadCache | None, display: str,
         try:
             rec = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            problems.append(Problem(display, i, _json_error_reason(err, raw)))
+            problems.append(Problem(display, i, json_error_reason(err, raw)))
             continue
         if not isinstance(rec, dict) or not isinstance(rec.get("path") or rec.get("name"), str):
             problems.append(Problem(display, i, "expected an artifact record with a name and path"))
@@ -852,36 +459,6 @@ def _read_manifest(path: Path, cache: ReadCache | None, display: str,
 # ---------------------------------------------------------------------------------------------
 # Many runs, many folders
 # ---------------------------------------------------------------------------------------------
-
-def find_run_dirs(runs_dir: Path) -> list[Path]:
-    """``<dir>/<project>/<run-id>/`` folders holding meta.json or metrics.jsonl."""
-    found = []
-    try:
-        projects = sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-    except OSError:
-        return []
-    for project in projects:
-        try:
-            children = sorted(c for c in project.iterdir() if c.is_dir() and not c.name.startswith("."))
-        except OSError:
-            continue
-        found.extend(c for c in children if is_run_dir(c))
-    return found
-
-
-def _layout_hint(d: Path) -> str | None:
-    """Why a folder with no runs in it might be the wrong folder."""
-    if is_run_dir(d):
-        return ("no runs found: this is a run folder; pass the runs folder above it "
-                f"(laid out as <runs>/<project>/<run-id>/, here {d.parent.parent})")
-    try:
-        if any(c.is_dir() and is_run_dir(c) for c in d.iterdir()):
-            return ("no runs found: this looks like a project folder; pass the folder above it "
-                    f"(laid out as <runs>/<project>/<run-id>/, here {d.parent})")
-    except OSError:
-        pass
-    return None
-
 
 def _data_weight(run: Run) -> tuple:
     return (run.last_activity or 0.0, len(run.metrics), sum(run.files.values()))
@@ -906,7 +483,7 @@ def read_runs(dirs: Sequence[str | Path], cache: ReadCache | None = None,
             continue
         run_dirs = find_run_dirs(d)
         if not run_dirs:
-            hint = _layout_hint(d)
+            hint = layout_hint(d)
             if hint:
                 problems.append(Problem(str(d), None, hint))
         for run_dir in run_dirs:

@@ -172,7 +172,7 @@ def project_columns(project) -> tuple[list[Column], list[str], list[str]]:
 
 
 def hidden_columns_css(columns: list[Column]) -> str:
-    """The ``#rp-hidden-columns`` rules; table.js writes the same form (no ``>``: autoescape)."""
+    """The ``#rp-hidden-columns`` rules; table-columns.js writes the same form (no ``>``: autoescape)."""
     rules = []
     for i, col in enumerate(columns):
         if col.hidden:

@@ -1,0 +1,428 @@
+"""Parsing JSONL bytes into columns: a pyarrow fast path, a line-by-line fallback that names
+bad lines, and the final shape of a metrics or system frame.
+
+Invariants:
+- Parsers take complete lines only (bytes up to a last ``\\n``). The bytes after it are a record
+  still being written: the caller keeps them for the next read, or, once the run has ended,
+  hands them to ``parse_torn_line``.
+- Parsing never raises for bad input: a bad line becomes a ``Problem`` (file, line, reason)
+  and every other line is kept. The fast path and the fallback give the same ``Parsed``; the
+  fast path returns None rather than guess, and the fallback finds and names the bad lines.
+- Numeric values become float64 columns ("NaN"/"Infinity"/"-Infinity" strings included);
+  strings under a key go to ``Parsed.text`` as (index value, text), never into a numeric column.
+- A record without a usable index value (``_step`` for metrics, ``_time`` for system samples)
+  is dropped with a Problem; ``_step`` is stored as int64.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from logger import schema
+from sitegen.model import flatten
+
+STEP = schema.STEP_KEY
+TIME = schema.TIME_KEY
+NONFINITE = schema.NONFINITE_TOKENS
+
+# Chunks at least this big (bytes of complete lines) try the pyarrow fast path first.
+FAST_PATH_MIN_BYTES = 64 * 1024
+# When the fast path fails on a big chunk, retry it in blocks of this size, so one bad line
+# costs one block of slow parsing rather than the whole file.
+FAST_PATH_BLOCK_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a file: where (``line`` None for the whole file) and why."""
+    path: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return f"{self.path}: {self.reason}"
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass
+class Parsed:
+    """What a run of complete JSONL lines yielded. ``frame`` holds one row per kept record in
+    file order, numeric columns float64; ``text`` maps key -> [(index value, text)]."""
+    frame: pd.DataFrame
+    text: dict[str, list[tuple[Any, str]]] = field(default_factory=dict)
+    text_first_line: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    # Set by ``finalize``: ``frame`` is then one row per index value, sorted, index keys first
+    # (stored back in the cache, so an unchanged file costs no pandas work at all).
+    final: bool = False
+    last_values: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> "Parsed":
+        return cls(pd.DataFrame())
+
+
+def describe(value: Any) -> str:
+    """A JSON value's kind as a user reads it: "a list", "text", "null"..."""
+    kinds = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false",
+             type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def json_error_reason(err: json.JSONDecodeError | UnicodeDecodeError, raw: str | bytes) -> str:
+    """Why ``raw`` is not JSON, in a user's words."""
+    if isinstance(err, UnicodeDecodeError):
+        return "not valid UTF-8 text"
+    lead = len(raw) - len(raw.lstrip())
+    if err.msg == "Expecting value" and err.pos == lead:
+        return "expected a JSON object, got text"
+    return f"malformed JSON ({err.msg} at column {err.colno})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing complete lines
+# ---------------------------------------------------------------------------------------------
+
+def parse_chunk(chunk: bytes, path: str, first_line: int, index_key: str,
+                counter: Callable[[int], None] | None = None, *,
+                min_fast_bytes: int | None = None, block_bytes: int | None = None) -> Parsed:
+    """Complete lines -> Parsed: fast path when big and clean; blockwise fallback otherwise.
+    The thresholds default to ``FAST_PATH_MIN_BYTES`` / ``FAST_PATH_BLOCK_BYTES``."""
+    min_fast_bytes = FAST_PATH_MIN_BYTES if min_fast_bytes is None else min_fast_bytes
+    block_bytes = FAST_PATH_BLOCK_BYTES if block_bytes is None else block_bytes
+    if len(chunk) < min_fast_bytes:
+        return parse_lines_slow(chunk, path, first_line, index_key, counter)
+    if counter:
+        counter(len(chunk))
+    fast = parse_chunk_fast(chunk, path, first_line, index_key)
+    if fast is not None:
+        return fast
+    if len(chunk) <= block_bytes:
+        return parse_lines_slow(chunk, path, first_line, index_key)
+    parts: list[Parsed] = []
+    start, line = 0, first_line
+    while start < len(chunk):
+        end = chunk.find(b"\n", min(start + block_bytes, len(chunk) - 1))
+        end = len(chunk) if end < 0 else end + 1
+        block = chunk[start:end]
+        part = parse_chunk_fast(block, path, line, index_key)
+        parts.append(part if part is not None else parse_lines_slow(block, path, line, index_key))
+        line += block.count(b"\n")
+        start = end
+    return merge_parsed(parts)
+
+
+def merge_parsed(parts: Sequence[Parsed]) -> Parsed:
+    """Parts of one file, in file order, as one Parsed (not ``final``; None parts skipped)."""
+    parts = [p for p in parts if p is not None]
+    if len(parts) == 1:
+        return parts[0]
+    frames = [p.frame for p in parts if len(p.frame)]
+    frame = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
+    text: dict[str, list[tuple[Any, str]]] = {}
+    first: dict[str, int] = {}
+    problems: list[Problem] = []
+    for p in parts:
+        for k, v in p.text.items():
+            text.setdefault(k, []).extend(v)
+        for k, v in p.text_first_line.items():
+            first.setdefault(k, v)
+        problems.extend(p.problems)
+    return Parsed(frame, text, first, problems)
+
+
+def parse_torn_line(tail: bytes, path: str, lineno: int, index_key: str) -> Parsed:
+    """The bytes after a file's last ``\\n`` once nobody will finish them (the run has ended):
+    the record if they are one whole record, else no rows and one Problem saying so."""
+    extra = parse_lines_slow(tail, path, lineno, index_key)
+    if extra.problems or not len(extra.frame):
+        return Parsed(pd.DataFrame(), problems=[Problem(
+            path, lineno, "last line is incomplete (the run stopped while writing it); ignored")])
+    return extra
+
+
+_DECODER = json.JSONDecoder()
+
+
+def parse_lines_slow(chunk: bytes, path: str, first_line: int, index_key: str,
+                     counter: Callable[[int], None] | None = None) -> Parsed:
+    """Line by line with the json module: slower, but says which line is wrong and why."""
+    records: list[dict[str, Any]] = []
+    line_numbers: list[int] = []
+    problems: list[Problem] = []
+    if counter:
+        counter(len(chunk))
+    try:
+        lines: list[Any] = chunk.decode("utf-8").split("\n")   # one decode for the chunk
+    except UnicodeDecodeError:
+        lines = chunk.split(b"\n")                            # find the bad line(s) below
+    if lines and not lines[-1]:
+        lines.pop()
+    decode = _DECODER.decode
+    for i, raw in enumerate(lines):
+        lineno = first_line + i
+        if not raw.strip():
+            continue                     # blank lines carry nothing; not worth a warning
+        try:
+            value = decode(raw) if type(raw) is str else json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            problems.append(Problem(path, lineno, json_error_reason(err, raw)))
+            continue
+        if type(value) is not dict:
+            problems.append(Problem(path, lineno, f"expected a JSON object, got {describe(value)}"))
+            continue
+        if raw.find("{" if type(raw) is str else b"{", 1) != -1:
+            value = flatten(value)       # maybe nested (or a "{" inside a string: harmless)
+        records.append(value)
+        line_numbers.append(lineno)
+    parsed = _split_columns(_columns_of(records), len(records),
+                            np.asarray(line_numbers, dtype=np.int64), path, index_key)
+    parsed.problems[:0] = problems
+    return parsed
+
+
+def _arrow_table(chunk: bytes):
+    import pyarrow as pa
+    import pyarrow.json as pajson
+    try:
+        return pajson.read_json(pa.BufferReader(chunk))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+
+
+def parse_chunk_fast(chunk: bytes, path: str, first_line: int, index_key: str) -> Parsed | None:
+    """pyarrow's JSON reader on a clean chunk; None when the chunk is not clean (then the
+    caller falls back to the line-by-line parser, which finds and names the bad lines)."""
+    import pyarrow as pa
+
+    try:
+        return _parse_chunk_fast(chunk, path, first_line, index_key, pa)
+    except UnicodeDecodeError:          # bad UTF-8 in a key: the slow path names the line
+        return None
+
+
+def _parse_chunk_fast(chunk: bytes, path: str, first_line: int, index_key: str, pa) -> Parsed | None:
+    table = _arrow_table(chunk)
+    swapped: list[tuple[float, float]] = []
+    if table is None:
+        # Most often a numeric column holding a few "NaN"s: swap the tokens and try again.
+        chunk, swapped = _swap_nonfinite_tokens(chunk)
+        table = _arrow_table(chunk) if swapped else None
+        if table is None:
+            return None
+    # pyarrow skips blank lines, which would shift row -> line numbers: slow path for those.
+    n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    if table.num_rows != n_lines:
+        return None
+    columns: dict[str, np.ndarray] = {}
+    for name, col in zip(table.column_names, table.columns):
+        t = col.type
+        if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
+            # nulls (key absent on that line) become NaN
+            values = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            for literal, value in swapped:
+                # a hair of tolerance in case a parser rounds the stand-in by an ulp
+                hit = np.abs(values - literal) <= abs(literal) * 1e-12
+                if hit.any():
+                    values = values.copy() if not values.flags.writeable else values
+                    values[hit] = value
+            columns[name] = values
+        elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t):
+            try:
+                columns[name] = np.asarray(col.to_pylist(), dtype=object)
+            except UnicodeDecodeError:   # pyarrow lets bad UTF-8 through; the slow path names it
+                return None
+        else:
+            return None                  # nested objects or lists: let the slow path flatten them
+    lines = np.arange(first_line, first_line + table.num_rows, dtype=np.int64)
+    return _split_columns(columns, table.num_rows, lines, path, index_key)
+
+
+# The string tokens for NaN/inf, as values, are swapped for number literals that no logger
+# writes (checked per chunk), so a numeric column with some NaN stays numeric for pyarrow.
+# A quoted token can only be a whole value or a key: inside a string its quotes would be
+# escaped, and swapping an escaped one (`\"NaN"`) leaves an invalid escape (`\1.41...`), so
+# such a chunk fails and takes the slow path. A swapped key makes invalid JSON the same way.
+_TOKEN_SWAPS = (
+    (b'"NaN"', b"1.4142135623730951e+307", 1.4142135623730951e+307, math.nan),
+    (b'"Infinity"', b"1.7320508075688772e+307", 1.7320508075688772e+307, math.inf),
+    (b'"-Infinity"', b"-1.7320508075688772e+307", -1.7320508075688772e+307, -math.inf),
+)
+
+
+def _swap_nonfinite_tokens(chunk: bytes) -> tuple[bytes, list[tuple[float, float]]]:
+    swapped: list[tuple[float, float]] = []
+    for token, literal, number, value in _TOKEN_SWAPS:
+        if token in chunk:
+            if literal in chunk:          # the stand-in is taken: leave the tokens as text
+                continue
+            chunk = chunk.replace(token, literal)
+            swapped.append((number, value))
+    return chunk, swapped
+
+
+def _split_object_column(values: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Numbers (and NaN/inf tokens) to float64; the row positions of everything else (text)."""
+    out = np.full(len(values), np.nan)
+    text_rows: list[int] = []
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        tv = type(v)
+        if tv is float or tv is bool:
+            out[i] = v
+        elif tv is int:
+            try:
+                out[i] = v
+            except OverflowError:         # beyond float range: keep the digits as text
+                text_rows.append(i)
+        elif tv is str and v in NONFINITE:
+            out[i] = NONFINITE[v]
+        else:
+            text_rows.append(i)
+    return out, text_rows
+
+
+def _text_of(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+_NUMBER_TYPES = frozenset((float, int, bool))
+
+
+def _columns_of(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Records to one array per key, keys in first-seen order: float64 where every value is a
+    number, else an object array for ``_split_columns``; a missing key is NaN either way."""
+    keys: dict[str, None] = {}
+    for rec in records:
+        for k in rec:
+            if k not in keys:
+                keys[k] = None
+    columns = {}
+    nan = math.nan
+    for k in keys:
+        values = [rec.get(k, nan) for rec in records]
+        if set(map(type, values)) <= _NUMBER_TYPES:
+            try:
+                columns[k] = np.array(values, dtype=np.float64)
+                continue
+            except OverflowError:         # an int beyond float range: the careful way below
+                pass
+        col = np.empty(len(values), dtype=object)
+        col[:] = values
+        columns[k] = col
+    return columns
+
+
+def _split_columns(columns: dict[str, np.ndarray], n_rows: int, lines: np.ndarray, path: str,
+                   index_key: str) -> Parsed:
+    """Numeric columns to float64, text values out to ``text``; rows without a usable index
+    value (``_step`` for metrics, ``_time`` for system samples) dropped with a Problem."""
+    problems: list[Problem] = []
+    if not n_rows:
+        return Parsed(pd.DataFrame(), problems=problems)
+    numeric: dict[str, np.ndarray] = {}
+    text_rows: dict[str, list[int]] = {}
+    raw_text: dict[str, np.ndarray] = {}
+    for name, values in columns.items():
+        if values.dtype == object:
+            nums, rows = _split_object_column(values)
+            if rows:
+                text_rows[name] = rows
+                raw_text[name] = values
+            if len(rows) < len(values) and not (rows and np.isnan(nums).all()):
+                numeric[name] = nums
+        else:
+            numeric[name] = values.astype(np.float64, copy=False)
+
+    index = numeric.get(index_key)
+    if index is None:
+        bad = np.ones(n_rows, dtype=bool)
+    else:
+        bad = ~np.isfinite(index)
+        if index_key == STEP:
+            with np.errstate(invalid="ignore"):
+                bad |= np.abs(index) > 2.0 ** 53    # not a step count; would not fit int64
+    if index_key in text_rows:
+        # A text _step is not a step: those rows are dropped like missing ones.
+        bad[text_rows.pop(index_key)] = True
+        raw_text.pop(index_key, None)
+    if bad.any():
+        for row in np.flatnonzero(bad)[:1000]:
+            problems.append(Problem(path, int(lines[row]), f"no usable {index_key}; record skipped"))
+        extra = int(bad.sum()) - 1000
+        if extra > 0:
+            problems.append(Problem(path, None, f"{extra} more records without {index_key} skipped"))
+    keep = ~bad
+    index_values = index if index is not None else np.zeros(n_rows)
+    text: dict[str, list[tuple[Any, str]]] = {}
+    first_line: dict[str, int] = {}
+    for name, rows in text_rows.items():
+        values = raw_text[name]
+        kept = [r for r in rows if keep[r]]
+        if not kept:
+            continue
+        as_index = int if index_key == STEP else float
+        text[name] = [(as_index(index_values[r]), _text_of(values[r])) for r in kept]
+        first_line[name] = int(lines[kept[0]])
+    if bad.all():
+        return Parsed(pd.DataFrame(), text, first_line, problems)
+    if bad.any():
+        numeric = {k: v[keep] for k, v in numeric.items()}
+    if index_key == STEP:
+        # Steps are whole numbers; stored as int64 here so the cached frame and the Run's
+        # frame can share memory (no conversion copy per read).
+        numeric[STEP] = numeric[STEP].astype(np.int64)
+    return Parsed(pd.DataFrame(numeric), text, first_line, problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# The final frame: what a Run holds
+# ---------------------------------------------------------------------------------------------
+
+def finalize(parsed: Parsed, key: str) -> Parsed:
+    """Bring ``parsed.frame`` to its final form once (one row per ``key`` value, sorted, index
+    keys first, ``_time`` present for metrics) and note each column's last non-NaN value."""
+    if parsed.final or not len(parsed.frame):
+        return parsed
+    frame = _one_row_per_key(parsed.frame, key)
+    if key == STEP and TIME not in frame.columns:
+        frame[TIME] = np.nan
+    frame = _index_first(frame)
+    if key == STEP and frame[STEP].dtype != np.int64:
+        frame[STEP] = frame[STEP].astype(np.int64)
+    last: dict[str, float] = {}
+    for name in frame.columns:
+        if name in (STEP, TIME):
+            continue
+        values = frame[name].to_numpy()
+        seen = np.flatnonzero(~np.isnan(values))
+        if len(seen):
+            last[name] = float(values[seen[-1]])
+    parsed.frame, parsed.last_values, parsed.final = frame, last, True
+    return parsed
+
+
+def _one_row_per_key(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    if not len(frame) or key not in frame.columns:
+        return frame
+    col = frame[key].to_numpy()
+    if len(col) < 2 or bool((col[1:] > col[:-1]).all()):     # strictly increasing: as is
+        return frame.reset_index(drop=True)
+    frame = frame.sort_values(key, kind="stable")
+    if not frame[key].is_unique:
+        frame = frame.groupby(key, sort=True, as_index=False).last()
+    return frame.reset_index(drop=True)
+
+
+def _index_first(frame: pd.DataFrame) -> pd.DataFrame:
+    first = [c for c in (STEP, TIME) if c in frame.columns]
+    if list(frame.columns[:len(first)]) == first:
+        return frame
+    return frame[first + [c for c in frame.columns if c not in first]]

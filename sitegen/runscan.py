@@ -1,0 +1,91 @@
+"""Finding run folders and fingerprinting them from ``stat`` calls alone (no file is opened).
+
+Invariants:
+- A run folder is ``<runs>/<project>/<run-id>/`` holding meta.json or metrics.jsonl; folders
+  whose names start with "." are skipped, and an unreadable folder is skipped, never raised.
+- Folders come back sorted by project, then run id, so every read sees them in one order.
+- A run's fingerprint changes whenever any of its ``RUN_FILES`` appears, disappears, changes
+  size or mtime, or is replaced; ``scan_fingerprints`` gives exactly ``Run.fingerprint``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from logger import schema
+
+RUN_FILES = (schema.META_FILE, schema.CONFIG_FILE, schema.METRICS_FILE, schema.SYSTEM_FILE,
+             schema.SUMMARY_FILE, f"{schema.ARTIFACTS_DIR}/{schema.ARTIFACT_MANIFEST}",
+             schema.CONSOLE_FILE)
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / schema.META_FILE).is_file() or (path / schema.METRICS_FILE).is_file()
+
+
+def find_run_dirs(runs_dir: Path) -> list[Path]:
+    """``<dir>/<project>/<run-id>/`` folders holding meta.json or metrics.jsonl."""
+    found = []
+    try:
+        projects = sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
+    for project in projects:
+        try:
+            children = sorted(c for c in project.iterdir() if c.is_dir() and not c.name.startswith("."))
+        except OSError:
+            continue
+        found.extend(c for c in children if is_run_dir(c))
+    return found
+
+
+def layout_hint(d: Path) -> str | None:
+    """Why a folder with no runs in it might be the wrong folder."""
+    if is_run_dir(d):
+        return ("no runs found: this is a run folder; pass the runs folder above it "
+                f"(laid out as <runs>/<project>/<run-id>/, here {d.parent.parent})")
+    try:
+        if any(c.is_dir() and is_run_dir(c) for c in d.iterdir()):
+            return ("no runs found: this looks like a project folder; pass the folder above it "
+                    f"(laid out as <runs>/<project>/<run-id>/, here {d.parent})")
+    except OSError:
+        pass
+    return None
+
+
+def stat_run_files(run_dir: Path) -> dict[str, os.stat_result]:
+    """``{name: stat}`` for each of ``RUN_FILES`` that is a regular file in ``run_dir``."""
+    stats = {}
+    for name in RUN_FILES:
+        try:
+            st = (run_dir / name).stat()
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            stats[name] = st
+    return stats
+
+
+def fingerprint(stats: dict[str, os.stat_result]) -> str:
+    """A short hash of each file's name, size, mtime and inode (from ``stat_run_files``)."""
+    h = hashlib.blake2b(digest_size=12)
+    for name in sorted(stats):
+        st = stats[name]
+        h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
+    return h.hexdigest()
+
+
+def scan_fingerprints(dirs: Iterable[str | Path]) -> dict[str, str]:
+    """``{run folder: fingerprint}`` for every run under every runs dir, from ``stat`` calls
+    only: keys are resolved paths (``Run.dir``), values equal ``Run.fingerprint``, so a caller
+    can tell that nothing changed since the last ``read_runs`` without reading a file. Runs
+    dirs that are missing contribute nothing."""
+    scan: dict[str, str] = {}
+    for d in dirs:
+        for run_dir in find_run_dirs(Path(d)):
+            real = run_dir.resolve()
+            scan[str(real)] = fingerprint(stat_run_files(real))
+    return scan
