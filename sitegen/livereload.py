@@ -28,13 +28,16 @@ class LiveState:
         self.server_id = uuid.uuid4().hex[:12]
         self.epoch = 0
         self.error: str | None = None
+        self.build_ms: float | None = None      # how long the last build took (benchmarks, logs)
         self._history: deque[tuple[int, frozenset[str]]] = deque(maxlen=HISTORY)
         self._cond = threading.Condition()
         self._closed = False
 
-    def publish(self, changed: set[str] | frozenset[str]) -> int:
+    def publish(self, changed: set[str] | frozenset[str], seconds: float | None = None) -> int:
         """A good build: clears the error; bumps the epoch when files changed or an error went."""
         with self._cond:
+            if seconds is not None:
+                self.build_ms = round(seconds * 1000, 1)
             if not changed and self.error is None:
                 return self.epoch
             self.error = None
@@ -74,7 +77,7 @@ class LiveState:
 
     def _answer(self, since: int, server_id: str | None) -> dict:
         answer = {"id": self.server_id, "epoch": self.epoch, "error": self.error,
-                  "changed": [], "full": False}
+                  "changed": [], "full": False, "build_ms": self.build_ms}
         if (server_id is not None and server_id != self.server_id) or since > self.epoch:
             answer["full"] = True         # another server process (restarted): start over
             return answer

@@ -4,7 +4,9 @@ Invariants: a request path is URL-decoded, normalised and joined to the site roo
 real path (symlinks resolved) must still lie inside the real site root, else 404. ``..``,
 ``%2e%2e``, encoded slashes, absolute paths and symlinks leading out all end there. The
 site's private state folder (``.runpages/``) and hidden files are never served. Methods other
-than GET and HEAD get 405 (the common ones) or 501.
+than GET and HEAD get 405 (the common ones) or 501. Bound to a loopback address, the server
+answers only requests whose ``Host`` names a loopback host (403 otherwise), so a web page
+cannot read the site through DNS rebinding.
 
 Live reload (``serve --watch``, ``server.live`` set): every HTML response gets one
 ``<script src="/_runpages/live.js" ...>`` before ``</body>``, in memory only: files on disk
@@ -64,6 +66,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         super().__init__(*args, directory=directory, **kwargs)
 
     def send_head(self):
+        if not _host_allowed(self.server, self.headers.get("Host")):
+            self.send_error(403, "Host not allowed")
+            return None
         path_only = urllib.parse.urlsplit(self.path).path
         if path_only.startswith(LIVE_PREFIX):
             return self._send_live(path_only)
@@ -162,6 +167,26 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             pass        # a tab closed mid-answer: nothing to tell anyone
 
 
+_LOOPBACK_NAMES = {"localhost", "localhost.", "::1"}
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    return host in _LOOPBACK_NAMES or host.startswith("127.") or host.endswith(".localhost")
+
+
+def _host_allowed(server, header: str | None) -> bool:
+    """On a loopback bind, the ``Host`` header must name a loopback host (DNS rebinding)."""
+    if header is None or not _is_loopback(str(server.server_address[0])):
+        return True
+    host = header.strip()
+    if host.startswith("["):
+        host = host[1:host.find("]")] if "]" in host else host
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return _is_loopback(host)
+
+
 def _inject_live(body: bytes, live, target: Path, root: str) -> bytes:
     from sitegen.livereload import inject
 
@@ -184,7 +209,7 @@ class SiteServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     verbose = False
     live = None          # a LiveState while watching: HTML gets the live script
-    theme_dirs: list = []
+    theme_dirs: tuple = ()
 
 
 def make_server(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,

@@ -23,8 +23,8 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from sitegen.livereload import LiveState, diff_snapshots, snapshot_site
 
@@ -40,14 +40,15 @@ class WatchTargets:
 
     def __init__(self, runs_dirs: Iterable, output, reports_dir=None, theme=None,
                  config_files: Iterable = ()):
-        real = lambda p: os.path.realpath(os.fspath(p))   # noqa: E731
+        real = lambda p: os.path.realpath(os.fspath(p))
         self.runs_dirs = [real(d) for d in runs_dirs]
         self.output = real(output)
-        self.site_dirs = [real(d) for d in (reports_dir, theme) if d]
+        themes = list(theme) if isinstance(theme, (list, tuple)) else [theme]
+        self.site_dirs = [real(d) for d in [reports_dir, *themes] if d]
         self.config_files = {real(f) for f in config_files}
 
     @classmethod
-    def for_config(cls, config) -> "WatchTargets":
+    def for_config(cls, config) -> WatchTargets:
         from sitegen.config import CONFIG_NAME
 
         reports = None
@@ -64,7 +65,10 @@ class WatchTargets:
             candidates += [first.parent / CONFIG_NAME, first / CONFIG_NAME]
         if getattr(config, "source", None):
             candidates.append(Path(config.source))
-        return cls(dirs, config.output, reports, getattr(config, "theme", None), candidates)
+        from sitegen.render import _theme_dirs
+
+        # The user's theme and the default one: editing either redraws every page.
+        return cls(dirs, config.output, reports, _theme_dirs(getattr(config, "theme", None)), candidates)
 
     def schedule(self) -> list[tuple[str, bool]]:
         """``[(folder, recursive)]`` that exist; a config file is watched through its folder."""
@@ -200,7 +204,7 @@ class Rebuilder:
             self._pending.set()
 
     # ---- the builder thread ------------------------------------------------------------------
-    def start(self) -> "Rebuilder":
+    def start(self) -> Rebuilder:
         self._thread = threading.Thread(target=self._loop, name="runpages-builder", daemon=True)
         self._thread.start()
         return self
@@ -258,11 +262,14 @@ class Rebuilder:
         finally:
             self.builds += 1
             self.last_seconds = time.perf_counter() - t0
-        after = snapshot_site(self.config.output)
-        changed = diff_snapshots(self.snapshot, after)
-        self.snapshot = after
+        if not forced and not getattr(result, "files", 1):
+            changed: set[str] = set()           # a tick that found nothing to do: skip the walk
+        else:
+            after = snapshot_site(self.config.output)
+            changed = diff_snapshots(self.snapshot, after)
+            self.snapshot = after
         self._report(result, changed, forced)
-        self.live.publish(changed)
+        self.live.publish(changed, self.last_seconds)
         return changed
 
     def _report(self, result, changed: set[str], forced: bool) -> None:

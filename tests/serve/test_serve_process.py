@@ -32,7 +32,7 @@ def served(runs, tmp_path):
 
 
 def _steps_in(script: bytes) -> int:
-    payload = json.loads(re.search(rb"RunpagesData\.add\((.*)\);?\s*$", script, re.S).group(1))
+    payload = json.loads(re.search(rb"RunpagesData\.add\((.*)\);?\s*$", script, re.DOTALL).group(1))
     series = payload["metrics"].get("train/loss")
     return len(series["step"]) if series else 0
 
@@ -144,3 +144,41 @@ def test_a_failed_rebuild_keeps_the_site_and_shows_why_until_fixed(served, runs)
     toml.write_text('title = "Fixed logbook"\n')
     served.wait_changed(lambda a: a["error"] is None, since=a["epoch"])
     assert b"Fixed logbook" in served.get("/index.html")
+
+
+def test_poll_finds_changes_without_file_events(runs, tmp_path):
+    from tests.site.runfolders import append_steps
+
+    s = Serve(runs, tmp_path / "site", "--watch", "--poll", "0.3")
+    try:
+        assert any("polling every 0.3 s" in line for line in s.out)
+        data = "data/runs/mnist/20251124-120000-baseline-abc123.js"
+        before = _steps_in(s.get("/" + data))
+        append_steps(runs / "mnist" / "20251124-120000-baseline-abc123", 20, 30)
+        s.wait_changed(lambda a: data in a["changed"], timeout=10)
+        assert _steps_in(s.get("/" + data)) == before + 30
+    finally:
+        assert s.stop() == 0
+
+
+def test_a_theme_change_rebuilds_and_reaches_the_tabs(runs, tmp_path):
+    theme = tmp_path / "theme"
+    (theme / "static").mkdir(parents=True)
+    (theme / "static" / "extra.css").write_text("body { color: red }")
+    s = Serve(runs, tmp_path / "site", "--watch", "--theme", str(theme))
+    try:
+        assert s.get("/_static/extra.css") == b"body { color: red }"
+        (theme / "static" / "extra.css").write_text("body { color: blue }")
+        a = s.wait_changed(lambda a: "_static/extra.css" in a["changed"])
+        assert "p/mnist/r/20251124-120000-baseline-abc123/index.html" in a["changed"]   # a full rebuild
+        assert s.get("/_static/extra.css") == b"body { color: blue }"
+    finally:
+        assert s.stop() == 0
+
+
+def test_a_foreign_host_header_is_refused_on_loopback(served):
+    """DNS rebinding: evil.example resolving to 127.0.0.1 must not read the site."""
+    assert _raw(served, b"GET /index.html HTTP/1.1\r\nHost: evil.example:80\r\nConnection: close\r\n\r\n")[0] == 403
+    assert _raw(served, b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")[0] == 200
+    host = f"127.0.0.1:{served.port}".encode()
+    assert _raw(served, b"GET /index.html HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")[0] == 200

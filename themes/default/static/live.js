@@ -10,7 +10,8 @@
  *   - the run page's own HTML changed: fetch it and swap the parts outside the charts
  *     (status badge, facts, summary, console), so badges move without a reload;
  *   - any other page whose HTML, data or style changed reloads, keeping its scroll position
- *     (at most one reload every 2 s);
+ *     (and its URL, so filters kept in the query stay); at most one reload every 3 s, and not
+ *     while the reader is busy with it (3 s after the last key, click, wheel or focus in a field);
  *   - error: a banner until the next good build; a different server id or `full`: reload.
  * Hidden tabs do not hold a connection (browsers allow ~6 per host); they ask once when shown.
  * Text from the server reaches the page through textContent only.
@@ -23,7 +24,11 @@
   var serverId = me.getAttribute("data-id") || "";
   var ENDPOINT = "/_runpages/epoch";
   var WAIT = 25;
-  var MIN_RELOAD_MS = 2000;
+  var MIN_RELOAD_MS = 3000;
+  var lastTouch = 0;
+  ["keydown", "pointerdown", "wheel", "input"].forEach(function (type) {
+    window.addEventListener(type, function () { lastTouch = Date.now(); }, { capture: true, passive: true });
+  });
   var SCROLL_KEY = "runpages-live-scroll:" + page;
   var live = {
     epoch: parseInt(me.getAttribute("data-epoch"), 10) || 0,
@@ -61,15 +66,23 @@
   }
 
   // ---- reload -------------------------------------------------------------------------------
+  function busy() {
+    var a = document.activeElement;
+    return Date.now() - lastTouch < MIN_RELOAD_MS ||
+      !!(a && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName) && a.type !== "checkbox");
+  }
+
   function reload() {
     if (reloading) return;
     reloading = true;
-    var last = parseInt(sessionStorage.getItem("runpages-live-loaded") || "0", 10) || 0;
-    var delay = Math.max(0, last + MIN_RELOAD_MS - Date.now());
-    setTimeout(function () {
+    var last = 0;
+    try { last = parseInt(sessionStorage.getItem("runpages-live-loaded") || "0", 10) || 0; } catch (e) { /* off */ }
+    var attempt = function () {
+      if (busy()) { setTimeout(attempt, 500); return; }
       try { sessionStorage.setItem(SCROLL_KEY, String(window.scrollY || 0)); } catch (e) { /* private mode */ }
       location.reload();
-    }, delay);
+    };
+    setTimeout(attempt, Math.max(0, last + MIN_RELOAD_MS - Date.now()));
   }
 
   function restoreScroll() {
