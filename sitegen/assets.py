@@ -45,6 +45,10 @@ def _copy(src: Path, dest: Path) -> bool:
     return True
 
 
+# Served by ``runpages serve --watch`` from the theme, never written into a site.
+SERVE_ONLY = {"live.js"}
+
+
 def static_files(theme_dirs: list[str]) -> dict[str, Path]:
     """``{relative path under _static/: source}``; earlier theme dirs win."""
     files: dict[str, Path] = {}
@@ -53,8 +57,9 @@ def static_files(theme_dirs: list[str]) -> dict[str, Path]:
         if not root.is_dir():
             continue
         for path in root.rglob("*"):
-            if path.is_file() and not path.name.startswith("."):
-                files[path.relative_to(root).as_posix()] = path
+            rel = path.relative_to(root).as_posix()
+            if path.is_file() and not path.name.startswith(".") and rel not in SERVE_ONLY:
+                files[rel] = path
     js = bokeh_js_dir()
     for name in BOKEH_FILES:
         files[f"bokeh/{name}"] = js / name
