@@ -246,6 +246,23 @@
     return fig;
   }
 
+  /* x values of one series for an x-axis mode: "step", "time" (ms, for datetime axes),
+     "rel" (seconds since the run's start) or "m:<metric>" (that metric, interpolated on step);
+     null when the run did not log that metric. */
+  function xFor(run, series, mode) {
+    if (mode === "time") return series.time.map(function (t) { return t * 1000; });
+    if (mode === "rel") {
+      var t0 = typeof run.t0 === "number" ? run.t0 : (series.time[0] || 0);
+      return series.time.map(function (t) { return t - t0; });
+    }
+    if (mode.indexOf("m:") === 0) {
+      var xs = (run.metrics || {})[mode.slice(2)];
+      if (!xs) return null;
+      return interp(series.step, xs.step, xs.y);
+    }
+    return series.step;
+  }
+
   function mount(container, runs, opts) {
     if (typeof container === "string") container = document.querySelector(container);
     opts = opts || {};
@@ -362,17 +379,7 @@
     function xValues(run, series, isSystem) {
       var mode = state.x;
       if (isSystem && (mode === "step" || mode.indexOf("m:") === 0)) mode = "rel";
-      if (mode === "time") return series.time.map(function (t) { return t * 1000; });
-      if (mode === "rel") {
-        var t0 = typeof run.t0 === "number" ? run.t0 : (series.time[0] || 0);
-        return series.time.map(function (t) { return t - t0; });
-      }
-      if (mode.indexOf("m:") === 0) {
-        var xs = (run.metrics || {})[mode.slice(2)];
-        if (!xs) return null;
-        return interp(series.step, xs.step, xs.y);
-      }
-      return series.step;
+      return xFor(run, series, mode);
     }
 
     function xAxisLabel(isSystem) {
@@ -663,7 +670,7 @@
     return ctl;
   }
 
-  window.RunpagesCharts = { mount: mount, controllers: controllers, distinctColors: distinctColors, figure: themedFigure, colors: colors, interp: interp, ema: ema,
+  window.RunpagesCharts = { mount: mount, controllers: controllers, distinctColors: distinctColors, xValues: xFor, figure: themedFigure, colors: colors, interp: interp, ema: ema,
     expand: expand, sectionOf: sectionOf, palette: ["#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9",
       "#332288", "#117733", "#882255", "#44aa99", "#999933", "#aa4499"] };
 })();

@@ -25,19 +25,8 @@
     return { x: pts.map(function (p) { return p[0]; }), y: pts.map(function (p) { return p[1]; }) };
   }
 
-  function xValues(run, series, mode) {
-    if (mode === "time") return series.time.map(function (t) { return t * 1000; });
-    if (mode === "rel") {
-      var t0 = typeof run.t0 === "number" ? run.t0 : (series.time[0] || 0);
-      return series.time.map(function (t) { return t - t0; });
-    }
-    if (mode.indexOf("m:") === 0) {
-      var xs = (run.metrics || {})[mode.slice(2)];
-      if (!xs) return null;
-      return RunpagesCharts.interp(series.step, xs.step, xs.y);
-    }
-    return series.step;
-  }
+  function xValues(run, series, mode) { return RunpagesCharts.xValues(run, series, mode); }
+
 
   function xLabel(mode) {
     if (mode === "time") return "wall time";
