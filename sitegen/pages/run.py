@@ -170,7 +170,7 @@ def build_run(run, project, config, site) -> Page:
         "tags": [str(t) for t in run.tags],
         "env": [(k, v) for k, v in (("os", run.meta.get("os")), ("python", run.meta.get("python")),
                                     ("CPUs", run.meta.get("cpu_count")), ("memory (GB)", run.meta.get("memory_gb")),
-                                    ("GPUs", ", ".join(map(str, gpu.get("names") or [])) or None))
+                                    ("GPUs", gpu_summary(gpu.get("names") or []) or None))
                 if v not in (None, "")],
         "config_rows": [(str(k), v) for k, v in (run.config or {}).items()],
         "summary_rows": [(str(k), v) for k, v in (run.summary or {}).items()],
@@ -187,3 +187,12 @@ def build_run(run, project, config, site) -> Page:
         "problem_count": getattr(run, "problem_count", 0),
     }
     return Page(site.run_url(run), "run.html", ctx)
+
+
+def gpu_summary(names: list) -> str:
+    """``2 × NVIDIA A100-SXM4-40GB`` for identical cards, else the names in order."""
+    names = [str(n) for n in names]
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    return ", ".join(f"{c} \u00d7 {n}" if c > 1 else n for n, c in counts.items())

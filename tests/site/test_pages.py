@@ -67,3 +67,11 @@ def test_console_tail_of_a_huge_log(tmp_path):
     text, cut = console_tail(projects[0].runs[0])
     assert cut and text.endswith("line 99999\n") and text.startswith("line ")
     assert len(text) <= 64 * 1024
+
+
+def test_identical_gpus_are_counted_not_repeated():
+    from sitegen.pages.run import gpu_summary
+
+    assert gpu_summary(["NVIDIA H100", "NVIDIA H100"]) == "2 \u00d7 NVIDIA H100"
+    assert gpu_summary(["NVIDIA H100", "NVIDIA L4"]) == "NVIDIA H100, NVIDIA L4"
+    assert gpu_summary([]) == ""
