@@ -7,8 +7,10 @@ A run lives in ``<dir>/<project>/<run-id>/``:
     ``notes``, ``user``, ``host``, ``os``, ``python``, ``command`` (argv list), ``cwd``,
     ``git`` (``commit``, ``branch``, ``remote``, ``dirty``), ``gpu`` (``count``, ``names``),
     ``cpu_count``, ``memory_gb``, ``started_at``, ``ended_at``, ``duration_s``, ``status``,
-    ``exit`` (``reason``, ``traceback``), ``heartbeat_at``, ``system_source``. Times are Unix
-    seconds (float). Rewritten by temp name + rename, so a reader never sees half of it.
+    ``exit`` (``reason``, ``traceback``), ``heartbeat_at``, ``system_source``; a run made by an
+    importer also has ``imported_from`` (``format``, ``path`` of the source, ``problems``: what
+    could not be imported, one line each). Times are Unix seconds (float). Rewritten by temp
+    name + rename, so a reader never sees half of it.
 ``config.json``
     The run's configuration as given (nested dicts kept), rewritten atomically on change.
 ``metrics.jsonl``

@@ -11,14 +11,13 @@ Invariants:
 - A run written by a newer format version is skipped with a Problem, never misread.
 
 Parsing JSONL bytes lives in ``sitegen.jsonl``, finding and fingerprinting run folders in
-``sitegen.runscan``; their public names are importable from here too.
+``sitegen.runscan``, the byte-offset cache in ``sitegen.readcache``; their public names are
+importable from here too.
 """
 from __future__ import annotations
 
 import json
-import pickle
 import time
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from logger import schema
-from sitegen import jsonl
+from sitegen import jsonl, readcache
 from sitegen.jsonl import (NONFINITE, STEP, TIME, Parsed, Problem, describe, finalize,
                            json_error_reason, merge_parsed, parse_torn_line)
 from sitegen.model import Artifact, Project, Run, flatten
@@ -35,6 +34,8 @@ from sitegen.runscan import find_run_dirs, fingerprint, layout_hint, stat_run_fi
 # Names that moved out; other modules, tests and benchmarks import them from here.
 from sitegen.jsonl import parse_chunk_fast, parse_lines_slow  # noqa: F401
 from sitegen.runscan import RUN_FILES, is_run_dir, scan_fingerprints  # noqa: F401
+from sitegen.readcache import FileEntry, ReadCache, read_json_file  # noqa: F401
+from sitegen.readcache import _respell, _unreadable
 
 # Copies of the jsonl thresholds, passed on by ``parse_chunk`` at each call, so that setting
 # ``reader.FAST_PATH_MIN_BYTES`` (as tests and benchmarks do) still picks the parser.
@@ -67,180 +68,11 @@ def summarize_problems(problems: Iterable[Problem], max_examples: int = 3) -> li
     return lines
 
 
-# ---------------------------------------------------------------------------------------------
-# The cache: per file, where we stopped and what we got
-# ---------------------------------------------------------------------------------------------
-
-@dataclass
-class FileEntry:
-    dev: int
-    ino: int
-    size: int                 # size when last read
-    mtime_ns: int
-    offset: int               # bytes consumed: up to and including the last "\n"
-    lines: int                # complete lines consumed
-    tail_check: bytes         # the bytes just before ``offset``, to spot a replaced file
-    value: Any                # Parsed for JSONL files; the decoded value for JSON files
-
-
-class ReadCache:
-    """Byte offsets and parsed rows per file, so a rebuild reads only what changed.
-
-    ``parsed_bytes`` counts the bytes handed to a JSONL parser since the cache was made or
-    loaded (tests and the benchmark use it to see that only new bytes were parsed)."""
-
-    VERSION = 2
-
-    @classmethod
-    def _layout(cls) -> tuple:
-        """Changes whenever the cached classes change shape, so an old cache is never misread."""
-        return (cls.VERSION, schema.SCHEMA_VERSION, tuple(f.name for f in fields(FileEntry)),
-                tuple(f.name for f in fields(Parsed)))
-
-    def __init__(self) -> None:
-        self.entries: dict[str, FileEntry] = {}
-        self.parsed_bytes = 0
-        self.seen: set[str] = set()     # files looked up since made/loaded (see ``prune``)
-
-    def count(self, nbytes: int) -> None:
-        self.parsed_bytes += nbytes
-
-    def get(self, key: str) -> FileEntry | None:
-        self.seen.add(key)
-        return self.entries.get(key)
-
-    @classmethod
-    def load(cls, path: str | Path) -> "ReadCache":
-        """The cache at ``path``; an empty one if it is missing, corrupt or from another
-        version (a cache is only ever a shortcut, never a reason to fail)."""
-        cache = cls()
-        try:
-            with open(path, "rb") as f:
-                data = pickle.load(f)
-            if (isinstance(data, dict) and data.get("layout") == cls._layout()
-                    and isinstance(data.get("entries"), dict)
-                    and all(isinstance(e, FileEntry) for e in data["entries"].values())):
-                cache.entries = data["entries"]
-        except Exception:  # noqa: BLE001 - any unreadable cache is simply an empty one
-            pass
-        return cache
-
-    def save(self, path: str | Path) -> None:
-        """Write atomically: temp file in the same folder, then ``os.replace``."""
-        from sitegen.atomic import atomic_file
-
-        with atomic_file(path) as f:
-            pickle.dump({"layout": self._layout(), "entries": self.entries}, f,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-
-    def prune(self, keep: Iterable[str] = ()) -> None:
-        """Forget files that are neither in ``keep`` nor looked up by the last ``read_runs``
-        (or since the cache was made or loaded), so deleted runs leave the cache; the copy of
-        a run that lost to another folder's copy stays, so it is not parsed again next time."""
-        keep = self.seen | set(keep)
-        for key in [k for k in self.entries if k not in keep]:
-            del self.entries[key]
-
-
-_TAIL_CHECK = 64
-
-
 def read_jsonl(path: Path, index_key: str, cache: ReadCache | None,
                display: str) -> tuple[Parsed, bytes, int]:
-    """A JSONL file's complete lines (parsed), its torn tail (bytes after the last "\\n")
-    and the number of complete lines."""
-    st = path.stat()
-    key = str(path)
-    entry = cache.get(key) if cache is not None else None
-    counter = cache.count if cache is not None else None
-    if entry is not None and (entry.dev, entry.ino) == (st.st_dev, st.st_ino):
-        if entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns:
-            tail = _read_range(path, entry.offset, st.st_size) if st.st_size > entry.offset else b""
-            return entry.value, tail, entry.lines
-        if st.st_size >= entry.offset and _prefix_unchanged(path, entry):
-            data = _read_range(path, entry.offset, st.st_size)
-            cut = data.rfind(b"\n") + 1
-            new = parse_chunk(data[:cut], display, entry.lines + 1, index_key, counter) \
-                if cut else Parsed.empty()
-            parsed = merge_parsed([entry.value, new]) if cut else entry.value
-            lines = entry.lines + data.count(b"\n", 0, cut)
-            cache.entries[key] = FileEntry(
-                st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, entry.offset + cut, lines,
-                _tail_bytes(data[:cut], entry.tail_check), parsed)
-            return parsed, data[cut:], lines
-    data = path.read_bytes()
-    cut = data.rfind(b"\n") + 1
-    parsed = parse_chunk(data[:cut], display, 1, index_key, counter) if cut else Parsed.empty()
-    lines = data.count(b"\n", 0, cut)
-    if cache is not None:
-        cache.entries[key] = FileEntry(st.st_dev, st.st_ino, len(data), st.st_mtime_ns, cut,
-                                       lines, data[max(0, cut - _TAIL_CHECK):cut], parsed)
-    return parsed, data[cut:], lines
-
-
-def _tail_bytes(new: bytes, old: bytes) -> bytes:
-    return (old + new)[-_TAIL_CHECK:]
-
-
-def _read_range(path: Path, start: int, end: int) -> bytes:
-    with open(path, "rb") as f:
-        f.seek(start)
-        return f.read(end - start)
-
-
-def _prefix_unchanged(path: Path, entry: FileEntry) -> bool:
-    if not entry.tail_check:
-        return entry.offset == 0
-    start = entry.offset - len(entry.tail_check)
-    return _read_range(path, start, entry.offset) == entry.tail_check
-
-
-def read_json_file(path: Path, cache: ReadCache | None, display: str,
-                   problems: list[Problem]) -> Any:
-    """A whole JSON file (meta/config/summary); None with a Problem when it is not JSON."""
-    try:
-        return _read_json_file(path, cache, display, problems)
-    except OSError as err:
-        problems.append(_unreadable(display, err))
-        return None
-
-
-def _respell(problems: list[Problem], display: str) -> list[Problem]:
-    """Cached Problems under the file's path as given this time (``runs`` vs ``./runs``)."""
-    return [p if p.path == display else Problem(display, p.line, p.reason) for p in problems]
-
-
-def _unreadable(display: str, err: OSError) -> Problem:
-    return Problem(display, None, f"cannot read it ({err.strerror or err}); skipped")
-
-
-def _read_json_file(path: Path, cache: ReadCache | None, display: str,
-                    problems: list[Problem]) -> Any:
-    st = path.stat()
-    key = str(path)
-    entry = cache.get(key) if cache is not None else None
-    if entry is not None and (entry.dev, entry.ino, entry.size, entry.mtime_ns) == (
-            st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
-        value, cached_problems = entry.value
-        problems.extend(_respell(cached_problems, display))
-        return value
-    found: list[Problem] = []
-    data = path.read_bytes()
-    value = None
-    if not data.strip():
-        found.append(Problem(display, None, "empty file"))
-    else:
-        try:
-            value = json.loads(data)
-        except UnicodeDecodeError:
-            found.append(Problem(display, None, "not valid UTF-8 text"))
-        except json.JSONDecodeError as err:
-            found.append(Problem(display, err.lineno, json_error_reason(err, data)))
-    problems.extend(found)
-    if cache is not None:
-        cache.entries[key] = FileEntry(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
-                                       len(data), 0, b"", (value, found))
-    return value
+    """``readcache.read_jsonl`` parsing with this module's ``parse_chunk`` (looked up at each
+    call, so setting ``reader.parse_chunk`` or the thresholds above still takes effect)."""
+    return readcache.read_jsonl(path, index_key, cache, display, parse=parse_chunk)
 
 
 # ---------------------------------------------------------------------------------------------

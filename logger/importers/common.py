@@ -9,8 +9,10 @@ Invariants:
   its bytes: importing the same source twice finds the folder and skips it.
 * Nothing is dropped silently: a line, row or record that cannot be read is a ``Problem``
   (file, line, reason) and the rest of the source is still imported.
-* ``meta.json`` describes the machine that trained, not the one that imported: host fields the
-  source does not know are cleared, and ``imported_from`` says format and path.
+* ``meta.json`` describes the machine that trained, not the one that imported: the host fields
+  go to ``init(meta=...)``, those the source does not know as None. ``imported_from`` (format,
+  path, problems) is added to meta.json only after ``finish``: ``init(meta=...)`` does not take
+  it, and its presence marks a finished import (``_complete``), so it is written last.
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from typing import Iterable
 from .. import schema
 
 IMPORTED_TAG = "imported"
-# Host fields the logger fills from the importing machine; cleared unless the source knows them.
+# Host fields the logger would fill from the importing machine; given to init(meta=...) as the
+# source knows them (None where it does not).
 _HOST_FIELDS = ("user", "host", "os", "python", "command", "cwd", "cpu_count", "memory_gb", "git")
 
 
@@ -144,7 +147,8 @@ def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
     notes = imp.notes or f"Imported from {imp.format}: {os.path.realpath(imp.source)}"
     run = logger.init(project=project, name=imp.name, config=imp.config, tags=tags,
                       notes=notes, dir=runs_dir, id=rid, resume="allow",
-                      clock=lambda: now[0], system_metrics=False, capture_console=False)
+                      clock=lambda: now[0], system_metrics=False, capture_console=False,
+                      meta={key: imp.host.get(key) for key in _HOST_FIELDS})
     last = start
     for step, time, values in records:
         if time is not None:
@@ -160,7 +164,7 @@ def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
     if imp.console:
         with open(os.path.join(folder, schema.CONSOLE_FILE), "w", encoding="utf-8") as f:
             f.write(imp.console)
-    _restamp_meta(folder, imp)
+    _mark_imported(folder, imp)
     return rid, True
 
 
@@ -173,12 +177,11 @@ def _complete(folder: str) -> bool:
     return isinstance(meta, dict) and "imported_from" in meta
 
 
-def _restamp_meta(folder: str, imp: Imported) -> None:
+def _mark_imported(folder: str, imp: Imported) -> None:
+    """Add ``imported_from`` to the finished run's meta.json (the one key ``init`` cannot set)."""
     path = os.path.join(folder, schema.META_FILE)
     with open(path, encoding="utf-8") as f:
         meta = json.load(f)
-    for key in _HOST_FIELDS:
-        meta[key] = imp.host.get(key)
     meta["imported_from"] = {"format": imp.format, "path": os.path.realpath(imp.source),
                              "problems": [str(p) for p in imp.problems]}
     tmp = f"{path}.tmp{os.getpid()}"

@@ -430,16 +430,6 @@ def test_summarize_problems_gives_one_line_per_file():
     assert str(Problem("p", None, "r")) == "p: r" and str(Problem("p", 3, "r")) == "p:3: r"
 
 
-def test_metric_that_is_sometimes_nan_stays_on_the_fast_path(runs, rf, monkeypatch):
-    monkeypatch.setattr(reader, "FAST_PATH_MIN_BYTES", 0)
-    monkeypatch.setattr(reader, "parse_lines_slow", lambda *a, **k: pytest.fail("slow path used"))
-    recs = rf.steps(2000, grad=lambda s: float("nan") if s % 7 == 0 else
-                    (float("-inf") if s % 11 == 0 else float(s)))
-    run, problems = read_run(rf.write_run(runs, metrics=rf.jsonl(recs)), now=rf.NOW)
-    grad = run.metrics["grad"].to_numpy()
-    assert np.isnan(grad[0]) and grad[11] == -np.inf and grad[12] == 12.0 and problems == []
-
-
 def test_nan_tokens_inside_text_and_keys_are_not_touched(runs, rf, monkeypatch):
     monkeypatch.setattr(reader, "FAST_PATH_MIN_BYTES", 0)
     recs = [{"_step": s, "note": 'said "NaN" and "Infinity"', "NaN": 1.0, "x": "NaN"}
