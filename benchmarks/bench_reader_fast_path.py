@@ -1,6 +1,6 @@
 """Fast path vs line-by-line parser on a 1,000,000-line metrics.jsonl (not a test; run by hand):
 
-    python tests/reader/bench_fast_path.py [LINES]
+    python benchmarks/bench_reader_fast_path.py [LINES]
 
 Prints seconds and MB/s for: pyarrow.json (the fast path), pandas read_json(engine="pyarrow"),
 the line-by-line json.loads parser, the blockwise fallback with one bad line, and the whole
@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd  # noqa: E402
 

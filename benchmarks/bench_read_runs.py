@@ -1,6 +1,6 @@
 """read_runs over many runs: cold, unchanged with a saved cache, one run grown (by hand):
 
-    python tests/reader/bench_read_runs.py [RUNS] [STEPS]
+    python benchmarks/bench_read_runs.py [RUNS] [STEPS]
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sitegen.reader import ReadCache, read_runs  # noqa: E402
 
