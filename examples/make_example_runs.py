@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import math
 import os
 import random
@@ -242,11 +243,15 @@ def gpt_run(out: Path, tmp: Path, *, user: str, name: str, start: float, commit:
         run.finish()
 
 
+def day_at(d: int, h: int, m: int = 0) -> float:
+    return WEEK_START + d * DAY + h * 3600 + m * 60
+
+
 def make_logbook(out: Path) -> None:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    day = lambda d, h, m=0: WEEK_START + d * DAY + h * 3600 + m * 60  # noqa: E731
+    day = day_at
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         # Monday/Tuesday: ana sweeps 3e-4 and 1e-3, ben 1e-4.
@@ -281,6 +286,23 @@ def make_logbook(out: Path) -> None:
                 notes="Asked for two GPUs; launched without torchrun, so one did all the work.")
     # Two reports the team wrote about the week (see README, "Reports").
     shutil.copytree(ROOT / "examples" / "reports", out / "reports")
+    record_checks(out)
+
+
+def record_checks(out: Path) -> None:
+    """The CI gate's records for two branches, as `runpages check` keeps them (see README,
+    "Gate a pull request on a metric"): chen's loader change holds val/acc against main,
+    ben's warmup branch regressed it. Shown on the project's Checks page."""
+    from sitegen.check import check
+    from sitegen.cli import make_parser
+
+    runs = {json.loads(p.read_text())["name"]: p.parent.name
+            for p in (out / "cifar10-resnet").glob("*/meta.json")}
+    for name, at in (("resnet18-new-loader", day_at(3, 11, 30)), ("lr1e-4-s0", day_at(1, 15, 0))):
+        args = make_parser().parse_args(
+            ["check", str(out), "--project", "cifar10-resnet", "--run", runs[name],
+             "--baseline-branch", "main", "--rule", "val/acc:max:0.005"])
+        check(args, env={}, now=at)
 
 
 def main(argv: list[str] | None = None) -> int:
