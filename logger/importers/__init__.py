@@ -22,8 +22,8 @@ from .common import Imported, Problem, write_run
 # name → module; the order is the detection order.
 FORMATS = ("wandb", "mlflow", "tensorboard", "trainer_state", "lightning_csv", "keras_csv",
            "text")
-__all__ = ["FORMATS", "ImportResult", "ImportSourceError", "Problem", "detect",
-           "import_source", "add_import_arguments", "run_import"]
+__all__ = ["FORMATS", "ImportResult", "ImportSourceError", "Imported", "Problem", "detect",
+           "import_source", "add_import_arguments", "run_import", "write_run", "main"]
 
 
 class ImportSourceError(ValueError):
@@ -59,8 +59,7 @@ def detect(source: str | os.PathLike) -> str:
 
 
 def import_source(source: str | os.PathLike, runs_dir: str | os.PathLike = "runs",
-                  project: str | None = None, pattern: str | None = None,
-                  format: str | None = None) -> ImportResult:
+                  project: str | None = None, pattern: str | None = None) -> ImportResult:
     """Read ``source`` and write one run folder per run found under ``runs_dir/<project>/``.
 
     ``project`` defaults to the source's own project (MLflow experiment, W&B project), else
@@ -74,11 +73,11 @@ def import_source(source: str | os.PathLike, runs_dir: str | os.PathLike = "runs
         except re.error as exc:
             raise ImportSourceError(f"runpages: --pattern {pattern!r} is not a valid regular "
                                     f"expression ({exc}).") from None
-        fmt = format or "text"
+        fmt = "text"
         if not os.path.exists(path):
             raise ImportSourceError(f"runpages: {path}: no such file or folder.")
     else:
-        fmt = format or detect(path)
+        fmt = detect(path)
     fallback = os.path.basename(os.path.normpath(os.path.abspath(path)))
     if os.path.isfile(path):
         fallback = os.path.basename(os.path.dirname(os.path.abspath(path))) or fallback
@@ -140,6 +139,3 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Import runs written by other tools.")
     add_import_arguments(parser)
     return run_import(parser.parse_args(argv))
-
-
-__all__ += ["Imported", "write_run", "main"]

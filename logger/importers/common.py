@@ -21,9 +21,10 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from .. import schema
+from ..folder import read_json
 
 IMPORTED_TAG = "imported"
 # Host fields the logger would fill from the importing machine; given to init(meta=...) as the
@@ -98,6 +99,40 @@ def run_id(fmt: str, source: str, files: Iterable[str]) -> str:
     return f"imported-{fmt.replace('_', '-')}-{h.hexdigest()[:12]}"
 
 
+def walk_files(folder: str) -> Iterator[str]:
+    """Every file below ``folder``, in a stable order: sorted names, a folder's files first."""
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            yield os.path.join(root, name)
+
+
+def find_run_dirs(source: str, is_run_dir: Callable[[str], bool],
+                  skip: tuple[str, ...] = ()) -> list[str]:
+    """The folders below ``source`` that ``is_run_dir`` takes, sorted; a run folder's own
+    subfolders and the folders named in ``skip`` are not searched."""
+    found = []
+    for root, dirs, _ in os.walk(source):
+        dirs.sort()
+        if is_run_dir(root):
+            found.append(root)
+            dirs[:] = []
+        else:
+            dirs[:] = [d for d in dirs if d not in skip]
+    return found
+
+
+def read_text(path: str, imp: Imported) -> str | None:
+    """The file as text (bytes that are not UTF-8 replaced); None, with a Problem, when it
+    cannot be opened."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError as exc:
+        imp.problems.append(Problem(path, None, f"cannot open ({exc.strerror})"))
+        return None
+
+
 def mtime(path: str) -> float | None:
     try:
         return os.path.getmtime(path)
@@ -128,7 +163,8 @@ def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
     import logger  # noqa: PLC0415 (the package that holds us; imported late to stay cheap)
     from ..names import safe_dir_name  # noqa: PLC0415
 
-    rid = run_id(imp.format, imp.source, imp.hash_files or [imp.source])
+    files = imp.hash_files or [imp.source]
+    rid = run_id(imp.format, imp.source, files)
     folder = os.path.join(os.path.abspath(runs_dir), safe_dir_name(project), rid)
     if os.path.isdir(folder):
         if _complete(folder):
@@ -138,7 +174,7 @@ def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
 
     records = _merged_steps(imp.records)
     times = [t for _, t, _ in records if t is not None]
-    fallback = _finite_max(*(mtime(p) for p in imp.hash_files or [imp.source])) or 0.0
+    fallback = _finite_max(*(mtime(p) for p in files)) or 0.0
     start = imp.started_at if imp.started_at is not None else (min(times) if times else fallback)
     end = imp.ended_at if imp.ended_at is not None else (max(times) if times else start)
     end = max(end, start)
@@ -169,12 +205,7 @@ def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
 
 
 def _complete(folder: str) -> bool:
-    try:
-        with open(os.path.join(folder, schema.META_FILE), encoding="utf-8") as f:
-            meta = json.load(f)
-    except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and "imported_from" in meta
+    return "imported_from" in read_json(folder, schema.META_FILE, {})
 
 
 def _mark_imported(folder: str, imp: Imported) -> None:

@@ -8,28 +8,21 @@ from __future__ import annotations
 import os
 from typing import Iterator
 
-from .common import Imported
-from .lightning_csv import _header, read_rows
+from .common import Imported, walk_files
+from .lightning_csv import csv_header, read_rows
 
 FORMAT = "keras_csv"
 
 
 def is_keras_csv(path: str) -> bool:
-    head = _header(path) if os.path.isfile(path) else []
+    head = csv_header(path) if os.path.isfile(path) else []
     return bool(head) and head[0] == "epoch" and "step" not in head
 
 
 def _files(source: str) -> list[str]:
     if os.path.isfile(source):
         return [source] if is_keras_csv(source) else []
-    found = []
-    for root, dirs, files in os.walk(source):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            if name.endswith((".csv", ".log")) and is_keras_csv(path):
-                found.append(path)
-    return found
+    return [p for p in walk_files(source) if p.endswith((".csv", ".log")) and is_keras_csv(p)]
 
 
 def detect(path: str) -> bool:

@@ -10,14 +10,14 @@ import csv
 import os
 from typing import Iterator
 
-from .common import Imported, Problem, parse_number
+from .common import Imported, Problem, parse_number, walk_files
 from .yamlfile import load_yaml
 
 FORMAT = "lightning_csv"
 FILE = "metrics.csv"
 
 
-def _header(path: str) -> list[str]:
+def csv_header(path: str) -> list[str]:
     try:
         with open(path, newline="", encoding="utf-8") as f:
             return next(csv.reader(f), [])
@@ -26,18 +26,14 @@ def _header(path: str) -> list[str]:
 
 
 def is_lightning_csv(path: str) -> bool:
-    return path.endswith(".csv") and "step" in _header(path)
+    return path.endswith(".csv") and "step" in csv_header(path)
 
 
 def _files(source: str) -> list[str]:
     if os.path.isfile(source):
         return [source] if is_lightning_csv(source) else []
-    found = []
-    for root, dirs, files in os.walk(source):
-        dirs.sort()
-        if FILE in files and is_lightning_csv(os.path.join(root, FILE)):
-            found.append(os.path.join(root, FILE))
-    return found
+    return [p for p in walk_files(source)
+            if os.path.basename(p) == FILE and is_lightning_csv(p)]
 
 
 def detect(path: str) -> bool:

@@ -13,7 +13,7 @@ import os
 from typing import Iterator
 
 from .. import schema
-from .common import Imported, Problem, parse_number
+from .common import Imported, Problem, find_run_dirs, parse_number, walk_files
 from .yamlfile import load_yaml
 
 FORMAT = "mlflow"
@@ -30,15 +30,7 @@ def _is_run_dir(path: str) -> bool:
 def _run_dirs(source: str) -> list[str]:
     if os.path.isfile(source):
         source = os.path.dirname(source)
-    found = []
-    for root, dirs, _ in os.walk(source):
-        dirs.sort()
-        if _is_run_dir(root):
-            found.append(root)
-            dirs[:] = []
-        else:
-            dirs[:] = [d for d in dirs if d not in (".trash", "artifacts")]
-    return found
+    return find_run_dirs(source, _is_run_dir, skip=(".trash", "artifacts"))
 
 
 def detect(path: str) -> bool:
@@ -52,13 +44,7 @@ def read(source: str, pattern: str | None = None) -> Iterator[Imported]:
 
 def _walk_files(folder: str) -> list[tuple[str, str]]:
     """``(name, path)`` of every file below ``folder``; nested folders join names with ``/``."""
-    out = []
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        for f in sorted(files):
-            path = os.path.join(root, f)
-            out.append((os.path.relpath(path, folder).replace(os.sep, "/"), path))
-    return out
+    return [(os.path.relpath(p, folder).replace(os.sep, "/"), p) for p in walk_files(folder)]
 
 
 def _read_text(path: str) -> str | None:

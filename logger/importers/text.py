@@ -17,7 +17,7 @@ import os
 import re
 from typing import Iterator
 
-from .common import Imported, Problem, parse_number
+from .common import Imported, Problem, parse_number, read_text, walk_files
 
 FORMAT = "text"
 _STEP_KEYS = ("step", "iter", "iteration", "global_step", "it")
@@ -26,7 +26,7 @@ _PAIR = re.compile(
     r"(?<![\w./-])(?P<key>[A-Za-z_][\w./-]*?)\s*(?:[:=]\s*|\s+)"
     r"(?P<value>" + _NUMBER + r")(?:/(?P<total>\d+))?(?P<unit>[A-Za-z%]{1,4})?(?![\w.])")
 _EXTENSIONS = (".txt", ".log", ".out", ".stdout")
-_SNIFF_LINES = 400
+_SNIFF_LINES = 8000   # fewer than 3 metrics lines among the first this many: not a log
 
 
 def parse_line(line: str) -> tuple[int | None, int | None, dict]:
@@ -53,7 +53,7 @@ def _looks_like_log(path: str) -> bool:
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             for i, line in enumerate(f):
-                if i >= _SNIFF_LINES * 20:
+                if i >= _SNIFF_LINES:
                     break
                 if parse_line(line)[0] is not None:
                     hits += 1
@@ -67,14 +67,8 @@ def _looks_like_log(path: str) -> bool:
 def _files(source: str, need_sniff: bool = True) -> list[str]:
     if os.path.isfile(source):
         return [source] if (not need_sniff or _looks_like_log(source)) else []
-    found = []
-    for root, dirs, files in os.walk(source):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            if name.endswith(_EXTENSIONS) and (not need_sniff or _looks_like_log(path)):
-                found.append(path)
-    return found
+    return [p for p in walk_files(source)
+            if p.endswith(_EXTENSIONS) and (not need_sniff or _looks_like_log(p))]
 
 
 def detect(path: str) -> bool:
@@ -90,11 +84,8 @@ def read(source: str, pattern: str | None = None) -> Iterator[Imported]:
 def read_file(path: str, regex: re.Pattern | None = None) -> Imported:
     name = os.path.splitext(os.path.basename(path))[0]
     imp = Imported(format=FORMAT, source=path, name=name, hash_files=[path])
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError as exc:
-        imp.problems.append(Problem(path, None, f"cannot open ({exc.strerror})"))
+    text = read_text(path, imp)
+    if text is None:
         return imp
     imp.console = text
     counted = 0

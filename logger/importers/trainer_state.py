@@ -14,14 +14,13 @@ import json
 import os
 from typing import Iterator
 
-from .common import Imported, Problem
+from .common import Imported, Problem, read_text, walk_files
 
 FORMAT = "trainer_state"
 FILE = "trainer_state.json"
 _PREFIXES = (("eval_", "eval/"), ("test_", "test/"), ("predict_", "predict/"))
-# Keys of the last log_history entry, written once when training ends.
-_TOTALS = ("train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos",
-           "train_loss")
+# Keys only the entry HF logs once when training ends has (with total_flos and train_loss).
+_TOTALS = ("train_runtime", "train_samples_per_second", "train_steps_per_second")
 _CONFIG_KEYS = ("train_batch_size", "num_train_epochs", "max_steps", "logging_steps",
                 "eval_steps", "save_steps", "is_hyper_param_search", "trial_name", "trial_params")
 _SUMMARY_KEYS = ("best_metric", "best_model_checkpoint", "best_global_step", "global_step",
@@ -39,6 +38,11 @@ def split_key(key: str) -> str:
     return "train/" + key
 
 
+def is_totals(entry: dict) -> bool:
+    """Whether a log entry is the run's totals, logged once at the end: summary, not a step."""
+    return any(k in entry for k in _TOTALS)
+
+
 def detect(path: str) -> bool:
     if os.path.isfile(path):
         if os.path.basename(path) == FILE:
@@ -54,12 +58,7 @@ def detect(path: str) -> bool:
 
 
 def _files(folder: str) -> list[str]:
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        if FILE in files:
-            found.append(os.path.join(root, FILE))
-    return found
+    return [p for p in walk_files(folder) if os.path.basename(p) == FILE]
 
 
 def _furthest(paths: list[str]) -> list[str]:
@@ -84,7 +83,7 @@ def _furthest(paths: list[str]) -> list[str]:
 def read(source: str, pattern: str | None = None) -> Iterator[Imported]:
     paths = [source] if os.path.isfile(source) else _furthest(_files(source))
     for path in paths:
-        yield read_file(path, source)
+        yield read_file(path)
 
 
 def salvage_history(text: str) -> list:
@@ -104,15 +103,12 @@ def salvage_history(text: str) -> list:
         entries.append(entry)
 
 
-def read_file(path: str, source: str) -> Imported:
+def read_file(path: str) -> Imported:
     folder = os.path.dirname(os.path.abspath(path))
     imp = Imported(format=FORMAT, source=path, name=os.path.basename(folder) or FILE,
                    hash_files=[path])
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError as exc:
-        imp.problems.append(Problem(path, None, f"cannot open ({exc.strerror})"))
+    text = read_text(path, imp)
+    if text is None:
         return imp
     try:
         state = json.loads(text)
@@ -135,7 +131,7 @@ def read_file(path: str, source: str) -> Imported:
             imp.problems.append(Problem(path, None, f"log_history[{i}] has no step; skipped"))
             continue
         step = entry["step"]
-        if any(k in entry for k in _TOTALS[:3]):  # the totals entry: summary, not a step
+        if is_totals(entry):
             for k, v in entry.items():
                 if k not in ("step", "epoch"):
                     imp.summary[split_key(k)] = v

@@ -22,7 +22,7 @@ import struct
 from typing import Any, Iterator
 
 from .. import schema
-from .common import Imported, Problem
+from .common import Imported, Problem, find_run_dirs
 from .yamlfile import load_yaml
 
 FORMAT = "wandb"
@@ -44,13 +44,7 @@ def _run_dirs(source: str) -> list[str]:
         source = os.path.dirname(os.path.abspath(source))
     if os.path.basename(source) == "files" and _is_run_dir(os.path.dirname(source)):
         return [os.path.dirname(source)]
-    found = []
-    for root, dirs, _ in os.walk(source):
-        dirs.sort()
-        if _is_run_dir(root):
-            found.append(root)
-            dirs[:] = []
-    return found
+    return find_run_dirs(source, _is_run_dir)
 
 
 def detect(path: str) -> bool:
@@ -72,6 +66,11 @@ def _json(path: str, imp: Imported) -> dict:
     except (OSError, ValueError) as exc:
         imp.problems.append(Problem(path, None, f"not readable as JSON ({exc}); skipped"))
         return {}
+
+
+def _config_value(entry: Any) -> Any:
+    """W&B config entries are ``{desc, value}``: the value (anything else as it is)."""
+    return entry["value"] if isinstance(entry, dict) and "value" in entry else entry
 
 
 def _iso(text: Any) -> float | None:
@@ -103,8 +102,8 @@ def read_run(run_dir: str) -> Imported:
         if problem:
             imp.problems.append(problem)
         if isinstance(raw, dict):
-            imp.config = {k: (v["value"] if isinstance(v, dict) and "value" in v else v)
-                          for k, v in raw.items() if k not in ("_wandb", "wandb_version")}
+            imp.config = {k: _config_value(v) for k, v in raw.items()
+                          if k not in ("_wandb", "wandb_version")}
 
     summary = _json(os.path.join(files_dir, "wandb-summary.json"), imp)
     imp.summary = {k: v for k, v in summary.items() if not k.startswith("_")}
@@ -232,7 +231,7 @@ def _read_history(path: str, imp: Imported) -> int | None:
             exit_code = rec.exit.exit_code
     # files/config.yaml and files/wandb-summary.json, when there, were read first and win
     for k, v in rec_config.items():
-        imp.config.setdefault(k, v["value"] if isinstance(v, dict) and "value" in v else v)
+        imp.config.setdefault(k, _config_value(v))
     for k, v in rec_summary.items():
         if not k.startswith("_"):
             imp.summary.setdefault(k, v)
@@ -240,6 +239,7 @@ def _read_history(path: str, imp: Imported) -> int | None:
 
 
 def _items(items: Any) -> dict:
+    """``{key: value}`` of protobuf items (nested keys joined with ``/``); undecodable skipped."""
     out = {}
     for item in items:
         key = "/".join(item.nested_key) if item.nested_key else item.key
@@ -254,12 +254,7 @@ def _history_row(history: Any, imp: Imported) -> None:
     values: dict = {}
     step = history.step.num if history.HasField("step") else None
     when = None
-    for item in history.item:
-        key = "/".join(item.nested_key) if item.nested_key else item.key
-        try:
-            value = json.loads(item.value_json)
-        except ValueError:
-            continue
+    for key, value in _items(history.item).items():
         if key == "_step" and isinstance(value, int):
             step = value if step is None else step
         elif key == "_timestamp" and isinstance(value, (int, float)):

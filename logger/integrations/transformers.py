@@ -15,15 +15,13 @@ import tempfile
 from typing import Any
 
 from . import missing
-from ..importers.trainer_state import split_key
+from ..importers.trainer_state import is_totals, split_key
 from .session import LazyRun
 
 try:
     from transformers import TrainerCallback
 except ImportError as _error:
     raise missing("Hugging Face Transformers", "transformers", _error) from None
-
-_TOTALS = ("train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos")
 
 
 class RunpagesCallback(TrainerCallback):
@@ -69,7 +67,7 @@ class RunpagesCallback(TrainerCallback):
         if not state.is_world_process_zero or not logs:
             return
         run = self._start(args, state, model)
-        if any(k in logs for k in _TOTALS):
+        if is_totals(logs):
             for k, v in logs.items():
                 if k != "epoch":
                     run.summary[split_key(k)] = v

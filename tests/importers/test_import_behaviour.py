@@ -20,6 +20,10 @@ def _run_folders(runs_dir):
     return sorted(p for p in runs_dir.glob("*/*") if p.is_dir())
 
 
+def _rows(folder):
+    return [json.loads(x) for x in (folder / "metrics.jsonl").read_text().splitlines()]
+
+
 def test_importing_the_same_source_twice_adds_no_run(real_logs, tmp_path):
     source = real_logs / "lightning_csv"
     first = import_source(source, tmp_path / "runs")
@@ -74,7 +78,7 @@ def test_pattern_with_named_groups_reads_other_styles(tmp_path):
                            pattern=r"\[it (?P<step>\d+)\] acc=(?P<acc>\S+) loss=(?P<loss>\S+)")
     assert result.format == "text" and len(result.written) == 1
     folder = _run_folders(tmp_path / "runs")[0]
-    rows = [json.loads(x) for x in (folder / "metrics.jsonl").read_text().splitlines()]
+    rows = _rows(folder)
     assert [(r["_step"], r["acc"], r["loss"]) for r in rows] == [(10, 0.5, 1.2), (20, 0.7, 0.9)]
 
 
@@ -85,7 +89,7 @@ def test_damaged_csv_rows_are_listed_and_the_rest_imported(tmp_path):
     result = import_source(tmp_path / "lightning_logs", tmp_path / "runs")
     assert [p.line for p in result.problems] == [3, 4]
     run = _run_folders(tmp_path / "runs")[0]
-    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = _rows(run)
     assert [r["_step"] for r in rows] == [0, 3, 4]
 
 
@@ -113,7 +117,7 @@ def test_damaged_mlflow_metric_line_is_listed(real_logs, tmp_path):
     result = import_source(store, tmp_path / "runs")
     assert [(p.line, "timestamp" in p.reason) for p in result.problems] == [(2, True)]
     run = _run_folders(tmp_path / "runs")[0]
-    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = _rows(run)
     assert [r["_step"] for r in rows if "loss" in r] == [0, 1]
 
 
@@ -170,7 +174,7 @@ def test_offline_run_from_current_wandb_imports_history_config_and_summary(tmp_p
     result = import_source(tmp_path / "wandb", tmp_path / "runs")
     assert result.format == "wandb" and result.project == "p" and len(result.written) == 1
     run = _run_folders(tmp_path / "runs")[0]
-    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = _rows(run)
     assert [(r["_step"], r.get("loss")) for r in rows] == [
         (0, 1), (1, 0.5), (2, pytest.approx(1 / 3)), (3, 0.25), (4, 0.2), (10, None)]
     assert json.loads((run / "config.json").read_text()) == {"lr": 0.1, "opt": {"b": 2}}
@@ -192,7 +196,7 @@ def test_tensorboard_hparams_and_scalars_written_by_torch(tmp_path):
     assert result.format == "tensorboard" and len(result.written) == 1
     run = _run_folders(tmp_path / "runs")[0]
     assert json.loads((run / "config.json").read_text()) == {"lr": 0.1, "opt": "adam"}
-    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = _rows(run)
     assert [r["_step"] for r in rows if "train/loss" in r] == [0, 1, 2, 3, 4]
     assert json.loads((run / "meta.json").read_text())["name"] == "tb/run1"
 
@@ -208,7 +212,7 @@ def test_cut_off_trainer_state_keeps_its_complete_entries(real_logs, tmp_path):
     assert len(result.written) == 1 and len(result.problems) == 1
     assert "not valid JSON" in result.problems[0].reason
     run = _run_folders(tmp_path / "runs")[0]
-    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = _rows(run)
     assert 50 < len(rows) < len(entries)
     assert rows[0]["eval/g0_loss"] == entries[0]["eval_g0_loss"]
 
@@ -235,7 +239,7 @@ def test_keras_csvlogger_file_imports_with_epoch_as_step(tmp_path):
     assert detect(log) == "keras_csv"
     result = import_source(log, tmp_path / "runs")
     run = _run_folders(tmp_path / "runs")[0]
-    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = _rows(run)
     assert result.format == "keras_csv" and [r["_step"] for r in rows] == [0, 1, 2]
     header, last = original[0].split(","), original[-1].split(",")
     assert rows[-1]["val_loss"] == pytest.approx(float(last[header.index("val_loss")]))

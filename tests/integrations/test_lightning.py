@@ -1,4 +1,5 @@
-"""RunpagesLogger in a real Lightning Trainer on a tiny module and random tensors."""
+"""RunpagesLogger in a real Lightning Trainer on the example's module, made tiny, and random
+tensors."""
 from __future__ import annotations
 
 import importlib.util
@@ -17,27 +18,8 @@ def _fit(tmp_path, **logger_kwargs):
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
+    from examples.lightning_train import Regressor
     from logger.integrations.lightning import RunpagesLogger
-
-    class Tiny(L.LightningModule):
-        def __init__(self, lr: float = 0.05, hidden: int = 4):
-            super().__init__()
-            self.save_hyperparameters()
-            self.net = torch.nn.Sequential(torch.nn.Linear(3, hidden), torch.nn.ReLU(),
-                                           torch.nn.Linear(hidden, 1))
-
-        def training_step(self, batch, _):
-            x, y = batch
-            loss = torch.nn.functional.mse_loss(self.net(x), y)
-            self.log("train/loss", loss)
-            return loss
-
-        def validation_step(self, batch, _):
-            x, y = batch
-            self.log("val/loss", torch.nn.functional.mse_loss(self.net(x), y))
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
 
     torch.manual_seed(0)
     data = TensorDataset(torch.randn(64, 3), torch.randn(64, 1))
@@ -46,7 +28,8 @@ def _fit(tmp_path, **logger_kwargs):
     trainer = L.Trainer(max_epochs=2, logger=run_logger, log_every_n_steps=2,
                         default_root_dir=tmp_path, accelerator="cpu", devices=1,
                         enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(Tiny(), DataLoader(data, batch_size=8), DataLoader(data, batch_size=32))
+    trainer.fit(Regressor(features=3, hidden=4, lr=0.05), DataLoader(data, batch_size=8),
+                DataLoader(data, batch_size=32))
     return run_logger, trainer
 
 
