@@ -23,6 +23,7 @@ from typing import Any
 from sitegen.model import format_duration
 from sitegen.pages import Page
 from sitegen.pages.checks import checks_url, has_checks
+from sitegen.pages.utilisation import project_path as utilisation_path
 from sitegen.query import to_text
 
 MAX_DEFAULT_CONFIG_COLUMNS = 8
@@ -231,7 +232,7 @@ def build_project(project, config, site) -> Page:
             "data_src": site.project_data(project),
             "charts_open": len(runs) <= CHARTS_OPEN_MAX_RUNS,
             "group_options": group_options(project, config_keys),
-            "utilisation_url": f"p/{slug}/utilisation.html",
+            "utilisation_url": utilisation_path(site, project),
             "checks_url": checks_url(project, site) if has_checks(project) else None,
             "page_rows": PAGE_ROWS,
         },

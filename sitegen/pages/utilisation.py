@@ -9,6 +9,7 @@ run page.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -51,7 +52,7 @@ def _energy_title(u: U.RunUsage) -> str:
         u.energy_source or "", "")
 
 
-def run_row(u: U.RunUsage, url: str, with_project: bool) -> dict:
+def run_row(u: U.RunUsage, url: str) -> dict:
     gpu = u.kind == U.KIND_GPU
     label = {U.KIND_CPU_ONLY: "CPU-only", U.KIND_NO_SAMPLES: "no samples"}.get(u.kind, "")
     gpus = str(u.gpus) if gpu else label
@@ -151,7 +152,7 @@ def _context(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config
     if top:
         top["url"] = run_url[top["key"]]
     return {
-        "rows": [run_row(u, run_url[u.key], with_project) for u in ordered],
+        "rows": [run_row(u, run_url[u.key]) for u in ordered],
         "run_headers": RUN_HEADERS,
         "users": [aggregate_row(a, run_url) for a in users],
         "weeks": [aggregate_row(a, run_url) for a in weeks],
@@ -167,24 +168,25 @@ def _context(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config
     }
 
 
-# serve --watch rebuilds these pages on every change; a run whose files did not change (same
-# fingerprint) keeps its figures. Bounded: cleared when it outgrows any plausible site.
+# The run page's card and these pages share one computation per run, and serve --watch
+# rebuilds keep the figures of a run whose files did not change (same fingerprint).
+# Bounded: cleared when it outgrows any plausible site.
 _CACHE: dict[tuple, U.RunUsage] = {}
 _CACHE_MAX = 50_000
 
 
-def _usage(run, config, key: str) -> U.RunUsage:
+def _usage(run, config, key: str | None = None) -> U.RunUsage:
     fp = getattr(run, "fingerprint", "")
     if not fp:
         return U.run_usage(run, config, key=key)
-    ck = (run.dir, fp, run.status, key, getattr(config, "idle_util_pct", None),
+    ck = (run.dir, fp, run.status, getattr(config, "idle_util_pct", None),
           getattr(config, "gpu_hour_cost", None), getattr(config, "kwh_cost", None))
     hit = _CACHE.get(ck)
     if hit is None:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
-        hit = _CACHE[ck] = U.run_usage(run, config, key=key)
-    return hit
+        hit = _CACHE[ck] = U.run_usage(run, config)
+    return hit if key is None or hit.key == key else dataclasses.replace(hit, key=key)
 
 
 def _usages(runs, site, config) -> tuple[list[U.RunUsage], dict[str, Any]]:
@@ -219,7 +221,7 @@ def build_utilisation(projects, config, site) -> list[Page]:
 
 def run_card(run, config=None) -> dict:
     """Context for ``partials/utilisation_card.html`` (the run page passes it as ``usage``)."""
-    u = U.run_usage(run, config)
+    u = _usage(run, config)
     items = []
     if u.kind == U.KIND_GPU:
         gpus = f"{u.gpus}" + (f" of {u.gpus_allocated}" if u.gpus_allocated > u.gpus else "")

@@ -2,14 +2,15 @@
 under a sub-path; lines overlaid, config differences, summary deltas, removing and hiding runs."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from tests.browser.conftest import console_errors, resource_urls, screenshot_on_failure
+from tests.browser.pages import click, foreign_resources
 from tests.pages.sites import build, write_project, write_run
+from tests.site.browser_helpers import wait_for
 
 pytestmark = pytest.mark.browser
 A = "mnist/20261125-100000-run0-000000"     # lr 1e-2, the baseline
@@ -33,26 +34,10 @@ def site(tmp_path_factory) -> Path:
     return site
 
 
-def _click(browser, element):
-    """Scroll to the middle first: the sticky table header would take a click at the top."""
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    element.click()
-
-
-def _wait(browser, script: str, timeout: float = 20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = browser.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for: {script}")
-
-
 def _open(browser, url: str):
     browser.get("about:blank")
     browser.get(url)
-    _wait(browser, "return !!(window.RunpagesCompare && RunpagesCompare.ready)")
+    wait_for(browser, "return !!(window.RunpagesCompare && RunpagesCompare.ready)")
 
 
 LINES = """
@@ -85,7 +70,7 @@ def test_compare_from_file_url_overlays_lines_and_untick_hides_one(browser, site
         names = [e.text for e in browser.find_elements("css selector", "#rp-compare-runs tbody tr td:nth-child(2) a")]
         assert names == ["run-0000", "run-0001", "<img src=x onerror=window.pwned=1>"]
         # Untick B: its lines go from every chart; the others stay.
-        _click(browser, browser.find_element("css selector", f"#rp-compare-runs tr[data-key='{B}'] input.rp-visible"))
+        click(browser, browser.find_element("css selector", f"#rp-compare-runs tr[data-key='{B}'] input.rp-visible"))
         assert _shown_lines(browser) == sorted([A, C])
         assert browser.execute_script(LINES, "val/acc").get(B) == []
         assert console_errors(browser) == []
@@ -106,7 +91,7 @@ def test_config_differences_and_summary_deltas(browser, site):
     assert rows["lr"]["diff"] and rows["lr"]["cells"] == ["0.01", "0.1"]
     assert not rows["seed"]["diff"]
     assert rows["extra"]["diff"] and rows["extra"]["cells"] == ["\u2013", "true"]
-    _click(browser, browser.find_element("id", "rp-only-diff"))
+    click(browser, browser.find_element("id", "rp-only-diff"))
     assert not browser.find_element("css selector", "#rp-compare-config tr[data-key='seed']").is_displayed()
     assert browser.find_element("css selector", "#rp-compare-config tr[data-key='lr']").is_displayed()
     deltas = browser.execute_script("""
@@ -127,8 +112,8 @@ def test_config_differences_and_summary_deltas(browser, site):
 
 def test_removing_a_run_updates_the_url(browser, site):
     _open(browser, (site / "compare.html").as_uri() + f"?runs={A},{B},{C}")
-    _click(browser, browser.find_element("css selector", f"#rp-compare-runs tr[data-key='{A}'] button.rp-remove"))
-    _wait(browser, "return RunpagesCompare.ready")
+    click(browser, browser.find_element("css selector", f"#rp-compare-runs tr[data-key='{A}'] button.rp-remove"))
+    wait_for(browser, "return RunpagesCompare.ready")
     assert f"runs={B},{C}" in browser.current_url
     assert _shown_lines(browser) == sorted([B, C])
     assert len(browser.find_elements("css selector", "#rp-compare-runs tbody tr")) == 2
@@ -146,7 +131,7 @@ def test_unknown_keys_get_a_clear_message(browser, site):
     assert "Could not load 2 runs" in box.text and "mnist/no-such-run" in box.text
     assert _shown_lines(browser) == [A]
     console_errors(browser)   # the missing script's 404 is expected here
-    _click(browser, box.find_element("id", "rp-drop-failed"))
+    click(browser, box.find_element("id", "rp-drop-failed"))
     assert f"runs={A}" in browser.current_url and "no-such-run" not in browser.current_url
     assert not browser.find_element("id", "rp-compare-failed").is_displayed()
 
@@ -159,13 +144,10 @@ def test_compare_over_http_under_a_sub_path(browser, site, serve_dir, request):
         link = browser.find_element("css selector", f"#rp-compare-runs tr[data-key='{A}'] a")
         assert urlparse(link.get_attribute("href")).path == \
             "/team-logbook/p/mnist/r/20261125-100000-run0-000000/index.html"
-        _click(browser, browser.find_element("css selector", f"#rp-compare-runs tr[data-key='{C}'] input.rp-visible"))
+        click(browser, browser.find_element("css selector", f"#rp-compare-runs tr[data-key='{C}'] input.rp-visible"))
         assert _shown_lines(browser) == [A]
         assert console_errors(browser) == []
-        origin = urlparse(base).netloc
-        foreign = [u for u in resource_urls(browser) if urlparse(u).netloc != origin or not (
-            urlparse(u).path.startswith("/team-logbook/") or urlparse(u).path == "/favicon.ico")]
-        assert foreign == []
+        assert foreign_resources(browser, base) == []
     except Exception:
         screenshot_on_failure(browser, request, "compare-http")
         raise

@@ -3,15 +3,15 @@ rows with mean ± std, the group chart's mean line and min–max band, the scatt
 their run), and parallel-coordinate brushing filtering the runs table (by a real mouse drag)."""
 from __future__ import annotations
 
+import json
 import statistics
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import console_errors, screenshot_on_failure
 from tests.pages.sites import build, write_project, write_run
-from tests.site.browser_helpers import wait_canvases
+from tests.site.browser_helpers import wait_canvases, wait_for
 
 pytestmark = pytest.mark.browser
 PROJECT = "mnist"
@@ -34,19 +34,9 @@ def specs_and_site(tmp_path_factory):
     return specs, root / "site"
 
 
-def _wait(browser, script: str, *args, timeout: float = 20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = browser.execute_script(script, *args)
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for: {script}")
-
-
 def _open(browser, site: Path):
     browser.get((site / "p" / PROJECT / "index.html").as_uri())
-    _wait(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
+    wait_for(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
     console_errors(browser)
 
 
@@ -100,10 +90,10 @@ def test_group_chart_draws_mean_line_with_min_max_band(browser, specs_and_site, 
     try:
         _open(browser, site)
         browser.execute_script("RunpagesGroups.start()")
-        _wait(browser, "return !!document.querySelector('#rp-groups[data-ready]')")
+        wait_for(browser, "return !!document.querySelector('#rp-groups[data-ready]')")
         assert all(wait_canvases(browser, "#rp-groups .rp-groups-plot"))
         browser.execute_script("return RunpagesGroups.set('metric', 'val/acc')")
-        _wait(browser, "return RunpagesGroups.groups().length === 2")
+        wait_for(browser, "return RunpagesGroups.groups().length === 2")
         groups = {g["label"]: g for g in browser.execute_script("return RunpagesGroups.groups()")}
         g1 = [s for s in specs if s["group"] == "g1"]
         assert groups["g1"]["n"] == len(g1)
@@ -127,7 +117,7 @@ def test_scatter_plots_every_run_with_log_axes_and_points_open_runs(browser, spe
     specs, site = specs_and_site
     try:
         _open(browser, site)
-        _wait(browser, "return !!document.querySelector('#rp-params[data-ready]')")   # open: 12 runs
+        wait_for(browser, "return !!document.querySelector('#rp-params[data-ready]')")   # open: 12 runs
         points = browser.execute_script("return RunpagesParams.points()")
         assert len(points) == N
         browser.execute_script("return RunpagesParams.set({x: 'config.lr', y: 'val/acc', logX: true})")
@@ -141,7 +131,7 @@ def test_scatter_plots_every_run_with_log_axes_and_points_open_runs(browser, spe
         # A click on a point selects it; selecting one point opens its run.
         index = [q["key"] for q in browser.execute_script("return RunpagesParams.points()")].index(p["key"])
         browser.execute_script("RunpagesParams.source.selected.indices = [arguments[0]]", index)
-        _wait(browser, "return location.pathname.endsWith('/r/' + arguments[0] + '/index.html')", spec["run_id"])
+        wait_for(browser, f"return location.pathname.endsWith('/r/' + {json.dumps(spec['run_id'])} + '/index.html')")
     except Exception:
         screenshot_on_failure(browser, request, "params-scatter")
         raise
@@ -151,7 +141,7 @@ def test_brushing_an_axis_filters_the_runs_table(browser, specs_and_site, reques
     specs, site = specs_and_site
     try:
         _open(browser, site)
-        _wait(browser, "return !!document.querySelector('#rp-parcoords[data-ready]')")
+        wait_for(browser, "return !!document.querySelector('#rp-parcoords[data-ready]')")
         axes = [a["key"] for a in browser.execute_script("return RunpagesParcoords.axes()")]
         assert "config.lr" in axes and "val/acc" in axes
         # Drag along the lr axis from the top to just under the middle of the range.
@@ -169,7 +159,7 @@ def test_brushing_an_axis_filters_the_runs_table(browser, specs_and_site, reques
         (ActionChains(browser).move_to_element_with_offset(canvas, int(left + x), int(top + y_top))
          .click_and_hold().move_by_offset(0, 20).move_by_offset(0, int(y_cut - y_top - 20)).release().perform())
         want = sorted(f"{PROJECT}/{s['run_id']}" for s in specs if s["config"]["lr"] >= cut)
-        _wait(browser, "return RunpagesTable.visibleKeys().length === arguments[0]", len(want))
+        wait_for(browser, f"return RunpagesTable.visibleKeys().length === {len(want)}")
         assert sorted(browser.execute_script("return RunpagesTable.visibleKeys()")) == want
         assert sorted(browser.execute_script("return RunpagesParcoords.brushedKeys()")) == want
         assert browser.find_element("id", "rp-count").text == f"{len(want)} of {N} runs"
@@ -180,7 +170,7 @@ def test_brushing_an_axis_filters_the_runs_table(browser, specs_and_site, reques
         browser.execute_script("RunpagesTable.query('')")
         # A click on the axis clears its brush.
         ActionChains(browser).move_to_element_with_offset(canvas, int(left + x), int(top + y_cut)).click().perform()
-        _wait(browser, "return RunpagesTable.visibleKeys().length === arguments[0]", N)
+        wait_for(browser, f"return RunpagesTable.visibleKeys().length === {N}")
         assert console_errors(browser) == []
     except Exception:
         screenshot_on_failure(browser, request, "parcoords-brush")
@@ -191,14 +181,14 @@ def test_hostile_group_and_config_values_stay_text(browser, specs_and_site, requ
     _, site = specs_and_site
     try:
         browser.get((site / "p" / "hostile" / "index.html").as_uri())
-        _wait(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
+        wait_for(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
         browser.execute_script("RunpagesTable.setGrouping('group'); RunpagesTable.toggleGroup('</script><b>x</b>', true)")
         labels = browser.execute_script(
             "return [...document.querySelectorAll('button.rp-group-toggle')].map(b => b.textContent)")
         assert any("<img src=x onerror=window.pwned=1>" in t for t in labels)
         browser.execute_script("RunpagesGroups.start()")
-        _wait(browser, "return !!document.querySelector('#rp-groups[data-ready]')")
-        _wait(browser, "return !!document.querySelector('#rp-parcoords[data-ready]')")
+        wait_for(browser, "return !!document.querySelector('#rp-groups[data-ready]')")
+        wait_for(browser, "return !!document.querySelector('#rp-parcoords[data-ready]')")
         browser.execute_script("RunpagesParcoords.setAxes(['config.opt', 'config.lr'])")
         assert browser.execute_script("return window.pwned") is None
         assert browser.execute_script("return document.querySelectorAll('#rp-runs img, #rp-runs svg, #rp-runs b').length") == 0
@@ -214,7 +204,7 @@ def test_a_thousand_runs_brush_and_scatter_stay_quick(browser, tmp_path_factory,
     write_project(root / "runs", PROJECT, n=1000, steps=20)
     build(root / "runs", root / "site")
     browser.get((root / "site" / "p" / PROJECT / "index.html").as_uri())
-    _wait(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
+    wait_for(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
     assert browser.execute_script("return document.getElementById('rp-params-section').open") is False
     figures = browser.execute_script("""
         const out = {readyAt: RunpagesTable.readyAt};
@@ -231,7 +221,7 @@ def test_a_thousand_runs_brush_and_scatter_stay_quick(browser, tmp_path_factory,
         document.body.offsetHeight;
         out.groupMs = performance.now() - a;
         return out;""")
-    _wait(browser, "return !!document.querySelector('#rp-params[data-ready]')", timeout=30)
+    wait_for(browser, "return !!document.querySelector('#rp-params[data-ready]')", timeout=30)
     assert len(browser.execute_script("return RunpagesParams.points()")) == 1000
     for k, v in figures.items():
         record_property(k, v)

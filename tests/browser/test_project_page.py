@@ -7,13 +7,14 @@ import io
 import json
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 from tests.browser.conftest import console_errors, resource_urls, screenshot_on_failure
+from tests.browser.pages import click, foreign_resources
 from tests.pages.query_cases import load_cases
 from tests.pages.sites import build, write_project, write_run
+from tests.site.browser_helpers import wait_for
 
 pytestmark = pytest.mark.browser
 PROJECT = "mnist"
@@ -51,24 +52,8 @@ def site(tmp_path_factory) -> Path:
 
 def _open(browser, url: str):
     browser.get(url)
-    _wait(browser, "return !!(window.RunpagesTable && window.RunpagesTable.ready)")
+    wait_for(browser, "return !!(window.RunpagesTable && window.RunpagesTable.ready)")
     console_errors(browser)  # nothing yet; clears the log for the test's own check
-
-
-def _click(browser, element):
-    """Scroll to the middle first: the sticky table header would take a click at the top."""
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    element.click()
-
-
-def _wait(browser, script: str, *args, timeout: float = 20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = browser.execute_script(script, *args)
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for: {script}")
 
 
 def _visible_names(browser) -> list[str]:
@@ -108,7 +93,7 @@ def test_table_lists_every_run_from_file_url(browser, site, request):
         _open(browser, _project_url(site))
         assert len(browser.execute_script("return document.querySelectorAll('#rp-runs tbody tr')")) == 6
         assert len(_visible_names(browser)) == 6
-        _wait(browser, "return RunpagesTable.chartsReady")
+        wait_for(browser, "return RunpagesTable.chartsReady")
         assert console_errors(browser) == []
         assert all(u.startswith("file://") for u in resource_urls(browser))
     except Exception:
@@ -120,15 +105,14 @@ def test_sort_filter_and_charts_over_http(browser, site, serve_dir, request):
     base = serve_dir(site.parent, "team-logbook/")
     try:
         _open(browser, base + f"p/{PROJECT}/index.html")
-        origin = urlparse(base).netloc
         # Click the name header: ascending, then descending; stable and numeric-aware.
         header = browser.find_element("css selector", "#rp-runs th[data-key='name']")
-        _click(browser, header)
+        click(browser, header)
         names = _visible_names(browser)
         assert names == sorted(names)
-        _click(browser, header)
+        click(browser, header)
         assert _visible_names(browser) == sorted(names, reverse=True)
-        _click(browser, browser.find_element("css selector", "#rp-runs th[data-key='config.lr']"))
+        click(browser, browser.find_element("css selector", "#rp-runs th[data-key='config.lr']"))
         lrs = browser.execute_script(
             "return Array.from(document.querySelectorAll('#rp-runs tbody tr')).map("
             "tr => Number(tr.cells[[...tr.parentNode.parentNode.tHead.rows[0].cells]"
@@ -154,8 +138,8 @@ def test_sort_filter_and_charts_over_http(browser, site, serve_dir, request):
         assert "expected a value" in browser.find_element("id", "rp-filter-msg").text
         assert set(_visible_names(browser)) == {"run-0000", "run-0003"}
         # Charts: every run drawn; a filter hides the lines of the rows it hides.
-        _wait(browser, "return RunpagesTable.chartsReady")
-        shown = _wait(browser, """
+        wait_for(browser, "return RunpagesTable.chartsReady")
+        shown = wait_for(browser, """
             const plots = RunpagesTable.charts.plots, out = {};
             const p = plots['train/loss'];
             if (!p) return null;
@@ -165,9 +149,7 @@ def test_sort_filter_and_charts_over_http(browser, site, serve_dir, request):
             f"{PROJECT}/{r}" for r in ("20261125-100000-run0-000000", "20261125-100003-run3-000003"))
         assert console_errors(browser) == []
         # Same origin, and under the sub-path (the browser's own /favicon.ico probe aside).
-        foreign = [u for u in resource_urls(browser) if urlparse(u).netloc != origin or not (
-            urlparse(u).path.startswith("/team-logbook/") or urlparse(u).path == "/favicon.ico")]
-        assert foreign == []
+        assert foreign_resources(browser, base) == []
     except Exception:
         screenshot_on_failure(browser, request, "project-http")
         raise
@@ -183,7 +165,7 @@ def test_filter_state_lives_in_the_url_hash(browser, site):
 def test_csv_download_holds_the_visible_rows_escaped(browser, site):
     _open(browser, _project_url(site, "hostile"))
     assert browser.execute_script("return window.pwned") is None
-    _click(browser, browser.find_element("id", "rp-csv"))
+    click(browser, browser.find_element("id", "rp-csv"))
     text = browser.execute_script("return RunpagesTable.lastCsv")
     rows = list(csv.reader(io.StringIO(text)))
     header = rows[0]
@@ -207,15 +189,15 @@ def test_column_choice_is_remembered(browser, site, serve_dir):
     _open(browser, base + f"p/{PROJECT}/index.html")
     browser.execute_script("localStorage.clear()")
     browser.refresh()
-    _wait(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
+    wait_for(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
     th = browser.find_element("css selector", "#rp-runs th[data-key='user']")
     assert th.is_displayed()
-    _click(browser, browser.find_element("css selector", ".rp-columns > summary"))
-    _click(browser, browser.find_element("css selector", "#rp-column-menu input[data-key='user']"))
+    click(browser, browser.find_element("css selector", ".rp-columns > summary"))
+    click(browser, browser.find_element("css selector", "#rp-column-menu input[data-key='user']"))
     assert not th.is_displayed()
     assert "user" not in browser.execute_script("return RunpagesTable.csv().split('\\r\\n')[0]").split(",")
     browser.refresh()
-    _wait(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
+    wait_for(browser, "return !!(window.RunpagesTable && RunpagesTable.ready)")
     assert not browser.find_element("css selector", "#rp-runs th[data-key='user']").is_displayed()
     browser.execute_script("localStorage.clear()")
 
@@ -224,19 +206,19 @@ def test_ticking_two_runs_opens_compare_with_both_lines(browser, site, request):
     try:
         _open(browser, _project_url(site))
         boxes = browser.find_elements("css selector", "#rp-runs tbody input.rp-tick")
-        _click(browser, boxes[0])
-        _click(browser, boxes[2])
+        click(browser, boxes[0])
+        click(browser, boxes[2])
         button = browser.find_element("id", "rp-compare")
         assert button.text == "Compare (2)"
         keys = browser.execute_script("return RunpagesTable.selectedKeys()")
         # Ticked runs are the only lines left in the project's charts.
-        _wait(browser, "return RunpagesTable.chartsReady")
-        _wait(browser, """
+        wait_for(browser, "return RunpagesTable.chartsReady")
+        wait_for(browser, f"""
             const p = RunpagesTable.charts.plots['train/loss'];
             const on = Object.entries(p.renderers).filter(([k, rs]) => rs.some(r => r.visible)).map(([k]) => k);
-            return on.length === 2 && arguments[0].every(k => on.includes(k));""", keys)
-        _click(browser, button)
-        _wait(browser, "return !!(window.RunpagesCompare && RunpagesCompare.ready)")
+            return on.length === 2 && {json.dumps(keys)}.every(k => on.includes(k));""")
+        click(browser, button)
+        wait_for(browser, "return !!(window.RunpagesCompare && RunpagesCompare.ready)")
         assert "compare.html?runs=" in browser.current_url
         lines = browser.execute_script("""
             const p = RunpagesCompare.charts.plots['train/loss'], out = {};

@@ -3,13 +3,13 @@ with its reason, from file:// and over HTTP, sortable, without console errors.""
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from tests.browser.conftest import console_errors, resource_urls, screenshot_on_failure
+from tests.site.browser_helpers import wait_for
 
 pytestmark = pytest.mark.browser
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_runs"
@@ -45,19 +45,9 @@ def site(tmp_path_factory) -> Path:
     return build_with_utilisation(runs, root / "site", gpu_hour_cost=2.5, kwh_cost=0.3)
 
 
-def _wait(browser, script: str, timeout: float = 20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = browser.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for: {script}")
-
-
 def _open(browser, url: str):
     browser.get(url)
-    _wait(browser, "return !!(window.RunpagesUsage && RunpagesUsage.ready)")
+    wait_for(browser, "return !!(window.RunpagesUsage && RunpagesUsage.ready)")
 
 
 def _rows(browser, table: str = "rp-usage-runs") -> list[list[str]]:
@@ -115,7 +105,7 @@ def test_project_page_over_http_sorts_and_links_back(browser, site, serve_dir, r
         # The project page links here.
         browser.get(base + "p/cifar10-resnet/index.html")
         browser.find_element("link text", "GPU utilisation").click()
-        _wait(browser, "return !!(window.RunpagesUsage && RunpagesUsage.ready)")
+        wait_for(browser, "return !!(window.RunpagesUsage && RunpagesUsage.ready)")
         assert browser.current_url.endswith("p/cifar10-resnet/utilisation.html")
     except Exception:
         screenshot_on_failure(browser, request, "utilisation-http")

@@ -35,6 +35,16 @@
   // ------------------------------------------------------------------------------------------
   // Data
 
+  function sortedUnion(lists) {
+    /* Every value of the given arrays once, ascending: the shared x grid of several series. */
+    var all = [];
+    lists.forEach(function (l) { for (var i = 0; i < l.length; i++) all.push(l[i]); });
+    all.sort(function (a, b) { return a - b; });
+    var out = [];
+    for (var i = 0; i < all.length; i++) if (!out.length || all[i] !== out[out.length - 1]) out.push(all[i]);
+    return out;
+  }
+
   function interp(xs, xp, fp) {
     /* Linear interpolation of fp(xp) at xs; xp ascending. Values outside clamp to the ends. */
     var out = new Array(xs.length), n = xp.length, j = 0;
@@ -189,12 +199,7 @@
     return out;
   }
 
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    if (attrs) Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  var el = RunpagesSite.el;
 
   function metricKeysOf(runs, opts) {
     var seen = {}, keys = [];
@@ -670,7 +675,7 @@
     return ctl;
   }
 
-  window.RunpagesCharts = { mount: mount, controllers: controllers, distinctColors: distinctColors, xValues: xFor, figure: themedFigure, colors: colors, interp: interp, ema: ema,
+  window.RunpagesCharts = { mount: mount, controllers: controllers, distinctColors: distinctColors, xValues: xFor, figure: themedFigure, colors: colors, interp: interp, ema: ema, sortedUnion: sortedUnion,
     expand: expand, sectionOf: sectionOf, palette: ["#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9",
       "#332288", "#117733", "#882255", "#44aa99", "#999933", "#aa4499"] };
 })();

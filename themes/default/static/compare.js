@@ -26,22 +26,11 @@
 
   function $(id) { return document.getElementById(id); }
 
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    if (attrs) Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
-
-  function root() { return document.documentElement.getAttribute("data-root") || ""; }
-
-  function fmtNum(v) {
-    return window.RunpagesSite ? RunpagesSite.fmtNum(v) : String(v);
-  }
+  var el = RunpagesSite.el;
 
   function show(v) {
     if (v === null || v === undefined) return "";
-    if (typeof v === "number") return fmtNum(v);
+    if (typeof v === "number") return RunpagesSite.fmtNum(v);
     if (typeof v === "boolean") return v ? "true" : "false";
     if (typeof v === "object") return JSON.stringify(v);
     return String(v);
@@ -139,7 +128,7 @@
       td = el("td");
       td.appendChild(swatch(run));
       td.appendChild(document.createTextNode(" "));
-      var a = el("a", { href: root() + run.url }, run.name);
+      var a = el("a", { href: RunpagesSite.root() + run.url }, run.name);
       td.appendChild(a);
       tr.appendChild(td);
       tr.appendChild(el("td", null, run.project));
@@ -212,7 +201,7 @@
   }
 
   function fmtDelta(d) {
-    var s = fmtNum(d);
+    var s = RunpagesSite.fmtNum(d);
     return (d > 0 ? "+" : "") + s;
   }
 
@@ -329,7 +318,7 @@
       api.ready = true;
       return;
     }
-    window.RunpagesData.load(api.keys, root(), function (failed) {
+    window.RunpagesData.load(api.keys, RunpagesSite.root(), function (failed) {
       api.failed = failed.slice();
       refresh();
     });

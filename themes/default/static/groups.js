@@ -15,12 +15,7 @@
 
   var GRID_POINTS = 300;
 
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  var el = RunpagesSite.el;
 
   function interpInside(xs, sx, sy) {
     /* sy(sx) at xs, NaN outside [sx[0], sx[last]]; sx ascending. */
@@ -43,11 +38,7 @@
 
   /* The aggregate of one group: {x, y, lo, hi, n} over a grid of steps. */
   function aggregate(series, stat) {
-    var all = [];
-    series.forEach(function (s) { for (var i = 0; i < s.step.length; i++) all.push(s.step[i]); });
-    all.sort(function (a, b) { return a - b; });
-    var grid = [];
-    for (var i = 0; i < all.length; i++) if (!grid.length || all[i] !== grid[grid.length - 1]) grid.push(all[i]);
+    var grid = RunpagesCharts.sortedUnion(series.map(function (s) { return s.step; }));
     if (grid.length > GRID_POINTS) {
       var lo = grid[0], hi = grid[grid.length - 1], even = [];
       for (var g = 0; g < GRID_POINTS; g++) even.push(lo + (hi - lo) * g / (GRID_POINTS - 1));

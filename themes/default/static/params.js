@@ -9,12 +9,7 @@
 (function () {
   "use strict";
 
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  var el = RunpagesSite.el;
 
   function num(v) {
     var q = window.RunpagesQuery;
@@ -212,14 +207,7 @@
     };
     Object.defineProperty(api, "drawn", { get: function () { return p.drawn; } });
     Object.defineProperty(api, "source", { get: function () { return p.source; } });
-    function go() {
-      if (!section.open) return;
-      // The table script runs first; if it has not yet (very old browsers), wait for the page.
-      if (window.RunpagesTable && window.RunpagesTable.ready) p.start();
-      else window.addEventListener("load", function () { p.start(); });
-    }
-    section.addEventListener("toggle", go);
-    go();
+    RunpagesSite.whenOpen(section, function () { p.start(); });
     api.ready = true;
   }
 

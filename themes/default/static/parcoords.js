@@ -17,12 +17,7 @@
 
   var HEIGHT = 300, PAD_TOP = 34, PAD_BOTTOM = 26, PAD_SIDE = 70, MAX_DEFAULT_AXES = 6, HIT = 14;
 
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  var el = RunpagesSite.el;
 
   function num(v) {
     var q = window.RunpagesQuery;
@@ -359,13 +354,7 @@
       return null;
     };
     api.valueY = function (key, value) { var ax = pc.axisByKey(key); return ax ? pc.yOf(pc.frac(ax, value)) : null; };
-    function go() {
-      if (!section.open) return;
-      if (window.RunpagesTable && window.RunpagesTable.ready) pc.start();
-      else window.addEventListener("load", function () { pc.start(); });
-    }
-    section.addEventListener("toggle", go);
-    go();
+    RunpagesSite.whenOpen(section, function () { pc.start(); });
     api.ready = true;
   }
 

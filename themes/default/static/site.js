@@ -15,6 +15,25 @@
     url: function (path) { return site.root() + path; },
     isDark: function () { return !!(dark && dark.matches); },
     onThemeChange: function (cb) { themeListeners.push(cb); },
+    /* A new element; text (if any) goes in as textContent, never as markup. */
+    el: function (tag, attrs, text) {
+      var e = document.createElement(tag);
+      if (attrs) Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+      if (text !== undefined && text !== null) e.textContent = text;
+      return e;
+    },
+    /* Call start() once the <details> `section` is open (now or when first opened) and the runs
+     * table is ready: the table script runs first; if it has not yet (very old browsers), wait
+     * for the page. start() itself must ignore repeated calls. */
+    whenOpen: function (section, start) {
+      function go() {
+        if (!section.open) return;
+        if (window.RunpagesTable && window.RunpagesTable.ready) start();
+        else window.addEventListener("load", start);
+      }
+      section.addEventListener("toggle", go);
+      go();
+    },
     escapeHtml: function (s) {
       return String(s).replace(/[&<>"']/g, function (c) {
         return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];

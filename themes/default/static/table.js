@@ -57,7 +57,7 @@
     this.table = table;
     this.tbody = table.tBodies[0];
     this.project = table.getAttribute("data-project") || "";
-    this.root = document.documentElement.getAttribute("data-root") || "";
+    this.root = RunpagesSite.root();
     this.columns = [];
     var ths = table.tHead.rows[0].cells;
     for (var c = 0; c < ths.length; c++) {
