@@ -74,7 +74,7 @@ def store(src: str, folder: str, link: bool = False) -> dict[str, Any]:
         else:
             _copy_file(src, tmp, link)
             total, digest, kind, count = os.path.getsize(tmp), file_sha256(tmp), "file", 1
-        os.replace(tmp, dest) if not os.path.isdir(tmp) else os.rename(tmp, dest)
+        os.replace(tmp, dest)
     except BaseException:
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)

@@ -15,14 +15,16 @@ once and cached, so the common case (``float``) costs one dict lookup.
 """
 from __future__ import annotations
 
+import enum
 import json
-import math
 from collections.abc import Mapping
 from typing import Any, Callable
 
+from .schema import NONFINITE_TOKENS
+
 SKIP = object()  # returned by an encoder: leave this key out
 
-_NAN, _INF, _NINF = "NaN", "Infinity", "-Infinity"
+_NAN, _INF, _NINF = NONFINITE_TOKENS  # "NaN", "Infinity", "-Infinity"
 _ARRAY_MODULES = frozenset({"numpy", "torch", "jax", "jaxlib", "tensorflow", "cupy", "mlx"})
 
 # Compact, strict (allow_nan=False), ASCII-only: every line is valid JSON in any encoding.
@@ -139,9 +141,7 @@ def _encode_one(out: dict, name: str, v: Any, on_skip: Callable[[str, Any], None
 
 def decode_nonfinite(value: Any) -> Any:
     """The reverse of the token mapping, for readers and tests."""
-    if isinstance(value, str) and value in (_NAN, _INF, _NINF):
-        return float(value.replace("Infinity", "inf"))
-    return value
+    return NONFINITE_TOKENS.get(value, value) if isinstance(value, str) else value
 
 
 def to_json_tree(value: Any, _depth: int = 0) -> Any:
@@ -159,10 +159,8 @@ def to_json_tree(value: Any, _depth: int = 0) -> Any:
     enc = encode_scalar(value)
     if enc is not SKIP:
         return enc
-    enum_value = getattr(value, "value", SKIP) if type(value).__class__.__name__ == "EnumType" \
-        or type(value).__class__.__name__ == "EnumMeta" else SKIP
-    if enum_value is not SKIP:
-        return to_json_tree(enum_value, _depth + 1)
+    if isinstance(value, enum.Enum):
+        return to_json_tree(value.value, _depth + 1)
     tolist = getattr(value, "tolist", None)  # small arrays in a config: keep the numbers
     if callable(tolist) and (getattr(value, "size", None) or 0) <= 1024:
         try:
@@ -173,7 +171,3 @@ def to_json_tree(value: Any, _depth: int = 0) -> Any:
         return str(value)
     except Exception:
         return f"<{type(value).__name__}>"
-
-
-def finite_or_token(x: float) -> Any:
-    return x if math.isfinite(x) else _nonfinite(x)

@@ -52,12 +52,9 @@ class Ending:
                 self._commit_pending()
             if self._tees is not None:
                 hooks.untee_console(self._tees)
-            if status is not None and self._status == schema.RUNNING:
-                self._status = status
-                self._exit = {"reason": reason, "traceback": tb}
-            if self._status == schema.RUNNING:
-                self._status = schema.FINISHED
-                self._exit = {"reason": reason or "finished", "traceback": None}
+            if status is not None:
+                self._set_status(status, reason, tb)
+            self._set_status(schema.FINISHED, reason or "finished", None)
             for w in (self._metrics, self._system, self._console, self._manifest):
                 w.close()
             self._write_summary()
@@ -75,13 +72,16 @@ class Ending:
             if self._on_end is not None:
                 self._on_end(self)
 
+    def _set_status(self, status: str, reason: str | None, tb: str | None) -> None:
+        """The first status set wins: a run marked killed by a signal stays killed."""
+        if self._status == schema.RUNNING:
+            self._status = status
+            self._exit = {"reason": reason, "traceback": tb}
+
     # called by hooks ------------------------------------------------------------------------
     def on_exception(self, exc_type: type, exc: BaseException, tb: Any) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
-            if self._status == schema.RUNNING:
-                self._end(schema.KILLED, "KeyboardInterrupt", None)
-            else:
-                self._end(None, None, None)
+            self._end(schema.KILLED, "KeyboardInterrupt", None)
             return
         import traceback  # noqa: PLC0415
         text = "".join(traceback.format_exception(exc_type, exc, tb))
@@ -92,10 +92,7 @@ class Ending:
 
     def on_signal(self, signum: int) -> None:
         import signal  # noqa: PLC0415
-        name = signal.Signals(signum).name
-        if self._status == schema.RUNNING:
-            self._status = schema.KILLED
-            self._exit = {"reason": name, "traceback": None}
+        self._set_status(schema.KILLED, signal.Signals(signum).name, None)
         with self._meta_lock:
             self._meta.update(status=self._status, exit=self._exit,
                               heartbeat_at=self._clock())

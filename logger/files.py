@@ -25,10 +25,6 @@ from .writer import atomic_write
 class Files:
     """The run's rewritten files and its background ticker (part of ``Run``)."""
 
-    def _meta_snapshot(self) -> dict:
-        with self._meta_lock:
-            return dict(self._meta)
-
     def _write_meta(self, final: bool = False) -> None:
         """Rewrite meta.json; once the run is finished only the final write lands."""
         with self._meta_lock:

@@ -7,6 +7,7 @@ or damaged file reads as the default, since the run goes on writing over it.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any, Callable, NamedTuple
@@ -61,7 +62,6 @@ def open_folder(project_dir: str, run_id: str | None, resume: str | None,
 
 def read_json(folder: str, file: str, default: Any) -> Any:
     """The JSON object in ``folder/file``; ``default`` when missing, unreadable or not an object."""
-    import json  # noqa: PLC0415 (already loaded by encode)
     try:
         with open(os.path.join(folder, file), encoding="utf-8") as f:
             value = json.load(f)
@@ -72,7 +72,6 @@ def read_json(folder: str, file: str, default: Any) -> Any:
 
 def last_step_in(path: str) -> int:
     """The highest ``_step`` in the last complete lines of a metrics file (-1 when none)."""
-    import json  # noqa: PLC0415
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)

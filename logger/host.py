@@ -87,10 +87,14 @@ def _read(path: str) -> str | None:
         return None
 
 
-def _resolve_ref(git_dir: str, ref: str) -> str | None:
+def _common_dir(git_dir: str) -> str:
+    """Where shared refs and config live: a worktree's ``commondir``, else ``git_dir``."""
     common = _read(os.path.join(git_dir, "commondir"))
-    dirs = [git_dir] + ([os.path.normpath(os.path.join(git_dir, common.strip()))] if common else [])
-    for d in dirs:
+    return os.path.normpath(os.path.join(git_dir, common.strip())) if common else git_dir
+
+
+def _resolve_ref(git_dir: str, common_dir: str, ref: str) -> str | None:
+    for d in dict.fromkeys((git_dir, common_dir)):
         value = _read(os.path.join(d, ref))
         if value:
             return value.strip()
@@ -112,18 +116,17 @@ def git_info(cwd: str | None = None) -> dict[str, Any] | None:
         git_dir = find_git_dir(cwd or os.getcwd())
         if git_dir is None:
             return None
+        common_dir = _common_dir(git_dir)
         head = (_read(os.path.join(git_dir, "HEAD")) or "").strip()
         branch = commit = None
         if head.startswith("ref:"):
             ref = head[4:].strip()
             branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else ref
-            commit = _resolve_ref(git_dir, ref)
+            commit = _resolve_ref(git_dir, common_dir, ref)
         elif head:
             commit = head
         remote = None
-        common = _read(os.path.join(git_dir, "commondir"))
-        config_dir = os.path.normpath(os.path.join(git_dir, common.strip())) if common else git_dir
-        config = _read(os.path.join(config_dir, "config")) or ""
+        config = _read(os.path.join(common_dir, "config")) or ""
         m = re.search(r'\[remote "origin"\][^\[]*?url\s*=\s*(\S+)', config)
         if m:
             remote = strip_credentials(m.group(1))

@@ -197,11 +197,10 @@ class Run(Files, Ending):
             return
         try:
             with self._lock:
+                if STEP in values or TIME in values:
+                    values = self._drop_reserved(values)
                 if step is None and commit and self._pending is None:   # the hot path
-                    if STEP in values or TIME in values:
-                        values = self._drop_reserved(values)
-                    s = self._next_step
-                    rec = {STEP: s, TIME: round(self._clock(), 3)}
+                    rec = {STEP: self._next_step, TIME: round(self._clock(), 3)}
                     encode_into(rec, values, self._on_skip)
                     self._write_record(rec)
                     return
@@ -212,8 +211,6 @@ class Run(Files, Ending):
                 if self._pending is None:
                     self._pending = {}
                     self._pending_step = step
-                if STEP in values or TIME in values:
-                    values = self._drop_reserved(values)
                 encode_into(self._pending, values, self._on_skip)
                 if commit:
                     self._commit_pending()
@@ -301,12 +298,11 @@ class Run(Files, Ending):
                        f"runpages: log_system() failed ({exc!r}); the sample is skipped.")
 
     def _record_system_sample(self, sample: dict) -> None:
-        gpu = any(k.startswith("gpu/") for k in sample)
-        source = schema.SYSTEM_SOURCE_PSUTIL_NVML if gpu else None
-        if source is not None and self._meta["system_source"] == schema.SYSTEM_SOURCE_PSUTIL:
-            self.log_system(sample, source=source)
-        else:
-            self.log_system(sample)
+        source = None  # the first GPU reading upgrades meta.json's "psutil" source
+        if self._meta["system_source"] == schema.SYSTEM_SOURCE_PSUTIL \
+                and any(k.startswith("gpu/") for k in sample):
+            source = schema.SYSTEM_SOURCE_PSUTIL_NVML
+        self.log_system(sample, source=source)
 
     def _on_describe(self, info: dict) -> None:
         with self._meta_lock:
@@ -340,10 +336,10 @@ class Run(Files, Ending):
                        f"runpages: could not store artifact {src!r} ({exc}); "
                        "it is not part of the run, training continues.")
             return None
+        kind = entry.pop("kind")
         base = os.path.basename(os.path.normpath(src))
         record = {"name": str(name) if name is not None else base,
-                  "type": str(type) if type is not None else entry.pop("kind"),
-                  **{k: v for k, v in entry.items() if k != "kind"},
+                  "type": str(type) if type is not None else kind, **entry,
                   "step": self._last_step, "time": round(self._clock(), 3)}
         self._manifest.append(dumps(record))
         self._manifest.flush()

@@ -37,7 +37,6 @@ class SystemSampler:
         self._psutil: Any = None
         self._proc: Any = None
         self._last_io: tuple[float, Any, Any] | None = None
-        self.gpu_seen = False
         self.on_describe: Callable[[dict], None] | None = None
 
     def start(self) -> None:
@@ -76,10 +75,7 @@ class SystemSampler:
             self._warn("host-sample", f"runpages: reading CPU/memory failed ({exc}); "
                                       "those system metrics are left out.")
         try:
-            g = self.gpu.read()
-            if g:
-                self.gpu_seen = True
-                sample.update(g)
+            sample.update(self.gpu.read())
         except Exception as exc:
             self._warn("gpu-sample", f"runpages: reading the GPUs failed ({exc}); "
                                      "system metrics continue without them.")

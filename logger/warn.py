@@ -34,13 +34,6 @@ class Warner:
         if n == 0:
             emit(message)
 
-    def count(self, cause: str) -> int:
-        return self._counts.get(cause, 0)
-
-    @property
-    def causes(self) -> dict[str, int]:
-        return dict(self._counts)
-
     def summarize(self) -> None:
         """One line for every cause that happened more than once."""
         repeated = {c: n for c, n in self._counts.items() if n > 1}

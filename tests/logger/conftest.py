@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -53,35 +55,29 @@ def read_json(path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def wait_until(predicate, timeout=5.0) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass; its last answer."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and not predicate():
+        time.sleep(0.05)
+    return predicate()
+
+
+def _reader(read, *parts):
+    return lambda d: read(Path(d, *parts))
+
+
 @pytest.fixture
 def files():
     """Readers for a run folder: files.metrics(run_dir), files.meta(run_dir), ..."""
-    class Files:
-        @staticmethod
-        def metrics(d):
-            return read_jsonl(Path(d) / schema.METRICS_FILE)
-
-        @staticmethod
-        def system(d):
-            return read_jsonl(Path(d) / schema.SYSTEM_FILE)
-
-        @staticmethod
-        def manifest(d):
-            return read_jsonl(Path(d) / schema.ARTIFACTS_DIR / schema.ARTIFACT_MANIFEST)
-
-        @staticmethod
-        def meta(d):
-            return read_json(Path(d) / schema.META_FILE)
-
-        @staticmethod
-        def config(d):
-            return read_json(Path(d) / schema.CONFIG_FILE)
-
-        @staticmethod
-        def summary(d):
-            return read_json(Path(d) / schema.SUMMARY_FILE)
-
-    return Files()
+    return SimpleNamespace(
+        metrics=_reader(read_jsonl, schema.METRICS_FILE),
+        system=_reader(read_jsonl, schema.SYSTEM_FILE),
+        manifest=_reader(read_jsonl, schema.ARTIFACTS_DIR, schema.ARTIFACT_MANIFEST),
+        meta=_reader(read_json, schema.META_FILE),
+        config=_reader(read_json, schema.CONFIG_FILE),
+        summary=_reader(read_json, schema.SUMMARY_FILE),
+    )
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import time
 import warnings
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import logger
 from logger import api as api_module
 from logger import schema, writer
 from logger.warn import RunpagesWarning
+from tests.logger.conftest import wait_until
 
 
 def test_log_with_a_string_names_the_fix(make_run):
@@ -77,19 +77,10 @@ def test_disabled_run_still_rejects_a_non_dict(tmp_path):
         run.log(1.0)
 
 
-def _wait_for(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_run_folder_deleted_mid_run_warns_and_training_continues(make_run, files):
     run = make_run()
     run.log({"x": 1})
-    assert _wait_for(lambda: Path(run.dir, schema.METRICS_FILE).stat().st_size > 0)
+    assert wait_until(lambda: Path(run.dir, schema.METRICS_FILE).stat().st_size > 0)
     shutil.rmtree(run.dir)
     with pytest.warns(RunpagesWarning, match="deleted"):
         for i in range(3):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from logger import names, schema
+from tests.logger.conftest import REPO, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -34,9 +35,7 @@ def start_loop(script, code=LOOP):
     run_dir = Path(proc.stdout.readline().strip())
     assert run_dir.is_dir(), proc.stderr.read()
     metrics = run_dir / schema.METRICS_FILE
-    deadline = time.time() + 10
-    while time.time() < deadline and metrics.stat().st_size == 0:
-        time.sleep(0.05)
+    wait_until(lambda: metrics.stat().st_size > 0, timeout=10)
     time.sleep(0.5)
     return proc, run_dir
 
@@ -187,10 +186,9 @@ def test_run_id_clash_draws_a_new_random_tail(tmp_path, monkeypatch):
 
 
 def test_import_logger_is_light_and_fast(tmp_path):
-    repo = Path(__file__).resolve().parents[2]
     # bytecode cached outside the repo, as an installed package has it; first run compiles
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PYTHONPATH=str(repo), PYTHONPYCACHEPREFIX=str(tmp_path / "pycache"))
+    env.update(PYTHONPATH=str(REPO), PYTHONPYCACHEPREFIX=str(tmp_path / "pycache"))
     code = ("import sys, time; t = time.perf_counter(); import logger; "
             "dt = time.perf_counter() - t; "
             "heavy = [m for m in ('pandas', 'bokeh', 'pyarrow', 'numpy', 'torch', 'psutil', "
@@ -198,7 +196,7 @@ def test_import_logger_is_light_and_fast(tmp_path):
     times = []
     for _ in range(4):
         res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             cwd=repo, env=env)
+                             cwd=REPO, env=env)
         dt, heavy = res.stdout.split(" ", 1)
         assert heavy.strip() == "[]", res.stdout
         times.append(float(dt))

@@ -14,6 +14,7 @@ import pytest
 
 import logger
 from logger import schema
+from tests.logger.conftest import wait_until
 
 META_FIELDS = ("format_version", "id", "name", "project", "group", "tags", "notes", "user",
                "host", "os", "python", "command", "cwd", "git", "gpu", "cpu_count",
@@ -275,25 +276,19 @@ def test_missing_artifact_path_is_a_clear_error_at_the_call(make_run):
 
 
 def test_heartbeat_is_rewritten_while_running(make_run, files):
-    import time
     run = make_run()
     run._heartbeat_interval = 0.0
     first = files.meta(run.dir)["heartbeat_at"]
-    deadline = time.time() + 5
-    while time.time() < deadline and files.meta(run.dir)["heartbeat_at"] == first:
-        time.sleep(0.1)
+    wait_until(lambda: files.meta(run.dir)["heartbeat_at"] != first)
     meta = files.meta(run.dir)
     assert meta["heartbeat_at"] > first and meta["status"] == schema.RUNNING
 
 
 def test_records_reach_the_file_within_a_second_without_finish(make_run):
-    import time
     run = make_run()
     run.log({"loss": 1.0})
     path = Path(run.dir) / schema.METRICS_FILE
-    deadline = time.time() + 3
-    while time.time() < deadline and not path.read_text():
-        time.sleep(0.05)
+    wait_until(lambda: path.read_text(), timeout=3)
     assert json.loads(path.read_text())["loss"] == 1.0
 
 

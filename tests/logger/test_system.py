@@ -4,14 +4,13 @@ from __future__ import annotations
 import sys
 import time
 import types
-from pathlib import Path
 
 import pytest
 
 from logger import schema
 from logger.gpu import GpuReader, visible_devices
 from logger.system import SystemSampler
-from logger.warn import RunpagesWarning
+from tests.logger.conftest import wait_until
 
 
 class NVMLError(Exception):
@@ -144,19 +143,12 @@ def test_fake_pynvml_module_is_used_on_first_use(monkeypatch):
     assert nvml.calls == ["init"]
 
 
-def _wait(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline and not predicate():
-        time.sleep(0.05)
-    return predicate()
-
-
 def test_run_writes_system_samples_early_with_gpu_from_fake_nvml(make_run, files):
     nvml = fake_nvml(names=("NVIDIA A100-SXM4-40GB",))
     run = make_run(system_metrics=True, system_interval=0.2,
                    _gpu=GpuReader(quiet, nvml=nvml, use_env=False),
                    _read_host=lambda: {schema.CPU_HOST_PCT: 12.5})
-    assert _wait(lambda: len(run._system._buf) + run._system.bytes_written > 0)
+    assert wait_until(lambda: len(run._system._buf) + run._system.bytes_written > 0)
     run.finish()
     rows = files.system(run.dir)
     assert rows and rows[0]["cpu/host_pct"] == 12.5 and rows[0]["gpu/0/util_pct"] == 97.0
@@ -170,7 +162,7 @@ def test_real_psutil_sample_has_cpu_and_memory(make_run, files):
     pytest.importorskip("psutil")
     run = make_run(system_metrics=True, system_interval=0.3,
                    _gpu=GpuReader(quiet, nvml=fake_nvml(names=()), use_env=False))
-    assert _wait(lambda: len(run._system._buf) > 0, timeout=5)
+    assert wait_until(lambda: len(run._system._buf) > 0, timeout=5)
     run.finish()
     row = files.system(run.dir)[0]
     for key in (schema.CPU_PROC_PCT, schema.CPU_HOST_PCT, schema.MEM_PROC_RSS_GB,
@@ -193,7 +185,7 @@ def test_sensor_error_warns_once_and_sampling_goes_on():
                             gpu=GpuReader(quiet, nvml=fake_nvml(names=()), use_env=False),
                             read_host=host, first_after=0.01)
     sampler.start()
-    assert _wait(lambda: len(samples) >= 3)
+    assert wait_until(lambda: len(samples) >= 3)
     sampler.stop()
     assert len(seen) == 1 and "sensor exploded" in seen[0]
 
