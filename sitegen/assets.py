@@ -9,8 +9,9 @@ Layout: ``_static/<theme files>`` (a custom theme's files win over the default t
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
+
+from sitegen.atomic import copy_atomic
 
 BOKEH_FILES = ("bokeh.min.js", "bokeh-api.min.js")
 
@@ -38,10 +39,9 @@ def _copy(src: Path, dest: Path) -> bool:
     st = src.stat()
     if _same(st, dest):
         return False
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".tmp-{os.getpid()}-{dest.name}")
-    shutil.copy2(src, tmp)           # keeps mtime, so the next build sees it as unchanged
-    os.replace(tmp, dest)
+    copy_atomic(src, dest)
+    # the source's mtime, so the next build sees the copy as unchanged
+    os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
     return True
 
 

@@ -13,14 +13,12 @@ Invariants:
 Page builders get a ``SiteMap`` (``site``) for every path and key; they never build paths
 themselves. Builders: ``build_index(projects, config, site)``, ``build_run(run, project,
 config, site)``, ``build_project(project, config, site)``, ``build_compare(projects, config,
-site)`` (the last two are optional while their modules do not exist).
+site)``, and the reports, checks and utilisation builders.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib
 import math
-import importlib.util
 import os
 import pickle
 import re
@@ -88,9 +86,6 @@ class SiteMap:
     def project_slug(self, name: str) -> str:
         return self._project[name]
 
-    def run_slug(self, run) -> str:
-        return self._run[run.dir]
-
     def key(self, run) -> str:
         """``<project-slug>/<run-slug>``: unique across merged runs dirs; used in URLs."""
         return f"{self._project[run.project]}/{self._run[run.dir]}"
@@ -153,7 +148,7 @@ def _load_state(path: Path) -> dict:
 
 
 def _save_state(path: Path, state: dict) -> None:
-    from sitegen.render import write_atomic
+    from sitegen.atomic import write_atomic
 
     write_atomic(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -185,13 +180,6 @@ def _settings_hash(config, theme_dirs: list[str]) -> str:
     return h.hexdigest()
 
 
-def _optional_builder(module: str, name: str):
-    """Builders of page types whose modules may not exist yet (another issue adds them)."""
-    if importlib.util.find_spec(module) is None:
-        return None
-    return getattr(importlib.import_module(module), name, None)
-
-
 def _progress(total: int, desc: str):
     """A tqdm bar on a terminal only, shown when the work takes more than a moment."""
     from tqdm import tqdm
@@ -213,7 +201,8 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     from sitegen.pages.index import build_index
     from sitegen.pages.run import build_run, plan_downloads
     from sitegen.reader import ReadCache, read_runs, summarize_problems
-    from sitegen.render import Renderer, _theme_dirs, write_atomic, write_if_changed
+    from sitegen.atomic import write_atomic
+    from sitegen.render import Renderer, _theme_dirs, render_pages, write_if_changed
 
     t_start = time.perf_counter()
     out = Path(config.output)
@@ -226,9 +215,12 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     theme_dirs = _theme_dirs(config.theme)
     settings = _settings_hash(config, theme_dirs)
     state = _load_state(state_path)
-    scan = _scan_runs(config.runs_dirs, _reports_dir(config))
+    from sitegen.runscan import scan_runs
+
+    found = scan_runs(config.runs_dirs)
+    scan = _scan_runs(config.runs_dirs, found, _reports_dir(config))
     now_t = time.time() if now is None else now
-    if (not changed and scan is not None and state.get("settings") == settings
+    if (not changed and state.get("settings") == settings
             and state.get("scan") == scan and now_t < (state.get("next_change_at") or math.inf)
             and (out / "index.html").exists() and (out / "_static" / "charts.js").exists()):
         # Nothing on disk changed since the last build: the site is up to date as it stands.
@@ -240,7 +232,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
 
     cache = ReadCache.load(cache_path)
     before = _cache_marks(cache)
-    projects, problems = read_runs([str(d) for d in config.runs_dirs], cache=cache, now=now)
+    projects, problems = read_runs([str(d) for d in config.runs_dirs], cache=cache, now=now, found=found)
     if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
         from sitegen.model import apply_main_metrics
 
@@ -251,22 +243,23 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     old_runs: dict[str, dict] = state.get("runs", {})
     changed = set(changed or ())
 
-    # Page types from other modules, each optional: reports, checks, utilisation.
-    build_reports = _optional_builder("sitegen.pages.report", "build_reports")
-    build_checks = _optional_builder("sitegen.pages.checks", "build_checks")
-    build_utilisation = _optional_builder("sitegen.pages.utilisation", "build_utilisation")
-    run_card = _optional_builder("sitegen.pages.utilisation", "run_card")
-    reports = build_reports(projects, config, site) if build_reports else None
-    if reports is not None:
-        problems = problems + list(reports.problems)
+    # The other page types, imported only when there is something to build.
+    from sitegen.pages.checks import build_checks
+    from sitegen.pages.compare import build_compare
+    from sitegen.pages.project import build_project
+    from sitegen.pages.report import build_reports
+    from sitegen.pages.utilisation import build_utilisation, run_card
+
+    reports = build_reports(projects, config, site)
+    problems = problems + list(reports.problems)
     if config.strict and problems:
         raise ProblemsError(summarize_problems(problems))
-    cited_by = dict(reports.cited_by) if reports is not None else {}
+    cited_by = dict(reports.cited_by)
 
     renderer = Renderer(config.theme, cache_dir=state_dir / "templates", globals={
         "site_title": config.title, "version": __version__,
-        "nav_reports": bool(reports is not None and reports.pages),
-        "nav_utilisation": build_utilisation is not None,
+        "nav_reports": bool(reports.pages),
+        "nav_utilisation": True,
     })
     result = BuildResult(output=str(out), problems=problems)
     out.mkdir(parents=True, exist_ok=True)
@@ -276,13 +269,14 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     result.runs = len(all_runs)
     new_runs: dict[str, dict] = {}
     todo = []
+    extras: dict[str, str] = {}
     for project, run in all_runs:
         key = site.key(run)
         old = old_runs.get(key)
-        extras = _extras_hash(cited_by.get(key))
+        extras[key] = _extras_hash(cited_by.get(key))
         if (not full and old and old.get("fingerprint") == run.fingerprint and run.fingerprint
                 and old.get("dir") == run.dir and old.get("status") == run.status
-                and old.get("extras") == extras and key not in changed and run.dir not in changed
+                and old.get("extras") == extras[key] and key not in changed and run.dir not in changed
                 and (out / site.run_url(run)).exists()):
             new_runs[key] = old
         else:
@@ -293,13 +287,12 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     try:
         for project, run in todo:
             key = site.key(run)
-            page = build_run(run, project, config, site)
+            plan = plan_downloads(run, site, config)
+            page = build_run(run, project, config, site, plan)
             page.context.setdefault("cited_by", cited_by.get(key, []))
-            if run_card is not None:
-                page.context.setdefault("usage", run_card(run, config))
+            page.context.setdefault("usage", run_card(run, config))
             html = renderer.render(page)
             files: dict[str, bytes | str] = {page.path: html, site.run_data(run): charts.run_script(run, site)}
-            plan = plan_downloads(run, site, config)
             if plan.csv:
                 files[plan.csv] = metrics_csv(run)
             copies = plan.copies
@@ -314,7 +307,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
             for stale in set(old_runs.get(key, {}).get("outputs", ())) - set(outputs):
                 _remove(out, stale)
             new_runs[key] = {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status,
-                             "extras": _extras_hash(cited_by.get(key)), "outputs": outputs, "entry": None}
+                             "extras": extras[key], "outputs": outputs, "entry": None}
             bar.update(1)
     finally:
         bar.close()
@@ -326,22 +319,15 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
                 _remove(out, stale)
 
     # Site-wide pages and project data: cheap, re-rendered every time, written when changed.
-    build_project = _optional_builder("sitegen.pages.project", "build_project")
-    build_compare = _optional_builder("sitegen.pages.compare", "build_compare")
     index = build_index(projects, config, site)
-    index.context.setdefault("reports", list(reports.listing) if reports is not None else [])
+    index.context.setdefault("reports", list(reports.listing))
     pages = [index]
-    if build_project:
-        pages += [build_project(p, config, site) for p in projects]
-    if build_compare:
-        pages.append(build_compare(projects, config, site))
-    if build_checks:
-        pages += [pg for pg in (build_checks(p, config, site) for p in projects) if pg is not None]
-    if build_utilisation:
-        pages += list(build_utilisation(projects, config, site))
-    if reports is not None:
-        pages += list(reports.pages)
-    rendered = {page.path: renderer.render(page) for page in pages}
+    pages += [build_project(p, config, site) for p in projects]
+    pages.append(build_compare(projects, config, site))
+    pages += [pg for pg in (build_checks(p, config, site) for p in projects) if pg is not None]
+    pages += list(build_utilisation(projects, config, site))
+    pages += list(reports.pages)
+    rendered = render_pages(renderer, pages)
     data = {site.project_data(p): _project_script(p, site, new_runs, charts) for p in projects}
     for rel, text in rendered.items():
         if write_if_changed(out / rel, text):
@@ -350,7 +336,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     for rel, text in data.items():
         if write_if_changed(out / rel, text):
             result.files += 1
-    report_copies = dict(reports.copies) if reports is not None else {}
+    report_copies = dict(reports.copies)
     for rel, src in report_copies.items():
         if _copy_if_changed(src, out / rel):
             result.files += 1
@@ -360,7 +346,6 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     for stale in set(state.get("site_outputs") or ()) - set(site_outputs):
         _remove(out, stale)                      # pages and data of projects that are gone
     result.pages = len(all_runs) + len(rendered)
-    cache.prune(_run_files(projects))
     if _cache_marks(cache) != before or not cache_path.exists():
         cache.save(cache_path)
     running = [r.last_activity or now_t for _, r in all_runs if r.status == "running"]
@@ -390,8 +375,6 @@ def metrics_csv(run) -> bytes:
 
 
 def _reports_dir(config) -> Path | None:
-    if importlib.util.find_spec("sitegen.reports") is None:
-        return None
     from sitegen.reports import reports_dir
 
     return reports_dir(config)
@@ -403,18 +386,17 @@ def _lost_after() -> float:
     return float(schema.LOST_AFTER_S)
 
 
-def _scan_runs(dirs, reports_dir: Path | None = None) -> dict[str, str] | None:
-    """``{run folder: fingerprint}`` from ``stat`` calls only, to spot a build with nothing to
-    do before loading the read cache."""
-    from sitegen.reader import scan_fingerprints
+def _scan_runs(dirs, found: dict, reports_dir: Path | None = None) -> dict[str, str]:
+    """``{run folder: fingerprint}`` (from ``found``, a ``runscan.scan_runs`` result) plus
+    the other inputs' stats, to spot a build with nothing to do before loading the read cache."""
+    from sitegen.runscan import fingerprints
 
-    scan: dict[str, str] = {}
+    scan = fingerprints(found)
     for d in dirs:
         d = Path(d)
         if not d.is_dir():
             scan[f"missing:{d}"] = ""
             continue
-        scan.update(scan_fingerprints([d]))
         for extra in d.glob("*/.checks"):          # runpages check records (checks pages)
             scan.update(_stat_tree(extra))
     if reports_dir is not None:
@@ -437,16 +419,6 @@ def _stat_tree(folder: Path) -> dict[str, str]:
 
 def _cache_marks(cache) -> dict:
     return {k: (e.size, e.mtime_ns, e.offset, e.ino) for k, e in cache.entries.items()}
-
-
-def _run_files(projects) -> list[str]:
-    """Cache keys to keep: every file path under every run read (the reader keys by path)."""
-    keep = []
-    for p in projects:
-        for r in p.runs:
-            for name in getattr(r, "files", {}) or {}:
-                keep.append(str(Path(r.dir) / name))
-    return keep
 
 
 def _project_script(project, site, runs_state: dict, charts) -> str:

@@ -287,16 +287,8 @@ def _dict(d: Any) -> dict:
 
 def run_payload(run, site) -> dict:
     """Everything the run page and the compare page need to draw one run."""
-    t0 = _t0(run)
-    payload = run_header(run, site)
-    payload.update(
-        t0=t0,
-        config=_dict(run.config),
-        summary=_dict(run.summary),
-        steps=step_map(run, t0),
-        metrics=metric_series(run),
-        system=system_series(run, t0),
-    )
+    payload = project_run_entry(run, site, MAX_POINTS)
+    payload["system"] = system_series(run, payload["t0"])
     return payload
 
 
@@ -312,7 +304,8 @@ def project_points(n_series: int) -> int:
 
 
 def project_run_entry(run, site, max_points: int) -> dict:
-    """One run inside a project payload: header, config, summary, low-resolution series."""
+    """One run inside a project payload: header, config, summary, series at ``max_points``
+    (``run_payload`` is this at full resolution, plus system series)."""
     t0 = _t0(run)
     entry = run_header(run, site)
     entry.update(

@@ -190,28 +190,29 @@ class Run:
     def system_keys(self) -> list[str]:
         return [c for c in self.system.columns if c not in _INDEX_KEYS]
 
-    def last_value(self, key: str) -> float | None:
-        """The last non-NaN value of a numeric metric (inf counts); None if never logged."""
+    def _logged(self, key: str):
+        """The non-NaN values of a numeric metric; None if it was never logged."""
         if key not in self.metrics.columns or key in _INDEX_KEYS:
             return None
         values = self.metrics[key].dropna()
-        return float(values.iloc[-1]) if len(values) else None
+        return values if len(values) else None
+
+    def last_value(self, key: str) -> float | None:
+        """The last non-NaN value of a numeric metric (inf counts); None if never logged."""
+        values = self._logged(key)
+        return None if values is None else float(values.iloc[-1])
 
     def best_value(self, key: str) -> float | None:
         """The best value by ``metric_direction(key)``, NaN ignored; None if never logged."""
-        if key not in self.metrics.columns or key in _INDEX_KEYS:
-            return None
-        values = self.metrics[key].dropna()
-        if not len(values):
+        values = self._logged(key)
+        if values is None:
             return None
         return float(values.min() if metric_direction(key) == "min" else values.max())
 
     def best_step(self, key: str) -> int | None:
         """The step at which ``best_value(key)`` was reached."""
-        if key not in self.metrics.columns or key in _INDEX_KEYS:
-            return None
-        values = self.metrics[key].dropna()
-        if not len(values):
+        values = self._logged(key)
+        if values is None:
             return None
         idx = values.idxmin() if metric_direction(key) == "min" else values.idxmax()
         return int(self.metrics.at[idx, STEP]) if STEP in self.metrics.columns else None

@@ -29,11 +29,11 @@ from sitegen import jsonl, readcache
 from sitegen.jsonl import (NONFINITE, STEP, TIME, Parsed, Problem, describe, finalize,
                            json_error_reason, merge_parsed, parse_torn_line)
 from sitegen.model import Artifact, Project, Run, flatten
-from sitegen.runscan import find_run_dirs, fingerprint, layout_hint, stat_run_files
+from sitegen.runscan import FoundRun, fingerprint, layout_hint, scan_runs, stat_run_files
 
 # Names that moved out; other modules, tests and benchmarks import them from here.
 from sitegen.jsonl import parse_chunk_fast, parse_lines_slow  # noqa: F401
-from sitegen.runscan import RUN_FILES, is_run_dir, scan_fingerprints  # noqa: F401
+from sitegen.runscan import RUN_FILES, find_run_dirs, is_run_dir, scan_fingerprints  # noqa: F401
 from sitegen.readcache import FileEntry, ReadCache, read_json_file  # noqa: F401
 from sitegen.readcache import _respell, _unreadable
 
@@ -119,11 +119,13 @@ def _resolve_status(meta: dict[str, Any], last_seen: float | None, now: float) -
 
 
 def read_run(run_dir: str | Path, cache: ReadCache | None = None,
-             now: float | None = None, source: str = "") -> tuple[Run | None, list[Problem]]:
+             now: float | None = None, source: str = "",
+             found: FoundRun | None = None) -> tuple[Run | None, list[Problem]]:
     """Read one run folder. Returns (None, problems) when it is not readable as a run (a newer
     format version, or nothing in it); otherwise the Run and what was wrong with its files.
     Problem paths are spelled as the folder was given, so with ``runs`` they read
-    ``runs/mnist/<run-id>/metrics.jsonl:57: ...``."""
+    ``runs/mnist/<run-id>/metrics.jsonl:57: ...``. ``found``: this folder's entry in a
+    ``scan_runs`` result, whose stats are used instead of taking them again."""
     run_dir = Path(run_dir)
     now = time.time() if now is None else now
 
@@ -131,8 +133,11 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
         return str(run_dir / name) if name else str(run_dir)
 
     problems: list[Problem] = []
-    real = run_dir.resolve()            # cache keys and Run.dir: one spelling per folder
-    stats = stat_run_files(real)
+    if found is not None:
+        _, real, stats = found
+    else:
+        real = run_dir.resolve()        # cache keys and Run.dir: one spelling per folder
+        stats = stat_run_files(real)
     if not stats:
         return None, [Problem(show(""), None, "no run files here (meta.json or metrics.jsonl)")]
 
@@ -297,12 +302,16 @@ def _data_weight(run: Run) -> tuple:
 
 
 def read_runs(dirs: Sequence[str | Path], cache: ReadCache | None = None,
-              now: float | None = None) -> tuple[list[Project], list[Problem]]:
+              now: float | None = None,
+              found: dict[str, list[FoundRun]] | None = None) -> tuple[list[Project], list[Problem]]:
     """Every run under every runs dir, merged into Projects (by name; runs newest first).
     The same ``<project>/<run-id>`` in two dirs is one run: the copy with newer activity and
     more data wins, and only its Problems are reported. With a cache, files of runs no longer
-    on disk are dropped from it. Problems come in folder order, run by run."""
+    on disk are dropped from it. Problems come in folder order, run by run. ``found``: a
+    ``scan_runs(dirs)`` result just taken (by a build), so folders are not listed again."""
     now = time.time() if now is None else now
+    if found is None:
+        found = scan_runs(dirs)
     problems: list[Problem] = []
     chosen: dict[tuple[str, str], Run] = {}
     run_problems: dict[tuple[str, str], list[Problem]] = {}
@@ -313,23 +322,23 @@ def read_runs(dirs: Sequence[str | Path], cache: ReadCache | None = None,
         if not d.is_dir():
             problems.append(Problem(str(d), None, "runs folder not found"))
             continue
-        run_dirs = find_run_dirs(d)
+        run_dirs = found[str(d)]
         if not run_dirs:
             hint = layout_hint(d)
             if hint:
                 problems.append(Problem(str(d), None, hint))
-        for run_dir in run_dirs:
-            run, found = read_run(run_dir, cache, now, source=str(d))
+        for entry in run_dirs:
+            run, run_found = read_run(entry[0], cache, now, source=str(d), found=entry)
             if run is None:
-                problems.extend(found)
+                problems.extend(run_found)
                 continue
             key = (run.project, run.id)
             other = chosen.get(key)
             if other is None or _data_weight(run) > _data_weight(other):
                 chosen[key] = run
-                run_problems[key] = found    # the hidden copy's problems would only confuse
-    for found in run_problems.values():
-        problems.extend(found)
+                run_problems[key] = run_found    # the hidden copy's problems would only confuse
+    for run_found in run_problems.values():
+        problems.extend(run_found)
     if cache is not None:
         cache.prune()
     by_project: dict[str, list[Run]] = {}

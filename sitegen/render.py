@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import jinja2
 
-from sitegen.atomic import write_atomic  # noqa: F401  (re-exported for build.py)
+from sitegen.atomic import write_atomic
 from sitegen.model import format_duration
 from sitegen.pages import Page
 

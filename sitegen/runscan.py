@@ -78,14 +78,32 @@ def fingerprint(stats: dict[str, os.stat_result]) -> str:
     return h.hexdigest()
 
 
+# One run folder found: as found under its runs dir, resolved (``Run.dir``), its file stats.
+FoundRun = tuple[Path, Path, dict[str, os.stat_result]]
+
+
+def scan_runs(dirs: Iterable[str | Path]) -> dict[str, list[FoundRun]]:
+    """``{str(Path(runs dir)): [FoundRun, ...]}`` from listing and ``stat`` calls only; a
+    missing runs dir has an empty list. A build fingerprints this, then hands it to
+    ``read_runs``, so no folder is listed and no file stat'ed twice."""
+    found: dict[str, list[FoundRun]] = {}
+    for d in dirs:
+        runs = []
+        for run_dir in find_run_dirs(Path(d)):
+            real = run_dir.resolve()
+            runs.append((run_dir, real, stat_run_files(real)))
+        found[str(Path(d))] = runs
+    return found
+
+
+def fingerprints(found: dict[str, list[FoundRun]]) -> dict[str, str]:
+    """``{resolved run folder: fingerprint}`` of a ``scan_runs`` result."""
+    return {str(real): fingerprint(stats) for runs in found.values() for _, real, stats in runs}
+
+
 def scan_fingerprints(dirs: Iterable[str | Path]) -> dict[str, str]:
     """``{run folder: fingerprint}`` for every run under every runs dir, from ``stat`` calls
     only: keys are resolved paths (``Run.dir``), values equal ``Run.fingerprint``, so a caller
     can tell that nothing changed since the last ``read_runs`` without reading a file. Runs
     dirs that are missing contribute nothing."""
-    scan: dict[str, str] = {}
-    for d in dirs:
-        for run_dir in find_run_dirs(Path(d)):
-            real = run_dir.resolve()
-            scan[str(real)] = fingerprint(stat_run_files(real))
-    return scan
+    return fingerprints(scan_runs(dirs))

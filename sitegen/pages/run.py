@@ -4,7 +4,7 @@ console log.
 Everything a user wrote reaches the template as plain strings (autoescaped there). Charts are
 drawn in the browser from the run's data script (``sitegen.charts``). ``plan_downloads`` says
 which files the build copies into ``files/<project>/<run-id>/``; it never reads file contents,
-only stats them, so it is cheap to call from both the page and the build.
+only stats them. The build makes one plan per run and hands it to ``build_run``.
 """
 from __future__ import annotations
 
@@ -140,8 +140,10 @@ def _text_rows(run) -> list[tuple[str, str, Any]]:
     return rows
 
 
-def build_run(run, project, config, site) -> Page:
-    plan = plan_downloads(run, site, config)
+def build_run(run, project, config, site, plan: Downloads | None = None) -> Page:
+    """``plan``: this run's ``plan_downloads``, when the caller has made it already."""
+    if plan is None:
+        plan = plan_downloads(run, site, config)
     console, console_cut = console_tail(run)
     cmd = run.meta.get("command")
     if isinstance(cmd, list):
