@@ -14,8 +14,11 @@ from typing import IO, Iterator
 
 
 @contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
-    """Open a temp file beside ``path`` for binary writing; it replaces ``path`` on success."""
+def atomic_file(path: str | os.PathLike, exclusive: bool = False) -> Iterator[IO[bytes]]:
+    """Open a temp file beside ``path`` for binary writing; it replaces ``path`` on success.
+
+    With ``exclusive`` it lands only where ``path`` does not exist yet, else ``FileExistsError``:
+    two writers never overwrite each other's file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -23,7 +26,11 @@ def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         with os.fdopen(fd, "wb") as f:
             yield f
         os.chmod(tmp, 0o644)   # mkstemp makes 0600; site files must be readable by a web server
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)            # fails if the name is taken, atomically
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -32,11 +39,11 @@ def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         raise
 
 
-def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:
-    """Write ``data`` (text as UTF-8) to ``path`` whole."""
+def write_atomic(path: str | os.PathLike, data: bytes | str, exclusive: bool = False) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` whole (``exclusive``: see ``atomic_file``)."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    with atomic_file(path) as f:
+    with atomic_file(path, exclusive) as f:
         f.write(data)
 
 

@@ -107,6 +107,7 @@ def _site_links(projects, site_url: str | None):
     if not site_url:
         return None, None
     from sitegen.build import SiteMap, slug
+    from sitegen.pages.checks import checks_url as checks_page
 
     site = SiteMap(projects)
     root = site_url.rstrip("/") + "/"
@@ -117,7 +118,7 @@ def _site_links(projects, site_url: str | None):
         return root + f"p/{slug(entry.project)}/r/{slug(entry.id)}/index.html"
 
     def checks_url(project) -> str:
-        return root + f"p/{site.project_slug(project.name)}/checks.html"
+        return root + checks_page(project, site)
     return run_url, checks_url
 
 
@@ -277,9 +278,9 @@ def run_check(args) -> int:
         except OSError as err:
             print(f"runpages: check: could not append to $GITHUB_STEP_SUMMARY ({err})", file=sys.stderr)
     if args.junit:
-        from sitegen.check_report import write_atomic_text
+        from sitegen.atomic import write_atomic
 
-        write_atomic_text(Path(args.junit), junit(record))
+        write_atomic(args.junit, junit(record))
     if record["exit_code"] == 2:
         print(f"runpages: check: could not judge: {record['message']}", file=sys.stderr)
     return int(record["exit_code"])

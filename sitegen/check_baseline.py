@@ -216,7 +216,8 @@ def snapshot_entry(run) -> dict[str, Any]:
 
 def save_snapshot(path: Path, run, keep: int) -> int:
     """Put ``run`` first in the snapshot at ``path`` (made if missing); returns how many runs it holds."""
-    from sitegen.check_report import to_json, write_atomic_text
+    from sitegen.atomic import write_atomic
+    from sitegen.check_report import to_json
 
     path = Path(path)
     runs: list[dict] = []
@@ -224,6 +225,6 @@ def save_snapshot(path: Path, run, keep: int) -> int:
         runs = [r for r in read_snapshot(path, run.project)["runs"] if isinstance(r, dict) and r.get("id") != run.id]
     runs = [snapshot_entry(run)] + runs
     runs = runs[:keep]
-    write_atomic_text(path, to_json({"runpages_baseline": SNAPSHOT_VERSION, "project": run.project,
-                                     "saved_at": time.time(), "runs": runs}))
+    write_atomic(path, to_json({"runpages_baseline": SNAPSHOT_VERSION, "project": run.project,
+                                "saved_at": time.time(), "runs": runs}))
     return len(runs)

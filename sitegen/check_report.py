@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_attr
 
+from logger.schema import NONFINITE_TOKENS
+from sitegen.atomic import write_atomic
 from sitegen.check_rules import ERROR, HOLDS, IMPROVED, REGRESSED, Result
 
 RECORD_VERSION = 1
@@ -36,14 +36,26 @@ def md(text: Any) -> str:
     return " ".join(s.split())
 
 
-def fmt(v: float | None) -> str:
+def num(v: Any) -> float | None:
+    """A number from a record, where non-finite ones are strings; None where it holds none."""
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, str):
+        return NONFINITE_TOKENS.get(v)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def fmt(v: float | None, digits: int = 6) -> str:
     if v is None:
         return "\u2014"
     if math.isnan(v):
         return "NaN"
     if math.isinf(v):
         return "Infinity" if v > 0 else "-Infinity"
-    return f"{v:.6g}"
+    return f"{v:.{digits}g}"
 
 
 def fmt_change(r: Result) -> str:
@@ -105,25 +117,17 @@ def markdown(record: dict[str, Any]) -> str:
         base_url = ((base or {}).get("runs") or [{}])[0].get("url")
         for r in results:
             note = f": {md(r['reason'])}" if r.get("reason") and r["verdict"] in (ERROR, REGRESSED) else ""
-            base_cell = _link(fmt(_f(r.get("baseline"))), base_url)
+            base_cell = _link(fmt(num(r.get("baseline"))), base_url)
             if r.get("baseline_n", 0) > 1:
                 base_cell += f" (mean of {r['baseline_n']}"
-                base_cell += f", std {fmt(_f(r['std']))})" if r.get("std") is not None else ")"
+                base_cell += f", std {fmt(num(r['std']))})" if r.get("std") is not None else ")"
             lines.append(
                 f"| {md(r['metric'])} ({md(r['value'])}, {r['direction']}) | {base_cell} | "
-                f"{_link(fmt(_f(r.get('candidate'))), cand_url)} | {r.get('change_text', '')} | {r.get('allowed_text', '')} | "
+                f"{_link(fmt(num(r.get('candidate'))), cand_url)} | {r.get('change_text', '')} | {r.get('allowed_text', '')} | "
                 f"{VERDICT_MARK.get(r['verdict'], r['verdict'])}{note} |")
     if record.get("checks_url"):
         lines += ["", f"[All checks of this project]({record['checks_url']})"]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
-
-
-def _f(v: Any) -> float | None:
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(v)
-    return float(v)
 
 
 def result_dict(r: Result) -> dict[str, Any]:
@@ -146,7 +150,7 @@ def junit(record: dict[str, Any]) -> str:
                      '  </testcase>')
     for r in results:
         name = f"{r['metric']} ({r['value']}, {r['direction']})"
-        body = (f"baseline {fmt(_f(r.get('baseline')))}, candidate {fmt(_f(r.get('candidate')))}, "
+        body = (f"baseline {fmt(num(r.get('baseline')))}, candidate {fmt(num(r.get('candidate')))}, "
                 f"change {r.get('change_text', '')}, allowed {r.get('allowed_text', '')}")
         inner = ""
         if r["verdict"] == REGRESSED:
@@ -171,25 +175,6 @@ def to_json(record: dict[str, Any]) -> str:
     return json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n"
 
 
-def write_atomic_text(path: Path, text: str, exclusive: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        if exclusive:
-            os.link(tmp, path)            # fails if the name is taken: records never overwrite
-            os.unlink(tmp)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def record_path(project_dir: Path, checked_at: float, candidate_id: str) -> Path:
     stamp = _dt.datetime.fromtimestamp(checked_at, _dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     from sitegen.build import slug
@@ -205,7 +190,7 @@ def save_record(project_dir: Path, record: dict[str, Any]) -> Path:
     for n in range(1, 1000):
         target = path if n == 1 else path.with_name(f"{path.stem}-{n}.json")
         try:
-            write_atomic_text(target, text, exclusive=True)
+            write_atomic(target, text, exclusive=True)
             return target
         except FileExistsError:
             continue

@@ -245,10 +245,10 @@ def rules_from_toml(items: Any) -> tuple[list[Rule], list[str]]:
                 raise RuleError(f"{where}: expected a table or a rule text")
             unknown = sorted(set(item) - set(_TOML_RULE_KEYS))
             if unknown:
-                import difflib
+                from sitegen.config import nearest_key
 
-                hints = [f"{u} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(u, _TOML_RULE_KEYS, 1, 0.6))
-                         else u for u in unknown]
+                hints = [f"{u} (did you mean {m}?)" if (m := nearest_key(u, _TOML_RULE_KEYS)) else u
+                         for u in unknown]
                 raise RuleError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "
                                 f"{', '.join(hints)}; known: {', '.join(_TOML_RULE_KEYS)}")
             if "metric" not in item or "allowed" not in item:

@@ -9,13 +9,13 @@ Problem and an error box. Resolved blocks are plain data: Runs, keys, numbers, u
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import json
 import math
 import re
 from typing import Any, Iterable
 
 from sitegen import markdown
+from sitegen.config import nearest_key
 from sitegen.model import metric_direction
 from sitegen.query import _MISSING, QueryError, lookup, parse_query, to_number, to_text
 
@@ -41,8 +41,8 @@ class BlockError(Exception):
 
 
 def _nearest(name: str, options: Iterable[str]) -> str:
-    match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
-    return f"; did you mean {match[0]!r}?" if match else ""
+    match = nearest_key(name, list(options))
+    return f"; did you mean {match!r}?" if match else ""
 
 
 def _key_line(source: str, key: str) -> int:

@@ -72,18 +72,6 @@ def find_reports(folder: Path | None) -> list[Path]:
     return sorted(p for p in Path(folder).glob("*.md") if p.is_file() and not p.name.startswith("."))
 
 
-def scan_reports(folder: Path | None) -> dict[str, str]:
-    """``{file: size:mtime}`` for every file under the reports folder: a cheap change check."""
-    out: dict[str, str] = {}
-    if folder is None or not Path(folder).is_dir():
-        return out
-    for p in sorted(Path(folder).rglob("*")):
-        if p.is_file():
-            st = p.stat()
-            out[str(p)] = f"{st.st_size}:{st.st_mtime_ns}"
-    return out
-
-
 def report_slug(path: Path) -> str:
     s = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.")
     return s or "report"

@@ -198,11 +198,13 @@ def _inject_live(body: bytes, live, target: Path, root: str) -> bytes:
 
 def _live_script(server) -> bytes:
     """The live client: the theme's ``static/live.js`` when it has one, else the default's."""
+    from sitegen.render import default_theme_dir
+
     for d in getattr(server, "theme_dirs", None) or []:
         p = Path(d) / "static" / "live.js"
         if p.is_file():
             return p.read_bytes()
-    return (Path(__file__).resolve().parent.parent / "themes" / "default" / "static" / "live.js").read_bytes()
+    return (default_theme_dir() / "static" / "live.js").read_bytes()
 
 
 class SiteServer(http.server.ThreadingHTTPServer):

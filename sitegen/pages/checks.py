@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sitegen.check_report import CHECKS_DIR, fmt, load_records, num
 from sitegen.pages import Page
 
 CHART_W, CHART_H, PAD = 360, 120, 20
@@ -26,8 +27,6 @@ def checks_url(project, site) -> str:
 
 def has_checks(project) -> bool:
     """Whether ``build_checks`` will make a page: some check record exists (cheap: no parsing)."""
-    from sitegen.check_report import CHECKS_DIR
-
     for d in _project_dirs(project):
         try:
             if any(p.suffix == ".json" and not p.name.startswith(".") for p in (d / CHECKS_DIR).iterdir()):
@@ -41,26 +40,8 @@ def _project_dirs(project) -> list[Path]:
     return sorted({Path(r.dir).parent for r in project.runs})
 
 
-def _num(v: Any) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    if isinstance(v, str):
-        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(v)
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
 def _fmt(v: Any) -> str:
-    f = _num(v)
-    if f is None:
-        return "\u2014"
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "Infinity" if f > 0 else "-Infinity"
-    return f"{f:.4g}"
+    return fmt(num(v), digits=4)
 
 
 def _run_link(entry: dict | None, runs_by_id: dict, site) -> str | None:
@@ -110,7 +91,6 @@ def _chart(points: list[dict]) -> dict | None:
 
 def build_checks(project, config, site) -> Page | None:
     """``p/<project>/checks.html``; None when the project has never been checked."""
-    from sitegen.check_report import load_records
     from sitegen.render import _datetime
 
     records = load_records(_project_dirs(project))
@@ -144,8 +124,8 @@ def build_checks(project, config, site) -> Page | None:
             regressed.append({**row, "results": [x for x in row["results"] if x["verdict"] == "regressed"]})
         for r in results:
             trends.setdefault(_series_key(r), []).append({
-                "candidate": _num(r.get("candidate")), "bound": _num(r.get("bound")),
-                "baseline": _num(r.get("baseline")), "verdict": str(r.get("verdict") or ""),
+                "candidate": num(r.get("candidate")), "bound": num(r.get("bound")),
+                "baseline": num(r.get("baseline")), "verdict": str(r.get("verdict") or ""),
                 "when": when, "commit": row["commit"], "run": row["run"]})
     charts = []
     for key, points in trends.items():

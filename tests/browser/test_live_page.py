@@ -15,7 +15,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PLOT = "runpagesCharts.plots['train/loss']"
 
 
-def test_open_run_page_gains_points_in_place_and_keeps_zoom(browser, tmp_path, request):
+@pytest.fixture
+def logged_run(tmp_path):
+    """``serve --watch`` over a run another process is logging: ``(serve, writer)``, once the
+    run's data is served, with the writer paused."""
     runs = tmp_path / "runs"
     write_run(runs, "mnist", "baseline", steps=20)
     w = Writer(runs, every=0.01)
@@ -24,6 +27,17 @@ def test_open_run_page_gains_points_in_place_and_keeps_zoom(browser, tmp_path, r
         serve = Serve(runs, tmp_path / "site", "--watch")
         serve.wait_changed(lambda a: w.data in a["changed"] and b"train/loss" in serve.get("/" + w.data))
         w.pause()
+        yield serve, w
+    finally:
+        if w.proc.poll() is None:
+            w.stop()
+        if serve is not None:
+            serve.stop()
+
+
+def test_open_run_page_gains_points_in_place_and_keeps_zoom(browser, logged_run, request):
+    serve, w = logged_run
+    try:
         console_errors(browser)
         browser.get(serve.url + w.page)
         wait_for(browser, "return window.runpagesCharts && document.querySelector('#run-charts[data-ready]') "
@@ -55,14 +69,8 @@ def test_open_run_page_gains_points_in_place_and_keeps_zoom(browser, tmp_path, r
         assert not console_errors(browser)
     except Exception:
         screenshot_on_failure(browser, request, "live-run-page")
-        if serve is not None:
-            print("serve stderr:", "".join(serve.err))
+        print("serve stderr:", "".join(serve.err))
         raise
-    finally:
-        if w.proc.poll() is None:
-            w.stop()
-        if serve is not None:
-            serve.stop()
 
 
 def test_failed_rebuild_shows_a_banner_until_the_next_good_build(browser, tmp_path, request):
@@ -90,15 +98,9 @@ def test_failed_rebuild_shows_a_banner_until_the_next_good_build(browser, tmp_pa
         serve.stop()
 
 
-def test_compare_page_updates_in_place_and_the_project_page_reloads(browser, tmp_path, request):
-    runs = tmp_path / "runs"
-    write_run(runs, "mnist", "baseline", steps=20)
-    w = Writer(runs, every=0.01)
-    serve = None
+def test_compare_page_updates_in_place_and_the_project_page_reloads(browser, logged_run, request):
+    serve, w = logged_run
     try:
-        serve = Serve(runs, tmp_path / "site", "--watch")
-        serve.wait_changed(lambda a: w.data in a["changed"] and b"train/loss" in serve.get("/" + w.data))
-        w.pause()
         console_errors(browser)
         browser.get(serve.url + f"compare.html?runs={w.key},mnist/20251124-120000-baseline-abc123")
         wait_for(browser, "return RunpagesCharts.controllers.length && RunpagesLive.polling")
@@ -119,8 +121,3 @@ def test_compare_page_updates_in_place_and_the_project_page_reloads(browser, tmp
     except Exception:
         screenshot_on_failure(browser, request, "live-compare-project")
         raise
-    finally:
-        if w.proc.poll() is None:
-            w.stop()
-        if serve is not None:
-            serve.stop()

@@ -28,6 +28,18 @@ def env() -> dict:
     return e
 
 
+def http_request(host: str, port: int, path: str, method: str = "GET",
+                 timeout: float = 10.0) -> tuple[int, bytes]:
+    """``(status, body)`` of one request on its own connection."""
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        c.request(method, path)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
 class Serve:
     def __init__(self, runs, site, *args: str, cwd=None, timeout: float = 30.0):
         self.cmd = [sys.executable, "-m", "sitegen", "serve", str(runs), "-o", str(site), "--port", "0", *args]
@@ -62,13 +74,7 @@ class Serve:
         raise AssertionError(f"serve printed no URL; stdout={''.join(self.out)!r} stderr={''.join(self.err)!r}")
 
     def request(self, path: str, method: str = "GET", timeout: float = 10.0):
-        c = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-        try:
-            c.request(method, path)
-            r = c.getresponse()
-            return r.status, r.read()
-        finally:
-            c.close()
+        return http_request(self.host, self.port, path, method, timeout)
 
     def get(self, path: str) -> bytes:
         status, body = self.request(path)

@@ -2,7 +2,6 @@
 script injected into served HTML only, the long-poll endpoint."""
 from __future__ import annotations
 
-import http.client
 import json
 import threading
 import time
@@ -15,6 +14,7 @@ from sitegen.errors import SiteError
 from sitegen.livereload import LiveState, diff_snapshots, inject, snapshot_site
 from sitegen.serve import make_server
 from sitegen.watch import Rebuilder, WatchTargets, describe_failure
+from tests.serve.live_helpers import http_request
 
 # ---- LiveState --------------------------------------------------------------------------------
 
@@ -192,10 +192,7 @@ def _serve(site, live):
 
 
 def _get(srv, path, method="GET"):
-    c = http.client.HTTPConnection("127.0.0.1", srv.server_address[1], timeout=10)
-    c.request(method, path)
-    r = c.getresponse()
-    return r.status, r.read()
+    return http_request("127.0.0.1", srv.server_address[1], path, method)
 
 
 def test_live_script_goes_into_served_html_only(site):

@@ -25,9 +25,6 @@
     return { x: pts.map(function (p) { return p[0]; }), y: pts.map(function (p) { return p[1]; }) };
   }
 
-  function xValues(run, series, mode) { return RunpagesCharts.xValues(run, series, mode); }
-
-
   function xLabel(mode) {
     if (mode === "time") return "wall time";
     if (mode === "rel") return "relative time (s)";
@@ -43,7 +40,7 @@
   function points(run, key, spec) {
     var series = (run.metrics || {})[key];
     if (!series) return null;
-    var xs = xValues(run, series, spec.x);
+    var xs = RunpagesCharts.xValues(run, series, spec.x);
     if (!xs) return null;
     var ys = cleanY(series.y, spec.log_y);
     if (spec.smoothing > 0) ys = RunpagesCharts.ema(ys, spec.smoothing);
@@ -53,11 +50,7 @@
 
   /* Mean and min–max over the runs of a group on a shared grid of x values. */
   function band(curves) {
-    var all = [];
-    curves.forEach(function (c) { for (var i = 0; i < c.x.length; i++) all.push(c.x[i]); });
-    all.sort(function (a, b) { return a - b; });
-    var grid = [];
-    for (var i = 0; i < all.length; i++) if (!grid.length || all[i] !== grid[grid.length - 1]) grid.push(all[i]);
+    var grid = RunpagesCharts.sortedUnion(curves.map(function (c) { return c.x; }));
     if (grid.length > MAX_GRID) {
       var step = (grid.length - 1) / (MAX_GRID - 1), g = [];
       for (var k = 0; k < MAX_GRID; k++) g.push(grid[Math.round(k * step)]);
