@@ -133,14 +133,7 @@
 
   // ---- run page: swap what is outside the charts -------------------------------------------
   function formatTimes(root) {
-    if (!window.RunpagesSite) return;
-    var els = root.querySelectorAll("[data-time]");
-    for (var i = 0; i < els.length; i++) {
-      var t = parseFloat(els[i].getAttribute("data-time"));
-      if (!isFinite(t)) continue;
-      els[i].title = new Date(t * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC";
-      els[i].textContent = els[i].hasAttribute("data-ago") ? RunpagesSite.fmtAgo(t) : RunpagesSite.fmtTime(t);
-    }
+    if (window.RunpagesSite) RunpagesSite.formatTimes(root);
   }
 
   function patchPage() {

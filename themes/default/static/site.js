@@ -75,15 +75,16 @@
       return site.fmtTime(t).slice(0, 10);
     }
   };
-  window.RunpagesSite = site;
   /* Times are written in UTC at build time; show them in local time, and "ago" where asked. */
-  document.addEventListener("DOMContentLoaded", function () {
-    var els = document.querySelectorAll("[data-time]");
+  site.formatTimes = function (root) {
+    var els = root.querySelectorAll("[data-time]");
     for (var i = 0; i < els.length; i++) {
       var t = parseFloat(els[i].getAttribute("data-time"));
       if (!isFinite(t)) continue;
       els[i].title = new Date(t * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC";
       els[i].textContent = els[i].hasAttribute("data-ago") ? site.fmtAgo(t) : site.fmtTime(t);
     }
-  });
+  };
+  window.RunpagesSite = site;
+  document.addEventListener("DOMContentLoaded", function () { site.formatTimes(document); });
 })();
