@@ -5,7 +5,7 @@ run page size, and the time a 1,000-run project page takes to become interactive
     python benchmarks/bench_build.py --large         # 1,000 runs x 2,000 steps, plus one run of 1,000,000 steps
     python benchmarks/bench_build.py --work /tmp/rpbench --keep   # reuse generated runs between invocations
 
-Runs are written by the real logger (``logger.init`` / ``run.log`` with a fake clock; system
+Runs are written by the real logger (``runpages.init`` / ``run.log`` with a fake clock; system
 samples every 10 simulated seconds are written per schema, since the sampler reads the real
 machine). Each build runs in a fresh subprocess so its peak memory (max RSS) is its own.
 The browser figure needs Debian's chromium + chromedriver and is skipped without them.
@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 T0 = 1764000000.0
 METRICS = ["train/loss", "train/acc", "train/lr", "train/grad_norm", "val/loss", "val/acc", "perf/tokens_per_s", "epoch"]
@@ -50,10 +49,10 @@ def _values(step: int, i: int, steps: int) -> dict:
 
 
 def write_with_logger(runs: Path, project: str, idx: int, steps: int) -> Path:
-    import logger
+    import runpages
 
     clock = [T0 + idx * 3600.0]
-    run = logger.init(project=project, name=f"run-{idx:04d}", dir=str(runs), system_metrics=False,
+    run = runpages.init(project=project, name=f"run-{idx:04d}", dir=str(runs), system_metrics=False,
                       capture_console=False, clock=lambda: clock[0],
                       config={"lr": 1e-3 * (1 + idx % 5), "batch_size": 32 * (1 + idx % 4), "seed": idx,
                               "model": {"depth": 4 + idx % 3, "width": 256}},
@@ -69,7 +68,7 @@ def write_with_logger(runs: Path, project: str, idx: int, steps: int) -> Path:
 
 def write_direct(runs: Path, project: str, idx: int, steps: int) -> Path:
     """Per schema without the logger (fast): for the 1,000-run and 1,000,000-step sets."""
-    from logger import schema
+    from runpages import schema
 
     rid = f"20251124-{idx:06d}-run-{idx:04d}-bench{idx % 10}"
     d = runs / project / rid
@@ -93,7 +92,7 @@ def write_direct(runs: Path, project: str, idx: int, steps: int) -> Path:
 
 
 def _write_system(run_dir: Path, t0: float, duration: float) -> None:
-    from logger import schema
+    from runpages import schema
 
     n = max(1, int(duration / 10.0))
     with open(run_dir / schema.SYSTEM_FILE, "w") as f:
@@ -111,7 +110,7 @@ def generate(runs: Path, n_runs: int, steps: int, use_logger: bool, project: str
 
 def grow(run_dir: Path, steps: int) -> None:
     """Append steps the way a still-running training would (metrics.jsonl only)."""
-    from logger import schema
+    from runpages import schema
 
     path = run_dir / schema.METRICS_FILE
     with open(path, "rb") as f:
@@ -129,9 +128,9 @@ BUILD_CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 t_import = time.perf_counter()
-from sitegen.build import build_site
-from sitegen.config import SiteConfig
-import sitegen.reader, sitegen.charts, sitegen.render, sitegen.pages.run, sitegen.pages.index  # what a warm process has
+from runpages.sitegen.build import build_site
+from runpages.sitegen.config import SiteConfig
+import runpages.sitegen.reader, runpages.sitegen.charts, runpages.sitegen.render, runpages.sitegen.pages.run, runpages.sitegen.pages.index  # what a warm process has
 t_import = time.perf_counter() - t_import
 cfg = SiteConfig(runs_dirs=[sys.argv[2]], output=sys.argv[3])
 t = time.perf_counter()
@@ -269,8 +268,8 @@ def main() -> int:
         use_logger = not args.no_logger
         if use_logger:
             try:
-                import logger  # noqa: F401
-                logger.init  # noqa: B018
+                import runpages  # noqa: F401
+                runpages.init  # noqa: B018
             except (ImportError, AttributeError):
                 use_logger = False
         if args.large:

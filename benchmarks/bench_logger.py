@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def percentiles(ns: list[int]) -> tuple[float, float]:
@@ -71,8 +70,8 @@ def bench_append_floor(vals: dict, steps: int) -> tuple[float, float]:
 
 
 def bench_logger(tmp: str, vals: dict, steps: int) -> dict:
-    import logger
-    from logger import writer as writer_module
+    import runpages
+    from runpages import writer as writer_module
     calls = [0]
     real_write = writer_module.os.write
 
@@ -80,7 +79,7 @@ def bench_logger(tmp: str, vals: dict, steps: int) -> dict:
         calls[0] += 1
         return real_write(fd, data)
 
-    run = logger.init(project="bench", dir=tmp, name=f"log-{len(vals)}",
+    run = runpages.init(project="bench", dir=tmp, name=f"log-{len(vals)}",
                       system_metrics=False, capture_console=False)
     writer_module.os.write = counting_write
     try:
@@ -96,13 +95,13 @@ def bench_logger(tmp: str, vals: dict, steps: int) -> dict:
 
 
 def bench_init_finish(tmp: str, repeats: int = 15, steps_before_finish: int = 1000) -> tuple:
-    import logger
+    import runpages
     inits, finishes = [], []
     vals = values(8)
     for k in range(repeats):
         t = time.perf_counter()
         # defaults: system sampler and console capture on
-        run = logger.init(project="bench-init", dir=tmp, name=f"init-{k}")
+        run = runpages.init(project="bench-init", dir=tmp, name=f"init-{k}")
         inits.append(time.perf_counter() - t)
         for _ in range(steps_before_finish):
             run.log(vals)
@@ -113,7 +112,7 @@ def bench_init_finish(tmp: str, repeats: int = 15, steps_before_finish: int = 10
 
 
 def bench_import(repeats: int = 7) -> tuple[float, float]:
-    code = "import time; t = time.perf_counter(); import logger; print(time.perf_counter() - t)"
+    code = "import time; t = time.perf_counter(); import runpages; print(time.perf_counter() - t)"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     times = []
     with tempfile.TemporaryDirectory(prefix="runpages-pycache-") as cache:
@@ -204,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'init() with defaults (median of 15)':44} {init_ms:8.2f} ms")
     print(f"{'finish() after 1000 steps (median / max)':44} {finish_ms:8.2f} ms  "
           f"/ {finish_max:.2f} ms   target < 200 ms")
-    print(f"{'import logger, fresh process (median / min)':44} {import_med:8.2f} ms  "
+    print(f"{'import runpages, fresh process (median / min)':44} {import_med:8.2f} ms  "
           f"/ {import_min:.2f} ms   target < 50 ms")
     ratio = l8["med"] / j8[0]
     print()

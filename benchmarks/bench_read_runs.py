@@ -11,9 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sitegen.reader import ReadCache, read_runs  # noqa: E402
+from runpages.sitegen.reader import ReadCache, read_runs  # noqa: E402
 
 KEYS = ["train/loss", "train/acc", "val/loss", "val/acc", "lr", "grad_norm", "tokens", "epoch"]
 

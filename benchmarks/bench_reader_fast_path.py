@@ -16,11 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd  # noqa: E402
 
-from sitegen import reader  # noqa: E402
+from runpages.sitegen import reader  # noqa: E402
 
 
 def make_lines(n: int, start: int = 0) -> bytes:

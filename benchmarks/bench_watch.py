@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from tests.serve.live_helpers import Serve
 
@@ -111,9 +110,9 @@ def tail_flushes(path: Path, out: dict[int, float], stop: threading.Event):
 
 WRITER = r"""
 import json, random, sys, time
-import logger
+import runpages
 runs, run_id, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-run = logger.init(project="live", name="bench", dir=runs, id=run_id, system_metrics=False, capture_console=False)
+run = runpages.init(project="live", name="bench", dir=runs, id=run_id, system_metrics=False, capture_console=False)
 rng = random.Random(7)
 for step in range(n):
     time.sleep(0.3 + 0.2 * rng.random())
@@ -156,12 +155,12 @@ def latency(work: Path, events: int) -> dict:
 
 
 def write_project(runs: Path, n_runs: int, steps: int) -> list[str]:
-    import logger
+    import runpages
 
     ids = []
     for i in range(n_runs):
         now = [T0 + i * 3600]
-        run = logger.init(project="big", name=f"r{i}", dir=runs, id=f"20241119-{i:06d}-r{i}-b{i:05d}",
+        run = runpages.init(project="big", name=f"r{i}", dir=runs, id=f"20241119-{i:06d}-r{i}-b{i:05d}",
                           clock=lambda now=now: now[0], system_metrics=False, capture_console=False)
         for s in range(steps):
             now[0] += 0.25
@@ -173,10 +172,10 @@ def write_project(runs: Path, n_runs: int, steps: int) -> list[str]:
 
 
 def grow(runs: Path, run_id: str, steps: int, start: int) -> None:
-    import logger
+    import runpages
 
     now = [T0 + 10 ** 7 + start]
-    run = logger.init(project="big", dir=runs, id=run_id, resume="must", clock=lambda: now[0],
+    run = runpages.init(project="big", dir=runs, id=run_id, resume="must", clock=lambda: now[0],
                       system_metrics=False, capture_console=False)
     for s in range(start, start + steps):
         now[0] += 0.25
@@ -185,8 +184,8 @@ def grow(runs: Path, run_id: str, steps: int, start: int) -> None:
 
 
 def rebuilds(work: Path, n_runs: int, steps: int, rounds: int) -> dict:
-    from sitegen.build import build_site
-    from sitegen.config import SiteConfig
+    from runpages.sitegen.build import build_site
+    from runpages.sitegen.config import SiteConfig
 
     runs = work / "big-runs"
     t = time.perf_counter()
@@ -242,7 +241,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="1,000-step growths measured per mode")
     ap.add_argument("--work", default=None, help="folder for runs and sites (default: a temp folder, removed)")
     args = ap.parse_args()
-    from logger import schema
+    from runpages import schema
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="rp-bench-watch-"))
     work.mkdir(parents=True, exist_ok=True)

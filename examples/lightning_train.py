@@ -9,15 +9,13 @@ Synthetic data (a noisy linear teacher) keeps the script self-contained: nothing
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import lightning as L
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-from logger.integrations.lightning import RunpagesLogger  # noqa: E402  # runpages
+from runpages.integrations.lightning import RunpagesLogger  # noqa: E402  # runpages
 
 
 class Regressor(L.LightningModule):

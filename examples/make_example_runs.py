@@ -32,9 +32,8 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-import logger as runlog  # noqa: E402  (see README: `logger` is a common variable name)
+import runpages  # noqa: E402
 
 WEEK_START = 1794787200.0  # Mon 2026-11-16 00:00 UTC
 DAY = 86400.0
@@ -61,7 +60,7 @@ def team_member(user: str, commit: str, dirty: bool = False) -> dict:
 
 def stable_id(start: float, name: str) -> str:
     """The id the logger would make, with a tail derived from the name so reruns match."""
-    from logger.names import slugify
+    from runpages.names import slugify
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(start))
     tail = format(zlib.crc32(f"{start}:{name}".encode()), "x")[:6]
     return f"{stamp}-{slugify(name)}-{tail}"
@@ -135,7 +134,7 @@ def cifar_run(out: Path, tmp: Path, *, user: str, lr: float, seed: int, start: f
     console = io.StringIO()
     with redirect_stdout(console), redirect_stderr(console):
         name = name or f"lr{short(lr)}-s{seed}"
-        run = runlog.init(project="cifar10-resnet", name=name, id=stable_id(start, name),
+        run = runpages.init(project="cifar10-resnet", name=name, id=stable_id(start, name),
                           dir=out, config=config, tags=tags or ["sweep"],
                           group=f"resnet18 lr={short(lr)}", notes=notes, clock=clock,
                           system_metrics=False, capture_console=True,
@@ -202,7 +201,7 @@ def gpt_run(out: Path, tmp: Path, *, user: str, name: str, start: float, commit:
     clock = Clock(start)
     console = io.StringIO()
     with redirect_stdout(console), redirect_stderr(console):
-        run = runlog.init(project="shakespeare-char", name=name, id=stable_id(start, name),
+        run = runpages.init(project="shakespeare-char", name=name, id=stable_id(start, name),
                           dir=out, config=config,
                           tags=["gpt"] + (["rope"] if rope else []), notes=notes,
                           clock=clock, system_metrics=False, capture_console=True,
@@ -293,8 +292,8 @@ def record_checks(out: Path) -> None:
     """The CI gate's records for two branches, as `runpages check` keeps them (see README,
     "Gate a pull request on a metric"): chen's loader change holds val/acc against main,
     ben's warmup branch regressed it. Shown on the project's Checks page."""
-    from sitegen.check import check
-    from sitegen.cli import make_parser
+    from runpages.sitegen.check import check
+    from runpages.sitegen.cli import make_parser
 
     runs = {json.loads(p.read_text())["name"]: p.parent.name
             for p in (out / "cifar10-resnet").glob("*/meta.json")}

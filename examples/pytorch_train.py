@@ -4,10 +4,6 @@
     python examples/pytorch_train.py --epochs 5 --lr 3e-3
     python examples/pytorch_train.py --device cuda --runs-dir runs
 
-The logger is imported as ``runlog`` because many training scripts already hold
-``logger = logging.getLogger(__name__)``, and an unrelated PyPI distribution is called
-``logger``: the alias survives both.
-
 Synthetic data (a noisy teacher MLP) keeps the script self-contained: it needs no download.
 """
 from __future__ import annotations
@@ -15,7 +11,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -23,8 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-import logger as runlog  # noqa: E402  # runpages
+import runpages  # noqa: E402  # runpages
 
 logger = logging.getLogger("train")   # the usual name, untouched by runpages
 
@@ -95,10 +89,10 @@ def main(argv=None) -> int:
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, epochs=args.epochs,
                                                 steps_per_epoch=len(train_loader))
 
-    run = runlog.init(project=args.project, name=args.name, config=args,   # runpages
+    run = runpages.init(project=args.project, name=args.name, config=args,   # runpages
                       tags=["example", args.device], dir=args.runs_dir,
                       notes="examples/pytorch_train.py on synthetic data")
-    logger.info("run %s writing to %s", run.id, run.dir)
+    runpages.info("run %s writing to %s", run.id, run.dir)
 
     best_acc, step = 0.0, 0
     os.makedirs(args.out, exist_ok=True)
@@ -119,7 +113,7 @@ def main(argv=None) -> int:
         val_loss, val_acc = evaluate(model, val_loader, args.device)
         run.log({"val/loss": val_loss, "val/acc": val_acc,                       # runpages
                  "perf/epoch_s": time.perf_counter() - t0})
-        logger.info("epoch %d: val_loss %.4f val_acc %.4f", epoch, val_loss, val_acc)
+        runpages.info("epoch %d: val_loss %.4f val_acc %.4f", epoch, val_loss, val_acc)
         if val_acc > best_acc:
             best_acc = val_acc
             torch.save(model.state_dict(), os.path.join(args.out, "best.pt"))
@@ -130,7 +124,7 @@ def main(argv=None) -> int:
     run.log_artifact(os.path.join(args.out, "best.pt"), name="best", type="model")  # runpages
     run.log_artifact(path, name="last", type="model")                           # runpages
     run.finish()                                                                 # runpages
-    logger.info("best val_acc %.4f; run folder %s", best_acc, run.dir)
+    runpages.info("best val_acc %.4f; run folder %s", best_acc, run.dir)
     return 0
 
 

@@ -10,15 +10,13 @@ sequence?), so nothing is downloaded.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 import torch
 from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-from logger.integrations.transformers import RunpagesCallback  # noqa: E402  # runpages
+from runpages.integrations.transformers import RunpagesCallback  # noqa: E402  # runpages
 
 
 class Sequences(torch.utils.data.Dataset):

@@ -1,8 +1,8 @@
 """runpages logger: record training runs as plain files (the format: ``logger/schema.py``).
 
-    import logger as runlog      # many scripts already hold `logger = logging.getLogger()`
+    import runpages      # many scripts already hold `logger = logging.getLogger()`
 
-    with runlog.init(project="mnist", name="lr-3e-4", config={"lr": 3e-4}) as run:
+    with runpages.init(project="mnist", name="lr-3e-4", config={"lr": 3e-4}) as run:
         for step in range(100):
             run.log({"train/loss": 1 / (step + 1)})
         run.summary["best/val_acc"] = 0.98

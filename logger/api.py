@@ -116,8 +116,8 @@ def log(values: Mapping[str, Any], step: int | None = None, commit: bool = True)
     if run is None:
         if _env_disabled():
             return
-        raise RuntimeError("runpages: logger.log() was called before logger.init(); start a "
-                           "run first: run = logger.init(project='...').")
+        raise RuntimeError("runpages: runpages.log() was called before runpages.init(); start a "
+                           "run first: run = runpages.init(project='...').")
     run.log(values, step=step, commit=commit)
 
 

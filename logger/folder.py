@@ -33,7 +33,7 @@ def open_folder(project_dir: str, run_id: str | None, resume: str | None,
     if run_id is None:
         if resume == "must":
             raise ValueError("runpages: resume='must' needs the id of the run to continue: "
-                             "logger.init(..., id='<run-id>', resume='must').")
+                             "runpages.init(..., id='<run-id>', resume='must').")
         return Opened(None, None, None, -1)
     run_id = str(run_id)
     if not names.is_safe_id(run_id):

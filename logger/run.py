@@ -24,7 +24,7 @@ seconds, default ``time.time``): ``started_at`` and the date in the run id, each
 the real sampler off, and supply system samples with ``log_system``::
 
     now = [1732000000.0]                       # 2024-11-19 07:06:40 UTC
-    run = logger.init(project="mnist", name="lr-3e-4", clock=lambda: now[0],
+    run = runpages.init(project="mnist", name="lr-3e-4", clock=lambda: now[0],
                       system_metrics=False, capture_console=False)
     for step in range(1000):
         now[0] += 0.25                         # this step took 250 ms
@@ -66,7 +66,7 @@ DESCRIPTIVE_META = ("user", "host", "os", "python", "command", "cwd", "git", "gp
 
 # ---- the run -------------------------------------------------------------------------------
 class Run(Files, Ending):
-    """A live run; made by ``logger.init``. Use ``log``, ``summary``, ``config``, ``finish``.
+    """A live run; made by ``runpages.init``. Use ``log``, ``summary``, ``config``, ``finish``.
 
     Its parts: the folder (``folder.py``), steps, system samples and artifacts (here), the
     rewritten files and the ticker (``files.py``), how it ends (``ending.py``).
@@ -168,7 +168,7 @@ class Run(Files, Ending):
         if self._meta.get("git") and "git" not in self._meta_overrides:
             threading.Thread(target=self._describe_git, name="runpages-git", daemon=True).start()
         if system_metrics:
-            from .system import SystemSampler  # noqa: PLC0415 (not needed by import logger)
+            from .system import SystemSampler  # noqa: PLC0415 (not needed by import runpages)
             self._sampler = SystemSampler(self._record_system_sample, self._warn,
                                           system_interval, gpu=_gpu, read_host=_read_host)
             self._sampler.on_describe = self._on_describe

@@ -3,7 +3,7 @@
 Invariants:
 * The first sample comes ``FIRST_SAMPLE_S`` after start (so a short run still has one),
   then one every ``interval`` seconds, until ``stop()``.
-* CPU and memory come from psutil, imported in the sampler thread (not at ``import logger``);
+* CPU and memory come from psutil, imported in the sampler thread (not at ``import runpages``);
   GPUs from ``gpu.GpuReader``. Rates (disk, network) are deltas between samples in MB/s
   (10**6 bytes); percentages of CPU are psutil's: ``cpu/proc_pct`` is % of one core.
 * A reading that fails warns once and is left out; the sampler keeps going. Nothing raises.
@@ -90,7 +90,7 @@ class SystemSampler:
         if self._read_host is not None:
             return
         try:
-            import psutil  # noqa: PLC0415 (in the sampler thread: keeps import logger light)
+            import psutil  # noqa: PLC0415 (in the sampler thread: keeps import runpages light)
         except Exception:
             self._warn("no-psutil", "runpages: psutil is not installed; CPU and memory "
                                     "metrics are left out.")

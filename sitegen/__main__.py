@@ -1,3 +1,3 @@
-from sitegen.cli import main
+from runpages.sitegen.cli import main
 
 raise SystemExit(main())

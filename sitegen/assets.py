@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sitegen.atomic import copy_atomic
+from runpages.sitegen.atomic import copy_atomic
 
 BOKEH_FILES = ("bokeh.min.js", "bokeh-api.min.js")
 
@@ -21,7 +21,7 @@ def bokeh_js_dir() -> Path:
 
     spec = importlib.util.find_spec("bokeh")
     if spec is None or not spec.origin:
-        from sitegen.errors import SiteError
+        from runpages.sitegen.errors import SiteError
 
         raise SiteError("bokeh is not installed: pip install bokeh (its JavaScript is copied into the site)")
     return Path(spec.origin).parent / "server" / "static" / "js"

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from sitegen import __version__
-from sitegen.atomic import copy_atomic
+from runpages.sitegen import __version__
+from runpages.sitegen.atomic import copy_atomic
 
 STATE_DIR = ".runpages"
 STATE_VERSION = 1
@@ -148,7 +148,7 @@ def _load_state(path: Path) -> dict:
 
 
 def _save_state(path: Path, state: dict) -> None:
-    from sitegen.atomic import write_atomic
+    from runpages.sitegen.atomic import write_atomic
 
     write_atomic(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -162,7 +162,7 @@ def _settings_hash(config, theme_dirs: list[str]) -> str:
                if f.name not in ("runs_dirs", "output", "strict", "source")} if is_dataclass(config) else {}
     h.update(repr((__version__, config.title, str(config.theme or ""), config.max_artifact_mb,
                    sorted((k, repr(v)) for k, v in shaping.items()))).encode())
-    from sitegen.assets import BOKEH_FILES, bokeh_js_dir
+    from runpages.sitegen.assets import BOKEH_FILES, bokeh_js_dir
 
     js = bokeh_js_dir()
     for name in BOKEH_FILES:
@@ -195,14 +195,14 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     they are redone even if their fingerprint looks the same. Everything else is decided by
     fingerprints. Raises ``ProblemsError`` under ``config.strict`` when the runs have Problems.
     """
-    from sitegen import charts
-    from sitegen.assets import copy_assets
-    from sitegen.errors import ProblemsError, SiteError
-    from sitegen.pages.index import build_index
-    from sitegen.pages.run import build_run, plan_downloads
-    from sitegen.reader import ReadCache, read_runs, summarize_problems
-    from sitegen.atomic import write_atomic
-    from sitegen.render import Renderer, _theme_dirs, render_pages, write_if_changed
+    from runpages.sitegen import charts
+    from runpages.sitegen.assets import copy_assets
+    from runpages.sitegen.errors import ProblemsError, SiteError
+    from runpages.sitegen.pages.index import build_index
+    from runpages.sitegen.pages.run import build_run, plan_downloads
+    from runpages.sitegen.reader import ReadCache, read_runs, summarize_problems
+    from runpages.sitegen.atomic import write_atomic
+    from runpages.sitegen.render import Renderer, _theme_dirs, render_pages, write_if_changed
 
     t_start = time.perf_counter()
     out = Path(config.output)
@@ -215,7 +215,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     theme_dirs = _theme_dirs(config.theme)
     settings = _settings_hash(config, theme_dirs)
     state = _load_state(state_path)
-    from sitegen.runscan import scan_runs
+    from runpages.sitegen.runscan import scan_runs
 
     found = scan_runs(config.runs_dirs)
     scan = _scan_runs(config.runs_dirs, found, _reports_dir(config))
@@ -234,7 +234,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     before = _cache_marks(cache)
     projects, problems = read_runs([str(d) for d in config.runs_dirs], cache=cache, now=now, found=found)
     if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
-        from sitegen.model import apply_main_metrics
+        from runpages.sitegen.model import apply_main_metrics
 
         apply_main_metrics(projects, config.main_metric or {}, getattr(config, "default_main_metric", None))
 
@@ -244,11 +244,11 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     changed = set(changed or ())
 
     # The other page types, imported only when there is something to build.
-    from sitegen.pages.checks import build_checks
-    from sitegen.pages.compare import build_compare
-    from sitegen.pages.project import build_project
-    from sitegen.pages.report import build_reports
-    from sitegen.pages.utilisation import build_utilisation, run_card
+    from runpages.sitegen.pages.checks import build_checks
+    from runpages.sitegen.pages.compare import build_compare
+    from runpages.sitegen.pages.project import build_project
+    from runpages.sitegen.pages.report import build_reports
+    from runpages.sitegen.pages.utilisation import build_utilisation, run_card
 
     reports = build_reports(projects, config, site)
     problems = problems + list(reports.problems)
@@ -375,13 +375,13 @@ def metrics_csv(run) -> bytes:
 
 
 def _reports_dir(config) -> Path | None:
-    from sitegen.reports import reports_dir
+    from runpages.sitegen.reports import reports_dir
 
     return reports_dir(config)
 
 
 def _lost_after() -> float:
-    from logger import schema
+    from runpages import schema
 
     return float(schema.LOST_AFTER_S)
 
@@ -389,7 +389,7 @@ def _lost_after() -> float:
 def _scan_runs(dirs, found: dict, reports_dir: Path | None = None) -> dict[str, str]:
     """``{run folder: fingerprint}`` (from ``found``, a ``runscan.scan_runs`` result) plus
     the other inputs' stats, to spot a build with nothing to do before loading the read cache."""
-    from sitegen.runscan import fingerprints
+    from runpages.sitegen.runscan import fingerprints
 
     scan = fingerprints(found)
     for d in dirs:

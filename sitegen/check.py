@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitegen.check_baseline import (CannotJudge, Entry, branch_baseline, choose_candidate, file_baseline,
+from runpages.sitegen.check_baseline import (CannotJudge, Entry, branch_baseline, choose_candidate, file_baseline,
                                     run_baseline, save_snapshot)
 
 CHECK_KEYS = ("project", "baseline_branch", "baseline_file", "site_url", "record", "keep", "rules")
@@ -59,8 +59,8 @@ def load_check_settings(toml_path: Path | None) -> CheckSettings:
     """The ``[check]`` table of ``runpages.toml``; raises ``CannotJudge`` listing every problem."""
     import tomllib
 
-    from sitegen.check_rules import rules_from_toml
-    from sitegen.config import nearest_key
+    from runpages.sitegen.check_rules import rules_from_toml
+    from runpages.sitegen.config import nearest_key
 
     settings = CheckSettings()
     if toml_path is None or not Path(toml_path).is_file():
@@ -106,8 +106,8 @@ def load_check_settings(toml_path: Path | None) -> CheckSettings:
 def _site_links(projects, site_url: str | None):
     if not site_url:
         return None, None
-    from sitegen.build import SiteMap, slug
-    from sitegen.pages.checks import checks_url as checks_page
+    from runpages.sitegen.build import SiteMap, slug
+    from runpages.sitegen.pages.checks import checks_url as checks_page
 
     site = SiteMap(projects)
     root = site_url.rstrip("/") + "/"
@@ -123,7 +123,7 @@ def _site_links(projects, site_url: str | None):
 
 
 def _rules(settings: CheckSettings, cli_rules: list[str]):
-    from sitegen.check_rules import RuleError, parse_rule
+    from runpages.sitegen.check_rules import RuleError, parse_rule
 
     parsed, bad = [], []
     for text in cli_rules or []:
@@ -141,11 +141,11 @@ def _rules(settings: CheckSettings, cli_rules: list[str]):
 def check(args, env=os.environ, now: float | None = None) -> tuple[dict[str, Any], list[str]]:
     """Select, judge, record, save: ``(record, notes for stderr)``; raises ``CannotJudge``
     before a candidate is known."""
-    from sitegen.check_report import result_dict
-    from sitegen.check_rules import EXIT_CODES, ERROR, REGRESSED, judge, overall
-    from sitegen.config import load_config
-    from sitegen.errors import SiteError
-    from sitegen.reader import read_runs
+    from runpages.sitegen.check_report import result_dict
+    from runpages.sitegen.check_rules import EXIT_CODES, ERROR, REGRESSED, judge, overall
+    from runpages.sitegen.config import load_config
+    from runpages.sitegen.errors import SiteError
+    from runpages.sitegen.reader import read_runs
 
     notes: list[str] = []
     try:
@@ -243,7 +243,7 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def _finish(record, args, settings, candidate, notes):
-    from sitegen.check_report import save_record
+    from runpages.sitegen.check_report import save_record
 
     if record["verdict"] == "error" and not record["message"]:
         record["message"] = "could not judge"
@@ -258,7 +258,7 @@ def _finish(record, args, settings, candidate, notes):
 
 def run_check(args) -> int:
     """The ``check`` command: outputs written, exit code returned (0, 1 or 2)."""
-    from sitegen.check_report import junit, markdown, to_json
+    from runpages.sitegen.check_report import junit, markdown, to_json
 
     try:
         record, notes = check(args)
@@ -278,7 +278,7 @@ def run_check(args) -> int:
         except OSError as err:
             print(f"runpages: check: could not append to $GITHUB_STEP_SUMMARY ({err})", file=sys.stderr)
     if args.junit:
-        from sitegen.atomic import write_atomic
+        from runpages.sitegen.atomic import write_atomic
 
         write_atomic(args.junit, junit(record))
     if record["exit_code"] == 2:

@@ -42,7 +42,7 @@ class Entry:
                    status=run.status, run=run)
 
     def value(self, rule) -> float | None:
-        from sitegen.check_rules import _finite_or_none, run_value, value_from_series
+        from runpages.sitegen.check_rules import _finite_or_none, run_value, value_from_series
 
         if self.run is not None:
             return run_value(self.run, rule)
@@ -190,7 +190,7 @@ def file_baseline(path: Path, project: str, candidate) -> Baseline:
 
 def snapshot_entry(run) -> dict[str, Any]:
     """What a snapshot remembers of a run: ids, git, and each numeric metric's values."""
-    from sitegen.check_rules import _finite_or_none, _json_number, series_of
+    from runpages.sitegen.check_rules import _finite_or_none, _json_number, series_of
 
     keys = list(run.metric_keys) + [k for k in run.summary if k not in run.metric_keys]
     metrics = {}
@@ -216,8 +216,8 @@ def snapshot_entry(run) -> dict[str, Any]:
 
 def save_snapshot(path: Path, run, keep: int) -> int:
     """Put ``run`` first in the snapshot at ``path`` (made if missing); returns how many runs it holds."""
-    from sitegen.atomic import write_atomic
-    from sitegen.check_report import to_json
+    from runpages.sitegen.atomic import write_atomic
+    from runpages.sitegen.check_report import to_json
 
     path = Path(path)
     runs: list[dict] = []

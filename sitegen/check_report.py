@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_attr
 
-from logger.schema import NONFINITE_TOKENS
-from sitegen.atomic import write_atomic
-from sitegen.check_rules import ERROR, HOLDS, IMPROVED, REGRESSED, Result
+from runpages.schema import NONFINITE_TOKENS
+from runpages.sitegen.atomic import write_atomic
+from runpages.sitegen.check_rules import ERROR, HOLDS, IMPROVED, REGRESSED, Result
 
 RECORD_VERSION = 1
 CHECKS_DIR = ".checks"            # inside <runs>/<project>/; the reader skips dot-folders
@@ -177,7 +177,7 @@ def to_json(record: dict[str, Any]) -> str:
 
 def record_path(project_dir: Path, checked_at: float, candidate_id: str) -> Path:
     stamp = _dt.datetime.fromtimestamp(checked_at, _dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    from sitegen.build import slug
+    from runpages.sitegen.build import slug
 
     return Path(project_dir) / CHECKS_DIR / f"{stamp}-{slug(candidate_id)}.json"
 

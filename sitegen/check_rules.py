@@ -121,7 +121,7 @@ def _direction(text: str, metric: str, where: str) -> str:
     if d in ("min", "lower", "down"):
         return "min"
     if d == "auto":
-        from sitegen.model import metric_direction  # light enough here; only when asked
+        from runpages.sitegen.model import metric_direction  # light enough here; only when asked
 
         return metric_direction(metric)
     raise RuleError(f"{where}: direction must be max, min or auto, got {text!r}")
@@ -245,7 +245,7 @@ def rules_from_toml(items: Any) -> tuple[list[Rule], list[str]]:
                 raise RuleError(f"{where}: expected a table or a rule text")
             unknown = sorted(set(item) - set(_TOML_RULE_KEYS))
             if unknown:
-                from sitegen.config import nearest_key
+                from runpages.sitegen.config import nearest_key
 
                 hints = [f"{u} (did you mean {m}?)" if (m := nearest_key(u, _TOML_RULE_KEYS)) else u
                          for u in unknown]
@@ -270,7 +270,7 @@ def _finite_or_none(v: Any) -> float | None:
     if v is None or isinstance(v, bool):
         return None
     if isinstance(v, str):
-        from logger.schema import NONFINITE_TOKENS
+        from runpages.schema import NONFINITE_TOKENS
 
         if v in NONFINITE_TOKENS:
             return NONFINITE_TOKENS[v]

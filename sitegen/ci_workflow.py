@@ -47,7 +47,7 @@ concurrency:
   cancel-in-progress: true
 
 env:
-  RUNPAGES_DIR: @@RUNS@@           # where logger.init() writes runs
+  RUNPAGES_DIR: @@RUNS@@           # where runpages.init() writes runs
 
 jobs:
   runs:
@@ -144,7 +144,7 @@ def render_workflow(runs: str = "runs", command: str = "python train.py", python
 
 
 def run_init_ci(args) -> int:
-    from sitegen.errors import SiteError
+    from runpages.sitegen.errors import SiteError
 
     path = Path(args.output or WORKFLOW_PATH)
     if path.exists() and not args.force:

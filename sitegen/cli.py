@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sitegen import __version__
+from runpages.sitegen import __version__
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -45,9 +45,9 @@ def make_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=serve)
     _add_report_parsers(sub)
     _add_import_parser(sub)
-    from sitegen.check import add_check_parser
-    from sitegen.ci_workflow import add_init_ci_parser
-    from sitegen.publish import add_publish_parser
+    from runpages.sitegen.check import add_check_parser
+    from runpages.sitegen.ci_workflow import add_init_ci_parser
+    from runpages.sitegen.publish import add_publish_parser
 
     add_check_parser(sub)
     add_publish_parser(sub)
@@ -88,7 +88,7 @@ def _add_import_parser(sub) -> None:
 def _load(args):
     from pathlib import Path
 
-    from sitegen.config import load_config
+    from runpages.sitegen.config import load_config
 
     overrides = {
         "runs_dirs": args.runs_dirs or None,
@@ -106,7 +106,7 @@ def _load(args):
 
 
 def _report(result) -> None:
-    from sitegen.reader import summarize_problems
+    from runpages.sitegen.reader import summarize_problems
 
     for line in summarize_problems(result.problems):
         print(f"runpages: warning: {line}", file=sys.stderr)
@@ -114,7 +114,7 @@ def _report(result) -> None:
 
 
 def build(args) -> int:
-    from sitegen.build import build_site
+    from runpages.sitegen.build import build_site
 
     config = _load(args)
     result = build_site(config)
@@ -123,9 +123,9 @@ def build(args) -> int:
 
 
 def serve(args) -> int:
-    from sitegen.build import build_site
-    from sitegen.errors import SiteError
-    from sitegen.serve import make_server, serve_site
+    from runpages.sitegen.build import build_site
+    from runpages.sitegen.errors import SiteError
+    from runpages.sitegen.serve import make_server, serve_site
 
     if args.poll is not None and not args.poll > 0:
         raise SiteError(f"--poll takes a number of seconds above 0; got {args.poll:g}")
@@ -143,9 +143,9 @@ def serve(args) -> int:
         _report(result)
         if not args.watch:
             return serve_site(config.output, server=server, open_browser=args.open)
-        from sitegen.livereload import LiveState
-        from sitegen.render import _theme_dirs
-        from sitegen.watch import watch_site
+        from runpages.sitegen.livereload import LiveState
+        from runpages.sitegen.render import _theme_dirs
+        from runpages.sitegen.watch import watch_site
 
         live = LiveState()
         server.live = live
@@ -161,8 +161,8 @@ def serve(args) -> int:
 def export(args) -> int:
     from pathlib import Path
 
-    from sitegen.config import load_config
-    from sitegen.export import export_report, guess_runs_dir
+    from runpages.sitegen.config import load_config
+    from runpages.sitegen.export import export_report, guess_runs_dir
 
     guess = guess_runs_dir(args.report)
     overrides = {"runs_dirs": args.runs_dirs or ([str(guess)] if guess else None),
@@ -180,8 +180,8 @@ def export(args) -> int:
 def new_report(args) -> int:
     from pathlib import Path
 
-    from sitegen.config import load_config
-    from sitegen.export import new_report as write_starter
+    from runpages.sitegen.config import load_config
+    from runpages.sitegen.export import new_report as write_starter
 
     config, warnings = load_config(Path(args.config) if args.config else None,
                                    {"runs_dirs": args.runs_dirs or None, "reports_dir": args.reports_dir})
@@ -192,7 +192,7 @@ def new_report(args) -> int:
 
 
 def import_runs(args) -> int:
-    from logger.importers import run_import
+    from runpages.importers import run_import
 
     return run_import(args)
 
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    from sitegen.errors import SiteError
+    from runpages.sitegen.errors import SiteError
 
     try:
         return args.func(args)

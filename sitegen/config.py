@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from sitegen.errors import ConfigError
+from runpages.sitegen.errors import ConfigError
 
 CONFIG_NAME = "runpages.toml"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from sitegen.errors import ProblemsError, SiteError
+from runpages.sitegen.errors import ProblemsError, SiteError
 
 EXPORT_SCRIPTS = ("site.js", "bokeh/bokeh.min.js", "bokeh/bokeh-api.min.js", "charts.js")
 EXPORT_STYLES = ("runpages.css", "report.css")
@@ -35,8 +35,8 @@ def _inline(text: str) -> Markup:
 
 
 def _read_projects(config):
-    from sitegen.model import apply_main_metrics
-    from sitegen.reader import read_runs
+    from runpages.sitegen.model import apply_main_metrics
+    from runpages.sitegen.reader import read_runs
 
     projects, problems = read_runs([str(d) for d in config.runs_dirs])
     if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
@@ -47,7 +47,7 @@ def _read_projects(config):
 def guess_runs_dir(report_path: str | Path) -> Path | None:
     """For ``runpages export <runs>/reports/x.md`` without runs folders: the folder that holds
     the report's ``reports/`` folder when it has runs in it, else a ``runs/`` beside it."""
-    from sitegen.reader import find_run_dirs
+    from runpages.sitegen.reader import find_run_dirs
 
     above = Path(report_path).resolve().parent.parent
     if find_run_dirs(above):
@@ -67,13 +67,13 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
     """Write ``output`` (default: the report's name with ``.html``, in the current folder);
     returns ``(path, problems)``. Raises ``SiteError`` for a missing report, and
     ``ProblemsError`` under ``config.strict`` when the report has problems."""
-    from sitegen import __version__, charts
-    from sitegen.assets import static_files
-    from sitegen.build import SiteMap
-    from sitegen.pages import Page
-    from sitegen.pages.report import report_context
-    from sitegen.render import Renderer, _theme_dirs, write_atomic
-    from sitegen.reports import Selector, _check_links, read_report, resolve_report
+    from runpages.sitegen import __version__, charts
+    from runpages.sitegen.assets import static_files
+    from runpages.sitegen.build import SiteMap
+    from runpages.sitegen.pages import Page
+    from runpages.sitegen.pages.report import report_context
+    from runpages.sitegen.render import Renderer, _theme_dirs, write_atomic
+    from runpages.sitegen.reports import Selector, _check_links, read_report, resolve_report
 
     path = Path(report_path)
     if not path.is_file():
@@ -118,7 +118,7 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
     ctx.update(
         inline_css=_inline("\n".join(read(rel) for rel in EXPORT_STYLES)),
         inline_js=[_inline(read(rel)) for rel in EXPORT_SCRIPTS] if ctx["spec"]["blocks"] else [_inline(read("site.js"))],
-        data_js=Markup("".join(data)),          # made by sitegen.charts: strings escaped for <script>
+        data_js=Markup("".join(data)),          # made by runpages.sitegen.charts: strings escaped for <script>
         report_js=_inline(read("report.js")),
         exported_at=stamp.strftime("%Y-%m-%d %H:%M UTC"),
     )
@@ -170,8 +170,8 @@ def starter_text(title: str, author: str, date: str, projects) -> str:
 def new_report(title: str, runs_dirs, reports_dir: str | Path | None = None,
                author: str | None = None, now: float | None = None) -> Path:
     """Write ``<reports>/<date>-<title slug>.md`` and return its path (never overwrites)."""
-    from sitegen.config import SiteConfig
-    from sitegen.reports import reports_dir as find_reports_dir
+    from runpages.sitegen.config import SiteConfig
+    from runpages.sitegen.reports import reports_dir as find_reports_dir
 
     if not title or not title.strip():
         raise SiteError("new-report: give the report a title, e.g. runpages new-report \"LR sweep\"")

@@ -23,8 +23,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from logger import schema
-from sitegen.model import flatten
+from runpages import schema
+from runpages.sitegen.model import flatten
 
 STEP = schema.STEP_KEY
 TIME = schema.TIME_KEY

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from logger import schema
+from runpages import schema
 
 STEP = schema.STEP_KEY
 TIME = schema.TIME_KEY

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sitegen.errors import SiteError
+from runpages.sitegen.errors import SiteError
 
 MAX_FILE_BYTES = 100 * 1024 * 1024        # GitHub refuses files over 100 MB
 MAX_SITE_BYTES = 1024 * 1024 * 1024       # GitHub Pages sites may be at most 1 GB
@@ -209,9 +209,9 @@ def publish_site(git: Git, site: Path, branch: str = "gh-pages", remote: str = "
 
 def run_publish(args) -> int:
     """The ``publish`` command: build into a temporary folder (or ``-o``), then commit and push."""
-    from sitegen.build import build_site
-    from sitegen.config import load_config
-    from sitegen.reader import summarize_problems
+    from runpages.sitegen.build import build_site
+    from runpages.sitegen.config import load_config
+    from runpages.sitegen.reader import summarize_problems
 
     git = find_repo(Path.cwd())
     with tempfile.TemporaryDirectory(prefix="runpages-site-") as tmp:

@@ -11,7 +11,7 @@ Invariants:
 - A cache is only ever a shortcut: a missing, corrupt or other-layout cache file loads as an
   empty cache, never an error; ``save`` replaces the file atomically.
 - Pickles name classes by module path. Caches written before this module existed name
-  ``sitegen.reader.FileEntry``; ``load`` maps that to ``FileEntry`` here, so they still load.
+  ``runpages.sitegen.reader.FileEntry``; ``load`` maps that to ``FileEntry`` here, so they still load.
 - ``read_json_file`` never raises for bad input or an unreadable file: it returns None and adds
   a ``Problem``. ``read_jsonl`` leaves ``OSError`` to its caller.
 """
@@ -23,9 +23,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from logger import schema
-from sitegen import jsonl
-from sitegen.jsonl import Parsed, Problem, json_error_reason, merge_parsed
+from runpages import schema
+from runpages.sitegen import jsonl
+from runpages.sitegen.jsonl import Parsed, Problem, json_error_reason, merge_parsed
 
 
 @dataclass
@@ -41,7 +41,7 @@ class FileEntry:
 
 
 # Where classes in a cache pickle lived before they moved here.
-_MOVED = {("sitegen.reader", "FileEntry"): FileEntry}
+_MOVED = {("runpages.sitegen.reader", "FileEntry"): FileEntry}
 
 
 class _Unpickler(pickle.Unpickler):
@@ -94,7 +94,7 @@ class ReadCache:
 
     def save(self, path: str | Path) -> None:
         """Write atomically: temp file in the same folder, then ``os.replace``."""
-        from sitegen.atomic import atomic_file
+        from runpages.sitegen.atomic import atomic_file
 
         with atomic_file(path) as f:
             pickle.dump({"layout": self._layout(), "entries": self.entries}, f,
@@ -119,7 +119,7 @@ def read_jsonl(path: Path, index_key: str, cache: ReadCache | None, display: str
                parse: ParseChunk | None = None) -> tuple[Parsed, bytes, int]:
     """A JSONL file's complete lines (parsed), its torn tail (bytes after the last "\\n")
     and the number of complete lines. ``parse`` defaults to ``jsonl.parse_chunk``;
-    ``sitegen.reader.read_jsonl`` passes its own, which applies its fast-path thresholds."""
+    ``runpages.sitegen.reader.read_jsonl`` passes its own, which applies its fast-path thresholds."""
     if parse is None:
         parse = jsonl.parse_chunk
     st = path.stat()

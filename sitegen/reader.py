@@ -24,18 +24,18 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from logger import schema
-from sitegen import jsonl, readcache
-from sitegen.jsonl import (NONFINITE, STEP, TIME, Parsed, Problem, describe, finalize,
+from runpages import schema
+from runpages.sitegen import jsonl, readcache
+from runpages.sitegen.jsonl import (NONFINITE, STEP, TIME, Parsed, Problem, describe, finalize,
                            json_error_reason, merge_parsed, parse_torn_line)
-from sitegen.model import Artifact, Project, Run, flatten
-from sitegen.runscan import FoundRun, fingerprint, layout_hint, scan_runs, stat_run_files
+from runpages.sitegen.model import Artifact, Project, Run, flatten
+from runpages.sitegen.runscan import FoundRun, fingerprint, layout_hint, scan_runs, stat_run_files
 
 # Names that moved out; other modules, tests and benchmarks import them from here.
-from sitegen.jsonl import parse_chunk_fast, parse_lines_slow  # noqa: F401
-from sitegen.runscan import RUN_FILES, find_run_dirs, is_run_dir, scan_fingerprints  # noqa: F401
-from sitegen.readcache import FileEntry, ReadCache, read_json_file  # noqa: F401
-from sitegen.readcache import _respell, _unreadable
+from runpages.sitegen.jsonl import parse_chunk_fast, parse_lines_slow  # noqa: F401
+from runpages.sitegen.runscan import RUN_FILES, find_run_dirs, is_run_dir, scan_fingerprints  # noqa: F401
+from runpages.sitegen.readcache import FileEntry, ReadCache, read_json_file  # noqa: F401
+from runpages.sitegen.readcache import _respell, _unreadable
 
 # Copies of the jsonl thresholds, passed on by ``parse_chunk`` at each call, so that setting
 # ``reader.FAST_PATH_MIN_BYTES`` (as tests and benchmarks do) still picks the parser.

@@ -15,9 +15,9 @@ from typing import Any, Iterable
 
 import jinja2
 
-from sitegen.atomic import write_atomic
-from sitegen.model import format_duration
-from sitegen.pages import Page
+from runpages.sitegen.atomic import write_atomic
+from runpages.sitegen.model import format_duration
+from runpages.sitegen.pages import Page
 
 DEFAULT_THEME = "default"
 
@@ -59,7 +59,7 @@ def _theme_dirs(theme: str | os.PathLike | None) -> list[str]:
     dirs = []
     if theme:
         dirs.append(str(theme))
-    default = resources.files("themes").joinpath(DEFAULT_THEME)
+    default = resources.files("runpages.themes").joinpath(DEFAULT_THEME)
     dirs.append(str(default))
     return dirs
 

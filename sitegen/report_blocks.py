@@ -14,10 +14,10 @@ import math
 import re
 from typing import Any, Iterable
 
-from sitegen import markdown
-from sitegen.config import nearest_key
-from sitegen.model import metric_direction
-from sitegen.query import _MISSING, QueryError, lookup, parse_query, to_number, to_text
+from runpages.sitegen import markdown
+from runpages.sitegen.config import nearest_key
+from runpages.sitegen.model import metric_direction
+from runpages.sitegen.query import _MISSING, QueryError, lookup, parse_query, to_number, to_text
 
 CHART_KEYS = ("runs", "project", "metric", "metrics", "x", "log_x", "log_y", "smoothing",
               "group_by", "title", "y_range", "height")

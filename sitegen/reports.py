@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitegen import markdown
-from sitegen.model import metric_direction
-from sitegen.query import to_text
-from sitegen.reader import Problem
-from sitegen.report_blocks import (RESOLVERS, BlockError, Selector, _key_line, _nearest, _no_metric,
+from runpages.sitegen import markdown
+from runpages.sitegen.model import metric_direction
+from runpages.sitegen.query import to_text
+from runpages.sitegen.reader import Problem
+from runpages.sitegen.report_blocks import (RESOLVERS, BlockError, Selector, _key_line, _nearest, _no_metric,
                                    _numeric, final_value, format_value, parse_options)
 
 FRONT_MATTER_KEYS = ("title", "author", "date", "tags", "description")

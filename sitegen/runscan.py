@@ -15,7 +15,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from logger import schema
+from runpages import schema
 
 RUN_FILES = (schema.META_FILE, schema.CONFIG_FILE, schema.METRICS_FILE, schema.SYSTEM_FILE,
              schema.SUMMARY_FILE, f"{schema.ARTIFACTS_DIR}/{schema.ARTIFACT_MANIFEST}",

@@ -188,7 +188,7 @@ def _host_allowed(server, header: str | None) -> bool:
 
 
 def _inject_live(body: bytes, live, target: Path, root: str) -> bytes:
-    from sitegen.livereload import inject
+    from runpages.sitegen.livereload import inject
 
     page = target.relative_to(os.path.realpath(root)).as_posix()
     snippet = (f'<script src="{LIVE_PREFIX}live.js" data-runpages-live="1" data-epoch="{live.epoch}" '
@@ -198,7 +198,7 @@ def _inject_live(body: bytes, live, target: Path, root: str) -> bytes:
 
 def _live_script(server) -> bytes:
     """The live client: the theme's ``static/live.js`` when it has one, else the default's."""
-    from sitegen.render import default_theme_dir
+    from runpages.sitegen.render import default_theme_dir
 
     for d in getattr(server, "theme_dirs", None) or []:
         p = Path(d) / "static" / "live.js"
@@ -217,7 +217,7 @@ class SiteServer(http.server.ThreadingHTTPServer):
 def make_server(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,
                 live=None) -> SiteServer:
     """Bind (raises ``SiteError`` when the port is taken); ``port=0`` picks a free port."""
-    from sitegen.errors import SiteError
+    from runpages.sitegen.errors import SiteError
 
     handler = functools.partial(SiteHandler, directory=str(root))
     try:

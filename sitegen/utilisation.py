@@ -28,7 +28,7 @@ from typing import Iterable
 
 import numpy as np
 
-from logger import schema
+from runpages import schema
 
 GAP_FACTOR = 3.0                 # gaps longer than this many usual intervals are not bridged
 DEFAULT_IDLE_UTIL_PCT = 10.0

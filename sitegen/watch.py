@@ -26,7 +26,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from sitegen.livereload import LiveState, diff_snapshots, snapshot_site
+from runpages.sitegen.livereload import LiveState, diff_snapshots, snapshot_site
 
 IGNORED_EVENTS = {"opened", "closed_no_write"}   # reads (our own build) change nothing
 
@@ -49,11 +49,11 @@ class WatchTargets:
 
     @classmethod
     def for_config(cls, config) -> WatchTargets:
-        from sitegen.config import CONFIG_NAME
+        from runpages.sitegen.config import CONFIG_NAME
 
         reports = None
         try:
-            from sitegen.build import _reports_dir
+            from runpages.sitegen.build import _reports_dir
 
             reports = _reports_dir(config)
         except Exception:  # noqa: BLE001 - reports are optional: watch without them
@@ -65,7 +65,7 @@ class WatchTargets:
             candidates += [first.parent / CONFIG_NAME, first / CONFIG_NAME]
         if getattr(config, "source", None):
             candidates.append(Path(config.source))
-        from sitegen.render import _theme_dirs
+        from runpages.sitegen.render import _theme_dirs
 
         # The user's theme and the default one: editing either redraws every page.
         return cls(dirs, config.output, reports, _theme_dirs(getattr(config, "theme", None)), candidates)
@@ -107,7 +107,7 @@ def make_observer(targets: WatchTargets, notify: Callable[[str, str], None], pol
     """A started watchdog observer (inotify & co., or ``PollingObserver`` every ``poll`` s)."""
     from watchdog.events import FileSystemEventHandler
 
-    from sitegen.errors import SiteError
+    from runpages.sitegen.errors import SiteError
 
     class _Handler(FileSystemEventHandler):
         def on_any_event(self, event):
@@ -140,7 +140,7 @@ def make_observer(targets: WatchTargets, notify: Callable[[str, str], None], pol
 
 def describe_failure(err: BaseException) -> str:
     """One line for the log and the banner: ``file:line: reason`` where the error knows them."""
-    from sitegen.errors import SiteError
+    from runpages.sitegen.errors import SiteError
 
     if isinstance(err, SiteError):
         return str(err)
@@ -164,7 +164,7 @@ class Rebuilder:
                  tick: float = 5.0, log: Callable[[str], None] | None = None,
                  on_config: Callable[[object], None] | None = None):
         if build is None:
-            from sitegen.build import build_site as build
+            from runpages.sitegen.build import build_site as build
         self.config = config
         self.live = live
         self.load_config = load_config
@@ -250,7 +250,7 @@ class Rebuilder:
                 self.config = config
             result = self._build(self.config, changed=set(runs) or None)
         except Exception as err:  # noqa: BLE001 - keep serving the last good site
-            from sitegen.errors import SiteError
+            from runpages.sitegen.errors import SiteError
 
             message = describe_failure(err)
             self._log(f"runpages: rebuild failed: {message}\n  (still serving the last good site; "
@@ -275,7 +275,7 @@ class Rebuilder:
     def _report(self, result, changed: set[str], forced: bool) -> None:
         problems = []
         try:
-            from sitegen.reader import summarize_problems
+            from runpages.sitegen.reader import summarize_problems
 
             problems = list(summarize_problems(result.problems))
         except Exception:  # noqa: BLE001 - a summary is a courtesy

@@ -1,6 +1,6 @@
 """Import runs that other tools wrote: ``runpages import SOURCE [-o RUNS_DIR] [--project NAME]``.
 
-    from logger.importers import detect, import_source
+    from runpages.importers import detect, import_source
     detect("mlruns")                               # "mlflow"
     result = import_source("mlruns", "runs")       # ImportResult(written, skipped, problems)
 
@@ -131,11 +131,3 @@ def run_import(args: Any, out: TextIO | None = None) -> int:
         return 1
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m logger.importers SOURCE ...`` until the CLI wires ``runpages import``."""
-    import argparse  # noqa: PLC0415
-    parser = argparse.ArgumentParser(prog="runpages import",
-                                     description="Import runs written by other tools.")
-    add_import_arguments(parser)
-    return run_import(parser.parse_args(argv))

@@ -160,7 +160,7 @@ def _finite_max(*values: float | None) -> float | None:
 
 def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
     """Write ``imp`` as a run folder; returns ``(run_id, written)`` (False: already there)."""
-    import logger  # noqa: PLC0415 (the package that holds us; imported late to stay cheap)
+    import runpages  # noqa: PLC0415 (the package that holds us; imported late to stay cheap)
     from ..names import safe_dir_name  # noqa: PLC0415
 
     files = imp.hash_files or [imp.source]
@@ -181,7 +181,7 @@ def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
     now = [start]
     tags = [IMPORTED_TAG, imp.format, *[t for t in imp.tags if t not in (IMPORTED_TAG, imp.format)]]
     notes = imp.notes or f"Imported from {imp.format}: {os.path.realpath(imp.source)}"
-    run = logger.init(project=project, name=imp.name, config=imp.config, tags=tags,
+    run = runpages.init(project=project, name=imp.name, config=imp.config, tags=tags,
                       notes=notes, dir=runs_dir, id=rid, resume="allow",
                       clock=lambda: now[0], system_metrics=False, capture_console=False,
                       meta={key: imp.host.get(key) for key in _HOST_FIELDS})

@@ -1,8 +1,8 @@
 """Framework integrations: one small module per framework, each importing its framework.
 
-    from logger.integrations.lightning import RunpagesLogger         # Trainer(logger=...)
-    from logger.integrations.transformers import RunpagesCallback    # Trainer(callbacks=[...])
-    from logger.integrations.keras import RunpagesKerasCallback      # model.fit(callbacks=[...])
+    from runpages.integrations.lightning import RunpagesLogger         # Trainer(logger=...)
+    from runpages.integrations.transformers import RunpagesCallback    # Trainer(callbacks=[...])
+    from runpages.integrations.keras import RunpagesKerasCallback      # model.fit(callbacks=[...])
 
 Importing ``logger`` or this package imports no framework: the names above load their module
 (and so the framework) on first access. A missing framework raises ImportError naming the

@@ -31,7 +31,7 @@ def _scalars(logs: dict | None, prefix: str) -> dict:
 
 
 class RunpagesKerasCallback(keras.callbacks.Callback):
-    """Writes ``fit`` metrics to a runpages run (``logger.init`` arguments pass through)."""
+    """Writes ``fit`` metrics to a runpages run (``runpages.init`` arguments pass through)."""
 
     def __init__(self, project: str = "keras", name: str | None = None,
                  dir: str | os.PathLike | None = None, config: dict | None = None,

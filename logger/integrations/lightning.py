@@ -30,7 +30,7 @@ except ImportError as _lightning_error:
 
 
 class RunpagesLogger(Logger):
-    """Lightning logger that writes a runpages run (``logger.init`` arguments pass through)."""
+    """Lightning logger that writes a runpages run (``runpages.init`` arguments pass through)."""
 
     def __init__(self, project: str = "lightning", name: str | None = None,
                  dir: str | os.PathLike | None = None, config: Mapping | None = None,

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import logger
+import runpages
 
 from .. import schema
 
 
 class LazyRun:
-    """Holds ``logger.init`` arguments; ``get()`` starts, or reopens, the run."""
+    """Holds ``runpages.init`` arguments; ``get()`` starts, or reopens, the run."""
 
     def __init__(self, **init_kwargs: Any) -> None:
         self.init_kwargs = {k: v for k, v in init_kwargs.items() if v is not None}
@@ -32,11 +32,11 @@ class LazyRun:
         """
         if self.run is None:
             kwargs = {**{k: v for k, v in late.items() if v is not None}, **self.init_kwargs}
-            self.run = logger.init(**kwargs)
+            self.run = runpages.init(**kwargs)
         elif reopen and self.run.status != schema.RUNNING and self.run.dir is not None:
             kwargs = {k: v for k, v in self.init_kwargs.items()
                       if k not in ("name", "config", "id", "resume")}
-            self.run = logger.init(id=self.run.id, resume="allow", **kwargs)
+            self.run = runpages.init(id=self.run.id, resume="allow", **kwargs)
         return self.run
 
     def finish(self, status: str | None = None, reason: str | None = None) -> None:

@@ -25,7 +25,7 @@ except ImportError as _error:
 
 
 class RunpagesCallback(TrainerCallback):
-    """Writes the Trainer's logs to a runpages run (``logger.init`` arguments pass through)."""
+    """Writes the Trainer's logs to a runpages run (``runpages.init`` arguments pass through)."""
 
     def __init__(self, project: str = "transformers", name: str | None = None,
                  dir: str | os.PathLike | None = None, tags: Any = None,

@@ -12,7 +12,7 @@ Site layout (all links relative, so the site works from ``file://`` and under an
                                                 console.log, artifacts/<...>
     _static/                                    theme CSS/JS, bokeh/ (BokehJS copied once)
 
-``<project>`` and ``<run-id>`` are path-safe slugs of the names (``sitegen.build.slug``);
+``<project>`` and ``<run-id>`` are path-safe slugs of the names (``runpages.sitegen.build.slug``);
 a run *key* is ``<project>/<run-id>`` and is unique across merged run folders.
 Data arrives as ``<script src>`` files, never ``fetch()``, because ``fetch`` is blocked on file://.
 """

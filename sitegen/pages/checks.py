@@ -13,8 +13,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sitegen.check_report import CHECKS_DIR, fmt, load_records, num
-from sitegen.pages import Page
+from runpages.sitegen.check_report import CHECKS_DIR, fmt, load_records, num
+from runpages.sitegen.pages import Page
 
 CHART_W, CHART_H, PAD = 360, 120, 20
 MAX_ROWS = 500
@@ -91,7 +91,7 @@ def _chart(points: list[dict]) -> dict | None:
 
 def build_checks(project, config, site) -> Page | None:
     """``p/<project>/checks.html``; None when the project has never been checked."""
-    from sitegen.render import _datetime
+    from runpages.sitegen.render import _datetime
 
     records = load_records(_project_dirs(project))
     records = [r for r in records if r.get("project") in (None, project.name)]

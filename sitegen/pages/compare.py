@@ -7,7 +7,7 @@ run's data script (``data/runs/<key>.js``) with ``RunpagesData.load``, which wor
 """
 from __future__ import annotations
 
-from sitegen.pages import Page
+from runpages.sitegen.pages import Page
 
 
 def build_compare(projects, config, site) -> Page:

@@ -10,7 +10,7 @@ import math
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
-from sitegen.pages import Page
+from runpages.sitegen.pages import Page
 
 PULSE_DAYS = 60
 
@@ -50,7 +50,7 @@ def runs_per_day(projects, days: int = PULSE_DAYS) -> dict:
 
 def best_so_far(project) -> dict | None:
     """The project's main metric, best value so far over calendar time (by run end)."""
-    from sitegen.model import metric_direction
+    from runpages.sitegen.model import metric_direction
 
     key = getattr(project, "main_metric", None)
     if not key:

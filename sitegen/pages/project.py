@@ -20,11 +20,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sitegen.model import format_duration
-from sitegen.pages import Page
-from sitegen.pages.checks import checks_url, has_checks
-from sitegen.pages.utilisation import project_path as utilisation_path
-from sitegen.query import to_text
+from runpages.sitegen.model import format_duration
+from runpages.sitegen.pages import Page
+from runpages.sitegen.pages.checks import checks_url, has_checks
+from runpages.sitegen.pages.utilisation import project_path as utilisation_path
+from runpages.sitegen.query import to_text
 
 MAX_DEFAULT_CONFIG_COLUMNS = 8
 MAX_DEFAULT_SUMMARY_COLUMNS = 8

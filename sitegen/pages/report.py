@@ -22,10 +22,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from sitegen import markdown
-from sitegen.pages import Page
-from sitegen.reports import Report, format_value, load_reports, reports_dir
-from sitegen.query import lookup, to_text
+from runpages.sitegen import markdown
+from runpages.sitegen.pages import Page
+from runpages.sitegen.reports import Report, format_value, load_reports, reports_dir
+from runpages.sitegen.query import lookup, to_text
 
 REPORTS_PATH = "reports"
 
@@ -62,7 +62,7 @@ def _cell(value: Any) -> dict:
 
 
 def _missing():
-    from sitegen.query import _MISSING
+    from runpages.sitegen.query import _MISSING
 
     return _MISSING
 
@@ -118,7 +118,7 @@ def block_context(index: int, data: dict, site, links: bool = True) -> dict:
 
 def block_colors(runs: list) -> list[str]:
     """Colours by position in the block: neighbours in one chart never share a colour."""
-    from sitegen.charts import PALETTE
+    from runpages.sitegen.charts import PALETTE
 
     return [PALETTE[i % len(PALETTE)] for i in range(len(runs))]
 

@@ -2,7 +2,7 @@
 console log.
 
 Everything a user wrote reaches the template as plain strings (autoescaped there). Charts are
-drawn in the browser from the run's data script (``sitegen.charts``). ``plan_downloads`` says
+drawn in the browser from the run's data script (``runpages.sitegen.charts``). ``plan_downloads`` says
 which files the build copies into ``files/<project>/<run-id>/``; it never reads file contents,
 only stats them. The build makes one plan per run and hands it to ``build_run``.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from logger import schema
-from sitegen.pages import Page
+from runpages import schema
+from runpages.sitegen.pages import Page
 
 CONSOLE_TAIL_BYTES = 64 * 1024
 RAW_FILES = (  # (file in the run folder, label)
@@ -37,7 +37,7 @@ class Downloads:
 
 def _safe_parts(rel: str) -> list[str] | None:
     """An artifact path as safe parts, or None when it points outside its folder."""
-    from sitegen.build import slug
+    from runpages.sitegen.build import slug
 
     parts = [p for p in str(rel).replace("\\", "/").split("/") if p not in ("", ".")]
     if not parts or any(p == ".." for p in parts) or str(rel).startswith("/"):

@@ -13,8 +13,8 @@ import dataclasses
 import math
 from typing import Any
 
-from sitegen import utilisation as U
-from sitegen.pages import Page
+from runpages.sitegen import utilisation as U
+from runpages.sitegen.pages import Page
 
 SITE_PATH = "utilisation.html"
 

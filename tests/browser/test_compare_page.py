@@ -30,7 +30,7 @@ def site(tmp_path_factory) -> Path:
     try:
         build(runs, site)
     except ImportError as e:  # the framework lands in parallel with these pages
-        pytest.skip(f"sitegen.build is not importable yet ({e})")
+        pytest.skip(f"runpages.sitegen.build is not importable yet ({e})")
     return site
 
 

@@ -22,9 +22,9 @@ PROJECT = "mnist"
 
 def _build_site(root: Path, **kw) -> Path:
     try:
-        import sitegen.build  # noqa: F401
+        import runpages.sitegen.build  # noqa: F401
     except ImportError as e:  # the framework lands in parallel with these pages
-        pytest.skip(f"sitegen.build is not importable yet ({e})")
+        pytest.skip(f"runpages.sitegen.build is not importable yet ({e})")
     runs = root / "runs"
     write_project(runs, PROJECT, **kw)
     site = root / "team-logbook"
@@ -46,7 +46,7 @@ def site(tmp_path_factory) -> Path:
     try:
         build(runs, site)
     except ImportError as e:
-        pytest.skip(f"sitegen.build is not importable yet ({e})")
+        pytest.skip(f"runpages.sitegen.build is not importable yet ({e})")
     return site
 
 

@@ -50,7 +50,7 @@ return out;
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from sitegen.config import SiteConfig
+    from runpages.sitegen.config import SiteConfig
 
     tmp = tmp_path_factory.mktemp("reportpage")
     runs = write_logbook(tmp / "runs")
@@ -90,8 +90,8 @@ def test_report_charts_draw_and_tables_link_to_run_pages(browser, serve_dir, sit
 
 
 def test_exported_report_opens_from_file_with_no_request_at_all(browser, site, request):
-    from sitegen.config import SiteConfig
-    from sitegen.export import export_report
+    from runpages.sitegen.config import SiteConfig
+    from runpages.sitegen.export import export_report
 
     path, _ = export_report(site["reports"] / "sweep.md", SiteConfig(runs_dirs=[site["runs"]]),
                             site["tmp"] / "mail" / "sweep.html")

@@ -18,11 +18,11 @@ WORST_RUN, WORST_USER = "resnet18-new-loader", "chen"
 
 def build_with_utilisation(runs: Path, out: Path, **settings) -> Path:
     """Build the site, plus the utilisation pages when the build does not write them yet."""
-    from sitegen.build import SiteMap, build_site
-    from sitegen.config import SiteConfig
-    from sitegen.pages.utilisation import build_utilisation
-    from sitegen.reader import read_runs
-    from sitegen.render import Renderer, write_atomic
+    from runpages.sitegen.build import SiteMap, build_site
+    from runpages.sitegen.config import SiteConfig
+    from runpages.sitegen.pages.utilisation import build_utilisation
+    from runpages.sitegen.reader import read_runs
+    from runpages.sitegen.render import Renderer, write_atomic
 
     cfg = SiteConfig(runs_dirs=[runs], output=out, **settings)
     build_site(cfg)

@@ -16,7 +16,7 @@ def make_run(tmp_path):
     """``make_run(name, branch=, commit=, summary={}, series={key: [values]})`` -> run id.
 
     Each call starts an hour after the previous one, so "newest" is the order of calls."""
-    import logger
+    import runpages
 
     runs = tmp_path / "runs"
     count = [0]
@@ -26,7 +26,7 @@ def make_run(tmp_path):
         count[0] += 1
         now = [T0 + 3600 * count[0]]
         commit = commit or f"{count[0]:02d}" + "a" * 38
-        run = logger.init(project=project, name=name, dir=str(runs), clock=lambda: now[0],
+        run = runpages.init(project=project, name=name, dir=str(runs), clock=lambda: now[0],
                           meta={"git": {"commit": commit, "branch": branch, "dirty": False}},
                           system_metrics=False, capture_console=False)
         series = series or {}

@@ -1,8 +1,8 @@
-"""Run ``runpages`` as a user would: a real ``python -m sitegen`` subprocess.
+"""Run ``runpages`` as a user would: a real ``python -m runpages.sitegen`` subprocess.
 
 Until ``sitegen/cli.py`` wires the check, publish and init-ci subcommands, the same
 ``cli.main`` runs with them added (``BOOT``), so these tests exercise the real parser and error
-mapping either way; once wired, ``python -m sitegen`` is used directly.
+mapping either way; once wired, ``python -m runpages.sitegen`` is used directly.
 """
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 BOOT = """
 import argparse, sys
-from sitegen import cli
+from runpages.sitegen import cli
 _make = cli.make_parser
 def make_parser():
     parser = _make()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    from sitegen.check import add_check_parser
-    from sitegen.publish import add_publish_parser
-    from sitegen.ci_workflow import add_init_ci_parser
+    from runpages.sitegen.check import add_check_parser
+    from runpages.sitegen.publish import add_publish_parser
+    from runpages.sitegen.ci_workflow import add_init_ci_parser
     for name, add in (("check", add_check_parser), ("publish", add_publish_parser), ("init-ci", add_init_ci_parser)):
         if name not in sub.choices:
             add(sub)
@@ -33,7 +33,7 @@ sys.exit(cli.main(sys.argv[1:]))
 
 
 def cli_wired() -> bool:
-    from sitegen import cli
+    from runpages.sitegen import cli
 
     parser = cli.make_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
@@ -44,10 +44,10 @@ def make_parser():
     """The CLI parser with the three subcommands (added here while cli.py lacks them)."""
     import argparse
 
-    from sitegen import cli
-    from sitegen.check import add_check_parser
-    from sitegen.ci_workflow import add_init_ci_parser
-    from sitegen.publish import add_publish_parser
+    from runpages.sitegen import cli
+    from runpages.sitegen.check import add_check_parser
+    from runpages.sitegen.ci_workflow import add_init_ci_parser
+    from runpages.sitegen.publish import add_publish_parser
 
     parser = cli.make_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -59,7 +59,7 @@ def make_parser():
 
 
 def runpages(*args, cwd=None, env=None, timeout=120) -> subprocess.CompletedProcess:
-    entry = ["-m", "sitegen"] if cli_wired() else ["-c", BOOT]
+    entry = ["-m", "runpages.sitegen"] if cli_wired() else ["-c", BOOT]
     full_env = dict(os.environ)
     full_env.pop("GITHUB_STEP_SUMMARY", None)
     full_env.pop("RUNPAGES_RUN_ID", None)

@@ -9,7 +9,7 @@ from runpages_cli import make_parser
 
 
 def _check(runs, *argv, now):
-    from sitegen.check import check
+    from runpages.sitegen.check import check
 
     args = make_parser().parse_args(["check", str(runs), *argv])
     record, _notes = check(args, env={}, now=now)
@@ -30,11 +30,11 @@ def checked(make_run):
 
 
 def _page(runs):
-    from sitegen.build import SiteMap
-    from sitegen.config import SiteConfig
-    from sitegen.pages.checks import build_checks
-    from sitegen.reader import read_runs
-    from sitegen.render import Renderer
+    from runpages.sitegen.build import SiteMap
+    from runpages.sitegen.config import SiteConfig
+    from runpages.sitegen.pages.checks import build_checks
+    from runpages.sitegen.reader import read_runs
+    from runpages.sitegen.render import Renderer
 
     projects, _ = read_runs([str(runs)])
     site = SiteMap(projects)
@@ -62,8 +62,8 @@ def test_checks_page_shows_verdicts_trend_and_regressed_commits(checked):
 
 
 def test_project_without_checks_has_no_checks_page(make_run):
-    from sitegen.pages.checks import has_checks
-    from sitegen.reader import read_runs
+    from runpages.sitegen.pages.checks import has_checks
+    from runpages.sitegen.reader import read_runs
 
     make_run("main", series={"val/acc": [0.9]})
     page, _ = _page(make_run.runs)
@@ -72,15 +72,15 @@ def test_project_without_checks_has_no_checks_page(make_run):
 
 
 def test_has_checks_once_checked(checked):
-    from sitegen.pages.checks import has_checks
-    from sitegen.reader import read_runs
+    from runpages.sitegen.pages.checks import has_checks
+    from runpages.sitegen.reader import read_runs
 
     assert has_checks(read_runs([str(checked)])[0][0])
 
 
 def _build(runs, out):
-    from sitegen.build import build_site
-    from sitegen.config import SiteConfig
+    from runpages.sitegen.build import build_site
+    from runpages.sitegen.config import SiteConfig
 
     build_site(SiteConfig(runs_dirs=[Path(runs)], output=out))
     return out / "p" / "mnist"

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def site(checked, tmp_path):  # noqa: F811
-    from sitegen.build import build_site
-    from sitegen.config import SiteConfig
+    from runpages.sitegen.build import build_site
+    from runpages.sitegen.config import SiteConfig
 
     out = tmp_path / "site"
     build_site(SiteConfig(runs_dirs=[Path(checked)], output=out))

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from sitegen.check_rules import (ERROR, HOLDS, IMPROVED, REGRESSED, RuleError, judge, overall,
+from runpages.sitegen.check_rules import (ERROR, HOLDS, IMPROVED, REGRESSED, RuleError, judge, overall,
                                  parse_rule, rules_from_toml, value_from_series)
 
 

@@ -66,7 +66,7 @@ class Imported:
 @pytest.fixture
 def import_into(tmp_path):
     """``import_into(source, **kwargs)`` → Imported, written under tmp_path/runs."""
-    from logger.importers import import_source
+    from runpages.importers import import_source
 
     def run(source, **kwargs):
         runs_dir = tmp_path / "runs"

@@ -9,9 +9,9 @@ import shutil
 
 import pytest
 
-from logger.importers import (ImportSourceError, add_import_arguments, detect, import_source,
+from runpages.importers import (ImportSourceError, add_import_arguments, detect, import_source,
                               run_import)
-from logger.importers.text import parse_line
+from runpages.importers.text import parse_line
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

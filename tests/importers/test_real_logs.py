@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from logger.importers import detect
+from runpages.importers import detect
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

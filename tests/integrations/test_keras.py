@@ -26,7 +26,7 @@ def keras_torch():
 def _fit(keras, tmp_path, fits=1, **kwargs):
     import numpy as np
 
-    from logger.integrations.keras import RunpagesKerasCallback
+    from runpages.integrations.keras import RunpagesKerasCallback
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),

@@ -19,7 +19,7 @@ def _fit(tmp_path, **logger_kwargs):
     from torch.utils.data import DataLoader, TensorDataset
 
     from examples.lightning_train import Regressor
-    from logger.integrations.lightning import RunpagesLogger
+    from runpages.integrations.lightning import RunpagesLogger
 
     torch.manual_seed(0)
     data = TensorDataset(torch.randn(64, 3), torch.randn(64, 1))

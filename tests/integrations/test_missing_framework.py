@@ -1,4 +1,4 @@
-"""Without a framework: ``import logger`` still works and loads none, and each integration
+"""Without a framework: ``import runpages`` still works and loads none, and each integration
 says which package to install. Runs without any framework installed."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _python(code: str) -> subprocess.CompletedProcess:
 
 
 def test_importing_logger_integrations_and_importers_loads_no_framework():
-    out = _python("import sys, logger, logger.integrations, logger.importers; "
+    out = _python("import sys, runpages, runpages.integrations, runpages.importers; "
                   f"print(sorted(m for m in {FRAMEWORKS!r} if m in sys.modules))")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
@@ -31,7 +31,7 @@ def test_importing_logger_integrations_and_importers_loads_no_framework():
 def test_missing_framework_names_the_package_to_install(module, blocked, package):
     block = "; ".join(f"sys.modules[{m!r}] = None" for m in blocked)
     out = _python(f"import sys; {block}\n"
-                  f"try:\n    import logger.integrations.{module}\n"
+                  f"try:\n    import runpages.integrations.{module}\n"
                   f"except ImportError as e:\n    print(e)\nelse:\n    print('imported')")
     assert out.returncode == 0, out.stderr
     assert package in out.stdout and "runpages:" in out.stdout

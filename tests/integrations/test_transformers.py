@@ -18,7 +18,7 @@ def _train(tmp_path, evaluate_after=False, **callback_kwargs):
     import torch
     from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
 
-    from logger.integrations.transformers import RunpagesCallback
+    from runpages.integrations.transformers import RunpagesCallback
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 
 import pytest
 
-import logger
-from logger import schema
+import runpages
+from runpages import schema
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def make_run(tmp_path):
         kwargs.setdefault("project", "proj")
         kwargs.setdefault("system_metrics", False)
         kwargs.setdefault("capture_console", False)
-        run = logger.init(**kwargs)
+        run = runpages.init(**kwargs)
         started.append(run)
         return run
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from logger import encode
-from logger.warn import RunpagesWarning
+from runpages import encode
+from runpages.warn import RunpagesWarning
 
 
 def enc(values: dict) -> tuple[dict, list[str]]:
@@ -72,7 +72,7 @@ def test_torch_scalars_and_tensors():
 
 def test_encoding_imports_neither_numpy_nor_torch(tmp_path):
     import subprocess
-    code = ("import sys, logger.encode as e; out={}; e.encode_into(out, {'a': 1.0, 'b': "
+    code = ("import sys, runpages.encode as e; out={}; e.encode_into(out, {'a': 1.0, 'b': "
             "object()}, lambda k, v: None); "
             "print(sorted(m for m in ('numpy','torch') if m in sys.modules))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import logger
-from logger import api as api_module
-from logger import schema, writer
-from logger.warn import RunpagesWarning
+import runpages
+from runpages import api as api_module
+from runpages import schema, writer
+from runpages.warn import RunpagesWarning
 from tests.logger.conftest import wait_until
 
 
@@ -22,10 +22,10 @@ def test_log_with_a_string_names_the_fix(make_run):
         run.log("loss")
 
 
-def test_module_log_before_init_names_logger_init(monkeypatch):
+def test_module_log_before_init_names_runpages_init(monkeypatch):
     monkeypatch.setattr(api_module, "_current", None)
-    with pytest.raises(RuntimeError, match=r"before logger\.init\(\)"):
-        logger.log({"loss": 1.0})
+    with pytest.raises(RuntimeError, match=r"before runpages\.init\(\)"):
+        runpages.log({"loss": 1.0})
 
 
 def test_log_after_finish_warns_and_is_ignored(make_run, files):
@@ -46,16 +46,16 @@ def test_bad_init_arguments_fail_at_init(make_run, kwargs, match):
 
 
 def test_disabled_mode_writes_nothing(tmp_path):
-    run = logger.init(project="p", dir=tmp_path / "r", mode="disabled", config={"lr": 1})
+    run = runpages.init(project="p", dir=tmp_path / "r", mode="disabled", config={"lr": 1})
     run.log({"x": 1})
     run.log({"x": 2}, step=5, commit=False)
     run.summary["best"] = 1.0
     run.config["more"] = 2
     assert run.log_artifact("does-not-matter") is None
     run.log_system({"cpu/host_pct": 1.0})
-    logger.log({"x": 3})
+    runpages.log({"x": 3})
     run.finish()
-    with logger.init(project="p", dir=tmp_path / "r", mode="disabled") as r2:
+    with runpages.init(project="p", dir=tmp_path / "r", mode="disabled") as r2:
         r2.log({"y": 1})
     assert not (tmp_path / "r").exists()
     assert run.config["lr"] == 1 and run.summary["best"] == 1.0
@@ -64,15 +64,15 @@ def test_disabled_mode_writes_nothing(tmp_path):
 def test_runpages_mode_env_disables_everything(tmp_path, monkeypatch):
     monkeypatch.setenv("RUNPAGES_MODE", "disabled")
     monkeypatch.setattr(api_module, "_current", None)
-    logger.log({"before": 1})   # a no-op, not an error, when disabled
-    run = logger.init(project="p", dir=tmp_path / "r")
+    runpages.log({"before": 1})   # a no-op, not an error, when disabled
+    run = runpages.init(project="p", dir=tmp_path / "r")
     run.log({"x": 1})
-    logger.finish()
+    runpages.finish()
     assert not (tmp_path / "r").exists()
 
 
 def test_disabled_run_still_rejects_a_non_dict(tmp_path):
-    run = logger.init(project="p", dir=tmp_path / "r", mode="disabled")
+    run = runpages.init(project="p", dir=tmp_path / "r", mode="disabled")
     with pytest.raises(TypeError):
         run.log(1.0)
 
@@ -149,7 +149,7 @@ def test_unwritable_dir_fails_at_init_with_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(OSError, match="cannot create a run folder in .*RUNPAGES_DIR"):
-        logger.init(project="p", dir=blocker, system_metrics=False, capture_console=False)
+        runpages.init(project="p", dir=blocker, system_metrics=False, capture_console=False)
 
 
 def test_logging_from_many_threads_loses_nothing(make_run, files):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from logger import names, schema
+from runpages import names, schema
 from tests.logger.conftest import REPO, wait_until
 
 pytestmark = pytest.mark.slow
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.slow
 LOOP = """
 import signal, sys, time
 signal.signal(signal.SIGINT, signal.default_int_handler)   # as in a terminal
-import logger
-run = logger.init(project="p", dir="runs", name="loop", system_metrics=False)
+import runpages
+run = runpages.init(project="p", dir="runs", name="loop", system_metrics=False)
 print(run.dir, flush=True)
 i = 0
 while True:
@@ -70,8 +70,8 @@ def test_heartbeat_stopped_by_kill_9_leaves_status_running_for_readers_to_call_l
 
 def test_unhandled_exception_marks_crashed_with_traceback(script):
     proc = script("""
-        import logger
-        run = logger.init(project="p", dir="runs", system_metrics=False)
+        import runpages
+        run = runpages.init(project="p", dir="runs", system_metrics=False)
         print(run.dir, flush=True)
         run.log({"loss": 1.0})
         def train():
@@ -112,12 +112,12 @@ def test_sigint_marks_killed(script):
 
 
 def test_a_previous_sigterm_handler_still_runs(script, tmp_path):
-    proc, run_dir = start_loop(script, LOOP.replace("import logger", """
+    proc, run_dir = start_loop(script, LOOP.replace("import runpages", """
 def mine(signum, frame):
     open("handler-ran", "w").close()
     sys.exit(3)
 signal.signal(signal.SIGTERM, mine)
-import logger"""))
+import runpages"""))
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(10) == 3
     assert (tmp_path / "handler-ran").exists()
@@ -127,8 +127,8 @@ import logger"""))
 
 def test_script_that_never_calls_finish_is_finished_at_exit(script):
     proc = script("""
-        import logger
-        run = logger.init(project="p", dir="runs", system_metrics=False)
+        import runpages
+        run = runpages.init(project="p", dir="runs", system_metrics=False)
         print(run.dir, flush=True)
         for i in range(50):
             run.log({"i": i})
@@ -142,9 +142,9 @@ def test_script_that_never_calls_finish_is_finished_at_exit(script):
 
 def test_two_processes_logging_to_one_project_never_touch_each_others_files(script, tmp_path):
     code = """
-        import sys, logger
+        import sys, runpages
         key = sys.argv[1] if len(sys.argv) > 1 else "{key}"
-        run = logger.init(project="shared", dir="runs", name="same-name", system_metrics=False)
+        run = runpages.init(project="shared", dir="runs", name="same-name", system_metrics=False)
         for i in range(300):
             run.log({{"{key}": i}})
         print(run.dir)
@@ -165,8 +165,8 @@ def test_two_processes_logging_to_one_project_never_touch_each_others_files(scri
 
 def test_many_processes_starting_in_the_same_second_get_unique_ids(script):
     code = """
-        import logger
-        run = logger.init(project="p", dir="runs", name="sweep", clock=lambda: 1.7e9,
+        import runpages
+        run = runpages.init(project="p", dir="runs", name="sweep", clock=lambda: 1.7e9,
                           system_metrics=False, capture_console=False)
         print(run.id)
         run.finish()
@@ -185,30 +185,20 @@ def test_run_id_clash_draws_a_new_random_tail(tmp_path, monkeypatch):
     assert first.endswith("-aaaaaa") and second.endswith("-bbbbbb")
 
 
-def test_import_logger_is_light_and_fast(tmp_path):
-    # bytecode cached outside the repo, as an installed package has it; first run compiles
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PYTHONPATH=str(REPO), PYTHONPYCACHEPREFIX=str(tmp_path / "pycache"))
-    code = ("import sys, time; t = time.perf_counter(); import logger; "
-            "dt = time.perf_counter() - t; "
-            "heavy = [m for m in ('pandas', 'bokeh', 'pyarrow', 'numpy', 'torch', 'psutil', "
-            "'pynvml', 'sitegen') if m in sys.modules]; print(dt, heavy)")
-    times = []
-    for _ in range(4):
-        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             cwd=REPO, env=env)
-        dt, heavy = res.stdout.split(" ", 1)
-        assert heavy.strip() == "[]", res.stdout
-        times.append(float(dt))
-    times = times[1:]
-    assert min(times) < 0.050, f"import logger took {min(times) * 1000:.1f} ms"
+def test_import_runpages_loads_no_heavy_module():
+    # how long the import takes is measured in benchmarks/bench_logger.py, not asserted here
+    code = ("import sys; import runpages; "
+            "print([m for m in ('pandas', 'bokeh', 'pyarrow', 'numpy', 'torch', 'psutil', "
+            "'pynvml', 'jinja2', 'runpages.sitegen') if m in sys.modules])")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert res.stdout.strip() == "[]", res.stdout + res.stderr
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_forked_child_like_a_dataloader_worker_writes_nothing(script):
     proc = script("""
-        import os, logger
-        run = logger.init(project="p", dir="runs", system_metrics=False)
+        import os, runpages
+        run = runpages.init(project="p", dir="runs", system_metrics=False)
         print(run.dir, flush=True)
         run.log({"parent": 1})
         pid = os.fork()

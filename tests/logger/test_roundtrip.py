@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import logger
-from logger import schema
+import runpages
+from runpages import schema
 from tests.logger.conftest import wait_until
 
 META_FIELDS = ("format_version", "id", "name", "project", "group", "tags", "notes", "user",
@@ -149,7 +149,7 @@ def test_summary_keeps_last_values_and_explicit_entries_win(make_run, files):
 
 
 def test_with_block_finishes_the_run(make_run, files, tmp_path):
-    with logger.init(project="p", dir=tmp_path / "r", system_metrics=False,
+    with runpages.init(project="p", dir=tmp_path / "r", system_metrics=False,
                      capture_console=False) as run:
         run.log({"x": 1})
     assert files.meta(run.dir)["status"] == schema.FINISHED
@@ -157,7 +157,7 @@ def test_with_block_finishes_the_run(make_run, files, tmp_path):
 
 def test_with_block_that_raises_marks_crashed_with_traceback(tmp_path, files):
     with pytest.raises(ZeroDivisionError):
-        with logger.init(project="p", dir=tmp_path / "r", system_metrics=False,
+        with runpages.init(project="p", dir=tmp_path / "r", system_metrics=False,
                          capture_console=False) as run:
             run.log({"x": 1})
             1 / 0
@@ -168,26 +168,26 @@ def test_with_block_that_raises_marks_crashed_with_traceback(tmp_path, files):
 
 
 def test_module_level_log_and_finish_use_the_current_run(tmp_path, files):
-    run = logger.init(project="p", dir=tmp_path / "r", system_metrics=False,
+    run = runpages.init(project="p", dir=tmp_path / "r", system_metrics=False,
                       capture_console=False)
-    logger.log({"a": 1})
-    logger.log({"a": 2})
-    logger.finish()
+    runpages.log({"a": 1})
+    runpages.log({"a": 2})
+    runpages.finish()
     assert [r["a"] for r in files.metrics(run.dir)] == [1, 2]
     assert files.meta(run.dir)["status"] == schema.FINISHED
-    logger.finish()  # nothing current: no error
+    runpages.finish()  # nothing current: no error
 
 
 def test_dir_defaults_to_runpages_dir_env(tmp_path, monkeypatch):
     monkeypatch.setenv("RUNPAGES_DIR", str(tmp_path / "envruns"))
-    run = logger.init(project="p", system_metrics=False, capture_console=False)
+    run = runpages.init(project="p", system_metrics=False, capture_console=False)
     run.finish()
     assert Path(run.dir).parent == tmp_path / "envruns" / "p"
 
 
 def test_dir_defaults_to_runs_in_working_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    run = logger.init(project="p", system_metrics=False, capture_console=False)
+    run = runpages.init(project="p", system_metrics=False, capture_console=False)
     run.finish()
     assert Path(run.dir).parent == tmp_path / "runs" / "p"
 

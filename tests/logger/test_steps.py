@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from logger import schema
-from logger.warn import RunpagesWarning
+from runpages import schema
+from runpages.warn import RunpagesWarning
 
 
 def steps(files, run):

@@ -7,9 +7,9 @@ import types
 
 import pytest
 
-from logger import schema
-from logger.gpu import GpuReader, visible_devices
-from logger.system import SystemSampler
+from runpages import schema
+from runpages.gpu import GpuReader, visible_devices
+from runpages.system import SystemSampler
 from tests.logger.conftest import wait_until
 
 

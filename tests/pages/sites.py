@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from logger import schema
+from runpages import schema
 
 NOW = 1_764_000_000.0
 USERS = ("ana", "bo", "cy")
@@ -71,8 +71,8 @@ def write_project(root: Path, project: str = "mnist", n: int = 4, steps: int = 2
 
 
 def build(runs_dir: Path, out: Path, title: str = "Team logbook"):
-    from sitegen.build import build_site
-    from sitegen.config import SiteConfig
+    from runpages.sitegen.build import build_site
+    from runpages.sitegen.config import SiteConfig
 
     cfg = SiteConfig(runs_dirs=[Path(runs_dir)], output=Path(out), title=title)
     return build_site(cfg, now=NOW)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.build import SiteMap
-from sitegen.pages.compare import build_compare
-from sitegen.pages.project import PAGE_ROWS, build_project, format_number
-from sitegen.query import parse_query
-from sitegen.reader import read_runs
-from sitegen.render import Renderer
-from sitegen.config import SiteConfig
+from runpages.sitegen.build import SiteMap
+from runpages.sitegen.pages.compare import build_compare
+from runpages.sitegen.pages.project import PAGE_ROWS, build_project, format_number
+from runpages.sitegen.query import parse_query
+from runpages.sitegen.reader import read_runs
+from runpages.sitegen.render import Renderer
+from runpages.sitegen.config import SiteConfig
 from tests.pages.sites import NOW, write_project, write_run
 
 

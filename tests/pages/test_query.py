@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.query import QueryError, parse_query, to_text
+from runpages.sitegen.query import QueryError, parse_query, to_text
 from tests.pages.query_cases import load_cases
 
 ROWS, CASES = load_cases()

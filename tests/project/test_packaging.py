@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_wheel_ships_logger_sitegen_and_the_default_theme(tmp_path):
+def test_the_wheel_installs_one_package_runpages_with_its_default_theme(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(tmp_path), str(ROOT)],
@@ -17,12 +17,15 @@ def test_wheel_ships_logger_sitegen_and_the_default_theme(tmp_path):
     )
     wheel = next(tmp_path.glob("runpages-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "logger/__init__.py" in names
-    assert "logger/schema.py" in names
-    assert "sitegen/cli.py" in names
-    assert "themes/default/base.html" in names
-    assert any(n.startswith("themes/default/static/") for n in names)
-    assert not any(n.startswith("tests/") for n in names)
+    tops = {n.split("/")[0] for n in names}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"runpages"}
+    assert "runpages/__init__.py" in names
+    assert "runpages/schema.py" in names
+    assert "runpages/sitegen/cli.py" in names
+    assert "runpages/integrations/lightning.py" in names
+    assert "runpages/importers/tensorboard.py" in names
+    assert "runpages/themes/default/base.html" in names
+    assert any(n.startswith("runpages/themes/default/static/") for n in names)
 
 
 def test_runpages_version_runs_without_importing_the_heavy_stack():

@@ -68,7 +68,7 @@ def test_init_ci_writes_a_workflow_whose_commands_all_exist(tmp_path):
 
 
 def test_baseline_branch_variant_and_every_option_quoted(tmp_path):
-    from sitegen.ci_workflow import render_workflow
+    from runpages.sitegen.ci_workflow import render_workflow
 
     text = render_workflow(runs="my runs", baseline_branch="trunk", branch="trunk", python="3.12")
     doc = yaml.safe_load(text)

@@ -27,10 +27,10 @@ def git(*args, cwd, env=None) -> str:
 
 
 def add_run(runs: Path, name: str, t0: float) -> None:
-    import logger
+    import runpages
 
     now = [t0]
-    run = logger.init(project="mnist", name=name, dir=str(runs), clock=lambda: now[0],
+    run = runpages.init(project="mnist", name=name, dir=str(runs), clock=lambda: now[0],
                       system_metrics=False, capture_console=False)
     for i in range(5):
         now[0] += 1
@@ -141,7 +141,7 @@ def test_refusals_say_what_to_do(project):
 
 
 def test_size_limits_name_big_files_and_the_flag():
-    from sitegen.publish import PublishError, check_size
+    from runpages.sitegen.publish import PublishError, check_size
 
     files = [("index.html", Path("index.html"), 10),
              ("files/mnist/r1/artifacts/model.pt", Path("model.pt"), 300)]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from logger import schema
+from runpages import schema
 
 NOW = 1_764_000_000.0          # a fixed "now" so statuses do not depend on the clock
 

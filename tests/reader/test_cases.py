@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import reader
+from runpages.sitegen import reader
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "reader"
 NOW = 1764000000.0

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.config import SiteConfig, find_config, load_config
-from sitegen.errors import ConfigError, SiteError
+from runpages.sitegen.config import SiteConfig, find_config, load_config
+from runpages.sitegen.errors import ConfigError, SiteError
 
 
 def write(path: Path, text: str) -> Path:
@@ -145,7 +145,7 @@ def test_site_config_defaults_are_independent():
 
 
 def test_error_messages_read_well():
-    from sitegen.errors import FormatVersionError, ProblemsError
+    from runpages.sitegen.errors import FormatVersionError, ProblemsError
     err = ConfigError(["title: expected text, got a number"], "team/runpages.toml")
     assert str(err) == "team/runpages.toml: 1 problem\n  - title: expected text, got a number"
     err = FormatVersionError("runs/p/r/meta.json", 3, 1)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sitegen.model import Project, Run, apply_main_metrics, flatten, metric_direction
+from runpages.sitegen.model import Project, Run, apply_main_metrics, flatten, metric_direction
 
 
 def make_run(id="r1", meta=None, config=None, summary=None, metrics=None, system=None, **kw) -> Run:

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from logger import schema
-from sitegen import reader
-from sitegen.reader import Problem, ReadCache, read_run, read_runs, summarize_problems
+from runpages import schema
+from runpages.sitegen import reader
+from runpages.sitegen.reader import Problem, ReadCache, read_run, read_runs, summarize_problems
 
 
 def _only_run(runs, now):

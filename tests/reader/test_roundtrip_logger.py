@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-import logger as runlog
-from sitegen.reader import ReadCache, read_run, read_runs
+import runpages
+from runpages.sitegen.reader import ReadCache, read_run, read_runs
 
-pytestmark = pytest.mark.skipif(not hasattr(runlog, "init"), reason="logger.init not written yet")
+pytestmark = pytest.mark.skipif(not hasattr(runpages, "init"), reason="logger.init not written yet")
 
 
 def start(tmp_path, **kw):
     kw.setdefault("project", "mnist")
-    return runlog.init(dir=str(tmp_path / "runs"), system_metrics=False, capture_console=False, **kw)
+    return runpages.init(dir=str(tmp_path / "runs"), system_metrics=False, capture_console=False, **kw)
 
 
 def test_logged_run_reads_back_with_its_values(tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sitegen import jsonl, reader
-from sitegen.reader import read_run, read_runs, scan_fingerprints
+from runpages.sitegen import jsonl, reader
+from runpages.sitegen.reader import read_run, read_runs, scan_fingerprints
 
 
 def test_scan_gives_each_run_folder_the_fingerprint_its_run_has(tmp_path, rf):

@@ -18,7 +18,7 @@ def logbook(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def projects(logbook):
-    from sitegen.reader import read_runs
+    from runpages.sitegen.reader import read_runs
 
     found, problems = read_runs([str(logbook)])
     assert not problems, problems

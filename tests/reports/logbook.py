@@ -23,9 +23,9 @@ def _clock(start: float):
 
 def _run(root: Path, project: str, name: str, user: str, start: float, config: dict,
          metrics: dict, steps: int = 40, group: str | None = None, tags=None, summary=None):
-    import logger
+    import runpages
 
-    run = logger.init(project=project, name=name, id=f"{name.lower()[:12].strip('<>= ')}-{int(start)}"
+    run = runpages.init(project=project, name=name, id=f"{name.lower()[:12].strip('<>= ')}-{int(start)}"
                       .replace(" ", "-").replace("<", "").replace(">", "").replace("=", ""),
                       dir=root, config=config, group=group, tags=tags, clock=_clock(start),
                       system_metrics=False, capture_console=False, meta={"user": user})

@@ -7,9 +7,9 @@ from pathlib import Path
 def build_with_reports(config) -> tuple[Path, object]:
     """``build_site(config)``; returns (site dir, ReportsBuild) so tests can check listing,
     citations and copies against the pages on disk."""
-    from sitegen.build import SiteMap, build_site
-    from sitegen.pages.report import build_reports
-    from sitegen.reader import read_runs
+    from runpages.sitegen.build import SiteMap, build_site
+    from runpages.sitegen.pages.report import build_reports
+    from runpages.sitegen.reader import read_runs
 
     build_site(config)
     projects, _ = read_runs([str(d) for d in config.runs_dirs])

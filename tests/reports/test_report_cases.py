@@ -59,11 +59,11 @@ def subset(expected, actual, where="") -> None:
 
 
 def render_page(report, projects) -> str:
-    from sitegen import __version__
-    from sitegen.build import SiteMap
-    from sitegen.pages import Page
-    from sitegen.pages.report import report_context, report_url
-    from sitegen.render import Renderer
+    from runpages.sitegen import __version__
+    from runpages.sitegen.build import SiteMap
+    from runpages.sitegen.pages import Page
+    from runpages.sitegen.pages.report import report_context, report_url
+    from runpages.sitegen.render import Renderer
 
     site = SiteMap(projects)
     ctx = report_context(report, site)
@@ -74,7 +74,7 @@ def render_page(report, projects) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_report_case(case, projects, tmp_path):
-    from sitegen.reports import load_reports
+    from runpages.sitegen.reports import load_reports
 
     folder = tmp_path / "reports"
     for rel, text in case.files.items():
@@ -122,7 +122,7 @@ FIXTURE = load_fixture(CASES_DIR / "xss.txt")
 
 @pytest.mark.parametrize("title, source, expected", FIXTURE, ids=[f[0][:60] for f in FIXTURE])
 def test_markdown_it_xss_fixture(title, source, expected):
-    from sitegen.markdown import render_html
+    from runpages.sitegen.markdown import render_html
 
     html = render_html(source)
     assert html == expected

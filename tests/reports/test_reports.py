@@ -12,7 +12,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "reports"
 
 
 def _config(runs, out, **kw):
-    from sitegen.config import SiteConfig
+    from runpages.sitegen.config import SiteConfig
 
     return SiteConfig(runs_dirs=[runs], output=out, **kw)
 
@@ -50,8 +50,8 @@ def test_reports_become_pages_listed_newest_first_with_problems(logbook, reports
 
 
 def test_reports_folder_defaults_to_one_inside_or_beside_the_runs(logbook, tmp_path):
-    from sitegen.config import SiteConfig
-    from sitegen.reports import reports_dir
+    from runpages.sitegen.config import SiteConfig
+    from runpages.sitegen.reports import reports_dir
 
     runs = tmp_path / "runs"
     runs.mkdir()
@@ -64,7 +64,7 @@ def test_reports_folder_defaults_to_one_inside_or_beside_the_runs(logbook, tmp_p
 
 
 def test_export_is_one_file_with_everything_inline(logbook, reports_folder, tmp_path):
-    from sitegen.export import export_report
+    from runpages.sitegen.export import export_report
 
     path, problems = export_report(reports_folder / "new.md", _config(logbook, tmp_path / "site"),
                                    tmp_path / "new.html", now=1795000000)
@@ -77,7 +77,7 @@ def test_export_is_one_file_with_everything_inline(logbook, reports_folder, tmp_
 
 
 def test_export_embeds_bokeh_and_only_the_charted_metrics(logbook, reports_folder, tmp_path):
-    from sitegen.export import export_report
+    from runpages.sitegen.export import export_report
 
     path, _ = export_report(reports_folder / "old.md", _config(logbook, tmp_path / "site"), tmp_path / "old.html")
     html = path.read_text()
@@ -88,25 +88,25 @@ def test_export_embeds_bokeh_and_only_the_charted_metrics(logbook, reports_folde
 
 
 def test_export_of_a_missing_report_is_a_site_error(logbook, tmp_path):
-    from sitegen.errors import SiteError
-    from sitegen.export import export_report
+    from runpages.sitegen.errors import SiteError
+    from runpages.sitegen.export import export_report
 
     with pytest.raises(SiteError, match="nope.md: report not found"):
         export_report(tmp_path / "nope.md", _config(logbook, tmp_path / "site"))
 
 
 def test_export_strict_fails_on_report_problems(logbook, reports_folder, tmp_path):
-    from sitegen.errors import ProblemsError
-    from sitegen.export import export_report
+    from runpages.sitegen.errors import ProblemsError
+    from runpages.sitegen.export import export_report
 
     with pytest.raises(ProblemsError, match="no run matches 'user = bob'"):
         export_report(reports_folder / "new.md", _config(logbook, tmp_path / "site", strict=True), tmp_path / "x.html")
 
 
 def test_new_report_writes_a_starter_that_renders_without_problems(logbook, tmp_path):
-    from sitegen.export import new_report
-    from sitegen.reader import read_runs
-    from sitegen.reports import load_reports
+    from runpages.sitegen.export import new_report
+    from runpages.sitegen.reader import read_runs
+    from runpages.sitegen.reports import load_reports
 
     folder = tmp_path / "reports"
     path = new_report("LR sweep: <first> look", [logbook], reports_dir=folder, author="ana", now=1795000000)
@@ -123,7 +123,7 @@ def test_new_report_writes_a_starter_that_renders_without_problems(logbook, tmp_
 
 
 def test_new_report_without_runs_still_writes_a_template(tmp_path):
-    from sitegen.export import new_report
+    from runpages.sitegen.export import new_report
 
     path = new_report("Empty", [tmp_path / "runs"], reports_dir=tmp_path / "r", author="x", now=0)
     text = path.read_text()
@@ -131,8 +131,8 @@ def test_new_report_without_runs_still_writes_a_template(tmp_path):
 
 
 def test_example_reports_resolve_against_the_example_logbook():
-    from sitegen.reader import read_runs
-    from sitegen.reports import load_reports
+    from runpages.sitegen.reader import read_runs
+    from runpages.sitegen.reports import load_reports
 
     runs = EXAMPLES.parents[1] / "example_runs"
     if not (runs / "cifar10-resnet").is_dir():
@@ -150,7 +150,7 @@ def test_example_reports_resolve_against_the_example_logbook():
 # ---- Markdown invariants -----------------------------------------------------------------
 
 def test_markers_cannot_be_forged_from_the_report_text():
-    from sitegen.markdown import parse, render
+    from runpages.sitegen.markdown import parse, render
 
     doc = parse("text \x00B0\x00 and \x00V0\x00\n")
     parts = render(doc)
@@ -158,7 +158,7 @@ def test_markers_cannot_be_forged_from_the_report_text():
 
 
 def test_raw_html_is_off_even_if_the_preset_turns_it_on():
-    from sitegen.markdown import make_parser
+    from runpages.sitegen.markdown import make_parser
 
     md = make_parser()
     assert md.options["html"] is False
@@ -175,13 +175,13 @@ def test_raw_html_is_off_even_if_the_preset_turns_it_on():
     ("ftp://x", False),
 ])
 def test_validate_link(url, ok):
-    from sitegen.markdown import validate_link
+    from runpages.sitegen.markdown import validate_link
 
     assert validate_link(url) is ok
 
 
 def test_highlighting_needs_no_network_and_unknown_languages_stay_plain():
-    from sitegen.markdown import highlight, highlight_css
+    from runpages.sitegen.markdown import highlight, highlight_css
 
     assert highlight("x = 1", "python").startswith('<pre class="highlight"><code class="language-python">')
     assert highlight("x", "no-such-language") == ""
@@ -190,7 +190,7 @@ def test_highlighting_needs_no_network_and_unknown_languages_stay_plain():
 
 
 def test_value_syntax_parses_function_metric_selection_and_format():
-    from sitegen.markdown import parse_value
+    from runpages.sitegen.markdown import parse_value
 
     v = parse_value("=best(val/acc, user = ana lr < 1e-3):.1%")
     assert (v.function, v.metric, v.selection, v.format, v.error) == ("best", "val/acc", "user = ana lr < 1e-3", ".1%", "")
@@ -199,7 +199,7 @@ def test_value_syntax_parses_function_metric_selection_and_format():
 
 
 def test_export_finds_the_runs_around_a_report_in_a_logbook(logbook, tmp_path):
-    from sitegen.export import guess_runs_dir
+    from runpages.sitegen.export import guess_runs_dir
 
     (logbook / "reports").mkdir(exist_ok=True)
     assert guess_runs_dir(logbook / "reports" / "x.md") == logbook.resolve()

@@ -1,6 +1,6 @@
 """Real ``runpages serve`` processes for the serve tests, the live browser test and the benchmark.
 
-``Serve`` starts ``python -m sitegen serve RUNS --port 0 -o SITE ...`` as a subprocess, reads
+``Serve`` starts ``python -m runpages.sitegen serve RUNS --port 0 -o SITE ...`` as a subprocess, reads
 the URL it prints, and stops it with SIGINT (like Ctrl-C) on close. ``Writer`` runs the real
 logger in another process, logging steps while a control file says so.
 """
@@ -42,7 +42,7 @@ def http_request(host: str, port: int, path: str, method: str = "GET",
 
 class Serve:
     def __init__(self, runs, site, *args: str, cwd=None, timeout: float = 30.0):
-        self.cmd = [sys.executable, "-m", "sitegen", "serve", str(runs), "-o", str(site), "--port", "0", *args]
+        self.cmd = [sys.executable, "-m", "runpages.sitegen", "serve", str(runs), "-o", str(site), "--port", "0", *args]
         self.proc = subprocess.Popen(self.cmd, cwd=cwd or ROOT, env=env(), stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.out: list[str] = []
@@ -111,9 +111,9 @@ class Serve:
 
 WRITER = r"""
 import os, sys, time, math
-import logger
+import runpages
 runs, run_id, stop_file, every = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-run = logger.init(project="live", name="train", dir=runs, id=run_id, system_metrics=False,
+run = runpages.init(project="live", name="train", dir=runs, id=run_id, system_metrics=False,
                   capture_console=False)
 step = 0
 t_end = time.time() + 60

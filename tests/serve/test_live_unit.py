@@ -10,10 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from sitegen.errors import SiteError
-from sitegen.livereload import LiveState, diff_snapshots, inject, snapshot_site
-from sitegen.serve import make_server
-from sitegen.watch import Rebuilder, WatchTargets, describe_failure
+from runpages.sitegen.errors import SiteError
+from runpages.sitegen.livereload import LiveState, diff_snapshots, inject, snapshot_site
+from runpages.sitegen.serve import make_server
+from runpages.sitegen.watch import Rebuilder, WatchTargets, describe_failure
 from tests.serve.live_helpers import http_request
 
 # ---- LiveState --------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def test_a_taken_port_says_so_and_suggests_port_0(runs, tmp_path):
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     try:
-        r = subprocess.run([sys.executable, "-m", "sitegen", "serve", str(runs), "-o", str(tmp_path / "site"),
+        r = subprocess.run([sys.executable, "-m", "runpages.sitegen", "serve", str(runs), "-o", str(tmp_path / "site"),
                             "--port", str(sock.getsockname()[1])], cwd=ROOT, env=env(),
                            capture_output=True, text=True, timeout=30)
     finally:

@@ -22,8 +22,8 @@ ALERT_TRAP = ("window.__alerts = []; window.alert = window.confirm = window.prom
 
 
 def build(runs_dir: Path, out: Path, **kw) -> Path:
-    from sitegen.build import build_site
-    from sitegen.config import SiteConfig
+    from runpages.sitegen.build import build_site
+    from runpages.sitegen.config import SiteConfig
 
     build_site(SiteConfig(runs_dirs=[runs_dir], output=out, **kw))
     return out

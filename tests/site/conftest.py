@@ -24,7 +24,7 @@ def runs_dir(tmp_path):
 @pytest.fixture
 def make_config(tmp_path):
     def make(runs_dirs, **kw):
-        from sitegen.config import SiteConfig
+        from runpages.sitegen.config import SiteConfig
 
         kw.setdefault("output", tmp_path / "site")
         return SiteConfig(runs_dirs=[Path(d) for d in runs_dirs], **kw)

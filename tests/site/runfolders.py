@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from logger import schema
+from runpages import schema
 
 T0 = 1764000000.0  # 2025-11-24
 

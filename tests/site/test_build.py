@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from runfolders import append_steps, write_run
-from sitegen.build import SiteMap, build_site, slug, unique_slugs
-from sitegen.errors import SiteError
+from runpages.sitegen.build import SiteMap, build_site, slug, unique_slugs
+from runpages.sitegen.errors import SiteError
 
 
 @pytest.mark.parametrize("name", [
@@ -163,7 +163,7 @@ def test_hostile_names_are_escaped_in_pages(tmp_path, make_config):
 
 
 def test_sitemap_paths_and_keys(runs_dir):
-    from sitegen.reader import read_runs
+    from runpages.sitegen.reader import read_runs
 
     projects, _ = read_runs([runs_dir])
     site = SiteMap(projects)
@@ -174,7 +174,7 @@ def test_sitemap_paths_and_keys(runs_dir):
 
 
 def test_reports_are_built_cited_runs_link_back_and_edits_rebuild(runs_dir, make_config):
-    pytest.importorskip("sitegen.pages.report")
+    pytest.importorskip("runpages.sitegen.pages.report")
     reports = runs_dir / "reports"
     reports.mkdir()
     md = reports / "note.md"

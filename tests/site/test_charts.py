@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sitegen import charts
-from sitegen.model import Run
+from runpages.sitegen import charts
+from runpages.sitegen.model import Run
 
 
 def test_downsample_keeps_at_most_2000_points_and_every_spike():

@@ -2,7 +2,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sitegen.cli import main
+from runpages.sitegen.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +53,7 @@ def test_bad_option_value_is_a_config_error(runs_dir, tmp_path, capsys):
 
 
 def test_python_dash_m_entry_point(runs_dir, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "sitegen", "build", str(runs_dir), "-o", str(tmp_path / "s")],
+    r = subprocess.run([sys.executable, "-m", "runpages.sitegen", "build", str(runs_dir), "-o", str(tmp_path / "s")],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("built ")

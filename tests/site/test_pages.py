@@ -1,11 +1,11 @@
 from pathlib import Path
 
 from runfolders import T0, write_run
-from sitegen.build import SiteMap
-from sitegen.config import SiteConfig
-from sitegen.pages.index import best_so_far, build_index, runs_per_day
-from sitegen.pages.run import build_run, console_tail, plan_downloads
-from sitegen.reader import read_runs
+from runpages.sitegen.build import SiteMap
+from runpages.sitegen.config import SiteConfig
+from runpages.sitegen.pages.index import best_so_far, build_index, runs_per_day
+from runpages.sitegen.pages.run import build_run, console_tail, plan_downloads
+from runpages.sitegen.reader import read_runs
 
 
 def _read(d):
@@ -70,7 +70,7 @@ def test_console_tail_of_a_huge_log(tmp_path):
 
 
 def test_identical_gpus_are_counted_not_repeated():
-    from sitegen.pages.run import gpu_summary
+    from runpages.sitegen.pages.run import gpu_summary
 
     assert gpu_summary(["NVIDIA H100", "NVIDIA H100"]) == "2 \u00d7 NVIDIA H100"
     assert gpu_summary(["NVIDIA H100", "NVIDIA L4"]) == "NVIDIA H100, NVIDIA L4"

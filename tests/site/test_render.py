@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from sitegen.pages import Page
-from sitegen.render import Renderer, relative_url, root_prefix, write_atomic, write_if_changed
+from runpages.sitegen.pages import Page
+from runpages.sitegen.render import Renderer, relative_url, root_prefix, write_atomic, write_if_changed
 
 
 @pytest.mark.parametrize("target,page,expected", [

@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from sitegen.errors import SiteError
-from sitegen.serve import make_server, resolve_request_path
+from runpages.sitegen.errors import SiteError
+from runpages.sitegen.serve import make_server, resolve_request_path
 
 
 @pytest.fixture

@@ -29,10 +29,10 @@ def _gpu_rows(t0: float, n: int, util: float, mem_pct: float, core: float = 50.0
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    from sitegen.build import SiteMap
-    from sitegen.pages.utilisation import build_utilisation
-    from sitegen.reader import read_runs
-    from sitegen.render import Renderer
+    from runpages.sitegen.build import SiteMap
+    from runpages.sitegen.pages.utilisation import build_utilisation
+    from runpages.sitegen.reader import read_runs
+    from runpages.sitegen.render import Renderer
 
     root = tmp_path_factory.mktemp("usage-pages") / "runs"
     t0 = NOW - 7200
@@ -93,7 +93,7 @@ def test_project_page_links_back_and_counts_only_its_runs(pages):
 
 
 def test_run_card_renders_for_gpu_cpu_only_and_running_runs(pages):
-    from sitegen.pages.utilisation import run_card
+    from runpages.sitegen.pages.utilisation import run_card
 
     _, projects, renderer, cfg = pages
     runs = {r.name: r for p in projects for r in p.runs}
@@ -110,9 +110,9 @@ def test_run_card_renders_for_gpu_cpu_only_and_running_runs(pages):
 
 
 def test_project_page_offers_grouping_by_group_and_shared_config_values(tmp_path):
-    from sitegen.build import SiteMap
-    from sitegen.pages.project import build_project
-    from sitegen.reader import read_runs
+    from runpages.sitegen.build import SiteMap
+    from runpages.sitegen.pages.project import build_project
+    from runpages.sitegen.reader import read_runs
     from tests.pages.sites import write_project
 
     write_project(tmp_path / "runs", "mnist", n=6)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from sitegen import utilisation as U
-from sitegen.model import Run
+from runpages.sitegen import utilisation as U
+from runpages.sitegen.model import Run
 
 NAN = float("nan")
 T0 = 1_795_086_000.0          # 2026-11-19 (a Thursday), ISO week 2026-W47
@@ -113,7 +113,7 @@ def test_a_running_run_counts_up_to_its_last_sample():
     u = U.run_usage(run, Cfg())
     assert u.status == "running"
     assert u.gpu_hours == approx(50 / 3600)
-    from sitegen.pages.utilisation import run_card
+    from runpages.sitegen.pages.utilisation import run_card
 
     card = run_card(run, Cfg())
     assert card["running"] and ("GPU-hours", "0.014") in card["items"]
