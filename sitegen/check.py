@@ -31,7 +31,6 @@ importing this module does not import pandas (the CLI imports it to add the subc
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,60 +253,3 @@ def _finish(record, args, settings, candidate, notes):
         except OSError as err:
             notes.append(f"could not record the check next to the runs ({err})")
     return record, notes
-
-
-def run_check(args) -> int:
-    """The ``check`` command: outputs written, exit code returned (0, 1 or 2)."""
-    from runpages.sitegen.check_report import junit, markdown, to_json
-
-    try:
-        record, notes = check(args)
-    except CannotJudge as err:
-        record, notes = {"runpages_check": 1, "verdict": "error", "exit_code": 2, "message": str(err),
-                         "results": [], "candidate": None, "baseline": None, "project": args.project}, []
-    for note in notes:
-        print(f"runpages: check: {note}", file=sys.stderr)
-    text = markdown(record)
-    out = {k: v for k, v in record.items() if k != "record_file"}
-    sys.stdout.write(to_json(out) if args.json else text)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        try:
-            with open(summary, "a", encoding="utf-8") as f:
-                f.write(text + "\n")
-        except OSError as err:
-            print(f"runpages: check: could not append to $GITHUB_STEP_SUMMARY ({err})", file=sys.stderr)
-    if args.junit:
-        from runpages.sitegen.atomic import write_atomic
-
-        write_atomic(args.junit, junit(record))
-    if record["exit_code"] == 2:
-        print(f"runpages: check: could not judge: {record['message']}", file=sys.stderr)
-    return int(record["exit_code"])
-
-
-def add_check_parser(subparsers) -> None:
-    p = subparsers.add_parser(
-        "check", help="compare a run with a baseline; exit 0 holds, 1 regressed, 2 could not judge",
-        description="Compare a candidate run with a baseline on the rules in runpages.toml [check] "
-                    "and --rule. Exit 0: holds; 1: regressed; 2: could not judge.")
-    p.add_argument("runs_dirs", nargs="*", metavar="RUNS_DIR", help="folders of runs (default: ./runs)")
-    p.add_argument("--config", metavar="TOML", help="settings file (default: runpages.toml beside the runs)")
-    p.add_argument("--project", metavar="NAME", help="project (needed when the runs hold several)")
-    p.add_argument("--run", metavar="ID", help="candidate run (default: $RUNPAGES_RUN_ID, else the newest finished run)")
-    g = p.add_argument_group("baseline (one of)")
-    g.add_argument("--baseline", metavar="ID", action="append", help="baseline run; repeat for several")
-    g.add_argument("--baseline-branch", metavar="BRANCH",
-                   help="finished runs recorded on this git branch, at another commit than the candidate")
-    g.add_argument("--baseline-file", metavar="FILE", help="snapshot written by --save-baseline")
-    p.add_argument("--save-baseline", metavar="FILE",
-                   help="add the candidate to this snapshot file when it did not regress (made if missing)")
-    p.add_argument("--keep", type=int, metavar="N", help=f"runs kept in the snapshot (default {DEFAULT_KEEP})")
-    p.add_argument("--rule", action="append", default=[], metavar="RULE",
-                   help="METRIC:max|min:ALLOWED[:VALUE], e.g. val/acc:max:0.005, val/loss:min:2%%, "
-                        "val/acc:max:noise:k=2,n=5, val/acc:max:0.01:best; repeatable")
-    p.add_argument("--site-url", metavar="URL", help="site address, for links to the run pages")
-    p.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
-    p.add_argument("--json", action="store_true", help="print JSON instead of the Markdown table")
-    p.add_argument("--no-record", action="store_true", help="do not keep the result in <runs>/<project>/.checks/")
-    p.set_defaults(func=run_check)

@@ -13,7 +13,6 @@ Invariant: every ``runpages ...`` line in a ``run:`` step parses with the real C
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 
 WORKFLOW_PATH = ".github/workflows/runpages.yml"
@@ -143,38 +142,17 @@ def render_workflow(runs: str = "runs", command: str = "python train.py", python
     return text
 
 
-def run_init_ci(args) -> int:
+def write_workflow(path: str | Path | None = None, force: bool = False, **options) -> Path:
+    """Write the workflow (``render_workflow(**options)``) to ``path``; refuse to replace one unless ``force``."""
     from runpages.sitegen.errors import SiteError
 
-    path = Path(args.output or WORKFLOW_PATH)
-    if path.exists() and not args.force:
+    path = Path(path or WORKFLOW_PATH)
+    if path.exists() and not force:
         raise SiteError(f"{path} already exists; pass --force to replace it")
-    if "\n" in args.command or not args.command.strip():
+    command = options.get("command", "")
+    if "\n" in command or not command.strip():
         raise SiteError("--command must be one line (edit the workflow for more)")
-    text = render_workflow(runs=args.runs_dir, command=args.command, python=args.python, branch=args.branch,
-                           baseline_file=args.baseline_file, baseline_branch=args.baseline_branch,
-                           install=args.install)
+    text = render_workflow(**options)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}: edit its \"Train / evaluate\" step, add [[check.rules]] to runpages.toml, "
-          "and set Settings > Pages > Source to GitHub Actions", file=sys.stdout)
-    return 0
-
-
-def add_init_ci_parser(subparsers) -> None:
-    p = subparsers.add_parser("init-ci", help=f"write {WORKFLOW_PATH}: check on pull requests, deploy to Pages",
-                              description=f"Write {WORKFLOW_PATH}: on push and pull request, run your "
-                                          "training/eval command, runpages check, build; deploy to GitHub Pages "
-                                          "from the main branch.")
-    p.add_argument("--command", default="python train.py", help="training/evaluation command (default: a placeholder)")
-    p.add_argument("--runs-dir", default="runs", help="runs folder (default runs)")
-    p.add_argument("--branch", default="main", help="the branch that deploys (default main)")
-    p.add_argument("--python", default="3.11", help="Python version (default 3.11)")
-    p.add_argument("--install", default="pip install runpages", help="how CI installs runpages")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--baseline-file", default="runpages-baseline.json",
-                   help="committed snapshot to compare with (default runpages-baseline.json)")
-    g.add_argument("--baseline-branch", help="compare with runs recorded on this branch instead (runs folder committed)")
-    p.add_argument("-o", "--output", help=f"where to write (default {WORKFLOW_PATH})")
-    p.add_argument("--force", action="store_true", help="replace an existing file")
-    p.set_defaults(func=run_init_ci)
+    return path

@@ -1,8 +1,9 @@
-"""``runpages``: parse arguments, import lazily, map errors to exit codes. The only place that exits.
+"""``runpages``: the one argument parser, and the one place that prints errors and exits.
 
-Commands are plain functions (``build``, ``serve``) taking parsed arguments and returning an
-exit code. A ``SiteError`` is printed as ``runpages: error: <message>`` with exit code 1;
-anything else keeps its traceback (it is a bug). ``runpages --version`` imports nothing heavy.
+Every subcommand's arguments are defined here; ``cli_commands`` holds what each one does. A
+``RunpagesError`` (``runpages.errors``) is printed as ``runpages: error: <message>`` and its
+``exit_code`` returned; anything else keeps its traceback (it is a bug). ``runpages --version``
+imports nothing heavy.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import argparse
 import sys
 
 from runpages.sitegen import __version__
+from runpages.sitegen import cli_commands as commands
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -31,7 +33,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     b = sub.add_parser("build", help="build the site from run folders")
     _common(b)
-    b.set_defaults(func=build)
+    b.set_defaults(func=commands.build)
     s = sub.add_parser("serve", help="build, then serve the site on 127.0.0.1")
     _common(s)
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -42,16 +44,12 @@ def make_parser() -> argparse.ArgumentParser:
                    help="with --watch: look for changes every SECONDS instead of waiting for file events "
                         "(for NFS, SMB, sshfs, Lustre, GPFS, Docker bind mounts on macOS)")
     s.add_argument("--open", action="store_true", help="open the site in a web browser")
-    s.set_defaults(func=serve)
+    s.set_defaults(func=commands.serve)
     _add_report_parsers(sub)
     _add_import_parser(sub)
-    from runpages.sitegen.check import add_check_parser
-    from runpages.sitegen.ci_workflow import add_init_ci_parser
-    from runpages.sitegen.publish import add_publish_parser
-
-    add_check_parser(sub)
-    add_publish_parser(sub)
-    add_init_ci_parser(sub)
+    _add_check_parser(sub)
+    _add_publish_parser(sub)
+    _add_init_ci_parser(sub)
     return parser
 
 
@@ -64,13 +62,13 @@ def _add_report_parsers(sub) -> None:
     x.add_argument("--theme", metavar="DIR")
     x.add_argument("--config", metavar="TOML")
     x.add_argument("--strict", action="store_true", default=None, help="problems in the report fail the export")
-    x.set_defaults(func=export)
+    x.set_defaults(func=commands.export)
     n = sub.add_parser("new-report", help="write a starter report with a chart of the latest runs")
     n.add_argument("title")
     n.add_argument("runs_dirs", nargs="*", metavar="RUNS_DIR")
     n.add_argument("--reports", metavar="DIR", dest="reports_dir")
     n.add_argument("--config", metavar="TOML")
-    n.set_defaults(func=new_report)
+    n.set_defaults(func=commands.new_report)
 
 
 def _add_import_parser(sub) -> None:
@@ -82,119 +80,78 @@ def _add_import_parser(sub) -> None:
                    help="project to import into (default: the source's own, else its folder name)")
     i.add_argument("--pattern", default=None, metavar="REGEX",
                    help="read SOURCE as a text log: each line matching REGEX is a step, its named groups the values")
-    i.set_defaults(func=import_runs)
+    i.set_defaults(func=commands.import_runs)
 
 
-def _load(args):
-    from pathlib import Path
+def _add_check_parser(subparsers) -> None:
+    from runpages.sitegen.check import DEFAULT_KEEP
 
-    from runpages.sitegen.config import load_config
-
-    overrides = {
-        "runs_dirs": args.runs_dirs or None,
-        "output": args.output,
-        "title": args.title,
-        "theme": args.theme,
-        "strict": args.strict,
-        "max_artifact_mb": args.max_artifact_mb,
-        "reports_dir": getattr(args, "reports_dir", None),
-    }
-    config, warnings = load_config(Path(args.config) if args.config else None, overrides)
-    for w in warnings:
-        print(f"runpages: warning: {w}", file=sys.stderr)
-    return config
-
-
-def _report(result) -> None:
-    from runpages.sitegen.reader import summarize_problems
-
-    for line in summarize_problems(result.problems):
-        print(f"runpages: warning: {line}", file=sys.stderr)
-    print(result.summary())
-
-
-def build(args) -> int:
-    from runpages.sitegen.build import build_site
-
-    config = _load(args)
-    result = build_site(config)
-    _report(result)
-    return 0
+    p = subparsers.add_parser(
+        "check", help="compare a run with a baseline; exit 0 holds, 1 regressed, 2 could not judge",
+        description="Compare a candidate run with a baseline on the rules in runpages.toml [check] "
+                    "and --rule. Exit 0: holds; 1: regressed; 2: could not judge.")
+    p.add_argument("runs_dirs", nargs="*", metavar="RUNS_DIR", help="folders of runs (default: ./runs)")
+    p.add_argument("--config", metavar="TOML", help="settings file (default: runpages.toml beside the runs)")
+    p.add_argument("--project", metavar="NAME", help="project (needed when the runs hold several)")
+    p.add_argument("--run", metavar="ID", help="candidate run (default: $RUNPAGES_RUN_ID, else the newest finished run)")
+    g = p.add_argument_group("baseline (one of)")
+    g.add_argument("--baseline", metavar="ID", action="append", help="baseline run; repeat for several")
+    g.add_argument("--baseline-branch", metavar="BRANCH",
+                   help="finished runs recorded on this git branch, at another commit than the candidate")
+    g.add_argument("--baseline-file", metavar="FILE", help="snapshot written by --save-baseline")
+    p.add_argument("--save-baseline", metavar="FILE",
+                   help="add the candidate to this snapshot file when it did not regress (made if missing)")
+    p.add_argument("--keep", type=int, metavar="N", help=f"runs kept in the snapshot (default {DEFAULT_KEEP})")
+    p.add_argument("--rule", action="append", default=[], metavar="RULE",
+                   help="METRIC:max|min:ALLOWED[:VALUE], e.g. val/acc:max:0.005, val/loss:min:2%%, "
+                        "val/acc:max:noise:k=2,n=5, val/acc:max:0.01:best; repeatable")
+    p.add_argument("--site-url", metavar="URL", help="site address, for links to the run pages")
+    p.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the Markdown table")
+    p.add_argument("--no-record", action="store_true", help="do not keep the result in <runs>/<project>/.checks/")
+    p.set_defaults(func=commands.check)
 
 
-def serve(args) -> int:
-    from runpages.sitegen.build import build_site
-    from runpages.sitegen.errors import SiteError
-    from runpages.sitegen.serve import make_server, serve_site
-
-    if args.poll is not None and not args.poll > 0:
-        raise SiteError(f"--poll takes a number of seconds above 0; got {args.poll:g}")
-    if args.poll is not None and not args.watch:
-        print("runpages: warning: --poll only matters with --watch; watching", file=sys.stderr)
-        args.watch = True
-    config = _load(args)
-    server = make_server(config.output, host=args.host, port=args.port)   # a taken port fails before the build
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"runpages: warning: listening on {args.host}: anyone who can reach this machine "
-              f"on port {server.server_address[1]} can read the site and every run in it",
-              file=sys.stderr)
-    try:
-        result = build_site(config)
-        _report(result)
-        if not args.watch:
-            return serve_site(config.output, server=server, open_browser=args.open)
-        from runpages.sitegen.livereload import LiveState
-        from runpages.sitegen.render import _theme_dirs
-        from runpages.sitegen.watch import watch_site
-
-        live = LiveState()
-        server.live = live
-        server.theme_dirs = _theme_dirs(config.theme)
-        _rebuilder, stop = watch_site(config, live, load_config=lambda: _load(args), poll=args.poll)
-        how = f"polling every {args.poll:g} s" if args.poll else "file events"
-        print(f"Watching {', '.join(str(d) for d in config.runs_dirs)} ({how})", flush=True)
-        return serve_site(config.output, server=server, live=live, open_browser=args.open, on_stop=stop)
-    finally:
-        server.server_close()
+def _add_publish_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "publish", help="build the site and commit it as the whole content of a branch (gh-pages), then push",
+        description="Build the site and commit it as the whole content of BRANCH without touching your "
+                    "working tree or index, add .nojekyll, and push it (GitHub Pages: deploy from a branch).")
+    p.add_argument("runs_dirs", nargs="*", metavar="RUNS_DIR", help="folders of runs (default: ./runs)")
+    p.add_argument("--branch", default="gh-pages", help="branch that holds the site (default gh-pages)")
+    p.add_argument("--remote", default="origin", help="remote to push to (default origin)")
+    p.add_argument("-m", "--message", metavar="TEXT", help="commit message")
+    p.add_argument("--cname", metavar="DOMAIN", help="custom domain: written to CNAME (kept from the last publish otherwise)")
+    p.add_argument("--no-push", action="store_true", help="commit to the local branch only")
+    p.add_argument("-o", "--output", metavar="SITE_DIR", help="build here instead of a temporary folder")
+    p.add_argument("--title", metavar="TEXT", help="site title")
+    p.add_argument("--theme", metavar="DIR", help="theme folder")
+    p.add_argument("--max-artifact-mb", type=float, metavar="N", dest="max_artifact_mb",
+                   help="artifacts larger than this are listed, not copied (default 100)")
+    p.add_argument("--no-artifacts", action="store_true", help="list artifacts on the run pages, copy none")
+    p.add_argument("--config", metavar="TOML", help="settings file (default: runpages.toml beside the runs)")
+    p.set_defaults(func=commands.publish)
 
 
-def export(args) -> int:
-    from pathlib import Path
+def _add_init_ci_parser(subparsers) -> None:
+    from runpages.sitegen.ci_workflow import WORKFLOW_PATH
 
-    from runpages.sitegen.config import load_config
-    from runpages.sitegen.export import export_report, guess_runs_dir
-
-    guess = guess_runs_dir(args.report)
-    overrides = {"runs_dirs": args.runs_dirs or ([str(guess)] if guess else None),
-                 "theme": args.theme, "strict": args.strict}
-    config, warnings = load_config(Path(args.config) if args.config else None, overrides)
-    for w in warnings:
-        print(f"runpages: warning: {w}", file=sys.stderr)
-    path, problems = export_report(args.report, config, args.output)
-    for p in problems:
-        print(f"runpages: warning: {p}", file=sys.stderr)
-    print(f"wrote {path}")
-    return 0
-
-
-def new_report(args) -> int:
-    from pathlib import Path
-
-    from runpages.sitegen.config import load_config
-    from runpages.sitegen.export import new_report as write_starter
-
-    config, warnings = load_config(Path(args.config) if args.config else None,
-                                   {"runs_dirs": args.runs_dirs or None, "reports_dir": args.reports_dir})
-    for w in warnings:
-        print(f"runpages: warning: {w}", file=sys.stderr)
-    print(write_starter(args.title, config.runs_dirs, reports_dir=config.reports_dir))
-    return 0
-
-
-def import_runs(args) -> int:
-    from runpages.importers import run_import
-
-    return run_import(args)
+    p = subparsers.add_parser("init-ci", help=f"write {WORKFLOW_PATH}: check on pull requests, deploy to Pages",
+                              description=f"Write {WORKFLOW_PATH}: on push and pull request, run your "
+                                          "training/eval command, runpages check, build; deploy to GitHub Pages "
+                                          "from the main branch.")
+    p.add_argument("--command", default="python train.py", help="training/evaluation command (default: a placeholder)")
+    p.add_argument("--runs-dir", default="runs", help="runs folder (default runs)")
+    p.add_argument("--branch", default="main", help="the branch that deploys (default main)")
+    p.add_argument("--python", default="3.11", help="Python version (default 3.11)")
+    p.add_argument("--install", default="pip install runpages", help="how CI installs runpages")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--baseline-file", default="runpages-baseline.json",
+                   help="committed snapshot to compare with (default runpages-baseline.json)")
+    g.add_argument("--baseline-branch", help="compare with runs recorded on this branch instead (runs folder committed)")
+    p.add_argument("-o", "--output", help=f"where to write (default {WORKFLOW_PATH})")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(func=commands.init_ci)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,13 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    from runpages.sitegen.errors import SiteError
+    from runpages.errors import RunpagesError
 
     try:
         return args.func(args)
-    except SiteError as err:
+    except RunpagesError as err:
         print(f"runpages: error: {err}", file=sys.stderr)
-        return 1
+        return err.exit_code
     except KeyboardInterrupt:
         print("runpages: interrupted", file=sys.stderr)
         return 130

@@ -1,14 +1,16 @@
 """Expected failures, with messages written for the person running ``runpages``.
 
-A ``SiteError`` means "the input is wrong and here is where": ``cli.main`` prints its message
-after ``runpages: error:`` and exits 1. Anything that is not a ``SiteError`` is a bug and keeps
-its traceback. Messages name the file (and line, when there is one) first, like a compiler.
+Every class here is a ``RunpagesError`` (``runpages.errors``, the one root): ``cli.main`` prints
+its message after ``runpages: error:`` and returns its ``exit_code``. Messages name the file
+(and line, when there is one) first, like a compiler.
 """
 from __future__ import annotations
 
+from runpages.errors import RunpagesError
 
-class SiteError(Exception):
-    """An expected failure; ``str(err)`` is the whole message shown to the user."""
+
+class SiteError(RunpagesError):
+    """The site generator's input is wrong (exit 1); ``str(err)`` is the whole message."""
 
 
 class ConfigError(SiteError):

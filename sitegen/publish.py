@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -205,51 +204,3 @@ def publish_site(git: Git, site: Path, branch: str = "gh-pages", remote: str = "
     else:
         say(f"not pushed (--no-push): `git push {remote} {branch}` publishes it")
     return result
-
-
-def run_publish(args) -> int:
-    """The ``publish`` command: build into a temporary folder (or ``-o``), then commit and push."""
-    from runpages.sitegen.build import build_site
-    from runpages.sitegen.config import load_config
-    from runpages.sitegen.reader import summarize_problems
-
-    git = find_repo(Path.cwd())
-    with tempfile.TemporaryDirectory(prefix="runpages-site-") as tmp:
-        overrides = {"runs_dirs": args.runs_dirs or None, "output": args.output or tmp,
-                     "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb}
-        config, warnings = load_config(Path(args.config) if args.config else None, overrides)
-        for w in warnings:
-            if "'check'" not in w:
-                print(f"runpages: warning: {w}", file=sys.stderr)
-        if args.no_artifacts:
-            config.max_artifact_mb = 0.0          # every artifact listed, none copied
-        if not any(Path(d).is_dir() for d in config.runs_dirs):
-            raise PublishError("runs folder not found: " + ", ".join(str(d) for d in config.runs_dirs))
-        result = build_site(config)
-        for line in summarize_problems(result.problems):
-            print(f"runpages: warning: {line}", file=sys.stderr)
-        print(result.summary())
-        publish_site(git, Path(config.output), branch=args.branch, remote=args.remote, message=args.message,
-                     cname=args.cname, push=not args.no_push)
-    return 0
-
-
-def add_publish_parser(subparsers) -> None:
-    p = subparsers.add_parser(
-        "publish", help="build the site and commit it as the whole content of a branch (gh-pages), then push",
-        description="Build the site and commit it as the whole content of BRANCH without touching your "
-                    "working tree or index, add .nojekyll, and push it (GitHub Pages: deploy from a branch).")
-    p.add_argument("runs_dirs", nargs="*", metavar="RUNS_DIR", help="folders of runs (default: ./runs)")
-    p.add_argument("--branch", default="gh-pages", help="branch that holds the site (default gh-pages)")
-    p.add_argument("--remote", default="origin", help="remote to push to (default origin)")
-    p.add_argument("-m", "--message", metavar="TEXT", help="commit message")
-    p.add_argument("--cname", metavar="DOMAIN", help="custom domain: written to CNAME (kept from the last publish otherwise)")
-    p.add_argument("--no-push", action="store_true", help="commit to the local branch only")
-    p.add_argument("-o", "--output", metavar="SITE_DIR", help="build here instead of a temporary folder")
-    p.add_argument("--title", metavar="TEXT", help="site title")
-    p.add_argument("--theme", metavar="DIR", help="theme folder")
-    p.add_argument("--max-artifact-mb", type=float, metavar="N", dest="max_artifact_mb",
-                   help="artifacts larger than this are listed, not copied (default 100)")
-    p.add_argument("--no-artifacts", action="store_true", help="list artifacts on the run pages, copy none")
-    p.add_argument("--config", metavar="TOML", help="settings file (default: runpages.toml beside the runs)")
-    p.set_defaults(func=run_publish)

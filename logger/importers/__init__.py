@@ -12,10 +12,11 @@ loads the standard library only: PyYAML, tensorboard and wandb load when a forma
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Any, TextIO
+from typing import Any
+
+from ..errors import RunpagesError
 
 from .common import Imported, Problem, write_run
 
@@ -23,10 +24,10 @@ from .common import Imported, Problem, write_run
 FORMATS = ("wandb", "mlflow", "tensorboard", "trainer_state", "lightning_csv", "keras_csv",
            "text")
 __all__ = ["FORMATS", "ImportResult", "ImportSourceError", "Imported", "Problem", "detect",
-           "import_source", "add_import_arguments", "run_import", "write_run", "main"]
+           "import_source", "write_run"]
 
 
-class ImportSourceError(ValueError):
+class ImportSourceError(RunpagesError, ValueError):
     """The source cannot be imported at all (missing, unknown format); the message says why."""
 
 
@@ -47,12 +48,12 @@ def detect(source: str | os.PathLike) -> str:
     """The format name of a file or folder; raises ImportSourceError when none fits."""
     path = os.fspath(source)
     if not os.path.exists(path):
-        raise ImportSourceError(f"runpages: {path}: no such file or folder.")
+        raise ImportSourceError(f"{path}: no such file or folder.")
     for name in FORMATS:
         if _module(name).detect(path):
             return name
     raise ImportSourceError(
-        f"runpages: {path}: not a format runpages can import (TensorBoard event files, an "
+        f"{path}: not a format runpages can import (TensorBoard event files, an "
         "MLflow mlruns/ folder, trainer_state.json, a Lightning or Keras CSVLogger file, a W&B "
         "run folder, or a text log with 'step' and key: value pairs; for other text logs pass "
         "--pattern with named groups).")
@@ -71,11 +72,11 @@ def import_source(source: str | os.PathLike, runs_dir: str | os.PathLike = "runs
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ImportSourceError(f"runpages: --pattern {pattern!r} is not a valid regular "
+            raise ImportSourceError(f"--pattern {pattern!r} is not a valid regular "
                                     f"expression ({exc}).") from None
         fmt = "text"
         if not os.path.exists(path):
-            raise ImportSourceError(f"runpages: {path}: no such file or folder.")
+            raise ImportSourceError(f"{path}: no such file or folder.")
     else:
         fmt = detect(path)
     fallback = os.path.basename(os.path.normpath(os.path.abspath(path)))
@@ -89,45 +90,4 @@ def import_source(source: str | os.PathLike, runs_dir: str | os.PathLike = "runs
         (result.written if written else result.skipped).append(rid)
         result.problems.extend(imp.problems)
     return result
-
-
-# ---- command line ----------------------------------------------------------------------------
-def add_import_arguments(parser: Any) -> None:
-    """The arguments of ``runpages import``, for the CLI's subparser."""
-    parser.add_argument("source", metavar="SOURCE",
-                        help="a file or folder written by another tool (format detected)")
-    parser.add_argument("-o", "--runs-dir", default=None, metavar="RUNS_DIR",
-                        help="where run folders go (default: $RUNPAGES_DIR, else ./runs)")
-    parser.add_argument("--project", default=None, metavar="NAME",
-                        help="project to import into (default: the source's own, else its "
-                             "folder name)")
-    parser.add_argument("--pattern", default=None, metavar="REGEX",
-                        help="read SOURCE as a text log: each line matching REGEX is a step, "
-                             "its named groups the values ('step' names the step)")
-
-
-def run_import(args: Any, out: TextIO | None = None) -> int:
-    """``runpages import``: import, print what happened, return the exit code."""
-    out = out or sys.stdout
-    runs_dir = args.runs_dir or os.environ.get("RUNPAGES_DIR") or "runs"
-    try:
-        result = import_source(args.source, runs_dir, project=args.project,
-                               pattern=args.pattern)
-    except (ImportSourceError, ImportError) as exc:
-        print(f"runpages: error: {str(exc).removeprefix('runpages: ')}", file=sys.stderr)
-        return 1
-    from ..names import safe_dir_name  # noqa: PLC0415
-    where = os.path.join(runs_dir, safe_dir_name(result.project))
-    n, s = len(result.written), len(result.skipped)
-    print(f"runpages: imported {n} run{'s' * (n != 1)} ({result.format}) into {where}"
-          + (f"; {s} already imported" if s else ""), file=out)
-    if result.problems:
-        print(f"runpages: {len(result.problems)} problem"
-              f"{'s' * (len(result.problems) != 1)} (the rest was imported):", file=out)
-        for p in result.problems:
-            print(f"  {p}", file=out)
-    if not n and not s:
-        print("runpages: error: no run found in the source.", file=sys.stderr)
-        return 1
-    return 0
 

@@ -2,15 +2,13 @@
 as far as they are readable with the problems listed, text logs, --pattern, the CLI."""
 from __future__ import annotations
 
-import argparse
-import io
 import json
 import shutil
 
 import pytest
 
-from runpages.importers import (ImportSourceError, add_import_arguments, detect, import_source,
-                              run_import)
+from runpages.importers import ImportSourceError, detect, import_source
+from runpages.sitegen.cli import main as runpages_main
 from runpages.importers.text import parse_line
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -143,19 +141,16 @@ def test_unknown_source_says_what_can_be_imported(tmp_path):
         detect(tmp_path / "missing")
 
 
-def test_cli_function_prints_a_summary_and_returns_exit_codes(real_logs, tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    add_import_arguments(parser)
-    out = io.StringIO()
-    args = parser.parse_args([str(real_logs / "wandb_run"), "-o", str(tmp_path / "runs"),
-                              "--project", "old-runs"])
-    assert run_import(args, out=out) == 0
-    text = out.getvalue()
+def test_runpages_import_prints_a_summary_and_returns_exit_codes(real_logs, tmp_path, capsys):
+    argv = ["import", str(real_logs / "wandb_run"), "-o", str(tmp_path / "runs"), "--project", "old-runs"]
+    assert runpages_main(argv) == 0
+    text = capsys.readouterr().out
     assert "imported 2 runs (wandb)" in text and "old-runs" in text and "no .wandb file" in text
-    assert run_import(args, out=io.StringIO()) == 0               # again: skipped, still fine
-    bad = parser.parse_args([str(tmp_path / "nothing"), "-o", str(tmp_path / "runs")])
-    assert run_import(bad, out=io.StringIO()) == 1
-    assert "runpages: error:" in capsys.readouterr().err
+    assert runpages_main(argv) == 0                                # again: skipped, still fine
+    assert "2 already imported" in capsys.readouterr().out
+    assert runpages_main(["import", str(tmp_path / "nothing"), "-o", str(tmp_path / "runs")]) == 1
+    err = capsys.readouterr().err
+    assert "runpages: error:" in err and "no such file or folder" in err
 
 
 def test_offline_run_from_current_wandb_imports_history_config_and_summary(tmp_path):
