@@ -29,7 +29,7 @@ def test_the_wheel_installs_one_package_runpages_with_its_default_theme(tmp_path
 
 
 def test_runpages_version_runs_without_importing_the_heavy_stack():
-    code = ("import sys; from sitegen.cli import main\n"
+    code = ("import sys; from runpages.sitegen.cli import main\n"
             "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('pandas', 'bokeh') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

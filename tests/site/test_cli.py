@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_version_imports_nothing_heavy():
-    code = ("import sys; from sitegen.cli import main\n"
+    code = ("import sys; from runpages.sitegen.cli import main\n"
             "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('pandas', 'bokeh', 'jinja2', 'numpy') if m in sys.modules]\n"
             "assert not heavy, heavy")
