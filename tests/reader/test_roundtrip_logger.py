@@ -9,7 +9,6 @@ import pytest
 import runpages
 from runpages.sitegen.reader import ReadCache, read_run, read_runs
 
-pytestmark = pytest.mark.skipif(not hasattr(runpages, "init"), reason="logger.init not written yet")
 
 
 def start(tmp_path, **kw):

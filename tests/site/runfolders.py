@@ -1,7 +1,9 @@
-"""Write run folders exactly as logger/schema.py describes, without the logger.
+"""Run folders for the site and browser tests.
 
-Used by the site tests and the browser tests so they do not depend on the logger's progress;
-``write_run`` is deliberately plain: one JSON object per line, NaN/inf as the schema's strings.
+``write_run`` goes through the real logger (``tests/conftest.py`` ``log_run``) for every run a
+finished process leaves. It writes by hand, per logger/schema.py, only what a process cannot
+leave through ``finish()``: a run still ``running`` (or gone ``lost``), or meta fields outside
+the logger's descriptive ones (hostile or hand-edited meta.json).
 """
 from __future__ import annotations
 
@@ -29,7 +31,14 @@ def write_run(root: str | os.PathLike, project: str = "demo", name: str = "run",
               system_every: int = 10, console: str | None = "hello\n", artifacts: dict[str, bytes] | None = None,
               t0: float = T0, status: str = "finished", every: dict[str, int] | None = None) -> Path:
     """One run folder; returns its path. ``metrics`` maps key -> f(step) -> value."""
+    from runpages.run import DESCRIPTIVE_META
+    from tests.conftest import log_run
+
     run_id = run_id or f"20251124-120000-{name.lower().replace(' ', '-')[:20] or 'x'}-abc123"
+    if status in ("finished", "crashed", "killed") and set(meta or {}) <= set(DESCRIPTIVE_META):
+        return log_run(root, project=project, name=name, run_id=run_id, steps=steps, metrics=metrics,
+                       config=config, meta=meta, summary=summary, system_every=system_every,
+                       console=console, artifacts=artifacts, t0=t0, status=status, every=every)
     d = Path(root) / project / run_id
     d.mkdir(parents=True, exist_ok=True)
     metrics = metrics if metrics is not None else {

@@ -174,7 +174,7 @@ def test_sitemap_paths_and_keys(runs_dir):
 
 
 def test_reports_are_built_cited_runs_link_back_and_edits_rebuild(runs_dir, make_config):
-    pytest.importorskip("runpages.sitegen.pages.report")
+
     reports = runs_dir / "reports"
     reports.mkdir()
     md = reports / "note.md"
