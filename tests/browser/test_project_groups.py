@@ -20,10 +20,6 @@ N = 12
 
 @pytest.fixture(scope="module")
 def specs_and_site(tmp_path_factory):
-    try:
-        import runpages.sitegen.build  # noqa: F401
-    except ImportError as e:
-        pytest.skip(f"runpages.sitegen.build is not importable yet ({e})")
     root = tmp_path_factory.mktemp("groups-site")
     specs = write_project(root / "runs", PROJECT, n=N)
     for i in range(3):

@@ -21,10 +21,6 @@ PROJECT = "mnist"
 
 
 def _build_site(root: Path, **kw) -> Path:
-    try:
-        import runpages.sitegen.build  # noqa: F401
-    except ImportError as e:  # the framework lands in parallel with these pages
-        pytest.skip(f"runpages.sitegen.build is not importable yet ({e})")
     runs = root / "runs"
     write_project(runs, PROJECT, **kw)
     site = root / "team-logbook"
@@ -43,10 +39,7 @@ def site(tmp_path_factory) -> Path:
     write_run(runs, "hostile", "20261125-120001-evil-bbbbbb", name="<script>window.pwned=1</script>",
               config={"note": "@SUM(1)", "lr": -0.5}, tags=["<b>x</b>"])
     site = root / "team-logbook"
-    try:
-        build(runs, site)
-    except ImportError as e:
-        pytest.skip(f"runpages.sitegen.build is not importable yet ({e})")
+    build(runs, site)
     return site
 
 
