@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from runpages import schema
+from runpages.problems import Problem
 from runpages.sitegen.model import flatten
 
 STEP = schema.STEP_KEY
@@ -35,19 +36,6 @@ FAST_PATH_MIN_BYTES = 64 * 1024
 # When the fast path fails on a big chunk, retry it in blocks of this size, so one bad line
 # costs one block of slow parsing rather than the whole file.
 FAST_PATH_BLOCK_BYTES = 4 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with a file: where (``line`` None for the whole file) and why."""
-    path: str
-    line: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        if self.line is None:
-            return f"{self.path}: {self.reason}"
-        return f"{self.path}:{self.line}: {self.reason}"
 
 
 @dataclass

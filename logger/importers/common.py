@@ -25,24 +25,12 @@ from typing import Callable, Iterable, Iterator
 
 from .. import schema
 from ..folder import read_json
+from ..problems import Problem
 
 IMPORTED_TAG = "imported"
 # Host fields the logger would fill from the importing machine; given to init(meta=...) as the
 # source knows them (None where it does not).
 _HOST_FIELDS = ("user", "host", "os", "python", "command", "cwd", "cpu_count", "memory_gb", "git")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something in a source that could not be imported; the rest still was."""
-
-    file: str
-    line: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.reason}"
 
 
 @dataclass
