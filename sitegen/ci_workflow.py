@@ -126,7 +126,7 @@ BRANCH_NOTE = """\
 
 def render_workflow(runs: str = "runs", command: str = "python train.py", python: str = "3.11",
                     branch: str = "main", baseline_file: str | None = "runpages-baseline.json",
-                    baseline_branch: str | None = None, install: str = "pip install runpages") -> str:
+                    baseline_branch: str | None = None, install: str = "pip install .") -> str:
     """The workflow text; every value is quoted for the shell where it lands in one."""
     q = shlex.quote
     if baseline_branch:
@@ -140,6 +140,43 @@ def render_workflow(runs: str = "runs", command: str = "python train.py", python
                        ("@@BRANCH@@", branch), ("@@INSTALL@@", install), ("@@COMMAND@@", command)):
         text = text.replace(key, value)
     return text
+
+
+def install_command(repo: Path) -> str:
+    """How CI installs runpages for the repository at ``repo``: a source that exists.
+
+    runpages is not served by the package index under its name, so the line is, in order: the
+    repository itself when it is runpages; the requirements file when it lists runpages; the
+    VCS URL and commit this runpages was installed from; its source folder when that lies inside
+    the repository. Else ``SiteError`` asks for ``--install``.
+    """
+    import json
+    import os
+    import re
+    from importlib import metadata
+
+    from runpages.sitegen.errors import SiteError
+
+    repo = Path(repo).resolve()
+    own = repo / "pyproject.toml"
+    if own.is_file() and re.search(r'(?m)^name\s*=\s*"runpages"', own.read_text(encoding="utf-8", errors="replace")):
+        return "pip install ."
+    reqs = repo / "requirements.txt"
+    if reqs.is_file() and re.search(r"(?im)^\s*runpages\b", reqs.read_text(encoding="utf-8", errors="replace")):
+        return "# runpages comes from requirements.txt"
+    try:
+        direct = json.loads(metadata.distribution("runpages").read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, ValueError):
+        direct = {}
+    vcs = direct.get("vcs_info")
+    if vcs and direct.get("url"):
+        return shlex.join(["pip", "install", f"runpages @ {vcs.get('vcs', 'git')}+{direct['url']}@{vcs['commit_id']}"])
+    source = Path(__file__).resolve().parents[1]          # the checkout this runpages runs from
+    if (source / "pyproject.toml").is_file() and source.is_relative_to(repo):
+        return shlex.join(["pip", "install", "./" + os.path.relpath(source, repo)])
+    raise SiteError("runpages is not on the package index, and this repository does not hold it; "
+                    "say how CI installs it, e.g. --install \"pip install 'runpages @ "
+                    "git+https://github.com/<you>/runpages@<commit>'\" (or list it in requirements.txt)")
 
 
 def write_workflow(path: str | Path | None = None, force: bool = False, **options) -> Path:

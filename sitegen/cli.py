@@ -27,6 +27,17 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="folder of report .md files (default: reports/ in or beside the first runs folder)")
 
 
+def _port(text: str) -> int:
+    """A TCP port, 0 to 65535; anything else is a usage error (exit 2), not a traceback."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0 to 65535; 0 picks a free one)")
+    return port
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runpages", description="Static logbook site from training run folders.")
     parser.add_argument("--version", action="version", version=f"runpages {__version__}")
@@ -37,7 +48,7 @@ def make_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="build, then serve the site on 127.0.0.1")
     _common(s)
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    s.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)")
     s.add_argument("--watch", action="store_true",
                    help="rebuild what changed when runs, reports, the theme or runpages.toml change; open tabs follow")
     s.add_argument("--poll", type=float, metavar="SECONDS", default=None,
@@ -144,7 +155,9 @@ def _add_init_ci_parser(subparsers) -> None:
     p.add_argument("--runs-dir", default="runs", help="runs folder (default runs)")
     p.add_argument("--branch", default="main", help="the branch that deploys (default main)")
     p.add_argument("--python", default="3.11", help="Python version (default 3.11)")
-    p.add_argument("--install", default="pip install runpages", help="how CI installs runpages")
+    p.add_argument("--install", default=None,
+                   help="how CI installs runpages (default: this repository, requirements.txt, or the "
+                        "VCS URL or folder this runpages was installed from)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--baseline-file", default="runpages-baseline.json",
                    help="committed snapshot to compare with (default runpages-baseline.json)")

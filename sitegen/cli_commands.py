@@ -42,8 +42,10 @@ def _report(result) -> None:
 
 def build(args) -> int:
     from runpages.sitegen.build import build_site
+    from runpages.sitegen.config import require_inputs
 
     config = _load(args)
+    require_inputs(config)
     result = build_site(config)
     _report(result)
     return 0
@@ -173,11 +175,13 @@ def publish(args) -> int:
     import tempfile
 
     from runpages.sitegen.build import build_site
-    from runpages.sitegen.publish import PublishError, find_repo, publish_site
+    from runpages.sitegen.config import require_inputs
     from runpages.sitegen.config import load_config
+    from runpages.sitegen.publish import check_target, find_repo, publish_site
     from runpages.sitegen.reader import summarize_problems
 
     git = find_repo(Path.cwd())
+    check_target(git, branch=args.branch, remote=args.remote, push=not args.no_push)
     with tempfile.TemporaryDirectory(prefix="runpages-site-") as tmp:
         overrides = {"runs_dirs": args.runs_dirs or None, "output": args.output or tmp,
                      "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb}
@@ -187,8 +191,7 @@ def publish(args) -> int:
                 print(f"runpages: warning: {w}", file=sys.stderr)
         if args.no_artifacts:
             config.max_artifact_mb = 0.0          # every artifact listed, none copied
-        if not any(Path(d).is_dir() for d in config.runs_dirs):
-            raise PublishError("runs folder not found: " + ", ".join(str(d) for d in config.runs_dirs))
+        require_inputs(config)
         result = build_site(config)
         for line in summarize_problems(result.problems):
             print(f"runpages: warning: {line}", file=sys.stderr)
@@ -199,11 +202,12 @@ def publish(args) -> int:
 
 
 def init_ci(args) -> int:
-    from runpages.sitegen.ci_workflow import write_workflow
+    from runpages.sitegen.ci_workflow import install_command, write_workflow
 
+    install = args.install or install_command(Path.cwd())
     path = write_workflow(args.output, force=args.force, runs=args.runs_dir, command=args.command,
                           python=args.python, branch=args.branch, baseline_file=args.baseline_file,
-                          baseline_branch=args.baseline_branch, install=args.install)
+                          baseline_branch=args.baseline_branch, install=install)
     print(f"wrote {path}: edit its \"Train / evaluate\" step, add [[check.rules]] to runpages.toml, "
           "and set Settings > Pages > Source to GitHub Actions", file=sys.stdout)
     return 0

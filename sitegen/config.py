@@ -256,7 +256,9 @@ def load_config(toml_path: Path | None = None, overrides: Mapping[str, Any] | No
         values[key] = converted
 
     if problems:
-        raise ConfigError(problems, source)
+        # unknown keys are only warnings on their own, but a failed file lists them too: one
+        # round of fixes, not one per run
+        raise ConfigError(problems + warnings, source)
     config = SiteConfig(**values)
     if "runs_dirs" not in values:
         config.runs_dirs = [cwd / "runs"]
@@ -264,6 +266,20 @@ def load_config(toml_path: Path | None = None, overrides: Mapping[str, Any] | No
         config.output = cwd / "site"
     config.source = Path(toml_path) if toml_path is not None else None
     return config, warnings
+
+
+def require_inputs(config: SiteConfig) -> None:
+    """Every local runs folder and the reports folder a user named exist, else ``ConfigError``.
+
+    A typo in a path must fail (exit 1), not build an empty site that CI would deploy. Store
+    URLs (``s3://...``) are checked by the store when it is read.
+    """
+    missing = [f"runs folder not found: {d}" for d in config.runs_dirs
+               if "://" not in str(d) and not Path(d).is_dir()]
+    if config.reports_dir is not None and not Path(config.reports_dir).is_dir():
+        missing.append(f"reports folder not found: {config.reports_dir}")
+    if missing:
+        raise ConfigError(missing, "command line" if config.source is None else str(config.source))
 
 
 CONFIG_KEYS = tuple(f.name for f in fields(SiteConfig) if f.name != "source")

@@ -138,23 +138,29 @@ def make_tree(git: Git, files: list[tuple[str, Path, int]], extra: dict[str, byt
         return git.out("write-tree", env=env)
 
 
-def publish_site(git: Git, site: Path, branch: str = "gh-pages", remote: str = "origin",
-                 message: str | None = None, cname: str | None = None, push: bool = True,
-                 say=print) -> dict:
-    """Commit ``site`` as the whole content of ``branch`` and push it; returns what happened."""
+def check_target(git: Git, branch: str = "gh-pages", remote: str = "origin", push: bool = True) -> None:
+    """Refuse (``PublishError``) before any build when the branch or the remote cannot take the site."""
     ref = f"refs/heads/{branch}"
     if git.ok("check-ref-format", ref) is None:
         raise PublishError(f"{branch!r} is not a valid branch name")
     if git.ok("symbolic-ref", "-q", "HEAD") == ref:
         raise PublishError(f"branch {branch!r} is checked out here; publish replaces its whole content. "
                            "Switch to your work branch first, or pass --branch NAME")
+    if push and git.ok("remote", "get-url", remote) is None:
+        remotes = git.ok("remote") or ""
+        known = ", ".join(remotes.split()) or "none"
+        raise PublishError(f"no git remote named {remote!r} (remotes: {known}). Add it with "
+                           f"`git remote add {remote} URL`, pass --remote NAME, or --no-push to only commit")
+
+
+def publish_site(git: Git, site: Path, branch: str = "gh-pages", remote: str = "origin",
+                 message: str | None = None, cname: str | None = None, push: bool = True,
+                 say=print) -> dict:
+    """Commit ``site`` as the whole content of ``branch`` and push it; returns what happened."""
+    ref = f"refs/heads/{branch}"
+    check_target(git, branch, remote, push)
     remote_tip = None
     if push:
-        if git.ok("remote", "get-url", remote) is None:
-            remotes = git.ok("remote") or ""
-            known = ", ".join(remotes.split()) or "none"
-            raise PublishError(f"no git remote named {remote!r} (remotes: {known}). Add it with "
-                               f"`git remote add {remote} URL`, pass --remote NAME, or --no-push to only commit")
         listed = git.out("ls-remote", "--heads", remote, ref)
         if listed:
             remote_tip = listed.split()[0]

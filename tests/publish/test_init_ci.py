@@ -39,6 +39,7 @@ def _parses(words):
 
 @pytest.mark.slow
 def test_init_ci_writes_a_workflow_whose_commands_all_exist(tmp_path):
+    (tmp_path / "requirements.txt").write_text("torch\nrunpages @ git+https://example.org/runpages@0123abc\n")
     r = runpages("init-ci", "--command", "python train.py --epochs 1", cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     doc = yaml.safe_load((tmp_path / WORKFLOW).read_text())
@@ -77,3 +78,22 @@ def test_baseline_branch_variant_and_every_option_quoted(tmp_path):
     assert commands[0][:4] == ["runpages", "check", "my runs", "--baseline-branch"]
     for words in commands:
         _parses(words)
+
+
+def _install_step(tmp_path):
+    doc = yaml.safe_load((tmp_path / WORKFLOW).read_text())
+    return next(step["run"] for _job, step in _steps(doc) if step.get("name") == "Install")
+
+
+def test_init_ci_never_installs_a_bare_name_the_package_index_does_not_serve(tmp_path):
+    r = runpages("init-ci", cwd=tmp_path)
+    assert r.returncode == 1 and "--install" in r.stderr and not (tmp_path / WORKFLOW).exists()
+    r = runpages("init-ci", "--install", "pip install 'runpages @ git+https://example.org/rp@1a2b'", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "pip install 'runpages @ git+https://example.org/rp@1a2b'" in _install_step(tmp_path)
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "pyproject.toml").write_text('[project]\nname = "runpages"\n')
+    assert runpages("init-ci", cwd=own).returncode == 0
+    assert "pip install .\n" in _install_step(own)
+    assert "pip install runpages\n" not in _install_step(own)

@@ -138,6 +138,7 @@ def test_refusals_say_what_to_do(project):
     assert r.returncode == 1
     assert "no git remote named 'origin'" in r.stderr and "--no-push" in r.stderr
     assert "Traceback" not in r.stderr
+    assert "built " not in r.stdout                 # refused before building, not after
 
 
 def test_size_limits_name_big_files_and_the_flag():

@@ -63,6 +63,20 @@ def test_reports_folder_defaults_to_one_inside_or_beside_the_runs(logbook, tmp_p
     assert reports_dir(SiteConfig(runs_dirs=[runs], reports_dir=tmp_path / "x")) == tmp_path / "x"
 
 
+def test_reports_beside_a_runs_folder_are_not_picked_up_by_a_build_of_another_folder(tmp_path):
+    from runpages.sitegen.config import SiteConfig
+    from runpages.sitegen.reports import reports_dir
+
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "reports").mkdir()
+    other = tmp_path / "old-experiments"
+    other.mkdir()
+    assert reports_dir(SiteConfig(runs_dirs=[other])) is None
+    toml = tmp_path / "runpages.toml"
+    toml.write_text('runs_dirs = ["old-experiments"]\n')
+    assert reports_dir(SiteConfig(runs_dirs=[other], source=toml)) == tmp_path / "reports"
+
+
 def test_export_is_one_file_with_everything_inline(logbook, reports_folder, tmp_path):
     from runpages.sitegen.export import export_report
 

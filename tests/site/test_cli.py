@@ -57,3 +57,29 @@ def test_python_dash_m_entry_point(runs_dir, tmp_path):
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("built ")
+
+
+def test_building_a_folder_that_does_not_exist_fails_instead_of_an_empty_site(tmp_path, capsys):
+    assert main(["build", str(tmp_path / "runz"), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "runpages: error:" in err and "runs folder not found" in err and "runz" in err
+    assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_a_reports_folder_that_does_not_exist_fails(runs_dir, tmp_path, capsys):
+    assert main(["build", str(runs_dir), "-o", str(tmp_path / "out"), "--reports", str(tmp_path / "nope")]) == 1
+    assert "reports folder not found" in capsys.readouterr().err
+
+
+def test_a_port_out_of_range_is_a_usage_error_not_a_traceback(runs_dir, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "runpages.sitegen", "serve", str(runs_dir), "--port", "99999"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "99999 is not a port" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_runpages_toml_lists_every_problem_at_once_unknown_keys_included(runs_dir, tmp_path, capsys):
+    toml = tmp_path / "runpages.toml"
+    toml.write_text('max_artifact_mb = "lots"\ntitel = "Team"\nstrict = 3\n')
+    assert main(["build", str(runs_dir), "-o", str(tmp_path / "out"), "--config", str(toml)]) == 1
+    err = capsys.readouterr().err
+    assert "max_artifact_mb" in err and "strict" in err and "'titel'" in err and "'title'" in err
