@@ -248,10 +248,7 @@ def _read_jsonl_file(path: Path, index_key: str, cache: ReadCache | None, displa
     except OSError as err:               # unreadable, or deleted while we looked
         problems.append(_unreadable(display, err))
         return Parsed.empty()
-    if ended and index_key == STEP and n_lines == 0 and not tail.strip():
-        # A running run may not have logged yet, and system samples may be switched off;
-        # an ended run with an empty metrics file is worth a word.
-        problems.append(Problem(display, None, "empty file"))
+    # An empty metrics file is a normal state (a run that logged nothing yet), not a Problem.
     problems.extend(_respell(parsed.problems, display))
     if tail.strip() and ended:
         # The run has stopped, so nobody will finish this line: read it if it is whole.

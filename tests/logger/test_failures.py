@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import warnings
@@ -168,3 +169,25 @@ def test_logging_from_many_threads_loses_nothing(make_run, files):
     run.finish()
     rows = files.metrics(run.dir)
     assert len(rows) == 800 and sorted(r["_step"] for r in rows) == list(range(800))
+
+
+def test_resuming_after_a_torn_last_line_reads_back_clean_under_strict(tmp_path):
+    from runpages.sitegen.cli import main
+
+    runs = tmp_path / "runs"
+    first = runpages.init(project="p", dir=runs, name="torn", system_metrics=False, capture_console=False)
+    first.log({"a": 1.0})
+    first.finish()
+    metrics = Path(first.dir) / "metrics.jsonl"
+    with open(metrics, "a") as f:
+        f.write('{"_step": 1, "_time": 1.0, "a": 2.0}\n{"_step": 5, "a"')   # killed mid-write
+    again = runpages.init(project="p", dir=runs, id=first.id, resume="must", system_metrics=False,
+                          capture_console=False)
+    again.log({"a": 3.0})
+    again.finish()
+    lines = metrics.read_text().splitlines()
+    assert [json.loads(x)["a"] for x in lines] == [1.0, 2.0, 3.0]
+    empty = runpages.init(project="p", dir=runs, name="nothing-yet", system_metrics=False,
+                          capture_console=False)
+    empty.finish()
+    assert main(["build", str(runs), "-o", str(tmp_path / "site"), "--strict"]) == 0

@@ -106,14 +106,14 @@ def test_missing_meta_still_shows_the_run_under_its_folder_name(runs, rf):
     assert "missing" in problems[0].reason
 
 
-def test_empty_files_are_reported_and_the_run_kept(runs, rf):
+def test_an_empty_config_is_reported_an_empty_metrics_file_is_not(runs, rf):
     run_dir = rf.write_run(runs, meta={"status": "finished"}, metrics="", summary={},
                            system=[])
     (run_dir / "config.json").write_text("")
     run, problems = read_run(run_dir, now=rf.NOW)
     assert run is not None and len(run.metrics) == 0
     assert sorted((os.path.basename(p.path), p.reason) for p in problems) == [
-        ("config.json", "empty file"), ("metrics.jsonl", "empty file")]
+        ("config.json", "empty file")]
 
 
 def test_run_that_has_not_logged_yet_is_not_a_problem(runs, rf):
