@@ -51,6 +51,29 @@ def _run_link(entry: dict | None, runs_by_id: dict, site) -> str | None:
     return site.run_url(run) if run is not None else None
 
 
+def _same_check(rec: dict) -> str:
+    """What makes two records one check run again (a CI re-run): candidate, baseline, rules."""
+    import json
+
+    cand = rec.get("candidate") or {}
+    base = [b.get("id") for b in (rec.get("baseline") or {}).get("runs") or [] if isinstance(b, dict)]
+    rules = sorted(f"{_series_key(r)} {r.get('allowed_text')}" for r in rec.get("results") or [] if isinstance(r, dict))
+    return json.dumps([cand.get("id"), cand.get("commit"), base, rules, rec.get("project")], default=str)
+
+
+def latest_of_reruns(records: list[dict]) -> list[dict]:
+    """One record per check, the newest of its re-runs, with ``_runs`` = how many times it ran."""
+    latest: dict[str, dict] = {}
+    count: dict[str, int] = {}
+    for rec in records:                                   # oldest first
+        key = _same_check(rec)
+        count[key] = count.get(key, 0) + 1
+        latest[key] = rec
+    out = [{**rec, "_runs": count[key]} for key, rec in latest.items()]
+    out.sort(key=lambda r: r["checked_at"])
+    return out
+
+
 def _series_key(r: dict) -> str:
     return f"{r.get('metric')} ({r.get('value', 'summary')}, {r.get('direction', '')})"
 
@@ -94,7 +117,7 @@ def build_checks(project, config, site) -> Page | None:
     from runpages.sitegen.render import _datetime
 
     records = load_records(_project_dirs(project))
-    records = [r for r in records if r.get("project") in (None, project.name)]
+    records = latest_of_reruns([r for r in records if r.get("project") in (None, project.name)])
     if not records:
         return None
     runs_by_id = {r.id: r for r in project.runs}
@@ -114,6 +137,10 @@ def build_checks(project, config, site) -> Page | None:
             "run_url": _run_link(cand, runs_by_id, site),
             "baseline": str(base.get("label") or ""), "baseline_commit": str(first_base.get("commit") or "")[:7],
             "baseline_url": _run_link(first_base, runs_by_id, site),
+            "baseline_runs": [{"name": str(b.get("name") or b.get("id") or ""),
+                               "url": _run_link(b, runs_by_id, site)}
+                              for b in base.get("runs") or [] if isinstance(b, dict)],
+            "reruns": rec.get("_runs", 1),
             "message": str(rec.get("message") or ""),
             "results": [{"metric": _series_key(r), "candidate": _fmt(r.get("candidate")),
                          "baseline": _fmt(r.get("baseline")), "change": str(r.get("change_text") or ""),

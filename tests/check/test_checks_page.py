@@ -104,3 +104,17 @@ def test_a_new_check_shows_after_the_next_build(checked, tmp_path):
     _check(checked, "--baseline-branch", "main", "--rule", "val/acc:max:0.5", now=1_800_000_300.0)
     _build(checked, tmp_path / "site")            # nothing else changed: the build's fast path
     assert (project_dir / "checks.html").read_text().count('class="rp-check-') == 4
+
+
+def test_a_re_run_check_is_listed_once_and_a_mean_baseline_links_to_every_run(checked, make_run):
+    rule = ["--baseline-branch", "main", "--rule", "val/acc:max:0.01"]
+    bad = next(p.name for p in (checked / "mnist").iterdir() if "bad" in p.name)
+    _check(checked, "--run", bad, *rule, now=1_800_000_400.0)         # CI re-ran the same check
+    page, html = _page(checked)
+    assert html.count('class="rp-check-') == 3 and "&times;2" in html
+    seeds = [make_run(f"seed{i}", series={"val/acc": [0.9 + i / 100]}) for i in range(2)]
+    _check(checked, "--run", bad, "--baseline", seeds[0], "--baseline", seeds[1], "--rule",
+           "val/acc:max:0.01", now=1_800_000_500.0)
+    page, html = _page(checked)
+    mean = html.split("mean of ", 1)[1].split("</span>", 1)[0]
+    assert mean.count("<a href=") == 2 and "seed0" in mean and "seed1" in mean
