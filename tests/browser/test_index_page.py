@@ -61,3 +61,20 @@ def test_best_so_far_follows_the_metric_direction(browser, site):
     ys = browser.execute_script(
         "var f = runpagesPulse.plots['best:cifar']; return f.renderers[0].data_source.data.y")
     assert ys == sorted(ys) and ys[-1] == pytest.approx(0.8)
+
+
+def test_pulse_axes_end_at_the_last_activity_not_in_the_future(browser, tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs, "solo", "only run", t0=1764000000.0, summary={"val/acc": 0.7})   # one run: no span
+    site = build(runs, tmp_path / "site")
+    browser.get(site.as_uri() + "/index.html")
+    wait_for(browser, "return window.runpagesPulse && Object.keys(runpagesPulse.plots).length >= 2")
+    ends = browser.execute_script(
+        "var out = {}; for (var k in runpagesPulse.plots) { var f = runpagesPulse.plots[k];"
+        " var xs = f.renderers[0].data_source.data.x; out[k] = [f.x_range.end, Math.max.apply(null, xs)]; }"
+        " return out;")
+    hour = 3600000
+    last, end = ends["best:solo"][1], ends["best:solo"][0]
+    assert last <= end <= last + 2 * hour, (end - last) / hour
+    last, end = ends["runs-per-day"][1], ends["runs-per-day"][0]      # bars sit at noon of their day
+    assert last <= end <= last + 15 * hour, (end - last) / hour

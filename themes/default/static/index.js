@@ -51,7 +51,9 @@
         title: item.project + " · best " + item.metric + (item.direction === "min" ? " (lower is better)" : " (higher is better)") }, dark);
       var tx = item.time.map(function (t) { return t * 1000; });
       var tmin = Math.min.apply(null, tx), tmax = Math.max.apply(null, tx);
-      if (tmax - tmin < DAY) f.x_range = new B.Range1d({ start: tmin - DAY, end: tmax + DAY });
+      /* The axis ends at the last activity (a little margin for the last dot), never in the future. */
+      var span = Math.max(tmax - tmin, 2 * DAY), margin = Math.max(span * 0.02, 3600000);
+      f.x_range = new B.Range1d({ start: tmax - span - margin, end: tmax + margin });
       var vmin = Math.min.apply(null, item.value), vmax = Math.max.apply(null, item.value);
       if (vmax === vmin) { var pad = Math.abs(vmin) * 0.05 || 1; f.y_range = new B.Range1d({ start: vmin - pad, end: vmax + pad }); }
       var src2 = new B.ColumnDataSource({ data: { x: item.time.map(function (t) { return t * 1000; }), y: item.value, run: item.run } });
