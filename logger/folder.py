@@ -51,9 +51,6 @@ def open_folder(project_dir: str, run_id: str | None, resume: str | None,
             warn("resume-live", f"runpages: run {run_id!r} looks alive in another "
                                 "process (recent heartbeat); two writers of one run "
                                 "interleave their records.")
-        for name in os.listdir(path):
-            if name.endswith(".jsonl"):
-                end_torn_line(os.path.join(path, name))
         return Opened(run_id, path, meta, last_step_in(os.path.join(path, schema.METRICS_FILE)))
     if resume == "must":
         raise FileNotFoundError(f"runpages: resume='must' but there is no run {run_id!r} "
@@ -71,38 +68,6 @@ def read_json(folder: str, file: str, default: Any) -> Any:
         return value if isinstance(value, dict) else default
     except (OSError, ValueError):
         return default
-
-
-def end_torn_line(path: str) -> None:
-    """Before appending to a file a killed writer left, make its last line whole again.
-
-    A tail after the last newline is a record cut off mid-write: it is dropped (the reader never
-    counted it), unless it is a complete JSON object that only missed its newline, which is
-    kept. Without this, the resumed run's first record would be glued to the fragment and both
-    would read as one malformed line.
-    """
-    try:
-        with open(path, "rb+") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            if size == 0:
-                return
-            f.seek(max(0, size - (1 << 20)))
-            data = f.read()
-            if data.endswith(b"\n"):
-                return
-            cut = data.rfind(b"\n")
-            tail = data[cut + 1:]
-            try:
-                whole = isinstance(json.loads(tail), dict)
-            except ValueError:
-                whole = False
-            if whole:
-                f.write(b"\n")
-            else:
-                f.truncate(size - len(tail))
-    except OSError:
-        pass                      # unreadable: the writer's own failure handling speaks later
 
 
 def last_step_in(path: str) -> int:

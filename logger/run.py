@@ -284,6 +284,11 @@ class Run(Files, Ending):
             raise TypeError(_not_a_dict("run.log_system()", sample))
         if self._finished:
             return
+        self._write_system(sample, time, source)
+
+    def _write_system(self, sample: Mapping[str, Any], time: float | None,
+                      source: str | None) -> None:
+        # also used by the sampler's last sample, taken while finish() runs
         try:
             t = self._clock() if time is None else float(time)
             rec = {TIME: round(t, 3)}
@@ -302,7 +307,7 @@ class Run(Files, Ending):
         if self._meta["system_source"] == schema.SYSTEM_SOURCE_PSUTIL \
                 and any(k.startswith("gpu/") for k in sample):
             source = schema.SYSTEM_SOURCE_PSUTIL_NVML
-        self.log_system(sample, source=source)
+        self._write_system(sample, None, source)
 
     def _on_describe(self, info: dict) -> None:
         with self._meta_lock:

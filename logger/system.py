@@ -1,8 +1,9 @@
 """Background sampler of system metrics: a daemon thread that never blocks ``log()``.
 
 Invariants:
-* The first sample comes ``FIRST_SAMPLE_S`` after start (so a short run still has one),
-  then one every ``interval`` seconds, until ``stop()``.
+* The first sample comes ``FIRST_SAMPLE_S`` after start, then one every ``interval`` seconds,
+  and ``stop()`` takes a last one: a run shorter than the interval still has a sample near its
+  start and one at its end.
 * CPU and memory come from psutil, imported in the sampler thread (not at ``import runpages``);
   GPUs from ``gpu.GpuReader``. Rates (disk, network) are deltas between samples in MB/s
   (10**6 bytes); percentages of CPU are psutil's: ``cpu/proc_pct`` is % of one core.
@@ -19,7 +20,7 @@ from . import schema
 from .gpu import GpuReader
 
 Warn = Callable[[str, str], None]
-FIRST_SAMPLE_S = 1.0
+FIRST_SAMPLE_S = 0.25     # long enough for psutil's CPU percentages to mean something
 
 
 class SystemSampler:
@@ -38,15 +39,19 @@ class SystemSampler:
         self._proc: Any = None
         self._last_io: tuple[float, Any, Any] | None = None
         self.on_describe: Callable[[dict], None] | None = None
+        self._primed = False
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="runpages-system", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 0.5) -> None:
+    def stop(self, timeout: float = 0.5, last_sample: bool = True) -> None:
+        """Stop the thread, then take the last sample here (only if the thread really ended)."""
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+            if last_sample and not self._thread.is_alive() and self._primed:
+                self.sample_once()
         try:
             self.gpu.close()
         except Exception:
@@ -56,6 +61,7 @@ class SystemSampler:
     def _loop(self) -> None:
         try:
             self._prime()
+            self._primed = True
             if self.on_describe is not None:
                 self.on_describe({"gpu": self.gpu.describe()})
         except Exception as exc:

@@ -10,13 +10,15 @@ Invariants:
 * A file whose folder was deleted under the run (``st_nlink == 0``) is recreated and the run
   carries on; what went to the deleted file is gone, and the warning says so.
 * Opening a file whose last line is torn (a previous process was killed mid-write) first
-  ends that line, so appended records never merge with it.
+  mends it, so appended records never merge with it: a cut-off fragment (never a record the
+  reader counted) is cut away, a whole JSON object that only missed its newline gets one.
 * ``atomic_write`` lands a whole file by temp name + ``os.replace``: readers never see half.
 """
 from __future__ import annotations
 
 import errno
 import itertools
+import json
 import os
 import threading
 from typing import Callable
@@ -24,6 +26,7 @@ from typing import Callable
 Warn = Callable[[str, str], None]
 
 MAX_PENDING_BYTES = 64 * 1024 * 1024
+MAX_TORN_TAIL = 1 << 20      # how far back a torn last line is looked for when a file is reopened
 _tmp_names = itertools.count()  # unique temp names, even for a write nested by a signal handler
 
 
@@ -120,8 +123,21 @@ class JsonlWriter:
             return
         try:
             size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
+            if not size or os.pread(fd, 1, size - 1) == b"\n":
+                return
+            start = max(0, size - MAX_TORN_TAIL)
+            data = os.pread(fd, size - start, start)
+            tail = data[data.rfind(b"\n") + 1:]
+            try:
+                whole = isinstance(json.loads(tail), dict)
+            except ValueError:
+                whole = False
+            if whole:
                 self._pending = b"\n" + self._pending
+            elif len(tail) < len(data) or start == 0:
+                os.ftruncate(fd, size - len(tail))
+            else:
+                self._pending = b"\n" + self._pending      # a tail longer than we look at: keep it apart
         except OSError:
             pass  # cannot tell: at worst one torn line stays joined to the next
 

@@ -1,6 +1,8 @@
 """Step semantics of log(values, step=None, commit=True) and resuming a run."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from runpages import schema
@@ -109,7 +111,7 @@ def test_resume_continues_steps_and_keeps_config(make_run, files):
     assert files.summary(first.dir)["loss"] == 0.1
 
 
-def test_resume_after_a_torn_last_line_keeps_lines_apart(make_run, files):
+def test_resume_after_a_torn_last_line_cuts_the_fragment_and_keeps_lines_apart(make_run, files):
     run = make_run()
     run.log({"loss": 1.0})
     run.finish()
@@ -120,8 +122,21 @@ def test_resume_after_a_torn_last_line_keeps_lines_apart(make_run, files):
     again.log({"loss": 0.5})
     again.finish()
     lines = open(path).read().splitlines()
-    assert lines[1] == '{"_step":1,"_time":1.0,"lo'
-    assert '"loss":0.5' in lines[2] and lines[2].startswith('{"_step":1,')
+    assert len(lines) == 2 and all(json.loads(x) for x in lines)    # the fragment was never a record
+    assert '"loss":0.5' in lines[1] and lines[1].startswith('{"_step":1,')
+
+
+def test_resume_after_a_whole_record_without_its_newline_keeps_that_record(make_run, files):
+    run = make_run()
+    run.log({"loss": 1.0})
+    run.finish()
+    path = f"{run.dir}/{schema.METRICS_FILE}"
+    with open(path, "a") as f:
+        f.write('{"_step":1,"_time":1.0,"loss":0.7}')     # killed between the record and "\n"
+    again = make_run(id=run.id, resume="must")
+    again.log({"loss": 0.5})
+    again.finish()
+    assert [json.loads(x)["loss"] for x in open(path).read().splitlines()] == [1.0, 0.7, 0.5]
 
 
 def test_resume_allow_with_a_new_id_starts_that_run(make_run):

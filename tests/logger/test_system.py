@@ -215,3 +215,16 @@ def test_real_nvml_reads_every_visible_gpu():
         assert 0 < r[f"gpu/{i}/mem_total_gb"] and r[f"gpu/{i}/mem_used_gb"] >= 0
     print("real NVML:", info, r)
     reader.close()
+
+
+def test_a_run_shorter_than_the_interval_has_a_sample_near_its_start_and_one_at_its_end(make_run, files):
+    run = make_run(system_metrics=True, system_interval=60)
+    time.sleep(0.6)
+    run.log({"loss": 1.0})
+    run.finish()
+    samples = files.system(run.dir)
+    meta = files.meta(run.dir)
+    assert len(samples) >= 2, samples
+    assert samples[0]["_time"] - meta["started_at"] < 0.6
+    assert abs(samples[-1]["_time"] - meta["ended_at"]) < 0.5
+    assert "cpu/proc_pct" in samples[-1] and "mem/proc_rss_gb" in samples[-1]
