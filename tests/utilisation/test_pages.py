@@ -105,6 +105,7 @@ def test_run_card_renders_for_gpu_cpu_only_and_running_runs(pages):
     slow = card("<script>slow</script>")
     assert "input pipeline bound" in slow and "1.000" in slow and "../../../../_static/utilisation.css" in slow
     assert "none sampled (CPU-only)" in card("cpu-job")
+    assert "<h3>CPU utilisation" in card("cpu-job") and "<h3>GPU utilisation" in slow
     assert "(so far)" in card("live")
     assert "No system samples" in card("no-system")
 
