@@ -30,7 +30,11 @@ MAX_DEFAULT_CONFIG_COLUMNS = 8
 MAX_DEFAULT_SUMMARY_COLUMNS = 8
 CHARTS_OPEN_MAX_RUNS = 100       # above this the overlay charts draw when their section opens
 PAGE_ROWS = 250                  # rows laid out at first; "Show all" lays out the rest (JS only)
-RUN_COLUMNS = ("status", "name", "user", "host", "start", "duration", "git", "tags", "group")
+# Who and what first, then results (main metric, test metrics), then the configuration, then
+# when/where: what a reader scans for, left to right. The name column stays pinned on the left.
+LEAD_COLUMNS = ("name", "status", "user")
+TAIL_COLUMNS = ("start", "duration", "host", "git", "tags", "group")
+RUN_COLUMNS = LEAD_COLUMNS + TAIL_COLUMNS
 NUMERIC_RUN_COLUMNS = {"duration"}
 
 
@@ -126,23 +130,44 @@ def _column_type(values: list[Any]) -> str:
     return "num" if present and all(_is_number(v) for v in present) else "text"
 
 
+def _run_column(key: str, runs) -> Column:
+    label = {"start": "started", "git": "commit"}.get(key, key)
+    col = Column(key, label, "run", "num" if key in NUMERIC_RUN_COLUMNS else
+                 ("list" if key == "tags" else "text"))
+    if key == "tags":
+        col.hidden = not any(r.tags for r in runs)
+    elif key == "group":
+        col.hidden = not any(r.group for r in runs)
+    elif key == "git":
+        col.hidden = not any(isinstance(r.meta.get("git"), dict) and r.meta["git"].get("commit")
+                             for r in runs)
+    elif key == "host":
+        col.hidden = len({r.host for r in runs}) <= 1 and len(runs) > 1
+    return col
+
+
+def _summary_order(key: str, main: str | None) -> tuple:
+    """Main metric first, then test, validation, the rest; internal ``_`` keys last."""
+    rank = 0 if key == main else 1 if key.startswith(("test/", "test_", "eval/test")) else \
+        2 if key.startswith(("val/", "val_", "valid", "eval/")) else 4 if key.startswith("_") else 3
+    return (rank,)
+
+
 def project_columns(project) -> tuple[list[Column], list[str], list[str]]:
-    """The table's columns, with the config and summary keys behind them (same order)."""
+    """The table's columns, with the config and summary keys behind them, in table order:
+    ``LEAD_COLUMNS``, summary, config, ``TAIL_COLUMNS``."""
     runs = project.runs
-    columns: list[Column] = []
-    for key in RUN_COLUMNS:
-        label = {"start": "started", "git": "commit"}.get(key, key)
-        col = Column(key, label, "run", "num" if key in NUMERIC_RUN_COLUMNS else
-                     ("list" if key == "tags" else "text"))
-        if key == "tags":
-            col.hidden = not any(r.tags for r in runs)
-        elif key == "group":
-            col.hidden = not any(r.group for r in runs)
-        elif key == "git":
-            col.hidden = not any(isinstance(r.meta.get("git"), dict) and r.meta["git"].get("commit")
-                                 for r in runs)
-        elif key == "host":
-            col.hidden = len({r.host for r in runs}) <= 1 and len(runs) > 1
+    columns: list[Column] = [_run_column(key, runs) for key in LEAD_COLUMNS]
+    taken = {c.key for c in columns} | set(TAIL_COLUMNS)
+    main = getattr(project, "main_metric", None)
+    summary_keys = sorted(project.summary_keys, key=lambda k: _summary_order(k, main))  # stable
+    shown = 0
+    for key in summary_keys:
+        values = [r.summary.get(key) for r in runs]
+        ckey = key if key not in taken and not key.startswith("config.") else "summary." + key
+        col = Column(ckey, key, "summary", _column_type(values), title=f"summary: {key}")
+        col.hidden = key.startswith("_") or shown >= MAX_DEFAULT_SUMMARY_COLUMNS
+        shown += not col.hidden
         columns.append(col)
 
     config_keys = list(project.config_keys)
@@ -154,21 +179,7 @@ def project_columns(project) -> tuple[list[Column], list[str], list[str]]:
         col.hidden = not vary or shown >= MAX_DEFAULT_CONFIG_COLUMNS
         shown += not col.hidden
         columns.append(col)
-
-    taken = {c.key for c in columns}
-    main = getattr(project, "main_metric", None)
-    summary_keys = list(project.summary_keys)
-    if main in summary_keys:
-        summary_keys.remove(main)
-        summary_keys.insert(0, main)
-    shown = 0
-    for key in summary_keys:
-        values = [r.summary.get(key) for r in runs]
-        ckey = key if key not in taken and not key.startswith("config.") else "summary." + key
-        col = Column(ckey, key, "summary", _column_type(values), title=f"summary: {key}")
-        col.hidden = key.startswith("_") or shown >= MAX_DEFAULT_SUMMARY_COLUMNS
-        shown += not col.hidden
-        columns.append(col)
+    columns += [_run_column(key, runs) for key in TAIL_COLUMNS]
     return columns, config_keys, summary_keys
 
 
@@ -211,9 +222,10 @@ def build_project(project, config, site) -> Page:
     rows = []
     for run in runs:
         base = _run_cells(run, site)
-        cells = [base[k] for k in RUN_COLUMNS]
-        cells += [_value_cell(run.config.get(k)) for k in config_keys]
+        cells = [base[k] for k in LEAD_COLUMNS]
         cells += [_value_cell(run.summary.get(k)) for k in summary_keys]
+        cells += [_value_cell(run.config.get(k)) for k in config_keys]
+        cells += [base[k] for k in TAIL_COLUMNS]
         rows.append({"key": site.key(run), "name": run.name or run.id, "cells": cells})
     slug = site.project_slug(project.name)
     status_counts = project.status_counts() if hasattr(project, "status_counts") else {}

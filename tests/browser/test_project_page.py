@@ -162,8 +162,8 @@ def test_csv_download_holds_the_visible_rows_escaped(browser, site):
     text = browser.execute_script("return RunpagesTable.lastCsv")
     rows = list(csv.reader(io.StringIO(text)))
     header = rows[0]
-    assert header[:2] == ["status", "name"]
-    by_name = {r[1]: dict(zip(header, r)) for r in rows[1:]}
+    assert header[:3] == ["name", "status", "user"]
+    by_name = {r[0]: dict(zip(header, r)) for r in rows[1:]}
     assert "'=HYPERLINK(\"http://x\")" in by_name
     assert "<script>window.pwned=1</script>" in by_name
     evil = by_name["'=HYPERLINK(\"http://x\")"]
@@ -270,3 +270,22 @@ def test_a_thousand_runs_filter_and_sort_quickly(browser, big_site, serve_dir, r
     assert figures["filterJsMs"] < 100
     assert figures["filterMs"] < 500          # with layout; generous for a shared 2-core box
     assert figures["sortMs"] < 1000
+
+
+def test_results_come_before_config_and_the_name_stays_pinned_when_scrolling_sideways(browser, site):
+    browser.set_window_size(600, 900)
+    try:
+        _open(browser, _project_url(site, PROJECT))
+        groups = browser.execute_script(
+            "return [].map.call(document.querySelectorAll('#rp-runs thead th[data-key]'),"
+            " function (th) { return th.getAttribute('data-group') + ':' + th.getAttribute('data-key'); })")
+        assert groups[:3] == ["run:name", "run:status", "run:user"]
+        kinds = [g.split(":")[0] for g in groups]
+        assert kinds.index("summary") < kinds.index("config") < kinds.index("run", 3)
+        moved = browser.execute_script(
+            "var w = document.querySelector('.rp-table-wrap'); w.scrollLeft = 400;"
+            " var cell = document.querySelector('#rp-runs tbody tr:not([hidden]) td:nth-child(2)');"
+            " return [w.scrollLeft, cell.getBoundingClientRect().left - w.getBoundingClientRect().left];")
+        assert moved[0] > 0 and 0 <= moved[1] < 60, moved       # scrolled, the name did not move off
+    finally:
+        browser.set_window_size(1280, 900)
