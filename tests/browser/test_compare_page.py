@@ -153,3 +153,29 @@ def test_compare_over_http_under_a_sub_path(browser, site, serve_dir, request):
 def test_runs_can_come_from_the_hash(browser, site):
     _open(browser, (site / "compare.html").as_uri() + f"#runs={A},{B}")
     assert _shown_lines(browser) == sorted([A, B])
+
+
+MISALIGNED = """
+const text = el => { const r = document.createRange(); r.selectNodeContents(el); return r.getBoundingClientRect(); };
+const out = [];
+document.querySelectorAll('.rp-kv-compare').forEach(table => {
+  const heads = [...table.querySelectorAll('thead th')].map(text);
+  table.querySelectorAll('tbody tr').forEach(tr => {
+    [...tr.children].forEach((td, j) => {
+      if (!j || !td.firstChild) return;
+      const v = text(td.firstChild.nodeType === 3 ? td : td.firstElementChild || td), h = heads[j];
+      if (!h || v.width === 0) return;
+      // a value lines up with its own run's header, on one edge or the other
+      if (Math.abs(v.right - h.right) > 2 && Math.abs(v.left - h.left) > 2)
+        out.push(tr.firstElementChild.textContent + ' col ' + j);
+    });
+  });
+});
+return out;"""
+
+
+def test_compare_tables_line_each_value_up_with_its_runs_header(browser, site):
+    _open(browser, (site / "compare.html").as_uri() + f"?runs={A},{B},{C}")
+    wait_for(browser, "return document.querySelectorAll('.rp-kv-compare tbody tr').length > 3")
+    wrong = browser.execute_script(MISALIGNED)
+    assert not wrong, wrong[:8]
