@@ -14,15 +14,25 @@ from runpages.sitegen import __version__
 from runpages.sitegen import cli_commands as commands
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _runs_args(p: argparse.ArgumentParser) -> None:
+    """Where the runs and the settings are: every command that reads a logbook takes these."""
     p.add_argument("runs_dirs", nargs="*", metavar="RUNS_DIR", help="folders of runs (default: ./runs)")
-    p.add_argument("-o", "--output", metavar="SITE_DIR", help="where the site goes (default: ./site)")
+    p.add_argument("--config", metavar="TOML", help="settings file (default: runpages.toml beside the runs)")
+
+
+def _site_args(p: argparse.ArgumentParser, output_help: str = "where the site goes (default: ./site)") -> None:
+    """How the site is built: every command that builds one takes these."""
+    p.add_argument("-o", "--output", metavar="SITE_DIR", help=output_help)
     p.add_argument("--title", metavar="TEXT", help="site title")
     p.add_argument("--theme", metavar="DIR", help="theme folder; its templates and static files win")
-    p.add_argument("--strict", action="store_true", default=None, help="problems in the runs fail the build")
     p.add_argument("--max-artifact-mb", type=float, metavar="N", dest="max_artifact_mb",
                    help="artifacts larger than this are listed, not copied (default 100)")
-    p.add_argument("--config", metavar="TOML", help="settings file (default: runpages.toml beside the runs)")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    _runs_args(p)
+    _site_args(p)
+    p.add_argument("--strict", action="store_true", default=None, help="problems in the runs fail the build")
     p.add_argument("--reports", metavar="DIR", dest="reports_dir",
                    help="folder of report .md files (default: reports/ in or beside the first runs folder)")
 
@@ -101,8 +111,7 @@ def _add_check_parser(subparsers) -> None:
         "check", help="compare a run with a baseline; exit 0 holds, 1 regressed, 2 could not judge",
         description="Compare a candidate run with a baseline on the rules in runpages.toml [check] "
                     "and --rule. Exit 0: holds; 1: regressed; 2: could not judge.")
-    p.add_argument("runs_dirs", nargs="*", metavar="RUNS_DIR", help="folders of runs (default: ./runs)")
-    p.add_argument("--config", metavar="TOML", help="settings file (default: runpages.toml beside the runs)")
+    _runs_args(p)
     p.add_argument("--project", metavar="NAME", help="project (needed when the runs hold several)")
     p.add_argument("--run", metavar="ID", help="candidate run (default: $RUNPAGES_RUN_ID, else the newest finished run)")
     g = p.add_argument_group("baseline (one of)")
@@ -128,19 +137,14 @@ def _add_publish_parser(subparsers) -> None:
         "publish", help="build the site and commit it as the whole content of a branch (gh-pages), then push",
         description="Build the site and commit it as the whole content of BRANCH without touching your "
                     "working tree or index, add .nojekyll, and push it (GitHub Pages: deploy from a branch).")
-    p.add_argument("runs_dirs", nargs="*", metavar="RUNS_DIR", help="folders of runs (default: ./runs)")
+    _runs_args(p)
+    _site_args(p, output_help="build here instead of a temporary folder")
     p.add_argument("--branch", default="gh-pages", help="branch that holds the site (default gh-pages)")
     p.add_argument("--remote", default="origin", help="remote to push to (default origin)")
     p.add_argument("-m", "--message", metavar="TEXT", help="commit message")
     p.add_argument("--cname", metavar="DOMAIN", help="custom domain: written to CNAME (kept from the last publish otherwise)")
     p.add_argument("--no-push", action="store_true", help="commit to the local branch only")
-    p.add_argument("-o", "--output", metavar="SITE_DIR", help="build here instead of a temporary folder")
-    p.add_argument("--title", metavar="TEXT", help="site title")
-    p.add_argument("--theme", metavar="DIR", help="theme folder")
-    p.add_argument("--max-artifact-mb", type=float, metavar="N", dest="max_artifact_mb",
-                   help="artifacts larger than this are listed, not copied (default 100)")
     p.add_argument("--no-artifacts", action="store_true", help="list artifacts on the run pages, copy none")
-    p.add_argument("--config", metavar="TOML", help="settings file (default: runpages.toml beside the runs)")
     p.set_defaults(func=commands.publish)
 
 
