@@ -54,9 +54,6 @@ def main() -> None:
         print(f"cold read + cache save      {cold:6.2f} s  {total / cold / 1e6:6.0f} MB/s  "
               f"(cache {sum(p.stat().st_size for p in cache_path.rglob('*') if p.is_file()) / 1e6:.0f} MB)")
 
-        from runpages.sitegen import readcache
-
-        readcache._SAVED.clear()            # what a new process has: nothing kept in memory
         t = time.perf_counter()
         cache = ReadCache.load(cache_path)
         loaded = time.perf_counter() - t

@@ -8,10 +8,9 @@ Invariants:
   is parsed. Grown, with the ``tail_check`` bytes before ``offset`` unchanged: only the new
   complete lines are parsed, numbered on from ``lines``. Anything else (shrunk, replaced,
   rewritten in place): read again from the start.
-- A cache is a folder (outside the site): ``index.json`` (offsets, sizes, inodes per file, and
-  the whole value of small JSON files) and, per JSONL file, one Arrow IPC file of its frame with
-  its problems and text values in the schema metadata. No pickle: a cache folder is only data,
-  so reading one never runs code.
+- A cache is a folder (outside the site): ``index.json`` (offsets, sizes, inodes per file) and,
+  per cached file, a JSON file of its problems and text values plus, for JSONL, its frame as an
+  Arrow IPC file. No pickle: a cache folder is only data, so reading one never runs code.
 - A cache is only ever a shortcut: a missing, corrupt or other-layout cache (or one entry of
   it) loads as empty, never an error. Entries load when first asked for; ``save`` writes only
   entries that changed, each file atomically, the index last.
@@ -76,7 +75,7 @@ class ReadCache:
         entry = self.entries.get(key)
         if entry is not None and entry.value is _NOT_LOADED:
             try:
-                entry.value = _load_frame(self._folder, key)
+                entry.value = _load_value(self._folder, key, self._stored[key][1])
             except Exception:  # noqa: BLE001 - an unreadable entry is simply not cached
                 del self.entries[key]
                 return None
@@ -85,18 +84,9 @@ class ReadCache:
     @classmethod
     def load(cls, folder: str | Path) -> "ReadCache":
         """The cache in ``folder``; an empty one if it is missing, corrupt or from another
-        version (a cache is only ever a shortcut, never a reason to fail).
-
-        The cache this process saved there last is handed back as it is, while the folder's
-        index is still the one it wrote (``serve --watch`` rebuilds load nothing from disk)."""
-        folder = Path(folder)
-        kept = _SAVED.get(folder)
-        if kept is not None and kept[0] == _stamp(folder / "index.json"):
-            cache = kept[1]
-            cache.parsed_bytes, cache.seen = 0, set()
-            return cache
+        version (a cache is only ever a shortcut, never a reason to fail)."""
         cache = cls()
-        cache._folder = folder
+        cache._folder = Path(folder)
         try:
             index = json.loads((cache._folder / "index.json").read_text(encoding="utf-8"))
             if not isinstance(index, dict) or index.get("layout") != cls._layout():
@@ -105,9 +95,7 @@ class ReadCache:
                 entry = FileEntry(int(e["dev"]), int(e["ino"]), int(e["size"]), int(e["mtime_ns"]),
                                   int(e["offset"]), int(e["lines"]), bytes.fromhex(e["tail_check"]),
                                   _NOT_LOADED)
-                if e["kind"] == "json":
-                    entry.value = (e["value"], _problems_in(e["problems"]))
-                elif e["kind"] != "jsonl":
+                if e["kind"] not in ("jsonl", "json"):
                     raise ValueError(e["kind"])
                 cache.entries[key] = entry
                 cache._stored[key] = (entry, e["kind"])
@@ -132,34 +120,23 @@ class ReadCache:
                     if key not in self.entries:
                         continue
                 kind = "jsonl" if isinstance(entry.value, Parsed) else "json"
-                if kind == "jsonl":
-                    try:
-                        _save_frame(folder, key, entry.value, write_atomic)
-                    except Exception:  # noqa: BLE001 - a value the cache cannot hold is re-read next time
-                        continue
-            row = {"dev": entry.dev, "ino": entry.ino, "size": entry.size, "mtime_ns": entry.mtime_ns,
-                   "offset": entry.offset, "lines": entry.lines, "tail_check": entry.tail_check.hex(),
-                   "kind": kind}
-            if kind == "json":
-                row["value"], row["problems"] = entry.value[0], _problems_out(entry.value[1])
                 try:
-                    json.dumps(row["value"])
-                except Exception:  # noqa: BLE001 - nested too deep to store: re-read next time
+                    _save_value(folder, key, entry.value, kind, write_atomic)
+                except Exception:  # noqa: BLE001 - a value the cache cannot hold is re-read next time
                     continue
-            index[key] = row
+            index[key] = {"dev": entry.dev, "ino": entry.ino, "size": entry.size,
+                          "mtime_ns": entry.mtime_ns, "offset": entry.offset, "lines": entry.lines,
+                          "tail_check": entry.tail_check.hex(), "kind": kind}
         write_atomic(folder / "index.json", json.dumps({"layout": self._layout(), "entries": index}))
         if same:
             for key in set(self._stored) - set(index):
-                if self._stored[key][1] == "jsonl":
+                for suffix in (".json", ".arrow"):
                     try:
-                        os.unlink(_entry_path(folder, key))
+                        os.unlink(_entry_path(folder, key, suffix))
                     except OSError:
                         pass
         self._folder = folder
         self._stored = {k: (self.entries[k], index[k]["kind"]) for k in index}
-        _SAVED.clear()                     # one cache kept in memory, the last one saved
-        _SAVED[folder] = (_stamp(folder / "index.json"), self)
-
 
     def prune(self, keep: Iterable[str] = ()) -> None:
         """Forget files that are neither in ``keep`` nor looked up by the last ``read_runs``
@@ -170,20 +147,9 @@ class ReadCache:
             del self.entries[key]
 
 
-_SAVED: dict[Path, tuple[tuple | None, "ReadCache"]] = {}
-
-
-def _stamp(path: Path) -> tuple | None:
-    try:
-        st = path.stat()
-        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    except OSError:
-        return None
-
-
-def _entry_path(folder: Path, key: str) -> Path:
+def _entry_path(folder: Path, key: str, suffix: str) -> Path:
     name = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return folder / "frames" / name[:2] / (name + ".arrow")
+    return folder / "files" / name[:2] / (name + suffix)
 
 
 def _problems_out(problems: list[Problem]) -> list:
@@ -194,49 +160,38 @@ def _problems_in(rows: list) -> list[Problem]:
     return [Problem(str(path), None if line is None else int(line), str(reason)) for path, line, reason in rows]
 
 
-def _save_frame(folder: Path, key: str, value: Parsed, write_atomic) -> None:
+def _save_value(folder: Path, key: str, value: Any, kind: str, write_atomic) -> None:
+    if kind == "json":
+        doc, problems = value
+        write_atomic(_entry_path(folder, key, ".json"),
+                     json.dumps({"key": key, "value": doc, "problems": _problems_out(problems)}))
+        return
     import pyarrow as pa
 
-    extra = json.dumps({"key": key, "text": value.text, "text_first_line": value.text_first_line,
-                        "problems": _problems_out(value.problems), "final": value.final,
-                        "last_values": value.last_values})
-    table = pa.Table.from_pandas(value.frame, preserve_index=None)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"runpages": extra.encode()})
     sink = pa.BufferOutputStream()
+    table = pa.Table.from_pandas(value.frame, preserve_index=None)
     with pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
-    write_atomic(_entry_path(folder, key), sink.getvalue().to_pybytes())
+    write_atomic(_entry_path(folder, key, ".arrow"), sink.getvalue().to_pybytes())
+    write_atomic(_entry_path(folder, key, ".json"), json.dumps({
+        "key": key, "text": value.text, "text_first_line": value.text_first_line,
+        "problems": _problems_out(value.problems), "final": value.final,
+        "last_values": value.last_values}))
 
 
-def _frame(table) -> "Any":
-    """The DataFrame of a cached table: columns straight from Arrow's buffers when the frame had
-    a plain 0..n-1 index and no missing cells (the usual case, and much faster), else pyarrow's
-    own conversion."""
-    import pandas as pd
-
-    meta = json.loads((table.schema.metadata or {}).get(b"pandas", b"{}"))
-    plain = [c.get("kind") for c in meta.get("index_columns", [])] == ["range"] and all(
-        table.column(i).null_count == 0 for i in range(table.num_columns))
-    if not plain or table.num_rows == 0:
-        return table.to_pandas()
-    import numpy as np
-
-    # np.array copies: a writable array the frame owns, not a view of Arrow's read-only buffer
-    return pd.DataFrame({n: np.array(table.column(i).to_numpy())
-                         for i, n in enumerate(table.column_names)}, copy=False)
-
-
-def _load_frame(folder: Path | None, key: str) -> Parsed:
-    import pyarrow as pa
-
+def _load_value(folder: Path | None, key: str, kind: str) -> Any:
     if folder is None:
         raise FileNotFoundError(key)
-    # read into memory Arrow owns (not a memory map): the frame outlives the file handle
-    table = pa.ipc.open_file(pa.py_buffer(_entry_path(folder, key).read_bytes())).read_all()
-    doc = json.loads(table.schema.metadata[b"runpages"])
+    doc = json.loads(_entry_path(folder, key, ".json").read_text(encoding="utf-8"))
     if doc.get("key") != key:
         raise ValueError("entry of another file")
-    return Parsed(frame=_frame(table), text={k: [tuple(x) for x in v] for k, v in doc["text"].items()},
+    if kind == "json":
+        return doc["value"], _problems_in(doc["problems"])
+    import pyarrow as pa
+
+    with pa.memory_map(str(_entry_path(folder, key, ".arrow"))) as source:
+        frame = pa.ipc.open_file(source).read_all().to_pandas()
+    return Parsed(frame=frame, text={k: [tuple(x) for x in v] for k, v in doc["text"].items()},
                   text_first_line={k: int(v) for k, v in doc["text_first_line"].items()},
                   problems=_problems_in(doc["problems"]), final=bool(doc["final"]),
                   last_values={k: float(v) for k, v in doc["last_values"].items()})

@@ -510,23 +510,6 @@ def test_rebuild_with_a_colleague_copy_parses_nothing(tmp_path, rf, monkeypatch)
     assert cache.parsed_bytes == 0
 
 
-def test_a_saved_cache_read_back_by_a_new_process_parses_nothing_and_gives_the_same_runs(tmp_path, rf):
-    from runpages.sitegen import readcache
-
-    runs = tmp_path / "runs"
-    rf.write_run(runs, metrics=rf.jsonl(rf.steps(50, loss=float, acc=lambda s: s / 50)))
-    cache = ReadCache()
-    first, _ = read_runs([runs], cache, now=rf.NOW)
-    cache.save(tmp_path / "cache")
-    readcache._SAVED.clear()                       # nothing kept in memory, as in a new process
-    cache = ReadCache.load(tmp_path / "cache")
-    again, problems = read_runs([runs], cache, now=rf.NOW)
-    assert cache.parsed_bytes == 0 and problems == []
-    a, b = first[0].runs[0], again[0].runs[0]
-    assert a.metrics.equals(b.metrics) and a.summary == b.summary and a.config == b.config
-    b.metrics.iloc[0, 1] = 0.0                     # a frame from the cache is an ordinary, writable one
-
-
 def test_relative_runs_dir_gives_absolute_run_dir_and_cache_keys(tmp_path, rf, monkeypatch):
     rf.write_run(tmp_path / "runs", metrics=rf.jsonl(rf.steps(2, loss=float)))
     monkeypatch.chdir(tmp_path)
