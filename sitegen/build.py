@@ -4,10 +4,9 @@ Invariants:
 - Everything is rendered in memory, then written; every file lands by temp name + rename.
 - A run whose ``fingerprint`` did not change (and whose outputs are still there) is not
   re-rendered, its data script and downloads are not rewritten; index, project and compare
-  pages are re-rendered but only written when their bytes changed. The state (read cache,
-  fingerprints, output lists) lives in the cache folder (``config.cache_folder``: never inside
-  the site, which holds exactly what is published), as JSON and Arrow files, never pickles. It
-  is only a shortcut: a missing or unreadable one means a full build.
+  pages are re-rendered but only written when their bytes changed. The state lives in
+  ``<site>/.runpages/`` (read cache, fingerprints, output lists) and is only a shortcut:
+  deleting it means a full build.
 - File names are slugs (``slug``): safe whatever a project or run name holds; two names that
   slug alike are told apart by a suffix, deterministically.
 
@@ -21,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import json
+import pickle
 import re
 import sys
 import time
@@ -33,7 +32,8 @@ from typing import Any, Iterable
 from runpages.sitegen import __version__
 from runpages.sitegen.atomic import copy_atomic
 
-STATE_VERSION = 2
+STATE_DIR = ".runpages"
+STATE_VERSION = 1
 
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                      *(f"lpt{i}" for i in range(10))}
@@ -137,12 +137,10 @@ class BuildResult:
 # State: what the last build wrote
 
 def _load_state(path: Path) -> dict:
-    from runpages.problems import Problem
-
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as f:
+            state = pickle.load(f)
         if isinstance(state, dict) and state.get("version") == STATE_VERSION:
-            state["problems"] = [Problem(str(a), b, str(c)) for a, b, c in state.get("problems") or []]
             return state
     except Exception:  # noqa: BLE001 - a broken state file only means a full build
         pass
@@ -152,8 +150,7 @@ def _load_state(path: Path) -> dict:
 def _save_state(path: Path, state: dict) -> None:
     from runpages.sitegen.atomic import write_atomic
 
-    state = {**state, "problems": [[p.path, p.line, p.reason] for p in state.get("problems") or []]}
-    write_atomic(path, json.dumps(state))
+    write_atomic(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _settings_hash(config, theme_dirs: list[str]) -> str:
@@ -211,11 +208,9 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     out = Path(config.output)
     if config.theme and not Path(config.theme).is_dir():
         raise SiteError(f"{config.theme}: theme folder not found")
-    from runpages.sitegen.config import cache_folder
-
-    state_dir = cache_folder(config)
-    cache_path = state_dir / "read"
-    state_path = state_dir / "state.json"
+    state_dir = out / STATE_DIR
+    cache_path = state_dir / "cache.pickle"
+    state_path = state_dir / "state.pickle"
 
     theme_dirs = _theme_dirs(config.theme)
     settings = _settings_hash(config, theme_dirs)
@@ -261,7 +256,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
         raise ProblemsError(summarize_problems(problems))
     cited_by = dict(reports.cited_by)
 
-    renderer = Renderer(config.theme, globals={
+    renderer = Renderer(config.theme, cache_dir=state_dir / "templates", globals={
         "site_title": config.title, "version": __version__,
         "nav_reports": bool(reports.pages),
         "nav_utilisation": True,
@@ -351,7 +346,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     for stale in set(state.get("site_outputs") or ()) - set(site_outputs):
         _remove(out, stale)                      # pages and data of projects that are gone
     result.pages = len(all_runs) + len(rendered)
-    if _cache_marks(cache) != before or not (cache_path / "index.json").exists():
+    if _cache_marks(cache) != before or not cache_path.exists():
         cache.save(cache_path)
     running = [r.last_activity or now_t for _, r in all_runs if r.status == "running"]
     _save_state(state_path, {

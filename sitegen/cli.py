@@ -27,9 +27,6 @@ def _site_args(p: argparse.ArgumentParser, output_help: str = "where the site go
     p.add_argument("--theme", metavar="DIR", help="theme folder; its templates and static files win")
     p.add_argument("--max-artifact-mb", type=float, metavar="N", dest="max_artifact_mb",
                    help="artifacts larger than this are listed, not copied (default 100)")
-    p.add_argument("--cache-dir", metavar="DIR", dest="cache_dir",
-                   help="the build cache (default: one folder per site under ~/.cache/runpages/; "
-                        "never inside the site)")
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -25,7 +25,6 @@ def _load(args):
         "strict": args.strict,
         "max_artifact_mb": args.max_artifact_mb,
         "reports_dir": getattr(args, "reports_dir", None),
-        "cache_dir": getattr(args, "cache_dir", None),
     }
     config, warnings = load_config(Path(args.config) if args.config else None, overrides)
     for w in warnings:
@@ -185,8 +184,7 @@ def publish(args) -> int:
     check_target(git, branch=args.branch, remote=args.remote, push=not args.no_push)
     with tempfile.TemporaryDirectory(prefix="runpages-site-") as tmp:
         overrides = {"runs_dirs": args.runs_dirs or None, "output": args.output or tmp,
-                     "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb,
-                     "cache_dir": args.cache_dir}
+                     "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb}
         config, warnings = load_config(Path(args.config) if args.config else None, overrides)
         for w in warnings:
             if "'check'" not in w:

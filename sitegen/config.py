@@ -48,7 +48,6 @@ class SiteConfig:
     gpu_hour_cost: float | None = None
     kwh_cost: float | None = None
     idle_util_pct: float = 10.0
-    cache_dir: Path | None = None       # the build cache; None: cache_folder() picks one per site
     source: Path | None = None          # the runpages.toml that was read, if any
 
 
@@ -158,7 +157,6 @@ _VALIDATORS: dict[str, Callable[[Any, Path], Any]] = {
     "gpu_hour_cost": _number(0, optional=True),
     "kwh_cost": _number(0, optional=True),
     "idle_util_pct": _number(0, 100),
-    "cache_dir": _optional_path,
 }
 VALID_KEYS = tuple(_VALIDATORS)
 # Tables read and validated by the module that owns them: [check] by sitegen.check (CHECK_KEYS).
@@ -268,28 +266,6 @@ def load_config(toml_path: Path | None = None, overrides: Mapping[str, Any] | No
         config.output = cwd / "site"
     config.source = Path(toml_path) if toml_path is not None else None
     return config, warnings
-
-
-def cache_folder(config: SiteConfig) -> Path:
-    """Where the build cache of this site lives: never inside the site, which holds exactly
-    what is published.
-
-    ``config.cache_dir`` when given (``--cache-dir``, ``cache_dir`` in runpages.toml); else
-    ``$XDG_CACHE_HOME/runpages/`` (``~/.cache/runpages/``), one folder per site, named after the
-    site folder and a hash of its resolved path and runs folders, so two sites never share one.
-    """
-    import hashlib
-    import os
-
-    if config.cache_dir is not None:
-        return Path(config.cache_dir)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "runpages"
-    out = Path(config.output).resolve()
-    key = "\0".join([str(out), *sorted(str(Path(d).resolve()) if "://" not in str(d) else str(d)
-                                        for d in config.runs_dirs)])
-    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in out.name)[:40] or "site"
-    return base / f"{name}-{digest}"
 
 
 def require_inputs(config: SiteConfig) -> None:

@@ -8,8 +8,8 @@ Invariants:
   answers at once when the tab is behind. The answer lists every site path changed since
   ``since``, or ``full: True`` when that history is no longer kept (the tab then reloads).
 - ``server_id`` changes with every server process: a tab that outlived its server reloads.
-- ``snapshot_site(root)`` stats files only (no reads); hidden (dot) names are never listed,
-  so their paths never reach a browser.
+- ``snapshot_site(root)`` stats files only (no reads); ``.runpages/`` (the build cache) is
+  never listed, so its paths never reach a browser.
 """
 from __future__ import annotations
 

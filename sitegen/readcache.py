@@ -8,20 +8,17 @@ Invariants:
   is parsed. Grown, with the ``tail_check`` bytes before ``offset`` unchanged: only the new
   complete lines are parsed, numbered on from ``lines``. Anything else (shrunk, replaced,
   rewritten in place): read again from the start.
-- A cache is a folder (outside the site): ``index.json`` (offsets, sizes, inodes per file) and,
-  per cached file, a JSON file of its problems and text values plus, for JSONL, its frame as an
-  Arrow IPC file. No pickle: a cache folder is only data, so reading one never runs code.
-- A cache is only ever a shortcut: a missing, corrupt or other-layout cache (or one entry of
-  it) loads as empty, never an error. Entries load when first asked for; ``save`` writes only
-  entries that changed, each file atomically, the index last.
+- A cache is only ever a shortcut: a missing, corrupt or other-layout cache file loads as an
+  empty cache, never an error; ``save`` replaces the file atomically.
+- Pickles name classes by module path. Caches written before this module existed name
+  ``runpages.sitegen.reader.FileEntry``; ``load`` maps that to ``FileEntry`` here, so they still load.
 - ``read_json_file`` never raises for bad input or an unreadable file: it returns None and adds
   a ``Problem``. ``read_jsonl`` leaves ``OSError`` to its caller.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
+import pickle
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -43,7 +40,14 @@ class FileEntry:
     value: Any                # Parsed for JSONL files; (value, problems) for JSON files
 
 
-_NOT_LOADED = object()        # FileEntry.value of an entry whose files are read on first use
+# Where classes in a cache pickle lived before they moved here.
+_MOVED = {("runpages.sitegen.reader", "FileEntry"): FileEntry}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        moved = _MOVED.get((module, name))
+        return moved if moved is not None else super().find_class(module, name)
 
 
 class ReadCache:
@@ -52,91 +56,49 @@ class ReadCache:
     ``parsed_bytes`` counts the bytes handed to a JSONL parser since the cache was made or
     loaded (tests and the benchmark use it to see that only new bytes were parsed)."""
 
-    VERSION = 3
+    VERSION = 2
 
     @classmethod
-    def _layout(cls) -> list:
+    def _layout(cls) -> tuple:
         """Changes whenever the cached classes change shape, so an old cache is never misread."""
-        return [cls.VERSION, schema.SCHEMA_VERSION, [f.name for f in fields(FileEntry)],
-                [f.name for f in fields(Parsed)]]
+        return (cls.VERSION, schema.SCHEMA_VERSION, tuple(f.name for f in fields(FileEntry)),
+                tuple(f.name for f in fields(Parsed)))
 
     def __init__(self) -> None:
         self.entries: dict[str, FileEntry] = {}
         self.parsed_bytes = 0
         self.seen: set[str] = set()     # files looked up since made/loaded (see ``prune``)
-        self._folder: Path | None = None
-        self._stored: dict[str, tuple[FileEntry, str]] = {}   # as on disk: entry, kind
 
     def count(self, nbytes: int) -> None:
         self.parsed_bytes += nbytes
 
     def get(self, key: str) -> FileEntry | None:
         self.seen.add(key)
-        entry = self.entries.get(key)
-        if entry is not None and entry.value is _NOT_LOADED:
-            try:
-                entry.value = _load_value(self._folder, key, self._stored[key][1])
-            except Exception:  # noqa: BLE001 - an unreadable entry is simply not cached
-                del self.entries[key]
-                return None
-        return entry
+        return self.entries.get(key)
 
     @classmethod
-    def load(cls, folder: str | Path) -> "ReadCache":
-        """The cache in ``folder``; an empty one if it is missing, corrupt or from another
+    def load(cls, path: str | Path) -> "ReadCache":
+        """The cache at ``path``; an empty one if it is missing, corrupt or from another
         version (a cache is only ever a shortcut, never a reason to fail)."""
         cache = cls()
-        cache._folder = Path(folder)
         try:
-            index = json.loads((cache._folder / "index.json").read_text(encoding="utf-8"))
-            if not isinstance(index, dict) or index.get("layout") != cls._layout():
-                return cache
-            for key, e in index["entries"].items():
-                entry = FileEntry(int(e["dev"]), int(e["ino"]), int(e["size"]), int(e["mtime_ns"]),
-                                  int(e["offset"]), int(e["lines"]), bytes.fromhex(e["tail_check"]),
-                                  _NOT_LOADED)
-                if e["kind"] not in ("jsonl", "json"):
-                    raise ValueError(e["kind"])
-                cache.entries[key] = entry
-                cache._stored[key] = (entry, e["kind"])
+            with open(path, "rb") as f:
+                data = _Unpickler(f).load()
+            if (isinstance(data, dict) and data.get("layout") == cls._layout()
+                    and isinstance(data.get("entries"), dict)
+                    and all(isinstance(e, FileEntry) for e in data["entries"].values())):
+                cache.entries = data["entries"]
         except Exception:  # noqa: BLE001 - any unreadable cache is simply an empty one
-            cache.entries, cache._stored = {}, {}
+            pass
         return cache
 
-    def save(self, folder: str | Path) -> None:
-        """Write what changed since ``load``, each file atomically, then the index."""
-        from runpages.sitegen.atomic import write_atomic
+    def save(self, path: str | Path) -> None:
+        """Write atomically: temp file in the same folder, then ``os.replace``."""
+        from runpages.sitegen.atomic import atomic_file
 
-        folder = Path(folder)
-        same = folder == self._folder
-        index: dict[str, dict] = {}
-        for key, entry in list(self.entries.items()):
-            stored = self._stored.get(key) if same else None
-            if stored is not None and stored[0] is entry:
-                kind = stored[1]
-            else:
-                if entry.value is _NOT_LOADED:
-                    self.get(key)
-                    if key not in self.entries:
-                        continue
-                kind = "jsonl" if isinstance(entry.value, Parsed) else "json"
-                try:
-                    _save_value(folder, key, entry.value, kind, write_atomic)
-                except Exception:  # noqa: BLE001 - a value the cache cannot hold is re-read next time
-                    continue
-            index[key] = {"dev": entry.dev, "ino": entry.ino, "size": entry.size,
-                          "mtime_ns": entry.mtime_ns, "offset": entry.offset, "lines": entry.lines,
-                          "tail_check": entry.tail_check.hex(), "kind": kind}
-        write_atomic(folder / "index.json", json.dumps({"layout": self._layout(), "entries": index}))
-        if same:
-            for key in set(self._stored) - set(index):
-                for suffix in (".json", ".arrow"):
-                    try:
-                        os.unlink(_entry_path(folder, key, suffix))
-                    except OSError:
-                        pass
-        self._folder = folder
-        self._stored = {k: (self.entries[k], index[k]["kind"]) for k in index}
+        with atomic_file(path) as f:
+            pickle.dump({"layout": self._layout(), "entries": self.entries}, f,
+                        protocol=pickle.HIGHEST_PROTOCOL)
 
     def prune(self, keep: Iterable[str] = ()) -> None:
         """Forget files that are neither in ``keep`` nor looked up by the last ``read_runs``
@@ -145,56 +107,6 @@ class ReadCache:
         keep = self.seen | set(keep)
         for key in [k for k in self.entries if k not in keep]:
             del self.entries[key]
-
-
-def _entry_path(folder: Path, key: str, suffix: str) -> Path:
-    name = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return folder / "files" / name[:2] / (name + suffix)
-
-
-def _problems_out(problems: list[Problem]) -> list:
-    return [[p.path, p.line, p.reason] for p in problems]
-
-
-def _problems_in(rows: list) -> list[Problem]:
-    return [Problem(str(path), None if line is None else int(line), str(reason)) for path, line, reason in rows]
-
-
-def _save_value(folder: Path, key: str, value: Any, kind: str, write_atomic) -> None:
-    if kind == "json":
-        doc, problems = value
-        write_atomic(_entry_path(folder, key, ".json"),
-                     json.dumps({"key": key, "value": doc, "problems": _problems_out(problems)}))
-        return
-    import pyarrow as pa
-
-    sink = pa.BufferOutputStream()
-    table = pa.Table.from_pandas(value.frame, preserve_index=None)
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    write_atomic(_entry_path(folder, key, ".arrow"), sink.getvalue().to_pybytes())
-    write_atomic(_entry_path(folder, key, ".json"), json.dumps({
-        "key": key, "text": value.text, "text_first_line": value.text_first_line,
-        "problems": _problems_out(value.problems), "final": value.final,
-        "last_values": value.last_values}))
-
-
-def _load_value(folder: Path | None, key: str, kind: str) -> Any:
-    if folder is None:
-        raise FileNotFoundError(key)
-    doc = json.loads(_entry_path(folder, key, ".json").read_text(encoding="utf-8"))
-    if doc.get("key") != key:
-        raise ValueError("entry of another file")
-    if kind == "json":
-        return doc["value"], _problems_in(doc["problems"])
-    import pyarrow as pa
-
-    with pa.memory_map(str(_entry_path(folder, key, ".arrow"))) as source:
-        frame = pa.ipc.open_file(source).read_all().to_pandas()
-    return Parsed(frame=frame, text={k: [tuple(x) for x in v] for k, v in doc["text"].items()},
-                  text_first_line={k: int(v) for k, v in doc["text_first_line"].items()},
-                  problems=_problems_in(doc["problems"]), final=bool(doc["final"]),
-                  last_values={k: float(v) for k, v in doc["last_values"].items()})
 
 
 _TAIL_CHECK = 64

@@ -80,20 +80,6 @@ def log_run(root: str | Path, project: str = "demo", name: str = "run", run_id: 
     return folder
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _build_cache_in_a_temp_folder(tmp_path_factory):
-    """Build caches (``~/.cache/runpages/...`` by default) go to a temp folder, subprocesses too."""
-    import os
-
-    old = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
-    yield
-    if old is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = old
-
-
 @pytest.fixture
 def make_run(tmp_path):
     """``make_run(**log_run_kwargs)`` -> run folder under ``tmp_path/runs`` (``make_run.runs``)."""

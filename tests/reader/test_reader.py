@@ -504,8 +504,8 @@ def test_rebuild_with_a_colleague_copy_parses_nothing(tmp_path, rf, monkeypatch)
     cache = ReadCache()
     read_runs([mine, colleague], cache, now=rf.NOW)
     # what the builder does: save the cache read_runs pruned, load it next build
-    cache.save(tmp_path / "cache")
-    cache = ReadCache.load(tmp_path / "cache")
+    cache.save(tmp_path / "cache.pickle")
+    cache = ReadCache.load(tmp_path / "cache.pickle")
     read_runs([mine, colleague], cache, now=rf.NOW)
     assert cache.parsed_bytes == 0
 
