@@ -10,11 +10,25 @@
 Importing this package loads the standard library only; psutil and pynvml load in the
 sampler thread on first use.
 """
-from .api import DisabledRun, finish, init, log
+from .api import DisabledRun, current, finish, init, log
 from .mappings import Config, Summary
 from .run import Run
 from .warn import RunpagesWarning
 
 __version__ = "0.1.0"
-__all__ = ["init", "log", "finish", "Run", "DisabledRun", "Config", "Summary",
+__all__ = ["init", "log", "finish", "current", "Run", "DisabledRun", "Config", "Summary",
            "RunpagesWarning", "__version__"]
+
+
+def __getattr__(name: str):
+    """``runpages.config`` and ``runpages.summary``: the current run's, as in W&B.
+
+    (``runpages.run`` is the ``run`` module; W&B's ``wandb.run`` is ``runpages.current()``.)
+    """
+    if name in ("config", "summary"):
+        run = current()
+        if run is None:
+            raise AttributeError(f"runpages.{name} exists once a run is started: call "
+                                 "runpages.init(...) first.")
+        return getattr(run, name)
+    raise AttributeError(f"module 'runpages' has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """The module-level calls (``init``, ``log``, ``finish``) over the current run, and disabled mode.
 
 Invariants: the current run is the one ``init`` returned last and is forgotten when it
-finishes. ``log`` before ``init`` is wrong use and says so, except in disabled mode
+finishes (``log`` after that warns and is ignored, as ``run.log`` does). ``log`` before
+``init`` is wrong use and says so, except in disabled mode
 (``RUNPAGES_MODE=disabled``), where every call is a no-op. A ``DisabledRun`` has the whole
 ``Run`` API, writes nothing, and still rejects a ``log`` call that is not given a dict.
 """
@@ -13,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from . import schema
+from . import porting, schema
 from .mappings import Config, Summary, config_to_dict
 from .run import Run, _not_a_dict
 
@@ -21,6 +22,7 @@ _MODES = ("online", "offline", "disabled")
 _RESUME = (None, "allow", "must")
 
 _current: "Run | DisabledRun | None" = None
+_last_finished: "Run | DisabledRun | None" = None
 _current_lock = threading.Lock()
 
 
@@ -82,6 +84,8 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
     host, gpu, ...): see ``logger/run.py`` for writing past or simulated runs.
     """
     global _current
+    resume = porting.resume_value(resume)
+    wandb_meta, private = porting.split(dict(private))
     if mode not in _MODES:
         raise ValueError(f"runpages: mode must be one of {_MODES}; got {mode!r}.")
     if resume not in _RESUME:
@@ -105,14 +109,22 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
                   capture_console=bool(capture_console), clock=clock or time.time,
                   meta=meta, **private)
         run._on_end = _forget
+        if wandb_meta:  # W&B's entity / job_type: kept, shown nowhere yet
+            run._meta["wandb"] = wandb_meta
+            run._write_meta()
     with _current_lock:
         _current = run
     return run
 
 
+def current() -> "Run | DisabledRun | None":
+    """The current run (``runpages.run``), or None when none is started."""
+    return _current
+
+
 def log(values: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
     """``run.log`` on the current run (the last one ``init`` started)."""
-    run = _current
+    run = _current or _last_finished
     if run is None:
         if _env_disabled():
             return
@@ -129,10 +141,11 @@ def finish(status: str | None = None, reason: str | None = None) -> None:
 
 
 def _forget(run: Any) -> None:
-    global _current
+    global _current, _last_finished
     with _current_lock:
         if _current is run:
             _current = None
+            _last_finished = run  # a later runpages.log() warns like run.log() does
 
 
 def _env_disabled() -> bool:
