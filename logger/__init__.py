@@ -10,13 +10,13 @@
 Importing this package loads the standard library only; psutil and pynvml load in the
 sampler thread on first use.
 """
-from .api import DisabledRun, current, finish, init, log
+from .api import DisabledRun, current, define_metric, finish, init, log
 from .mappings import Config, Summary
 from .run import Run
 from .warn import RunpagesWarning
 
 __version__ = "0.1.0"
-__all__ = ["init", "log", "finish", "current", "Run", "DisabledRun", "Config", "Summary",
+__all__ = ["init", "log", "finish", "current", "define_metric", "Run", "DisabledRun", "Config", "Summary",
            "RunpagesWarning", "__version__"]
 
 

@@ -50,6 +50,10 @@ class DisabledRun:
                    source: str | None = None) -> None:
         pass
 
+    def define_metric(self, name: str, step_metric: str | None = None,
+                      summary: str | None = None) -> None:
+        pass
+
     def log_artifact(self, path: Any, name: str | None = None, type: str | None = None,
                      link: bool = False) -> None:
         return None
@@ -131,6 +135,16 @@ def log(values: Mapping[str, Any], step: int | None = None, commit: bool = True)
         raise RuntimeError("runpages: runpages.log() was called before runpages.init(); start a "
                            "run first: run = runpages.init(project='...').")
     run.log(values, step=step, commit=commit)
+
+
+def define_metric(name: str, step_metric: str | None = None,
+                  summary: str | None = None) -> None:
+    """``run.define_metric`` on the current run (W&B's ``wandb.define_metric``)."""
+    run = _current
+    if run is None:
+        raise RuntimeError("runpages: runpages.define_metric() was called before "
+                           "runpages.init(); start a run first.")
+    run.define_metric(name, step_metric=step_metric, summary=summary)
 
 
 def finish(status: str | None = None, reason: str | None = None) -> None:

@@ -87,13 +87,17 @@ class Summary(MutableMapping):
     def __init__(self, last: dict, on_change: Callable[[], None] | None = None) -> None:
         self._explicit: dict[str, Any] = {}
         self._last = last           # shared with the run: last value of every metric
+        self._derived: dict[str, Any] = {}   # define_metric's min/max/mean, over _last
+        self._hidden: set[str] = set()       # define_metric(summary="none")
         self._on_change = on_change
 
     def __getitem__(self, key: str) -> Any:
         if key in self._explicit:
             return self._explicit[key]
-        if key.startswith("_"):
+        if key.startswith("_") or key in self._hidden:
             raise KeyError(key)
+        if key in self._derived:
+            return self._derived[key]
         return self._last[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -113,7 +117,8 @@ class Summary(MutableMapping):
             self._on_change()
 
     def __iter__(self) -> Iterator[str]:
-        seen = dict.fromkeys(k for k in self._last if not k.startswith("_"))
+        seen = dict.fromkeys(k for k in self._last
+                             if not k.startswith("_") and k not in self._hidden)
         seen.update(dict.fromkeys(self._explicit))
         return iter(seen)
 
@@ -121,7 +126,9 @@ class Summary(MutableMapping):
         return sum(1 for _ in self)
 
     def as_dict(self) -> dict:
-        out = {k: v for k, v in self._last.items() if not k.startswith("_")}
+        out = {k: v for k, v in self._last.items()
+               if not k.startswith("_") and k not in self._hidden}
+        out.update(self._derived)
         out.update(self._explicit)
         return out
 

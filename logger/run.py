@@ -50,7 +50,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from . import folder, hooks, host, names, schema
+from . import folder, hooks, host, metric_defs, names, schema
 from .encode import dumps, encode_into, to_json_tree
 from .ending import Ending
 from .files import Files
@@ -85,6 +85,7 @@ class Run(Files, Ending):
         self._meta_lock = threading.RLock()
         self._finish_lock = threading.Lock()
         self._finished = False
+        self._reducer: Any = None
         self._status = schema.RUNNING
         self._exit: dict | None = None
         self._next_step = 0
@@ -247,6 +248,8 @@ class Run(Files, Ending):
                 line = dumps(rec)
         self._metrics.append(line)
         self._last.update(rec)
+        if self._reducer is not None:  # define_metric() was called
+            self._reducer.observe(rec, self.summary._derived)
         self._summary_dirty = True
         if self._last_step is None or s > self._last_step:
             self._last_step = s
@@ -315,6 +318,23 @@ class Run(Files, Ending):
             self._write_meta()
 
     # ---- artifacts ------------------------------------------------------------------------
+    def define_metric(self, name: str, step_metric: str | None = None,
+                      summary: str | None = None) -> None:
+        """W&B's ``define_metric``: the summary ``name`` keeps and its x axis (``metric_defs``)."""
+        kind = metric_defs.check(name, summary)
+        with self._lock:
+            if self._reducer is None:
+                self._reducer = metric_defs.Reducer()
+            self._reducer.define(name, kind)
+            if kind == "none":
+                self.summary._hidden.add(name)
+            entry = {"summary": kind}
+            if step_metric is not None:
+                entry["step_metric"] = str(step_metric)
+            self._meta.setdefault("metrics", {})[name] = entry
+            self._summary_dirty = True
+        self._write_meta()
+
     def log_artifact(self, path: str | os.PathLike, name: str | None = None,
                      type: str | None = None, link: bool = False) -> dict | None:
         """Copy a file or folder into ``artifacts/`` and add a manifest line; returns it.

@@ -25,6 +25,7 @@ def test_log_with_a_string_names_the_fix(make_run):
 
 def test_module_log_before_init_names_runpages_init(monkeypatch):
     monkeypatch.setattr(api_module, "_current", None)
+    monkeypatch.setattr(api_module, "_last_finished", None)  # no run in this process yet
     with pytest.raises(RuntimeError, match=r"before runpages\.init\(\)"):
         runpages.log({"loss": 1.0})
 

@@ -15,8 +15,13 @@ SCRIPT = textwrap.dedent("""
                      resume="never", settings={"silent": True}, save_code=True,
                      config={"lr": 0.1, "epochs": 3})
     assert wandb.current() is run and wandb.config.lr == 0.1
-    for step in range(3):
-        wandb.log({"loss": 1.0 / (step + 1)})
+    wandb.define_metric("epoch")
+    wandb.define_metric("val/acc", step_metric="epoch", summary="max")
+    wandb.define_metric("val/loss", step_metric="epoch", summary="best")
+    wandb.define_metric("noise", summary="none")
+    for step, (acc, vloss) in enumerate([(0.5, 2.0), (0.9, 1.0), (0.7, 1.5)]):
+        wandb.log({"loss": 1.0 / (step + 1), "epoch": step, "val/acc": acc,
+                   "val/loss": vloss, "noise": step})
     wandb.summary["best_loss"] = 1 / 3
     print("NAME", run.name, "ID", run.id, "DIR", run.dir)
     wandb.finish()
@@ -35,6 +40,9 @@ def test_wandb_script_through_alias(tmp_path):
     assert meta["status"] == "finished"
     summary = json.load(open(os.path.join(run_dir, "summary.json")))
     assert summary["loss"] == 1 / 3 and summary["best_loss"] == 1 / 3
+    assert summary["val/acc"] == 0.9 and summary["val/loss"] == 1.0 and "noise" not in summary
+    assert meta["metrics"]["val/acc"] == {"summary": "max", "step_metric": "epoch"}
+    assert meta["metrics"]["val/loss"] == {"summary": "min", "step_metric": "epoch"}
     config = json.load(open(os.path.join(run_dir, "config.json")))
     assert config == {"lr": 0.1, "epochs": 3}
     assert "ignores the W&B argument(s) ['reinit', 'save_code', 'settings']" in out.stderr
@@ -71,3 +79,18 @@ def test_module_log_after_finish_warns(tmp_path):
     assert any(issubclass(w.category, RunpagesWarning) and "finished" in str(w.message)
                for w in seen), [str(w.message) for w in seen]
     assert run.status != "running"
+
+
+def test_define_metric_mean_and_bad_summary(tmp_path):
+    run = runpages.init(project="p", dir=tmp_path, system_metrics=False, capture_console=False)
+    run.define_metric("x", summary="mean")
+    for v in (1, 2, 6):
+        run.log({"x": v})
+    assert run.summary["x"] == 3
+    try:
+        run.define_metric("y", summary="median")
+    except ValueError as exc:
+        assert "min" in str(exc)
+    else:
+        raise AssertionError("an unknown summary kind should be refused")
+    run.finish()
