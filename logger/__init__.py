@@ -12,9 +12,10 @@ sampler thread on first use.
 """
 from .api import DisabledRun, finish, init, log
 from .mappings import Config, Summary
+from .media import Audio, Histogram, Image, Table, Video
 from .run import Run
 from .warn import RunpagesWarning
 
 __version__ = "0.1.0"
 __all__ = ["init", "log", "finish", "Run", "DisabledRun", "Config", "Summary",
-           "RunpagesWarning", "__version__"]
+           "RunpagesWarning", "Image", "Video", "Audio", "Table", "Histogram", "__version__"]
