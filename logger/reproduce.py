@@ -9,6 +9,7 @@ subprocess is started per run. Failures become ``notes`` in reproduce.json, neve
 """
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -30,6 +31,7 @@ def _git(args: list[str], cwd: str) -> str | None:
     return out.stdout.decode("utf-8", "replace") if out.returncode == 0 else None
 
 
+@functools.lru_cache(maxsize=1)   # one scan per process: what is installed does not change
 def requirements() -> str:
     from importlib import metadata  # noqa: PLC0415
     seen = {}

@@ -100,6 +100,7 @@ class Run(Files, Ending):
         self._sampler: Any = None                   # system.SystemSampler when sampling
         self._on_end: Callable[[Run], None] | None = None   # set by api.init: forget current
         self._media: Any = None                     # media_writer.MediaWriter, on first media
+        self._code_thread: threading.Thread | None = None   # reproduce.capture, save_code=True
         self._max_media_mb = max_media_mb
 
         self.project = str(project)
@@ -173,7 +174,7 @@ class Run(Files, Ending):
             threading.Thread(target=self._describe_git, name="runpages-git", daemon=True).start()
         if save_code:
             from . import reproduce  # noqa: PLC0415 (git runs on its own thread)
-            reproduce.start(self.dir, self._meta, self._warn)
+            self._code_thread = reproduce.start(self.dir, self._meta, self._warn)
         if system_metrics:
             from .system import SystemSampler  # noqa: PLC0415 (not needed by import runpages)
             self._sampler = SystemSampler(self._record_system_sample, self._warn,
