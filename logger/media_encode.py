@@ -2,9 +2,10 @@
 
 numpy is imported only when the value handed over already came from numpy or torch (so it is
 installed); Pillow is used when present (PNG, thumbnails, GIF) and a stdlib zlib PNG writer
-stands in when it is not. Video from arrays becomes an animated GIF through Pillow: no video
-codec is bundled (an MP4 encoder needs PyAV or imageio-ffmpeg, ~30-60 MB wheels); a path to an
-existing .mp4/.webm is copied as it is.
+stands in when it is not. Video from arrays becomes WebM (VP9) through the optional extra
+``runpages[video]`` (imageio-ffmpeg: its wheel carries a static ffmpeg, so nothing else is
+installed, and VP9 plays in every browser without patent-encumbered codecs); without it, an
+animated GIF through Pillow. A path to an existing .mp4/.webm is copied as it is.
 """
 from __future__ import annotations
 
@@ -155,6 +156,13 @@ def encode_video_frames(value: Any, fps: int):
     if a.shape[1] in (1, 3, 4) and a.shape[-1] not in (1, 3, 4):
         a = np.transpose(a, (0, 2, 3, 1))          # W&B's (T, C, H, W)
     frames = [to_hwc_uint8(f, torch_chw=False) for f in a]
+    try:
+        import imageio_ffmpeg  # noqa: PLC0415 (optional extra runpages[video])
+    except ImportError:
+        imageio_ffmpeg = None
+    if imageio_ffmpeg is not None:
+        return Encoded(_webm(imageio_ffmpeg, frames, fps), "webm",
+                       {"shape": list(a.shape), "fps": fps})
     pil = _pil()
     if pil is None:
         raise _error("video from arrays needs Pillow (pip install pillow) to write an animated "
@@ -164,6 +172,35 @@ def encode_video_frames(value: Any, fps: int):
     imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:],
                  duration=max(20, int(1000 / max(1, fps))), loop=0)
     return Encoded(buf.getvalue(), "gif", {"shape": list(a.shape), "fps": fps})
+
+
+def _webm(imageio_ffmpeg: Any, frames: list, fps: int) -> bytes:
+    import os  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415 (frames are numpy arrays already)
+    h, w = frames[0].shape[:2]
+    if h % 2 or w % 2:       # yuv420p needs even sides: repeat the last row/column
+        frames = [np.pad(f, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge") for f in frames]
+        h, w = h + h % 2, w + w % 2
+    fd, path = tempfile.mkstemp(suffix=".webm", prefix="runpages-video-")
+    os.close(fd)
+    try:
+        writer = imageio_ffmpeg.write_frames(
+            path, (w, h), fps=fps, codec="libvpx-vp9", pix_fmt_in="rgb24", macro_block_size=1,
+            output_params=["-b:v", "0", "-crf", "34", "-deadline", "realtime", "-cpu-used", "8"],
+            ffmpeg_log_level="error")
+        writer.send(None)
+        for f in frames:
+            rgb = f[:, :, :3] if f.shape[2] >= 3 else f[:, :, [0, 0, 0]]
+            writer.send(rgb.copy())
+        writer.close()
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def encode_wav(value: Any, sample_rate: int):

@@ -81,7 +81,21 @@ def test_a_list_of_images_at_one_step_keeps_its_order(tmp_path):
     assert all(m.file.startswith("media/val/samples/0-") for m in items)
 
 
-def test_video_in_wandb_tchw_order_becomes_an_animated_gif_and_a_path_is_copied(tmp_path):
+def test_video_in_wandb_tchw_order_becomes_a_webm_with_the_video_extra(tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    run = start(tmp_path)
+    run.log({"rollout": runpages.Video(np.zeros((30, 3, 15, 21), np.uint8), fps=15)})
+    run.finish()
+    r, _ = read(run)
+    (item,) = r.media
+    data = (Path(r.dir) / item.file).read_bytes()
+    assert item.file.endswith(".webm") and data[:4] == b"\x1a\x45\xdf\xa3"   # EBML header
+    assert item.extra == {"shape": [30, 15, 21, 3], "fps": 15}
+
+
+def test_without_the_video_extra_array_video_becomes_an_animated_gif_and_a_path_is_copied(
+        tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)     # as if not installed
     mp4 = tmp_path / "rollout.mp4"
     mp4.write_bytes(b"\x00\x00\x00\x18ftypmp42fake")
     run = start(tmp_path)
