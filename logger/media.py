@@ -105,7 +105,8 @@ class Image(Media):
 class Video(Media):
     """A video: an array of frames (T, H, W, C) or W&B's (T, C, H, W), or a video file path.
 
-    Arrays become an animated GIF (Pillow; numpy needed for arrays); a file is copied as it is.
+    Arrays become WebM with the ``runpages[video]`` extra, else (or with ``format="gif"``) an
+    animated GIF through Pillow; a file is copied as it is.
     """
     kind = "video"
 
@@ -125,7 +126,7 @@ class Video(Media):
         if _root(d) not in ("numpy", "torch"):
             raise MediaError(f"runpages.Video takes a (T, H, W, C) or (T, C, H, W) array or "
                              f"tensor, or a .mp4/.webm/.gif path; got {type(d).__name__}")
-        return enc.encode_video_frames(d, self.fps)
+        return enc.encode_video_frames(d, self.fps, gif=self._format == "gif")
 
 
 class Audio(Media):

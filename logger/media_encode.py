@@ -146,7 +146,7 @@ def encode_figure(fig: Any):
     return Encoded(buf.getvalue(), "png", {}, thumbnail_of_file(buf.getvalue()))
 
 
-def encode_video_frames(value: Any, fps: int):
+def encode_video_frames(value: Any, fps: int, gif: bool = False):
     from .media import Encoded  # noqa: PLC0415
     np, a = _to_numpy(value)
     if a.ndim == 5 and a.shape[0] == 1:
@@ -159,6 +159,8 @@ def encode_video_frames(value: Any, fps: int):
     try:
         import imageio_ffmpeg  # noqa: PLC0415 (optional extra runpages[video])
     except ImportError:
+        imageio_ffmpeg = None
+    if gif:
         imageio_ffmpeg = None
     if imageio_ffmpeg is not None:
         return Encoded(_webm(imageio_ffmpeg, frames, fps), "webm",
