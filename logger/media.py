@@ -32,7 +32,7 @@ class Encoded:
     data: bytes
     ext: str
     fields: dict = field(default_factory=dict)     # shape, fps, sample_rate, ...
-    thumb: bytes | None = None                     # PNG thumbnail (images)
+    thumb: bytes | None = None                     # JPEG (PNG without Pillow) thumbnail
 
 
 def _root(value: Any) -> str:

@@ -85,17 +85,22 @@ def png_bytes(arr) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
 
 
+def _pil_thumb(img) -> bytes:
+    """A PIL image → JPEG thumbnail bytes (a fraction of a PNG's size for photos and noise)."""
+    img = img.copy()
+    img.thumbnail((THUMB_PX, THUMB_PX))
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="JPEG", quality=82)
+    return buf.getvalue()
+
+
 def _thumb_array(arr):
     h, w = arr.shape[:2]
     if max(h, w) <= THUMB_PX:
         return None
     pil = _pil()
     if pil is not None:
-        img = pil.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
-        img.thumbnail((THUMB_PX, THUMB_PX))
-        buf = io.BytesIO()
-        img.save(buf, format="PNG")
-        return buf.getvalue()
+        return _pil_thumb(pil.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr))
     k = -(-max(h, w) // THUMB_PX)                 # stdlib fallback: every k-th pixel
     return png_bytes(arr[::k, ::k].copy())
 
@@ -112,13 +117,7 @@ def encode_pil(img: Any, file_type: str = "png"):
         img = img.convert("RGBA")
     jpeg = file_type in ("jpg", "jpeg")
     (img.convert("RGB") if jpeg else img).save(buf, format="JPEG" if jpeg else "PNG")
-    thumb = None
-    if max(img.size) > THUMB_PX:
-        t = img.copy()
-        t.thumbnail((THUMB_PX, THUMB_PX))
-        tb = io.BytesIO()
-        t.save(tb, format="PNG")
-        thumb = tb.getvalue()
+    thumb = _pil_thumb(img) if max(img.size) > THUMB_PX else None
     shape = [img.size[1], img.size[0], len(img.getbands())]
     return Encoded(buf.getvalue(), "jpg" if jpeg else "png", {"shape": shape}, thumb)
 
@@ -129,12 +128,7 @@ def thumbnail_of_file(data: bytes) -> bytes | None:
         return None
     try:
         img = pil.open(io.BytesIO(data))
-        if max(img.size) <= THUMB_PX:
-            return None
-        img.thumbnail((THUMB_PX, THUMB_PX))
-        buf = io.BytesIO()
-        img.convert("RGBA").save(buf, format="PNG")
-        return buf.getvalue()
+        return _pil_thumb(img) if max(img.size) > THUMB_PX else None
     except Exception:
         return None
 

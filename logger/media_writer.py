@@ -107,7 +107,8 @@ class MediaWriter:
             rec.update(out.fields)
             self._land(rel, out.data)
             if out.thumb:
-                thumb = f"{schema.MEDIA_DIR}/{folder}/{step}-{sha[:12]}.thumb.png"
+                ext = "jpg" if out.thumb[:2] == b"\xff\xd8" else "png"   # JPEG, or the stdlib PNG
+                thumb = f"{schema.MEDIA_DIR}/{folder}/{step}-{sha[:12]}.thumb.{ext}"
                 self._land(thumb, out.thumb)
                 rec["thumb"] = thumb
             self._used += size

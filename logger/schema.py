@@ -34,7 +34,7 @@ A run lives in ``<dir>/<project>/<run-id>/``:
     One line per media file: ``step``, ``time``, ``key`` (as logged), ``kind`` (one of
     ``MEDIA_KINDS``), ``file`` (relative to the run folder: ``media/<key>/<step>-<hash>.<ext>``),
     ``caption`` (or null), ``bytes``, ``sha256``; optional ``shape`` (list), ``index`` (position
-    in a list logged at one step), ``thumb`` (a smaller PNG of an image), ``fps``,
+    in a list logged at one step), ``thumb`` (a smaller JPEG, or PNG, of an image at most 256 px), ``fps``,
     ``sample_rate``, ``duration_s``. A table file is JSON ``{"columns": [...], "data": [[...]]}``;
     a histogram file is JSON ``{"counts": [...], "edges": [...]}`` (len(edges) = len(counts)+1).
     A file lands whole before its line is written; a torn last line is ignored.
