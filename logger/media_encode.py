@@ -1,7 +1,7 @@
 """Encoders for media: arrays → PNG/GIF/WAV/JSON bytes. Runs on the media thread only.
 
-numpy is imported only when the value handed over already came from numpy or torch (so it is
-installed); Pillow is used when present (PNG, thumbnails, GIF) and a stdlib zlib PNG writer
+numpy is never imported here: it is taken from ``sys.modules`` when the value handed over came
+from numpy or torch (which loaded it); Pillow is used when present (PNG, thumbnails, GIF) and a stdlib zlib PNG writer
 stands in when it is not. Video from arrays becomes WebM (VP9) through the optional extra
 ``runpages[video]`` (imageio-ffmpeg: its wheel carries a static ffmpeg, so nothing else is
 installed, and VP9 plays in every browser without patent-encumbered codecs); without it, an
@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import sys
 import wave
 import zlib
 from typing import Any
@@ -35,8 +36,17 @@ def _pil():
         return None
 
 
+def _np():
+    """numpy as the user's process already loaded it: the logger never imports it itself
+    (a value from numpy or torch means numpy is loaded; torch loads it when installed)."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        raise _error("encoding arrays needs numpy (pip install numpy)")
+    return np
+
+
 def _to_numpy(value: Any):
-    import numpy as np  # noqa: PLC0415 (the value came from numpy or torch)
+    np = _np()
     if hasattr(value, "detach"):                  # torch
         value = value.detach()
         if getattr(value, "dtype", None) is not None and "bfloat16" in str(value.dtype):
@@ -173,7 +183,7 @@ def encode_video_frames(value: Any, fps: int, gif: bool = False):
 def _webm(imageio_ffmpeg: Any, frames: list, fps: int) -> bytes:
     import os  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
-    import numpy as np  # noqa: PLC0415 (frames are numpy arrays already)
+    np = _np()
     h, w = frames[0].shape[:2]
     if h % 2 or w % 2:       # yuv420p needs even sides: repeat the last row/column
         frames = [np.pad(f, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge") for f in frames]
