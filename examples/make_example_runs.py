@@ -8,12 +8,14 @@ hosts and git commits are those of an imaginary team, and the GPU readings come 
 simulation, recorded as ``system_source = "simulated"`` in each run's meta.json. The curves are
 smooth functions plus seeded noise, so the output is the same on every machine.
 
-The logbook: two projects, three users (ana, ben, chen):
+The logbook: three projects, three users (ana, ben, chen):
 * ``cifar10-resnet``: a learning-rate sweep (3 rates x 3 seeds, one group per rate), one run
   that diverged and crashed, one preempted (killed) run, and one run whose data loader ran with
   ``num_workers=0``: the GPU sat mostly idle while one CPU core was saturated.
 * ``shakespeare-char``: a small character-level GPT, three variants, a CPU-only smoke test, and
   a two-GPU run launched without torchrun, so one GPU sat idle.
+* ``vision-samples``: one run with media, all of it generated (labelled in its notes and tags):
+  sample images with captions, weight histograms, a rollout video, a tone and a predictions table.
 """
 from __future__ import annotations
 
@@ -138,7 +140,7 @@ def cifar_run(out: Path, tmp: Path, *, user: str, lr: float, seed: int, start: f
                           dir=out, config=config, tags=tags or ["sweep"],
                           group=f"resnet18 lr={short(lr)}", notes=notes, clock=clock,
                           system_metrics=False, capture_console=True,
-                          meta=team_member(user, commit, dirty=slow))
+                          meta=team_member(user, commit, dirty=slow), save_code=False)
         print(f"==> training resnet18 on cifar10: lr={lr:g} seed={seed} workers={workers}")
         next_sample = start + 2.0
         best = 0.0
@@ -205,7 +207,7 @@ def gpt_run(out: Path, tmp: Path, *, user: str, name: str, start: float, commit:
                           dir=out, config=config,
                           tags=["gpt"] + (["rope"] if rope else []), notes=notes,
                           clock=clock, system_metrics=False, capture_console=True,
-                          meta={**team_member(user, commit),
+                          save_code=False, meta={**team_member(user, commit),
                                 "gpu": {"count": n_gpus, "names": [GPU_NAME] * n_gpus}})
         iter_ms = 28.0 * n_layer / 6
         next_sample = start + 2.0
@@ -240,6 +242,70 @@ def gpt_run(out: Path, tmp: Path, *, user: str, name: str, start: float, commit:
                          type="model")
         clock.t += 2.0
         run.finish()
+
+
+def media_run(out: Path, *, start: float) -> None:
+    """A run with sample images, a rollout video, a sound, a predictions table and weight
+    histograms. Every sample is generated here (coloured shapes, a dot moving on a track, a
+    tone), not the output of a model; the run's notes and tags say so."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    sys_rng = random.Random(7)
+    classes = ["circle", "square", "stripe"]
+    clock = Clock(start)
+    name = "resnet18-samples"
+    run = runpages.init(project="vision-samples", name=name, id=stable_id(start, name), dir=out,
+                        config={"model": "resnet18", "dataset": "shapes (generated)", "lr": 3e-4},
+                        tags=["generated-media"], clock=clock, system_metrics=False,
+                        capture_console=False, save_code=False, max_media_mb=4,
+                        notes="GENERATED example: every image, video, sound and table row in "
+                              "this run is synthetic (examples/make_example_runs.py).",
+                        meta=team_member("ana", "4f1c2ab9e0d1"))
+    yy, xx = np.mgrid[0:32, 0:32]
+
+    def sample(label: int, noise: float):
+        img = np.zeros((32, 32, 3))
+        mask = [((yy - 16) ** 2 + (xx - 16) ** 2) < 100, (abs(yy - 16) < 9) & (abs(xx - 16) < 9),
+                (yy // 4) % 2 == 0][label]
+        img[mask] = [(0.9, 0.3, 0.2), (0.2, 0.6, 0.9), (0.3, 0.8, 0.3)][label]
+        return np.clip(img + rng.normal(0, noise, img.shape), 0, 1)
+
+    for epoch in range(5):
+        for i in range(60):
+            clock.t += 1.5
+            step = epoch * 60 + i
+            run.log({"train/loss": 1.2 * math.exp(-step / 90) + 0.05})
+            if i % 20 == 0:
+                run.log_system({**gpu_sample(sys_rng, 88.0, 6.1),
+                                **cpu_sample(sys_rng, 140.0, 70.0, 3.2)}, source=SIMULATED)
+        acc = 0.55 + 0.09 * epoch
+        labels = rng.integers(0, 3, 12)
+        preds = [int(lab) if rng.random() < acc else int((lab + 1) % 3) for lab in labels]
+        run.log({"val/acc": acc,
+                 "val/samples": [runpages.Image(sample(int(lab), 0.25 - 0.04 * epoch),
+                                                caption=f"label {classes[lab]} / pred {classes[p]}")
+                                 for lab, p in zip(labels, preds)],
+                 "weights/fc1": runpages.Histogram(rng.normal(0, 1.0 / (1 + epoch), 2000)),
+                 "weights/fc2": runpages.Histogram(rng.laplace(0.05 * epoch, 0.3, 2000))})
+    frames = np.zeros((40, 48, 64, 3), np.uint8)
+    for t in range(40):
+        x, y = int(32 + 24 * math.cos(t / 6.4)), int(24 + 16 * math.sin(t / 6.4))
+        frames[t, :, :] = (30, 30, 40)
+        frames[t, max(0, y - 3):y + 3, max(0, x - 3):x + 3] = (250, 200, 40)
+    wave_t = np.arange(8000) / 8000
+    table = runpages.Table(columns=["id", "label", "pred", "confidence", "correct"])
+    for i in range(200):
+        lab = int(rng.integers(0, 3))
+        p = lab if rng.random() < 0.88 else int((lab + 1) % 3)
+        table.add_data(i, classes[lab], classes[p], round(float(rng.uniform(0.4, 1.0)), 3), p == lab)
+    run.log({"rollout/episode": runpages.Video(frames, fps=12, format="gif",
+                                               caption="simulated rollout (generated)"),
+             "audio/tone": runpages.Audio(0.3 * np.sin(2 * np.pi * 440 * wave_t), sample_rate=8000,
+                                          caption="440 Hz tone (generated)"),
+             "val/predictions": table})
+    clock.t += 5
+    run.finish()
 
 
 def day_at(d: int, h: int, m: int = 0) -> float:
@@ -283,6 +349,7 @@ def make_logbook(out: Path) -> None:
         gpt_run(out, tmp, user="ben", name="rope-8L-2gpu", start=day(4, 16, 0),
                 commit="d00dfeed7788", dropout=0.2, n_layer=8, rope=True, n_gpus=2,
                 notes="Asked for two GPUs; launched without torchrun, so one did all the work.")
+        media_run(out, start=day(0, 17, 0))
     # Two reports the team wrote about the week (see README, "Reports").
     shutil.copytree(ROOT / "examples" / "reports", out / "reports")
     record_checks(out)

@@ -77,6 +77,20 @@ def evaluate(model, loader, device) -> tuple[float, float]:
     return loss_sum / count, correct / count
 
 
+@torch.no_grad()
+def sample_predictions(model, val_set, device, n: int = 32) -> "runpages.Table":
+    """The same first ``n`` validation rows every epoch: label, prediction, confidence."""
+    model.eval()
+    x, y = val_set[:n]
+    probs = torch.softmax(model(x.to(device)), dim=1).cpu()
+    model.train()
+    table = runpages.Table(columns=["id", "label", "pred", "confidence", "correct"])
+    for i, (label, p) in enumerate(zip(y.tolist(), probs)):
+        pred = int(p.argmax())
+        table.add_data(i, label, pred, round(float(p[pred]), 4), pred == label)
+    return table
+
+
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = parse_args(argv)
@@ -92,7 +106,7 @@ def main(argv=None) -> int:
     run = runpages.init(project=args.project, name=args.name, config=args,   # runpages
                       tags=["example", args.device], dir=args.runs_dir,
                       notes="examples/pytorch_train.py on synthetic data")
-    runpages.info("run %s writing to %s", run.id, run.dir)
+    logger.info("run %s writing to %s", run.id, run.dir)
 
     best_acc, step = 0.0, 0
     os.makedirs(args.out, exist_ok=True)
@@ -112,8 +126,10 @@ def main(argv=None) -> int:
             step += 1
         val_loss, val_acc = evaluate(model, val_loader, args.device)
         run.log({"val/loss": val_loss, "val/acc": val_acc,                       # runpages
-                 "perf/epoch_s": time.perf_counter() - t0})
-        runpages.info("epoch %d: val_loss %.4f val_acc %.4f", epoch, val_loss, val_acc)
+                 "perf/epoch_s": time.perf_counter() - t0,
+                 "val/predictions": sample_predictions(model, val_set, args.device),  # a table
+                 "weights/fc1": runpages.Histogram(model[0].weight.detach().cpu())})  # over epochs
+        logger.info("epoch %d: val_loss %.4f val_acc %.4f", epoch, val_loss, val_acc)
         if val_acc > best_acc:
             best_acc = val_acc
             torch.save(model.state_dict(), os.path.join(args.out, "best.pt"))
@@ -124,7 +140,7 @@ def main(argv=None) -> int:
     run.log_artifact(os.path.join(args.out, "best.pt"), name="best", type="model")  # runpages
     run.log_artifact(path, name="last", type="model")                           # runpages
     run.finish()                                                                 # runpages
-    runpages.info("best val_acc %.4f; run folder %s", best_acc, run.dir)
+    logger.info("best val_acc %.4f; run folder %s", best_acc, run.dir)
     return 0
 
 

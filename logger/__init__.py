@@ -12,12 +12,13 @@ sampler thread on first use.
 """
 from .api import DisabledRun, current, define_metric, finish, init, log
 from .mappings import Config, Summary
+from .media import Audio, Histogram, Image, Table, Video
 from .run import Run
 from .warn import RunpagesWarning
 
 __version__ = "0.1.0"
 __all__ = ["init", "log", "finish", "current", "define_metric", "Run", "DisabledRun", "Config", "Summary",
-           "RunpagesWarning", "__version__"]
+           "RunpagesWarning", "Image", "Video", "Audio", "Table", "Histogram", "__version__"]
 
 
 def __getattr__(name: str):

@@ -79,13 +79,16 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
          system_interval: float = schema.DEFAULT_SYSTEM_INTERVAL_S,
          capture_console: bool = True, mode: str = "online",
          clock: Callable[[], float] | None = None, meta: Mapping[str, Any] | None = None,
+         save_code: bool = True, max_media_mb: float | None = schema.DEFAULT_MAX_MEDIA_MB,
          **private: Any) -> Run | DisabledRun:
     """Start a run in ``<dir>/<project>/<run-id>/`` and make it the current one.
 
     ``dir`` defaults to ``$RUNPAGES_DIR``, else ``./runs``. ``mode="disabled"`` (or the
     environment variable ``RUNPAGES_MODE=disabled``) returns a run that writes nothing.
     ``clock`` supplies every timestamp and ``meta`` the descriptive meta.json fields (user,
-    host, gpu, ...): see ``logger/run.py`` for writing past or simulated runs.
+    host, gpu, ...): see ``logger/run.py`` for writing past or simulated runs. ``save_code``
+    saves the git diff, untracked file list, entry script and package list (``reproduce.py``);
+    ``max_media_mb`` caps the media one run writes (``None``: no cap).
     """
     global _current
     resume = porting.resume_value(resume)
@@ -111,7 +114,8 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
                   group=group, dir=dir, id=id, resume=resume,
                   system_metrics=bool(system_metrics), system_interval=float(system_interval),
                   capture_console=bool(capture_console), clock=clock or time.time,
-                  meta=meta, **private)
+                  meta=meta, save_code=bool(save_code), max_media_mb=max_media_mb,
+                  **private)
         run._on_end = _forget
         if wandb_meta:  # W&B's entity / job_type: kept, shown nowhere yet
             run._meta["wandb"] = wandb_meta

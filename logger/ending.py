@@ -50,6 +50,10 @@ class Ending:
                 self._sampler.stop()
             with self._lock:
                 self._commit_pending()
+            if self._media is not None:
+                self._media.close()
+            if self._code_thread is not None:     # a short script ends before git answers
+                self._code_thread.join(15.0)
             if self._tees is not None:
                 hooks.untee_console(self._tees)
             if status is not None:

@@ -55,6 +55,7 @@ from .encode import dumps, encode_into, to_json_tree
 from .ending import Ending
 from .files import Files
 from .mappings import Config, Summary, config_to_dict
+from .media import as_media_list
 from .warn import Warner
 from .writer import JsonlWriter
 
@@ -76,7 +77,8 @@ class Run(Files, Ending):
                  notes: str | None, group: str | None, dir: str, id: str | None,
                  resume: str | None, system_metrics: bool, system_interval: float,
                  capture_console: bool, clock: Callable[[], float],
-                 meta: Mapping[str, Any] | None = None, _gpu: Any = None,
+                 meta: Mapping[str, Any] | None = None, save_code: bool = True,
+                 max_media_mb: float | None = schema.DEFAULT_MAX_MEDIA_MB, _gpu: Any = None,
                  _read_host: Callable[[], dict] | None = None) -> None:
         self._pid = os.getpid()
         self._clock = clock
@@ -98,6 +100,9 @@ class Run(Files, Ending):
         self._tees = None
         self._sampler: Any = None                   # system.SystemSampler when sampling
         self._on_end: Callable[[Run], None] | None = None   # set by api.init: forget current
+        self._media: Any = None                     # media_writer.MediaWriter, on first media
+        self._code_thread: threading.Thread | None = None   # reproduce.capture, save_code=True
+        self._max_media_mb = max_media_mb
 
         self.project = str(project)
         overrides = dict(meta or {})
@@ -168,6 +173,9 @@ class Run(Files, Ending):
         self._ticker.start()
         if self._meta.get("git") and "git" not in self._meta_overrides:
             threading.Thread(target=self._describe_git, name="runpages-git", daemon=True).start()
+        if save_code:
+            from . import reproduce  # noqa: PLC0415 (git runs on its own thread)
+            self._code_thread = reproduce.start(self.dir, self._meta, self._warn)
         if system_metrics:
             from .system import SystemSampler  # noqa: PLC0415 (not needed by import runpages)
             self._sampler = SystemSampler(self._record_system_sample, self._warn,
@@ -262,6 +270,13 @@ class Run(Files, Ending):
         return {k: v for k, v in values.items() if k not in (STEP, TIME)}
 
     def _on_skip(self, key: str, value: Any) -> None:
+        items = as_media_list(value)
+        if items is not None:   # media: queued for the media thread (called under self._lock)
+            if self._media is None:
+                from .media_writer import MediaWriter  # noqa: PLC0415
+                self._media = MediaWriter(self.dir, self._warn, self._max_media_mb)
+            self._media.put(key, self.step, round(self._clock(), 3), items)
+            return
         kind = type(value).__name__
         shape = getattr(value, "shape", None)
         what = f"{kind} of shape {tuple(shape)}" if shape is not None else kind

@@ -30,6 +30,20 @@ A run lives in ``<dir>/<project>/<run-id>/``:
     ``bytes``, ``sha256``, ``files`` (count; >1 for folders), ``step``, ``time``.
 ``console.log``
     stdout and stderr of the training process, as it was printed.
+``media.jsonl`` and ``media/``
+    One line per media file: ``step``, ``time``, ``key`` (as logged), ``kind`` (one of
+    ``MEDIA_KINDS``), ``file`` (relative to the run folder: ``media/<key>/<step>-<hash>.<ext>``),
+    ``caption`` (or null), ``bytes``, ``sha256``; optional ``shape`` (list), ``index`` (position
+    in a list logged at one step), ``thumb`` (a smaller JPEG, or PNG, of an image at most 256 px), ``fps``,
+    ``sample_rate``, ``duration_s``. A table file is JSON ``{"columns": [...], "data": [[...]]}``;
+    a histogram file is JSON ``{"counts": [...], "edges": [...]}`` (len(edges) = len(counts)+1).
+    A file lands whole before its line is written; a torn last line is ignored.
+``code/reproduce.json``, ``code/``, ``env/``
+    With ``init(save_code=True)`` (the default): ``code/diff.patch`` (``git diff HEAD`` when the
+    tree is dirty and the diff is under the cap), ``code/untracked.txt`` (untracked files git does
+    not ignore), ``code/<entry script>``, ``env/requirements.txt`` (installed distributions as
+    ``name==version``), and ``code/reproduce.json`` written last: ``commit``, ``command``,
+    ``diff``, ``diff_bytes``, ``untracked`` (count), ``script``, ``requirements``, ``notes``.
 
 Run ids are ``<yyyymmdd-hhmmss>-<slug>-<6 random chars>``; the folder is created exclusively,
 so two processes never share one. A run whose status is ``running`` and whose heartbeat is older
@@ -48,6 +62,13 @@ SUMMARY_FILE = "summary.json"
 ARTIFACTS_DIR = "artifacts"
 ARTIFACT_MANIFEST = "manifest.jsonl"  # inside ARTIFACTS_DIR
 CONSOLE_FILE = "console.log"
+MEDIA_DIR = "media"                  # media/<key parts>/<step>-<sha256[:12]>.<ext>
+MEDIA_INDEX = "media.jsonl"
+MEDIA_KINDS = ("image", "video", "audio", "table", "histogram")
+DEFAULT_MAX_MEDIA_MB = 1024.0
+CODE_DIR = "code"                    # reproducibility: code/diff.patch, code/untracked.txt, code/<script>
+ENV_DIR = "env"                      # env/requirements.txt
+REPRODUCE_FILE = "code/reproduce.json"
 
 STEP_KEY = "_step"
 TIME_KEY = "_time"

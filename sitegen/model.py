@@ -102,6 +102,8 @@ class Run:
     fingerprint: str = ""                       # changes whenever any of the run's files changed
     problem_count: int = 0                      # Problems the reader found in this run's files
     files: dict[str, int] = field(default_factory=dict)  # file name (relative) -> bytes, existing ones
+    media: list = field(default_factory=list)   # sitegen.media.MediaItem, in media.jsonl order
+    reproduce: dict = field(default_factory=dict)  # code/reproduce.json, checked (sitegen.media)
 
     # meta.json is user-side data: these accessors give the documented types whatever it holds.
     @property

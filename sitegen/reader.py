@@ -28,6 +28,7 @@ from runpages import schema
 from runpages.sitegen import jsonl, readcache
 from runpages.sitegen.jsonl import (NONFINITE, STEP, TIME, Parsed, Problem, describe, finalize,
                            json_error_reason, merge_parsed, parse_torn_line)
+from runpages.sitegen.media import read_media, read_reproduce
 from runpages.sitegen.model import Artifact, Project, Run, flatten
 from runpages.sitegen.runscan import FoundRun, fingerprint, layout_hint, scan_runs, stat_run_files
 
@@ -205,6 +206,10 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
     if manifest_name in stats:
         artifacts = _read_manifest(real / manifest_name, cache, show(manifest_name), problems)
 
+    media, media_problems = read_media(real, show(schema.MEDIA_INDEX))
+    reproduce, repro_problems = read_reproduce(real, show(schema.REPRODUCE_FILE))
+    problems += media_problems + repro_problems
+
     # Summary: the last value of every metric, then what the run wrote in summary.json.
     summary: dict[str, Any] = dict(last_values)
     for key, entries in text_keys.items():
@@ -226,6 +231,8 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
         system=system,
         text_keys=text_keys,
         artifacts=artifacts,
+        media=media,
+        reproduce=reproduce,
         source=source or str(run_dir.parent.parent),
         fingerprint=fingerprint(stats),
         files={name: st.st_size for name, st in stats.items()},

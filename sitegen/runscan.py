@@ -19,7 +19,7 @@ from runpages import schema
 
 RUN_FILES = (schema.META_FILE, schema.CONFIG_FILE, schema.METRICS_FILE, schema.SYSTEM_FILE,
              schema.SUMMARY_FILE, f"{schema.ARTIFACTS_DIR}/{schema.ARTIFACT_MANIFEST}",
-             schema.CONSOLE_FILE)
+             schema.CONSOLE_FILE, schema.MEDIA_INDEX, schema.REPRODUCE_FILE)
 
 
 def is_run_dir(path: Path) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runpages import schema
+from runpages.sitegen.media_page import plan_media, plan_reproduce
 from runpages.sitegen.pages import Page
 
 CONSOLE_TAIL_BYTES = 64 * 1024
@@ -33,6 +34,8 @@ class Downloads:
     csv: str | None = None                                      # site path of metrics.csv
     links: list[dict] = field(default_factory=list)             # label, url, bytes
     artifacts: list[dict] = field(default_factory=list)         # rows for the artifacts table
+    media: list[dict] = field(default_factory=list)             # sections (sitegen.media_page)
+    reproduce: dict | None = None                               # the Reproduce section
 
 
 def _safe_parts(rel: str) -> list[str] | None:
@@ -70,6 +73,11 @@ def plan_downloads(run, site, config) -> Downloads:
             continue
         plan.copies[base + name] = str(src)
         plan.links.append({"label": label, "url": base + name, "bytes": size})
+
+    media_copies, plan.media = plan_media(run, base)
+    repro_copies, plan.reproduce = plan_reproduce(run, base)
+    plan.copies.update(media_copies)
+    plan.copies.update(repro_copies)
 
     limit = getattr(config, "max_artifact_mb", None)
     limit_bytes = None if limit is None else float(limit) * 1024 * 1024
@@ -181,6 +189,8 @@ def build_run(run, project, config, site, plan: Downloads | None = None) -> Page
         "has_system": len(run.system.columns) > 1 if run.system is not None else False,
         "downloads": plan.links,
         "artifacts": plan.artifacts,
+        "media": plan.media,
+        "reproduce": plan.reproduce,
         "console": console,
         "console_cut": console_cut,
         "console_url": next((u for u in plan.copies if u.endswith("/" + schema.CONSOLE_FILE)), None),

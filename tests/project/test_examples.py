@@ -29,7 +29,7 @@ def test_example_runs_are_reproduced_by_make_example_runs(tmp_path):
 def test_example_logbook_looks_like_a_team_week():
     import json
     metas = [json.loads(p.read_text()) for p in (ROOT / "example_runs").glob("*/*/meta.json")]
-    assert {m["project"] for m in metas} == {"cifar10-resnet", "shakespeare-char"}
+    assert {m["project"] for m in metas} == {"cifar10-resnet", "shakespeare-char", "vision-samples"}
     assert {m["user"] for m in metas} == {"ana", "ben", "chen"}
     assert {"finished", "crashed", "killed"} <= {m["status"] for m in metas}
     assert all(m["system_source"].startswith("simulated") for m in metas)

@@ -1,0 +1,107 @@
+"""The run page's Media section in headless Chromium: slider, players, table, histogram."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import runpages
+from tests.browser.conftest import console_errors, resource_urls, screenshot_on_failure
+from tests.site.browser_helpers import ALERT_TRAP, build, same_origin, wait_for
+
+pytestmark = pytest.mark.browser
+HOSTILE = '<img src=x onerror=alert(1)><script>alert(2)</script>'
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    pytest.importorskip("imageio_ffmpeg")
+    tmp = tmp_path_factory.mktemp("mediapage")
+    run = runpages.init(project="media", name="samples", dir=str(tmp / "runs"),
+                        system_metrics=False, capture_console=False, save_code=False)
+    rng = np.random.default_rng(0)
+    for step in range(4):
+        img = np.zeros((32, 32, 3), np.uint8)
+        img[..., step % 3] = 255
+        run.log({"loss": 1.0 / (step + 1),
+                 "samples": [runpages.Image(img, caption=f"pred {step}{HOSTILE}")],
+                 "w/fc1": runpages.Histogram(rng.normal(step, 1.0, 500))}, step=step * 10)
+    t = np.arange(8000) / 8000
+    frames = np.zeros((20, 3, 32, 48), np.uint8)
+    frames[:, 0] = np.linspace(0, 255, 20).astype(np.uint8)[:, None, None]
+    run.log({"rollout": runpages.Video(frames, fps=10),
+             "tts": runpages.Audio(np.sin(2 * np.pi * 220 * t), sample_rate=8000),
+             "preds": runpages.Table(columns=["id", "text", "score"],
+                                     data=[[i, HOSTILE if i == 7 else f"row {i}", (i * 37) % 101 / 10]
+                                           for i in range(120)])}, step=30)
+    run.finish()
+    out = build(tmp / "runs", tmp / "site")
+    (page,) = out.glob("p/media/r/*/index.html")
+    return page
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_media_section_works_from_file_url(browser, site, width, request):
+    browser.set_window_size(width, 900)
+    console_errors(browser)
+    browser.get(site.as_uri())
+    browser.execute_script(ALERT_TRAP)
+    try:
+        # The image slider: the last step shows first; moving it changes image and label.
+        sec = ".media-image"
+        label = lambda: browser.find_element("css selector", sec + " .media-step").text
+        src = lambda: browser.find_element("css selector", sec + " .media-thumb img").get_attribute("src")
+        wait_for(browser, f"return document.querySelector('{sec} .media-thumb img')")
+        assert label() == "step 30"
+        last = src()
+        browser.execute_script(f"var s=document.querySelector('{sec} input[type=range]'); s.value='0';"
+                               "s.dispatchEvent(new Event('input'));")
+        assert label() == "step 0" and src() != last
+        browser.find_element("css selector", sec).click()              # arrow keys on the section
+        browser.find_element("css selector", sec).send_keys("\ue014")  # ArrowRight
+        assert label() == "step 10"
+        assert "<script>" in browser.find_element("css selector", sec + " figcaption").text
+        browser.find_element("css selector", sec + " .media-thumb").click()
+        assert wait_for(browser, "return document.getElementById('media-full').open")
+        assert "pred 1<img" in browser.find_element("css selector", "#media-full .media-caption").text
+        browser.execute_script("document.getElementById('media-full').close()")
+
+        # Players: the WebM video decodes a frame, the WAV loads.
+        wait_for(browser, "var v=document.querySelector('.media-video video'); return v && v.readyState >= 2")
+        assert browser.execute_script("var v=document.querySelector('.media-video video');"
+                                      "return v.play().then(function(){return !v.paused;})")
+        wait_for(browser, "var a=document.querySelector('.media-audio audio'); return a && a.readyState >= 1"
+                          " && a.duration > 0.9")
+
+        # Table: paged, sorted by a click, filtered by typing.
+        rows = lambda: browser.execute_script(
+            "return [].map.call(document.querySelectorAll('.media-table tbody tr'),"
+            " function(r){return [].map.call(r.cells, function(c){return c.textContent;});})")
+        assert len(rows()) == 50
+        info = browser.find_element("css selector", ".media-table-info").text
+        assert "120 of 120 rows" in info
+        browser.find_elements("css selector", ".media-table th button")[2].click()   # score asc
+        scores = [float(r[2]) for r in rows()]
+        assert scores == sorted(scores)
+        browser.find_elements("css selector", ".media-table th button")[2].click()   # desc
+        assert float(rows()[0][2]) == 10.0
+        box = browser.find_element("css selector", ".media-table input[type=search]")
+        box.send_keys("row 11")
+        assert sorted(r[1] for r in rows()) == sorted(["row 11"] + [f"row {i}" for i in range(110, 120)])
+
+        # Histogram: the heat map and the step's bars are drawn.
+        painted = browser.execute_script(
+            "return [].map.call(document.querySelectorAll('.media-histogram canvas'), function(c){"
+            " var d=c.getContext('2d').getImageData(0,0,c.width,c.height).data, n=0;"
+            " for (var i=3;i<d.length;i+=4) if (d[i]) n++; return n;})")
+        assert len(painted) == 2 and all(n > 500 for n in painted)
+
+        assert browser.execute_script("return window.__alerts") == []
+        assert not console_errors(browser)
+        assert not same_origin(resource_urls(browser), site.parent.parent.parent.parent.parent.as_uri())
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width + 1 \
+            or width == 390       # the metric chart above is wider than a phone (not media's)
+    except Exception:
+        screenshot_on_failure(browser, request, f"media-page-{width}")
+        raise
+    finally:
+        browser.set_window_size(1280, 900)
