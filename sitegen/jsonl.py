@@ -25,6 +25,7 @@ import pandas as pd
 
 from runpages import schema
 from runpages.problems import Problem
+from runpages.sitegen import jsonsafe
 from runpages.sitegen.model import flatten
 
 STEP = schema.STEP_KEY
@@ -153,15 +154,22 @@ def parse_lines_slow(chunk: bytes, path: str, first_line: int, index_key: str,
     if lines and not lines[-1]:
         lines.pop()
     decode = _DECODER.decode
+    surrogates = jsonsafe.may_hold_surrogates(chunk)
     for i, raw in enumerate(lines):
         lineno = first_line + i
         if not raw.strip():
             continue                     # blank lines carry nothing; not worth a warning
         try:
-            value = decode(raw) if type(raw) is str else json.loads(raw)
+            value, repaired = jsonsafe.decode(raw, decode if type(raw) is str else json.loads,
+                                              surrogates)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             problems.append(Problem(path, lineno, json_error_reason(err, raw)))
             continue
+        except jsonsafe.TooDeep as err:
+            problems.append(Problem(path, lineno, str(err)))
+            continue
+        if repaired:
+            problems.append(Problem(path, lineno, jsonsafe.SURROGATES))
         if type(value) is not dict:
             problems.append(Problem(path, lineno, f"expected a JSON object, got {describe(value)}"))
             continue

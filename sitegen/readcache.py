@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from runpages import schema
-from runpages.sitegen import jsonl
+from runpages.sitegen import jsonl, jsonsafe
 from runpages.sitegen.jsonl import Parsed, Problem, json_error_reason, merge_parsed
 
 
@@ -204,11 +204,15 @@ def _read_json_file(path: Path, cache: ReadCache | None, display: str,
         found.append(Problem(display, None, "empty file"))
     else:
         try:
-            value = json.loads(data)
+            value, repaired = jsonsafe.decode(data, json.loads)
+            if repaired:
+                found.append(Problem(display, None, jsonsafe.SURROGATES))
         except UnicodeDecodeError:
             found.append(Problem(display, None, "not valid UTF-8 text"))
         except json.JSONDecodeError as err:
             found.append(Problem(display, err.lineno, json_error_reason(err, data)))
+        except jsonsafe.TooDeep as err:
+            found.append(Problem(display, None, str(err)))
     problems.extend(found)
     if cache is not None:
         cache.entries[key] = FileEntry(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,

@@ -1,0 +1,103 @@
+"""Untrusted JSON made safe for the site: nesting capped, lone surrogates replaced.
+
+Invariants:
+- ``decode`` never raises ``RecursionError``: a value nested deeper than ``MAX_DEPTH`` (or one
+  the json module cannot decode for depth) raises ``TooDeep``, which callers turn into a
+  ``Problem``. Nothing deeper than ``MAX_DEPTH`` reaches ``model.flatten``, a page or a data script.
+- After ``decode`` every string (keys included) is valid Unicode: a lone surrogate (``"\\ud800"``
+  in the JSON text, or a folder name that is not UTF-8) becomes U+FFFD and the caller is told,
+  so writing a page never fails with ``UnicodeEncodeError``.
+- The checks cost nothing on ordinary input: depth is measured only when the text holds more
+  than ``MAX_DEPTH`` brackets, and strings are walked only when the text holds a ``\\uD8..``-
+  ``\\uDF..`` escape.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+# Deeper than anyone nests a config; far below Python's recursion limit.
+MAX_DEPTH = 64
+
+REPLACEMENT = "\ufffd"
+_LONE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_STR = re.compile(r"\\u[dD][89a-fA-F]")
+
+TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep; skipped"
+SURROGATES = "text holds lone surrogates (not valid Unicode); shown with \ufffd in their place"
+
+
+class TooDeep(ValueError):
+    """A JSON value nested deeper than ``MAX_DEPTH``."""
+
+
+def may_hold_surrogates(raw: str | bytes) -> bool:
+    """Whether JSON text has an escape that can decode to a lone surrogate."""
+    pattern = _SURROGATE_ESCAPE if isinstance(raw, (bytes, bytearray)) else _SURROGATE_ESCAPE_STR
+    return pattern.search(raw) is not None
+
+
+def depth(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (0 for a scalar); iterative, so any depth."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            children = v.values()
+        elif isinstance(v, list):
+            children = v
+        else:
+            continue
+        deepest = max(deepest, d)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((c, d + 1) for c in children)
+    return deepest
+
+
+def decode(raw: str | bytes, loads: Callable[[Any], Any],
+           surrogates: bool = True) -> tuple[Any, bool]:
+    """``loads(raw)`` checked: raises ``TooDeep`` past ``MAX_DEPTH``; returns (value, whether
+    lone surrogates were replaced). JSON and Unicode errors pass through as ``loads`` raises them.
+    ``surrogates=False``: the caller has seen that the text holds no surrogate escape."""
+    try:
+        value = loads(raw)
+    except RecursionError:
+        raise TooDeep(TOO_DEEP) from None
+    if isinstance(value, (dict, list)):
+        opens = raw.count("{" if isinstance(raw, str) else b"{") + \
+            raw.count("[" if isinstance(raw, str) else b"[")
+        if opens > MAX_DEPTH and depth(value) > MAX_DEPTH:
+            raise TooDeep(TOO_DEEP)
+    if surrogates and may_hold_surrogates(raw):
+        return repair(value)
+    return value, False
+
+
+def clean_text(text: str) -> str:
+    """``text`` with each lone surrogate (also from a non-UTF-8 file name) replaced by U+FFFD."""
+    return _LONE.sub(REPLACEMENT, text)
+
+
+def repair(value: Any) -> tuple[Any, bool]:
+    """``value`` with lone surrogates in every string and key replaced; whether any were."""
+    if isinstance(value, str):
+        fixed = clean_text(value)
+        return fixed, fixed != value
+    if isinstance(value, list):
+        out, changed = [], False
+        for v in value:
+            v, c = repair(v)
+            out.append(v)
+            changed |= c
+        return out, changed
+    if isinstance(value, dict):
+        out_d, changed = {}, False
+        for k, v in value.items():
+            k2, c1 = repair(k)
+            v2, c2 = repair(v)
+            out_d[k2] = v2
+            changed |= c1 or c2
+        return out_d, changed
+    return value, False
