@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from runpages import schema
-from runpages.sitegen import jsonl, jsonsafe, readcache
+from runpages.sitegen import jsonl, jsonsafe, limits, readcache
 from runpages.sitegen.jsonl import (NONFINITE, STEP, TIME, Parsed, Problem, describe, finalize,
                            json_error_reason, merge_parsed, parse_torn_line)
 from runpages.sitegen.model import Artifact, Project, Run, flatten
@@ -267,6 +267,14 @@ def _read_jsonl_file(path: Path, index_key: str, cache: ReadCache | None, displa
         return Parsed.empty()
     # An empty metrics file is a normal state (a run that logged nothing yet), not a Problem.
     problems.extend(_respell(parsed.problems, display))
+    if tail is limits.LONG_TAIL:
+        problems.append(Problem(display, n_lines + 1, limits.long_line()))
+        tail = b""
+    try:
+        if path.stat().st_size > limits.MAX_JSONL_BYTES:
+            problems.append(Problem(display, None, limits.past_cap(limits.MAX_JSONL_BYTES)))
+    except OSError:
+        pass
     if tail.strip() and ended:
         # The run has stopped, so nobody will finish this line: read it if it is whole.
         extra = parse_torn_line(tail, display, n_lines + 1, index_key)
@@ -279,6 +287,10 @@ def _read_jsonl_file(path: Path, index_key: str, cache: ReadCache | None, displa
 def _read_manifest(path: Path, cache: ReadCache | None, display: str,
                    problems: list[Problem]) -> list[Artifact]:
     try:
+        size = path.stat().st_size
+        if size > limits.MAX_JSON_BYTES:
+            problems.append(Problem(display, None, limits.too_big(size, limits.MAX_JSON_BYTES)))
+            return []
         data = path.read_bytes()
     except OSError as err:
         problems.append(_unreadable(display, err))
