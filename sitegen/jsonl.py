@@ -136,7 +136,7 @@ def parse_torn_line(tail: bytes, path: str, lineno: int, index_key: str) -> Pars
     return extra
 
 
-_DECODER = json.JSONDecoder()
+_DECODER = json.JSONDecoder(parse_int=jsonsafe.whole_number)
 
 
 def parse_lines_slow(chunk: bytes, path: str, first_line: int, index_key: str,
@@ -160,7 +160,7 @@ def parse_lines_slow(chunk: bytes, path: str, first_line: int, index_key: str,
         if not raw.strip():
             continue                     # blank lines carry nothing; not worth a warning
         try:
-            value, repaired = jsonsafe.decode(raw, decode if type(raw) is str else json.loads,
+            value, repaired = jsonsafe.decode(raw, decode if type(raw) is str else jsonsafe.loads,
                                               surrogates)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             problems.append(Problem(path, lineno, json_error_reason(err, raw)))

@@ -227,7 +227,7 @@ def _read_json_file(path: Path, cache: ReadCache | None, display: str,
         found.append(Problem(display, None, "empty file"))
     else:
         try:
-            value, repaired = jsonsafe.decode(data, json.loads)
+            value, repaired = jsonsafe.decode(data, jsonsafe.loads)
             if repaired:
                 found.append(Problem(display, None, jsonsafe.SURROGATES))
         except UnicodeDecodeError:

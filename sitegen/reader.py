@@ -300,7 +300,7 @@ def _read_manifest(path: Path, cache: ReadCache | None, display: str,
         if not raw.strip():
             continue
         try:
-            rec, repaired = jsonsafe.decode(raw, json.loads)
+            rec, repaired = jsonsafe.decode(raw, jsonsafe.loads)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             problems.append(Problem(display, i, json_error_reason(err, raw)))
             continue
