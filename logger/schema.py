@@ -50,6 +50,8 @@ ARTIFACT_MANIFEST = "manifest.jsonl"  # inside ARTIFACTS_DIR
 CONSOLE_FILE = "console.log"
 
 STEP_KEY = "_step"
+# The largest _step: every reader holds steps as float64, exact only up to 2**53.
+MAX_STEP = 2 ** 53
 TIME_KEY = "_time"
 
 # Run states. LOST is never written: readers derive it from a stale heartbeat.

@@ -17,11 +17,11 @@ import json
 import re
 from typing import Any, Callable
 
+from runpages.encode import replace_lone_surrogates
+
 # Deeper than anyone nests a config; far below Python's recursion limit.
 MAX_DEPTH = 64
 
-REPLACEMENT = "\ufffd"
-_LONE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE_ESCAPE_STR = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -89,27 +89,9 @@ def decode(raw: str | bytes, loads: Callable[[Any], Any],
 
 def clean_text(text: str) -> str:
     """``text`` with each lone surrogate (also from a non-UTF-8 file name) replaced by U+FFFD."""
-    return _LONE.sub(REPLACEMENT, text)
+    return replace_lone_surrogates(text)[0]
 
 
 def repair(value: Any) -> tuple[Any, bool]:
     """``value`` with lone surrogates in every string and key replaced; whether any were."""
-    if isinstance(value, str):
-        fixed = clean_text(value)
-        return fixed, fixed != value
-    if isinstance(value, list):
-        out, changed = [], False
-        for v in value:
-            v, c = repair(v)
-            out.append(v)
-            changed |= c
-        return out, changed
-    if isinstance(value, dict):
-        out_d, changed = {}, False
-        for k, v in value.items():
-            k2, c1 = repair(k)
-            v2, c2 = repair(v)
-            out_d[k2] = v2
-            changed |= c1 or c2
-        return out_d, changed
-    return value, False
+    return replace_lone_surrogates(value)
