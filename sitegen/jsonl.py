@@ -338,20 +338,25 @@ def _split_columns(columns: dict[str, np.ndarray], n_rows: int, lines: np.ndarra
             numeric[name] = values.astype(np.float64, copy=False)
 
     index = numeric.get(index_key)
+    big = None
     if index is None:
         bad = np.ones(n_rows, dtype=bool)
     else:
         bad = ~np.isfinite(index)
         if index_key == STEP:
             with np.errstate(invalid="ignore"):
-                bad |= np.abs(index) > 2.0 ** 53    # not a step count; would not fit int64
+                # not a step count a float holds exactly; the logger refuses to write these
+                big = np.abs(index) > float(schema.MAX_STEP)
+            bad |= big
     if index_key in text_rows:
         # A text _step is not a step: those rows are dropped like missing ones.
         bad[text_rows.pop(index_key)] = True
         raw_text.pop(index_key, None)
     if bad.any():
         for row in np.flatnonzero(bad)[:1000]:
-            problems.append(Problem(path, int(lines[row]), f"no usable {index_key}; record skipped"))
+            why = (f"{index_key} above 2**53 (not exact as a number); record skipped"
+                   if big is not None and big[row] else f"no usable {index_key}; record skipped")
+            problems.append(Problem(path, int(lines[row]), why))
         extra = int(bad.sum()) - 1000
         if extra > 0:
             problems.append(Problem(path, None, f"{extra} more records without {index_key} skipped"))

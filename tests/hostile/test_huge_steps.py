@@ -11,7 +11,8 @@ def test_a_step_past_two_to_the_53_is_reported_and_later_steps_stay(hostile_site
             f.write('{"_step": 100000000000000000000000000000, "train/loss": 1}\n')
             f.write('{"_step": 60, "train/loss": 0.5}\n')
     site = hostile_site(mutate)
-    site.survived("no usable _step; record skipped")
+    found = site.survived("_step above 2**53 (not exact as a number); record skipped")
+    assert sum("above 2**53" in p for p in found) == 3      # 2**53+7, 1e300, 30 digits
     from runpages.sitegen.reader import read_runs
 
     projects, _ = read_runs([site.runs])
