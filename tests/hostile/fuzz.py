@@ -130,6 +130,7 @@ if __name__ == "__main__":      # more cases than the test suite runs
     import tempfile
 
     sys.path.insert(0, str(Path(__file__).parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))     # for tests.* helpers
     from test_fuzz import run_cases
 
     ap = argparse.ArgumentParser()
