@@ -8,7 +8,11 @@ Invariants:
   from and converted with ``.item()`` (dvclive's approach): nothing heavy is imported here.
 * Nested dicts are flattened with ``/``; strings, bools, ints and ``None`` are kept.
 * Anything else (a large tensor, an arbitrary object) is *skipped* and reported through
-  ``on_skip(key, value)``; the caller warns once per cause.
+  ``on_skip(key, value)``; the caller warns once per cause. So is a mapping nested deeper than
+  ``MAX_DEPTH`` (a dict that holds itself), rather than a ``RecursionError``.
+* Text is written as valid Unicode: ``replace_lone_surrogates`` turns a lone surrogate (which
+  ``json`` writes as a ``\\ud800`` escape that strict readers reject) into U+FFFD; callers run
+  it when a line holds ``\\ud`` (``needs_surrogate_check``), so ordinary lines cost a substring test.
 
 The dispatch table maps a type to its encoder; a type seen for the first time is resolved
 once and cached, so the common case (``float``) costs one dict lookup.
@@ -17,12 +21,14 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Callable
 
 from .schema import NONFINITE_TOKENS
 
 SKIP = object()  # returned by an encoder: leave this key out
+MAX_DEPTH = 32   # nested mappings deeper than this are skipped (also ends self-reference)
 
 _NAN, _INF, _NINF = NONFINITE_TOKENS  # "NaN", "Infinity", "-Infinity"
 _ARRAY_MODULES = frozenset({"numpy", "torch", "jax", "jaxlib", "tensorflow", "cupy", "mlx"})
@@ -104,7 +110,7 @@ def encode_scalar(value: Any) -> Any:
 
 
 def encode_into(out: dict, values: Mapping, on_skip: Callable[[str, Any], None],
-                prefix: str = "") -> None:
+                prefix: str = "", _depth: int = 0) -> None:
     """Encode ``values`` into ``out`` (flattening nested mappings with ``/``).
 
     The loop is the hot path of ``run.log()``: plain finite floats under string keys go
@@ -112,7 +118,7 @@ def encode_into(out: dict, values: Mapping, on_skip: Callable[[str, Any], None],
     """
     if prefix:
         for key, v in values.items():
-            _encode_one(out, prefix + str(key), v, on_skip)
+            _encode_one(out, prefix + str(key), v, on_skip, _depth)
         return
     for key, v in values.items():
         if type(v) is float and v - v == 0.0 and type(key) is str:
@@ -121,12 +127,16 @@ def encode_into(out: dict, values: Mapping, on_skip: Callable[[str, Any], None],
             _encode_one(out, key if type(key) is str else str(key), v, on_skip)
 
 
-def _encode_one(out: dict, name: str, v: Any, on_skip: Callable[[str, Any], None]) -> None:
+def _encode_one(out: dict, name: str, v: Any, on_skip: Callable[[str, Any], None],
+                _depth: int = 0) -> None:
     t = type(v)
     enc = _BY_TYPE.get(t)
     if enc is None:
         if isinstance(v, Mapping):
-            encode_into(out, v, on_skip, name + "/")
+            if _depth >= MAX_DEPTH:
+                on_skip(name, v)
+                return
+            encode_into(out, v, on_skip, name + "/", _depth + 1)
             return
         enc = _encoder_for(t)
         if enc is None:
@@ -137,6 +147,40 @@ def _encode_one(out: dict, name: str, v: Any, on_skip: Callable[[str, Any], None
         on_skip(name, v)
     else:
         out[name] = ev
+
+
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(value: Any) -> tuple[Any, bool]:
+    """``value`` (text, or lists/dicts of it, keys included) with each lone surrogate as
+    U+FFFD; whether any was. The one home of this rule (``sitegen.jsonsafe`` uses it too)."""
+    if isinstance(value, str):
+        fixed = _LONE.sub("\ufffd", value)
+        return fixed, fixed != value
+    if isinstance(value, list):
+        pairs = [replace_lone_surrogates(v) for v in value]
+        return [v for v, _ in pairs], any(c for _, c in pairs)
+    if isinstance(value, dict):
+        out, changed = {}, False
+        for k, v in value.items():
+            k2, c1 = replace_lone_surrogates(k)
+            v2, c2 = replace_lone_surrogates(v)
+            out[k2] = v2
+            changed = changed or c1 or c2
+        return out, changed
+    return value, False
+
+
+def needs_surrogate_check(line: str) -> bool:
+    """Whether a line ``dumps`` wrote may hold a lone surrogate (pairs for emoji also match)."""
+    return "\\ud" in line or "\\uD" in line
+
+
+def clean_line(line: str) -> tuple[str, bool]:
+    """A ``dumps`` line with lone surrogates replaced; whether any were."""
+    value, changed = replace_lone_surrogates(json.loads(line))
+    return (dumps(value), True) if changed else (line, False)
 
 
 def decode_nonfinite(value: Any) -> Any:

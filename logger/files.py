@@ -18,12 +18,24 @@ import os
 import time
 
 from . import host, schema
-from .encode import dumps, to_json_tree
+from .encode import clean_line, dumps, needs_surrogate_check, to_json_tree
 from .writer import atomic_write
 
 
 class Files:
     """The run's rewritten files and its background ticker (part of ``Run``)."""
+
+    def _json_line(self, value) -> str:
+        """``dumps(value)``, lone surrogates replaced (one warning): never a line that strict
+        readers reject. The substring test keeps this free for ordinary lines."""
+        line = dumps(value)
+        if needs_surrogate_check(line):
+            line, changed = clean_line(line)
+            if changed:
+                self._warn("surrogates", "runpages: text with lone surrogates (not valid Unicode, "
+                                         "e.g. from a bad decode) was logged; each is written as "
+                                         "U+FFFD, training continues.")
+        return line
 
     def _write_meta(self, final: bool = False) -> None:
         """Rewrite meta.json; once the run is finished only the final write lands."""
@@ -31,11 +43,11 @@ class Files:
             if self._finished and not final:
                 return
             atomic_write(os.path.join(self.dir, schema.META_FILE),
-                         dumps(to_json_tree(self._meta)) + "\n", self._warn)
+                         self._json_line(to_json_tree(self._meta)) + "\n", self._warn)
 
     def _write_config(self) -> None:
         atomic_write(os.path.join(self.dir, schema.CONFIG_FILE),
-                     dumps(to_json_tree(self.config.as_dict())) + "\n", self._warn)
+                     self._json_line(to_json_tree(self.config.as_dict())) + "\n", self._warn)
 
     def _mark_summary(self) -> None:
         self._summary_dirty = True
@@ -45,7 +57,7 @@ class Files:
             self._summary_dirty = False
             data = self.summary.as_dict()
         atomic_write(os.path.join(self.dir, schema.SUMMARY_FILE),
-                     dumps(to_json_tree(data)) + "\n", self._warn)
+                     self._json_line(to_json_tree(data)) + "\n", self._warn)
 
     def _flush(self) -> None:
         for w in (self._metrics, self._system, self._console, self._manifest):

@@ -84,12 +84,14 @@ class Config(MutableMapping):
 class Summary(MutableMapping):
     """Final or best values: explicit entries win; other metrics show their last value."""
 
-    def __init__(self, last: dict, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(self, last: dict, on_change: Callable[[], None] | None = None,
+                 on_skip: Callable[[str, Any], None] | None = None) -> None:
         self._explicit: dict[str, Any] = {}
         self._last = last           # shared with the run: last value of every metric
         self._derived: dict[str, Any] = {}   # define_metric's min/max/mean, over _last
         self._hidden: set[str] = set()       # define_metric(summary="none")
         self._on_change = on_change
+        self._on_skip = on_skip or (lambda k, v: None)   # the run's: warns once per cause
 
     def __getitem__(self, key: str) -> Any:
         if key in self._explicit:
@@ -103,7 +105,7 @@ class Summary(MutableMapping):
     def __setitem__(self, key: str, value: Any) -> None:
         if isinstance(value, Mapping):
             flat: dict = {}
-            encode_into(flat, value, lambda k, v: None, str(key) + "/")
+            encode_into(flat, value, self._on_skip, str(key) + "/")
             self._explicit.update(flat)
         else:
             enc = encode_scalar(value)

@@ -51,7 +51,7 @@ from collections.abc import Mapping
 from typing import Any, Callable
 
 from . import folder, hooks, host, metric_defs, names, schema
-from .encode import dumps, encode_into, to_json_tree
+from .encode import MAX_DEPTH, dumps, encode_into, to_json_tree
 from .ending import Ending
 from .files import Files
 from .mappings import Config, Summary, config_to_dict
@@ -154,7 +154,7 @@ class Run(Files, Ending):
             self._last.update(folder.read_json(self.dir, schema.SUMMARY_FILE, {}))
 
         self.config = Config(cfg, self._write_config)
-        self.summary = Summary(self._last, self._mark_summary)
+        self.summary = Summary(self._last, self._mark_summary, self._on_skip)
         d = self.dir
         self._metrics = JsonlWriter(os.path.join(d, schema.METRICS_FILE), self._warn)
         self._system = JsonlWriter(os.path.join(d, schema.SYSTEM_FILE), self._warn)
@@ -198,6 +198,11 @@ class Run(Files, Ending):
             raise TypeError(_not_a_dict("run.log()", values))
         if step is not None:
             step = _check_step(step)
+            if step > schema.MAX_STEP:
+                self._warn("step-too-big", f"runpages: step {step} is above 2**53, past what a "
+                                           "float holds exactly (readers keep steps as floats); "
+                                           "records with such steps are skipped, training continues.")
+                return
         if self._finished:
             if self._pid != os.getpid():
                 return  # a forked child (DataLoader worker): the parent owns the files
@@ -254,6 +259,8 @@ class Run(Files, Ending):
                 rec = {k: to_json_tree(float(v)) if isinstance(v, float) else v
                        for k, v in rec.items()}
                 line = dumps(rec)
+        if "\\ud" in line:       # rare (emoji or a lone surrogate); json writes hex in lowercase
+            line = self._json_line(rec)
         self._metrics.append(line)
         self._last.update(rec)
         if self._reducer is not None:  # define_metric() was called
@@ -276,6 +283,12 @@ class Run(Files, Ending):
                 from .media_writer import MediaWriter  # noqa: PLC0415
                 self._media = MediaWriter(self.dir, self._warn, self._max_media_mb)
             self._media.put(key, self.step, round(self._clock(), 3), items)
+            return
+        if isinstance(value, Mapping):          # encode_into stops at MAX_DEPTH
+            shown = key if len(key) <= 60 else key[:60] + "..."
+            self._warn("skip:deep", f"runpages: {shown!r} nests dicts more than {MAX_DEPTH} deep "
+                                    "(a dict that holds itself?); the part below is skipped, "
+                                    "training continues.")
             return
         kind = type(value).__name__
         shape = getattr(value, "shape", None)
@@ -311,7 +324,7 @@ class Run(Files, Ending):
             t = self._clock() if time is None else float(time)
             rec = {TIME: round(t, 3)}
             encode_into(rec, sample, self._on_skip)
-            self._system.append(dumps(rec))
+            self._system.append(self._json_line(rec))
             if source is not None and source != self._meta["system_source"]:
                 with self._meta_lock:
                     self._meta["system_source"] = str(source)
@@ -381,7 +394,7 @@ class Run(Files, Ending):
         record = {"name": str(name) if name is not None else base,
                   "type": str(type) if type is not None else kind, **entry,
                   "step": self._last_step, "time": round(self._clock(), 3)}
-        self._manifest.append(dumps(record))
+        self._manifest.append(self._json_line(record))
         self._manifest.flush()
         return record
 

@@ -71,6 +71,8 @@ ENV_DIR = "env"                      # env/requirements.txt
 REPRODUCE_FILE = "code/reproduce.json"
 
 STEP_KEY = "_step"
+# The largest _step: every reader holds steps as float64, exact only up to 2**53.
+MAX_STEP = 2 ** 53
 TIME_KEY = "_time"
 
 # Run states. LOST is never written: readers derive it from a stale heartbeat.

@@ -65,6 +65,13 @@ def make_parser() -> argparse.ArgumentParser:
                    help="with --watch: look for changes every SECONDS instead of waiting for file events "
                         "(for NFS, SMB, sshfs, Lustre, GPFS, Docker bind mounts on macOS)")
     s.add_argument("--open", action="store_true", help="open the site in a web browser")
+    s.add_argument("--auth", metavar="FILE",
+                   help="require HTTP basic auth by the users in FILE (scrypt hashes); needed with a "
+                        "--host other than loopback, unless --no-auth")
+    s.add_argument("--no-auth", action="store_true", dest="no_auth",
+                   help="with a non-loopback --host: serve without login (anyone who can reach it reads every run)")
+    s.add_argument("--add-user", metavar="NAME", dest="add_user",
+                   help="add NAME to the --auth FILE (asks for the password), then exit")
     s.set_defaults(func=commands.serve)
     _add_report_parsers(sub)
     _add_import_parser(sub)

@@ -54,18 +54,25 @@ def build(args) -> int:
 def serve(args) -> int:
     from runpages.sitegen.build import build_site
     from runpages.sitegen.errors import SiteError
-    from runpages.sitegen.serve import make_server, serve_site
+    from runpages.sitegen.serve import is_loopback, make_server, serve_site
 
     if args.poll is not None and not args.poll > 0:
         raise SiteError(f"--poll takes a number of seconds above 0; got {args.poll:g}")
     if args.poll is not None and not args.watch:
         print("runpages: warning: --poll only matters with --watch; watching", file=sys.stderr)
         args.watch = True
+    if args.add_user is not None:
+        return _add_user(args)
+    users = _serve_auth(args)
     config = _load(args)
     server = make_server(config.output, host=args.host, port=args.port)   # a taken port fails before the build
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"runpages: warning: listening on {args.host}: anyone who can reach this machine "
-              f"on port {server.server_address[1]} can read the site and every run in it",
+    if users is not None:
+        from runpages.sitegen.auth import BasicAuth
+
+        server.auth = BasicAuth(users)
+    elif not is_loopback(args.host):
+        print(f"runpages: warning: listening on {args.host} with --no-auth: anyone who can reach "
+              f"this machine on port {server.server_address[1]} can read the site and every run in it",
               file=sys.stderr)
     try:
         result = build_site(config)
@@ -85,6 +92,43 @@ def serve(args) -> int:
         return serve_site(config.output, server=server, live=live, open_browser=args.open, on_stop=stop)
     finally:
         server.server_close()
+
+
+def _serve_auth(args) -> dict | None:
+    """The users ``--auth`` names, or None; a non-loopback ``--host`` needs one of the two flags."""
+    from runpages.sitegen.serve import is_loopback
+
+    if args.auth and args.no_auth:
+        raise SiteError("--auth and --no-auth: pick one")
+    if args.auth:
+        from runpages.sitegen.auth import load_users
+
+        return load_users(args.auth)
+    if not is_loopback(args.host) and not args.no_auth:
+        raise SiteError(f"--host {args.host} lets other machines in: add --auth FILE (users with "
+                        f"passwords; make one with runpages serve --auth FILE --add-user NAME), "
+                        f"or --no-auth to serve without login")
+    return None
+
+
+def _add_user(args) -> int:
+    """``serve --auth FILE --add-user NAME``: the password from the terminal (asked twice), or
+    one line of stdin when it is not a terminal (scripts); never from the command line."""
+    import getpass
+
+    from runpages.sitegen.auth import add_user
+
+    if not args.auth:
+        raise SiteError("--add-user NAME needs --auth FILE: the file the user goes into")
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.add_user}: ")
+        if getpass.getpass("again: ") != password:
+            raise SiteError("the passwords differ; no user added")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    replaced = add_user(args.auth, args.add_user, password)
+    print(f"{'replaced the password of' if replaced else 'added'} {args.add_user} in {args.auth}")
+    return 0
 
 
 def export(args) -> int:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from runpages import schema
 from runpages.problems import Problem
+from runpages.sitegen import jsonsafe
 from runpages.sitegen.model import flatten
 
 STEP = schema.STEP_KEY
@@ -135,7 +136,7 @@ def parse_torn_line(tail: bytes, path: str, lineno: int, index_key: str) -> Pars
     return extra
 
 
-_DECODER = json.JSONDecoder()
+_DECODER = json.JSONDecoder(parse_int=jsonsafe.whole_number)
 
 
 def parse_lines_slow(chunk: bytes, path: str, first_line: int, index_key: str,
@@ -153,15 +154,22 @@ def parse_lines_slow(chunk: bytes, path: str, first_line: int, index_key: str,
     if lines and not lines[-1]:
         lines.pop()
     decode = _DECODER.decode
+    surrogates = jsonsafe.may_hold_surrogates(chunk)
     for i, raw in enumerate(lines):
         lineno = first_line + i
         if not raw.strip():
             continue                     # blank lines carry nothing; not worth a warning
         try:
-            value = decode(raw) if type(raw) is str else json.loads(raw)
+            value, repaired = jsonsafe.decode(raw, decode if type(raw) is str else jsonsafe.loads,
+                                              surrogates)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             problems.append(Problem(path, lineno, json_error_reason(err, raw)))
             continue
+        except jsonsafe.TooDeep as err:
+            problems.append(Problem(path, lineno, str(err)))
+            continue
+        if repaired:
+            problems.append(Problem(path, lineno, jsonsafe.SURROGATES))
         if type(value) is not dict:
             problems.append(Problem(path, lineno, f"expected a JSON object, got {describe(value)}"))
             continue
@@ -330,20 +338,25 @@ def _split_columns(columns: dict[str, np.ndarray], n_rows: int, lines: np.ndarra
             numeric[name] = values.astype(np.float64, copy=False)
 
     index = numeric.get(index_key)
+    big = None
     if index is None:
         bad = np.ones(n_rows, dtype=bool)
     else:
         bad = ~np.isfinite(index)
         if index_key == STEP:
             with np.errstate(invalid="ignore"):
-                bad |= np.abs(index) > 2.0 ** 53    # not a step count; would not fit int64
+                # not a step count a float holds exactly; the logger refuses to write these
+                big = np.abs(index) > float(schema.MAX_STEP)
+            bad |= big
     if index_key in text_rows:
         # A text _step is not a step: those rows are dropped like missing ones.
         bad[text_rows.pop(index_key)] = True
         raw_text.pop(index_key, None)
     if bad.any():
         for row in np.flatnonzero(bad)[:1000]:
-            problems.append(Problem(path, int(lines[row]), f"no usable {index_key}; record skipped"))
+            why = (f"{index_key} above 2**53 (not exact as a number); record skipped"
+                   if big is not None and big[row] else f"no usable {index_key}; record skipped")
+            problems.append(Problem(path, int(lines[row]), why))
         extra = int(bad.sum()) - 1000
         if extra > 0:
             problems.append(Problem(path, None, f"{extra} more records without {index_key} skipped"))

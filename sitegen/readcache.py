@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from runpages import schema
-from runpages.sitegen import jsonl
+from runpages.sitegen import jsonl, jsonsafe, limits
 from runpages.sitegen.jsonl import Parsed, Problem, json_error_reason, merge_parsed
 
 
@@ -119,36 +119,53 @@ def read_jsonl(path: Path, index_key: str, cache: ReadCache | None, display: str
                parse: ParseChunk | None = None) -> tuple[Parsed, bytes, int]:
     """A JSONL file's complete lines (parsed), its torn tail (bytes after the last "\\n")
     and the number of complete lines. ``parse`` defaults to ``jsonl.parse_chunk``;
-    ``runpages.sitegen.reader.read_jsonl`` passes its own, which applies its fast-path thresholds."""
+    ``runpages.sitegen.reader.read_jsonl`` passes its own, which applies its fast-path thresholds.
+    Reads at most ``limits.MAX_JSONL_BYTES`` of the file; a line longer than
+    ``limits.MAX_LINE_BYTES`` is skipped with a Problem, never held in memory whole."""
     if parse is None:
         parse = jsonl.parse_chunk
     st = path.stat()
     key = str(path)
+    end = min(st.st_size, limits.MAX_JSONL_BYTES)
     entry = cache.get(key) if cache is not None else None
     counter = cache.count if cache is not None else None
     if entry is not None and (entry.dev, entry.ino) == (st.st_dev, st.st_ino):
         if entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns:
-            tail = _read_range(path, entry.offset, st.st_size) if st.st_size > entry.offset else b""
+            tail = limits.read_lines(path, entry.offset, end, st.st_size).tail \
+                if end > entry.offset else b""
             return entry.value, tail, entry.lines
         if st.st_size >= entry.offset and _prefix_unchanged(path, entry):
-            data = _read_range(path, entry.offset, st.st_size)
-            cut = data.rfind(b"\n") + 1
-            new = parse(data[:cut], display, entry.lines + 1, index_key, counter) \
-                if cut else Parsed.empty()
-            parsed = merge_parsed([entry.value, new]) if cut else entry.value
-            lines = entry.lines + data.count(b"\n", 0, cut)
+            got = limits.read_lines(path, entry.offset, end, st.st_size)
+            new = _parse(got, parse, display, entry.lines + 1, index_key, counter)
+            parsed = merge_parsed([entry.value, new]) if got.data else entry.value
+            lines = entry.lines + got.data.count(b"\n")
+            offset = entry.offset + got.consumed
             cache.entries[key] = FileEntry(
-                st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, entry.offset + cut, lines,
-                _tail_bytes(data[:cut], entry.tail_check), parsed)
-            return parsed, data[cut:], lines
-    data = path.read_bytes()
-    cut = data.rfind(b"\n") + 1
-    parsed = parse(data[:cut], display, 1, index_key, counter) if cut else Parsed.empty()
-    lines = data.count(b"\n", 0, cut)
+                st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, offset, lines,
+                _tail_bytes(got.data, entry.tail_check) if not got.long_lines
+                else _read_range(path, max(0, offset - _TAIL_CHECK), offset), parsed)
+            return parsed, got.tail, lines
+    got = limits.read_lines(path, 0, end, st.st_size)
+    parsed = _parse(got, parse, display, 1, index_key, counter)
+    lines = got.data.count(b"\n")
     if cache is not None:
-        cache.entries[key] = FileEntry(st.st_dev, st.st_ino, len(data), st.st_mtime_ns, cut,
-                                       lines, data[max(0, cut - _TAIL_CHECK):cut], parsed)
-    return parsed, data[cut:], lines
+        offset = got.consumed
+        check = got.data[-_TAIL_CHECK:] if not got.long_lines \
+            else _read_range(path, max(0, offset - _TAIL_CHECK), offset)
+        cache.entries[key] = FileEntry(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+                                       offset, lines, check, parsed)
+    return parsed, got.tail, lines
+
+
+def _parse(got: "limits.Lines", parse: ParseChunk, display: str, first_line: int,
+           index_key: str, counter) -> Parsed:
+    """Parse the complete lines read; lines skipped for length get their Problem here."""
+    parsed = parse(got.data, display, first_line, index_key, counter) if got.data \
+        else Parsed.empty()
+    if got.long_lines:
+        parsed.problems[:0] = [Problem(display, first_line + i, limits.long_line())
+                               for i in got.long_lines]
+    return parsed
 
 
 def _tail_bytes(new: bytes, old: bytes) -> bytes:
@@ -198,17 +215,27 @@ def _read_json_file(path: Path, cache: ReadCache | None, display: str,
         problems.extend(_respell(cached_problems, display))
         return value
     found: list[Problem] = []
-    data = path.read_bytes()
     value = None
-    if not data.strip():
+    data = b""
+    if st.st_size > limits.MAX_JSON_BYTES:
+        found.append(Problem(display, None, limits.too_big(st.st_size, limits.MAX_JSON_BYTES)))
+    else:
+        data = path.read_bytes()
+    if found:
+        pass
+    elif not data.strip():
         found.append(Problem(display, None, "empty file"))
     else:
         try:
-            value = json.loads(data)
+            value, repaired = jsonsafe.decode(data, jsonsafe.loads)
+            if repaired:
+                found.append(Problem(display, None, jsonsafe.SURROGATES))
         except UnicodeDecodeError:
             found.append(Problem(display, None, "not valid UTF-8 text"))
         except json.JSONDecodeError as err:
             found.append(Problem(display, err.lineno, json_error_reason(err, data)))
+        except jsonsafe.TooDeep as err:
+            found.append(Problem(display, None, str(err)))
     problems.extend(found)
     if cache is not None:
         cache.entries[key] = FileEntry(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,

@@ -25,12 +25,14 @@ import numpy as np
 import pandas as pd
 
 from runpages import schema
-from runpages.sitegen import jsonl, readcache
+from runpages.sitegen import jsonl, jsonsafe, limits, readcache
 from runpages.sitegen.jsonl import (NONFINITE, STEP, TIME, Parsed, Problem, describe, finalize,
                            json_error_reason, merge_parsed, parse_torn_line)
 from runpages.sitegen.media import read_media, read_reproduce
 from runpages.sitegen.model import Artifact, Project, Run, flatten
-from runpages.sitegen.runscan import FoundRun, fingerprint, layout_hint, scan_runs, stat_run_files
+from runpages.sitegen.metacheck import check_meta
+from runpages.sitegen.runscan import (FoundRun, escaping_files, fingerprint, layout_hint, scan_runs,
+                                     stat_run_files)
 
 # Names that moved out; other modules, tests and benchmarks import them from here.
 from runpages.sitegen.jsonl import parse_chunk_fast, parse_lines_slow  # noqa: F401
@@ -130,15 +132,18 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
     run_dir = Path(run_dir)
     now = time.time() if now is None else now
 
-    def show(name: str) -> str:
-        return str(run_dir / name) if name else str(run_dir)
+    def show(name: str) -> str:        # printable: a folder name need not be UTF-8
+        return jsonsafe.clean_text(str(run_dir / name) if name else str(run_dir))
 
     problems: list[Problem] = []
     if found is not None:
         _, real, stats = found
     else:
         real = run_dir.resolve()        # cache keys and Run.dir: one spelling per folder
-        stats = stat_run_files(real)
+        stats = stat_run_files(real, run_dir.parent.parent)
+    for name in escaping_files(real, stats):
+        problems.append(Problem(show(name), None, "a symlink leading outside the run folder "
+                                "(or to nothing); not read, not published"))
     if not stats:
         return None, [Problem(show(""), None, "no run files here (meta.json or metrics.jsonl)")]
 
@@ -149,6 +154,8 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
     else:
         problems.append(Problem(show(schema.META_FILE), None,
                                 "missing; the run is shown with its folder name only"))
+    meta, meta_problems = check_meta(meta, show(schema.META_FILE))
+    problems.extend(meta_problems)
     version = _format_version(meta)
     if not isinstance(version, int) or isinstance(version, bool):
         problems.append(Problem(show(schema.META_FILE), None,
@@ -217,13 +224,14 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
             summary[key] = entries[-1][1]
     summary.update({k: _nonfinite(v) for k, v in summary_file.items()})
 
+    run_id, project_dir = _folder_name(run_dir, problems), _folder_name(run_dir.parent, problems)
     run = Run(
-        id=run_dir.name,                # the folder is what links and merges use
+        id=run_id,                      # the folder is what links and merges use
         # The typed project name (the folder holds a path-safe version of it).
         project=meta["project"] if isinstance(meta.get("project"), str) and meta["project"]
-        else run_dir.parent.name,
-        name=str(meta.get("name") or meta.get("id") or run_dir.name),
-        dir=str(real),
+        else project_dir,
+        name=str(meta.get("name") or meta.get("id") or run_id),
+        dir=str(real),                  # a path only, never shown (may not be UTF-8)
         meta=meta,
         config=config,
         summary=summary,
@@ -248,6 +256,15 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
     return run, problems
 
 
+def _folder_name(folder: Path, problems: list[Problem]) -> str:
+    """A folder's name as text a page can hold; a name that is not UTF-8 gets U+FFFD and a Problem."""
+    name = jsonsafe.clean_text(folder.name)
+    if name != folder.name:
+        problems.append(Problem(jsonsafe.clean_text(str(folder)), None,  # noqa: E501
+                                f"folder name is not valid UTF-8; shown as {name!r}"))
+    return name
+
+
 def _read_jsonl_file(path: Path, index_key: str, cache: ReadCache | None, display: str,
                      problems: list[Problem], ended: bool) -> Parsed:
     try:
@@ -257,6 +274,14 @@ def _read_jsonl_file(path: Path, index_key: str, cache: ReadCache | None, displa
         return Parsed.empty()
     # An empty metrics file is a normal state (a run that logged nothing yet), not a Problem.
     problems.extend(_respell(parsed.problems, display))
+    if tail is limits.LONG_TAIL:
+        problems.append(Problem(display, n_lines + 1, limits.long_line()))
+        tail = b""
+    try:
+        if path.stat().st_size > limits.MAX_JSONL_BYTES:
+            problems.append(Problem(display, None, limits.past_cap(limits.MAX_JSONL_BYTES)))
+    except OSError:
+        pass
     if tail.strip() and ended:
         # The run has stopped, so nobody will finish this line: read it if it is whole.
         extra = parse_torn_line(tail, display, n_lines + 1, index_key)
@@ -269,6 +294,10 @@ def _read_jsonl_file(path: Path, index_key: str, cache: ReadCache | None, displa
 def _read_manifest(path: Path, cache: ReadCache | None, display: str,
                    problems: list[Problem]) -> list[Artifact]:
     try:
+        size = path.stat().st_size
+        if size > limits.MAX_JSON_BYTES:
+            problems.append(Problem(display, None, limits.too_big(size, limits.MAX_JSON_BYTES)))
+            return []
         data = path.read_bytes()
     except OSError as err:
         problems.append(_unreadable(display, err))
@@ -278,10 +307,15 @@ def _read_manifest(path: Path, cache: ReadCache | None, display: str,
         if not raw.strip():
             continue
         try:
-            rec = json.loads(raw)
+            rec, repaired = jsonsafe.decode(raw, jsonsafe.loads)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             problems.append(Problem(display, i, json_error_reason(err, raw)))
             continue
+        except jsonsafe.TooDeep as err:
+            problems.append(Problem(display, i, str(err)))
+            continue
+        if repaired:
+            problems.append(Problem(display, i, jsonsafe.SURROGATES))
         if not isinstance(rec, dict) or not isinstance(rec.get("path") or rec.get("name"), str):
             problems.append(Problem(display, i, "expected an artifact record with a name and path"))
             continue

@@ -4,6 +4,10 @@ Invariants:
 - A run folder is ``<runs>/<project>/<run-id>/`` holding meta.json or metrics.jsonl; folders
   whose names start with "." are skipped, and an unreadable folder is skipped, never raised.
 - Folders come back sorted by project, then run id, so every read sees them in one order.
+- The one rule for reading a run folder: a file counts as one of the run's files only when its
+  real path (symlinks resolved) lies inside the run folder or the runs folder above it
+  (``inside``). ``stat_run_files`` leaves the others out, so nothing reads them; the reader
+  names them in a Problem (``escaping_files``), and the pages copy nothing else.
 - A run's fingerprint changes whenever any of its ``RUN_FILES`` appears, disappears, changes
   size or mtime, or is replaced; ``scan_fingerprints`` gives exactly ``Run.fingerprint``.
 """
@@ -56,17 +60,48 @@ def layout_hint(d: Path) -> str | None:
     return None
 
 
-def stat_run_files(run_dir: Path) -> dict[str, os.stat_result]:
-    """``{name: stat}`` for each of ``RUN_FILES`` that is a regular file in ``run_dir``."""
+def inside(path: str | os.PathLike, *roots: str | os.PathLike) -> bool:
+    """Whether ``path``, symlinks resolved, lies in one of ``roots`` (also resolved)."""
+    try:
+        real = os.path.realpath(path)
+        for root in roots:
+            top = os.path.realpath(root)
+            if real == top or real.startswith(top.rstrip(os.sep) + os.sep):
+                return True
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def _readable(run_dir: Path, name: str, root: Path | None) -> bool:
+    path = run_dir / name
+    if not path.is_symlink() and not (len(Path(name).parts) > 1 and path.parent.is_symlink()):
+        return True
+    return inside(path, run_dir) or (root is not None and inside(path, root))
+
+
+def stat_run_files(run_dir: Path, root: Path | None = None) -> dict[str, os.stat_result]:
+    """``{name: stat}`` for each of ``RUN_FILES`` that is a regular file in ``run_dir`` and,
+    when a symlink, leads to a place inside ``run_dir`` or the runs folder ``root``."""
     stats = {}
     for name in RUN_FILES:
         try:
             st = (run_dir / name).stat()
         except OSError:
             continue
-        if stat.S_ISREG(st.st_mode):
+        if stat.S_ISREG(st.st_mode) and _readable(run_dir, name, root):
             stats[name] = st
     return stats
+
+
+def escaping_files(run_dir: Path, stats: dict[str, os.stat_result]) -> list[str]:
+    """Those of ``RUN_FILES`` present in ``run_dir`` as links that ``stat_run_files`` left out."""
+    out = []
+    for name in RUN_FILES:
+        if name not in stats and ((run_dir / name).is_symlink()
+                                  or (len(Path(name).parts) > 1 and (run_dir / name).parent.is_symlink())):
+            out.append(name)
+    return out
 
 
 def fingerprint(stats: dict[str, os.stat_result]) -> str:
@@ -91,7 +126,7 @@ def scan_runs(dirs: Iterable[str | Path]) -> dict[str, list[FoundRun]]:
         runs = []
         for run_dir in find_run_dirs(Path(d)):
             real = run_dir.resolve()
-            runs.append((run_dir, real, stat_run_files(real)))
+            runs.append((run_dir, real, stat_run_files(real, Path(d))))
         found[str(Path(d))] = runs
     return found
 

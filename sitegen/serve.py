@@ -6,7 +6,11 @@ real path (symlinks resolved) must still lie inside the real site root, else 404
 site's private state folder (``.runpages/``) and hidden files are never served. Methods other
 than GET and HEAD get 405 (the common ones) or 501. Bound to a loopback address, the server
 answers only requests whose ``Host`` names a loopback host (403 otherwise), so a web page
-cannot read the site through DNS rebinding.
+cannot read the site through DNS rebinding: a loopback host is ``localhost``, ``*.localhost``
+or a name that parses as an address in 127.0.0.0/8 or ``::1`` (``127.0.0.1.attacker.example``
+is not), plus the name ``--host`` opened. With ``server.auth`` set (``serve --auth FILE``) every
+request must carry HTTP basic credentials of a user in that file (401 otherwise); the
+``Authorization`` header is never logged.
 
 Live reload (``serve --watch``, ``server.live`` set): every HTML response gets one
 ``<script src="/_runpages/live.js" ...>`` before ``</body>``, in memory only: files on disk
@@ -68,6 +72,13 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     def send_head(self):
         if not _host_allowed(self.server, self.headers.get("Host")):
             self.send_error(403, "Host not allowed")
+            return None
+        auth = getattr(self.server, "auth", None)
+        if auth is not None and auth.user(self.headers.get("Authorization")) is None:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", auth.challenge())
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return None
         path_only = urllib.parse.urlsplit(self.path).path
         if path_only.startswith(LIVE_PREFIX):
@@ -167,24 +178,40 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             pass        # a tab closed mid-answer: nothing to tell anyone
 
 
-_LOOPBACK_NAMES = {"localhost", "localhost.", "::1"}
+def is_loopback(host: str) -> bool:
+    """``localhost``, ``*.localhost`` (RFC 6761 keeps them local), or an address in
+    127.0.0.0/8 or ``::1``. A name that only starts with ``127.`` is not."""
+    import ipaddress
+
+    host = host.strip().strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    return host in _LOOPBACK_NAMES or host.startswith("127.") or host.endswith(".localhost")
+def _host_name(header: str) -> str:
+    host = header.strip()
+    if host.startswith("["):
+        end = host.find("]")
+        rest = host[end + 1:] if end > 0 else "x"
+        # "[::1]" or "[::1]:8000"; anything after the bracket but a port is not that address
+        return host[1:end] if rest == "" or (rest[:1] == ":" and rest[1:].isdigit()) else host
+    if host.count(":") == 1:
+        return host.split(":", 1)[0]
+    return host
 
 
 def _host_allowed(server, header: str | None) -> bool:
-    """On a loopback bind, the ``Host`` header must name a loopback host (DNS rebinding)."""
-    if header is None or not _is_loopback(str(server.server_address[0])):
+    """On a loopback bind, the ``Host`` header must name a loopback host (DNS rebinding), or
+    the host ``--host`` named (``server.opened_host``)."""
+    if header is None or not is_loopback(str(server.server_address[0])):
         return True
-    host = header.strip()
-    if host.startswith("["):
-        host = host[1:host.find("]")] if "]" in host else host
-    elif host.count(":") == 1:
-        host = host.split(":", 1)[0]
-    return _is_loopback(host)
+    host = _host_name(header)
+    opened = getattr(server, "opened_host", None)
+    return is_loopback(host) or (opened is not None and host.lower().rstrip(".") == opened)
 
 
 def _inject_live(body: bytes, live, target: Path, root: str) -> bytes:
@@ -212,6 +239,8 @@ class SiteServer(http.server.ThreadingHTTPServer):
     verbose = False
     live = None          # a LiveState while watching: HTML gets the live script
     theme_dirs: tuple = ()
+    auth = None          # a BasicAuth for serve --auth: every request must log in
+    opened_host = None   # the name --host gave, accepted as a Host besides loopback names
 
 
 def make_server(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,
@@ -234,6 +263,7 @@ def make_server(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 80
                             f"(is {host} an address of this machine?)") from None
         raise SiteError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
     server.live = live
+    server.opened_host = host.strip("[]").lower().rstrip(".")
     return server
 
 

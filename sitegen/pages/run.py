@@ -17,6 +17,7 @@ from typing import Any
 from runpages import schema
 from runpages.sitegen.media_page import plan_media, plan_reproduce
 from runpages.sitegen.pages import Page
+from runpages.sitegen.runscan import inside
 
 CONSOLE_TAIL_BYTES = 64 * 1024
 RAW_FILES = (  # (file in the run folder, label)
@@ -49,27 +50,28 @@ def _safe_parts(rel: str) -> list[str] | None:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-        return True
-    except (ValueError, OSError):
-        return False
+    return inside(path, root)
 
 
 def plan_downloads(run, site, config) -> Downloads:
+    """Raw files are those the reader read (``run.files``: inside the run folder, per
+    ``runscan.inside``); they and artifacts past ``max_artifact_mb`` are listed, not copied."""
     base = site.files_dir(run)
     run_dir = Path(run.dir)
     plan = Downloads()
     if len(run.metrics):
         plan.csv = base + "metrics.csv"
         plan.links.append({"label": "metrics (CSV, full resolution)", "url": plan.csv, "bytes": None})
+    limit = getattr(config, "max_artifact_mb", None)
+    limit_bytes = None if limit is None else float(limit) * 1024 * 1024
     for name, label in RAW_FILES:
         src = run_dir / name
-        try:
-            if not src.is_file() or not _inside(src, run_dir):
-                continue
-            size = src.stat().st_size
-        except OSError:
+        size = (run.files or {}).get(name)
+        if size is None or not _inside(src, run_dir):
+            continue
+        if limit_bytes is not None and size > limit_bytes:
+            plan.links.append({"label": label, "url": None, "bytes": size,
+                               "note": f"larger than {limit:g} MB: not copied (in the run folder)"})
             continue
         plan.copies[base + name] = str(src)
         plan.links.append({"label": label, "url": base + name, "bytes": size})
@@ -78,9 +80,6 @@ def plan_downloads(run, site, config) -> Downloads:
     repro_copies, plan.reproduce = plan_reproduce(run, base)
     plan.copies.update(media_copies)
     plan.copies.update(repro_copies)
-
-    limit = getattr(config, "max_artifact_mb", None)
-    limit_bytes = None if limit is None else float(limit) * 1024 * 1024
     art_root = run_dir / schema.ARTIFACTS_DIR
     for a in run.artifacts:
         row = {"name": a.name, "type": a.type, "bytes": a.bytes, "sha256": a.sha256, "files": a.files,
@@ -122,6 +121,8 @@ def plan_downloads(run, site, config) -> Downloads:
 def console_tail(run, limit: int = CONSOLE_TAIL_BYTES) -> tuple[str, bool]:
     """The end of console.log as text and whether it was cut."""
     path = Path(run.dir) / schema.CONSOLE_FILE
+    if schema.CONSOLE_FILE not in (run.files or {}):   # absent, or a link out of the run folder
+        return "", False
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:

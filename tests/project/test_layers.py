@@ -18,7 +18,8 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("logger", ["runpages", "runpages.*"]),                      # everything else in logger/
     ("logger plug-ins", ["runpages.integrations*", "runpages.importers*"]),
     ("model", ["sitegen.model", "sitegen.query", "sitegen.utilisation", "sitegen.check_rules"]),
-    ("reader", ["sitegen.jsonl", "sitegen.runscan", "sitegen.readcache", "sitegen.reader",
+    ("reader", ["sitegen.jsonl", "sitegen.jsonsafe", "sitegen.limits", "sitegen.metacheck",
+                "sitegen.runscan", "sitegen.readcache", "sitegen.reader",
                 "sitegen.store*", "sitegen.media*"]),
     ("logbook", ["sitegen.logbook", "sitegen.markdown", "sitegen.report_blocks", "sitegen.reports",
                  "sitegen.check_report"]),
