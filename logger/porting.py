@@ -2,8 +2,9 @@
 
 ``entity`` and ``job_type`` are kept in meta.json (``wandb`` key); ``resume="auto"`` means
 runpages' ``"allow"`` and ``"never"`` means a new run; ``reinit`` changes nothing (every
-``init`` already starts a new run and makes it current); ``settings`` and ``save_code`` are
-ignored with one warning naming them, never a TypeError.
+``init`` already starts a new run and makes it current); ``settings`` and the other W&B-only
+arguments are ignored with one warning naming them, never a TypeError. ``save_code`` is
+runpages' own argument (``logger/reproduce.py``).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .warn import emit
 
 RESUME_ALIASES = {"auto": "allow", "never": None, True: "allow", False: None}
 KEPT = ("entity", "job_type")
-IGNORED = ("settings", "save_code", "reinit", "anonymous", "monitor_gym", "sync_tensorboard")
+IGNORED = ("settings", "reinit", "anonymous", "monitor_gym", "sync_tensorboard")
 
 
 def resume_value(resume: Any) -> Any:

@@ -45,7 +45,7 @@ def test_wandb_script_through_alias(tmp_path):
     assert meta["metrics"]["val/loss"] == {"summary": "min", "step_metric": "epoch"}
     config = json.load(open(os.path.join(run_dir, "config.json")))
     assert config == {"lr": 0.1, "epochs": 3}
-    assert "ignores the W&B argument(s) ['reinit', 'save_code', 'settings']" in out.stderr
+    assert "ignores the W&B argument(s) ['reinit', 'settings']" in out.stderr
     assert "is finished; log() calls after finish() are ignored" in out.stderr
 
 
