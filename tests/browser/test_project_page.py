@@ -236,7 +236,7 @@ def big_site(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_a_thousand_runs_filter_and_sort_quickly(browser, big_site, serve_dir, record_property):
+def test_a_thousand_runs_filter_sort_and_page(browser, big_site, serve_dir, record_property):
     base = serve_dir(big_site)
     _open(browser, base + f"p/{PROJECT}/index.html")
     figures = browser.execute_script("""
@@ -267,9 +267,7 @@ def test_a_thousand_runs_filter_and_sort_quickly(browser, big_site, serve_dir, r
     assert 0 < figures["shown"] < 1000
     assert figures["laidOut"] == 250 and figures["laidOutAfter"] == 1000
     assert figures["chartsOpen"] is False     # 1,000 overlaid runs draw only when asked
-    assert figures["filterJsMs"] < 100
-    assert figures["filterMs"] < 500          # with layout; generous for a shared 2-core box
-    assert figures["sortMs"] < 1000
+    # the timings are printed and recorded; speed is judged in benchmarks/, not by a test
 
 
 def test_results_come_before_config_and_the_name_stays_pinned_when_scrolling_sideways(browser, site):
