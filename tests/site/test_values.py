@@ -1,0 +1,35 @@
+"""sitegen/values.py against the cases shared with static/values.js (tests/cases/values)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runpages.sitegen.values import format_duration, format_number, format_tick, format_time
+
+CASES_DIR = Path(__file__).resolve().parent.parent / "cases" / "values"
+FUNCTIONS = {"number": format_number, "tick": format_tick, "duration": format_duration, "time": format_time}
+
+
+def _value(v):
+    # {"float": "NaN"} stands for the number JSON cannot hold.
+    return float(v["float"]) if isinstance(v, dict) and "float" in v else v
+
+
+def _cases():
+    for path in sorted(CASES_DIR.glob("*.json")):
+        cases = json.loads(path.read_text(encoding="utf-8"))
+        for kind, fn in FUNCTIONS.items():
+            for given, shown in cases.get(kind, []):
+                yield pytest.param(fn, _value(given), shown, id=f"{path.stem}-{kind}-{given!r}")
+
+
+@pytest.mark.parametrize("fn,given,shown", list(_cases()))
+def test_a_value_shows_as_the_shared_case_says(fn, given, shown):
+    assert fn(given) == shown
+
+
+def test_an_axis_tick_never_reads_like_bokehs_default():
+    for v in (3e-4, 0.0, 1e-4, 80e6, 2e-3):
+        assert "000e" not in format_tick(v) and "\u2212" not in format_tick(v)
