@@ -41,7 +41,7 @@ def _project_dirs(project) -> list[Path]:
 
 
 def _fmt(v: Any) -> str:
-    return fmt(num(v), digits=4)
+    return fmt(num(v))
 
 
 def _run_link(entry: dict | None, runs_by_id: dict, site) -> str | None:
