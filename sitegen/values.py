@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Sequence
 
 # Integers at or above this show in scientific form (JS numbers lose integer precision past 2**53).
 _WHOLE_LIMIT = 10**15
@@ -79,8 +79,12 @@ def format_number(v: Any) -> str:
     return sign + _plain(_round_sig(a, 4))
 
 
-def format_tick(v: float) -> str:
-    """An axis tick: ``0``, ``0.25``, ``3e-4``, ``1.5k``, ``80M``; never ``3.000e−4``."""
+def format_tick(v: float, ticks: Sequence[float] = ()) -> str:
+    """An axis tick: ``0``, ``0.25``, ``3e-4``, ``1.5k``, ``80M``; never ``3.000e−4``.
+
+    ``ticks`` (the axis's other ticks) keeps one notation per axis: where the smallest non-zero
+    tick is below 1e-3, every tick below 1 shows in scientific form (``1e-3``, ``8e-4``).
+    """
     special = _special(float(v))
     if special:
         return special
@@ -91,7 +95,8 @@ def format_tick(v: float) -> str:
         if a >= scale:
             # Tick values are round already; 3 significant digits only hide float noise.
             return sign + _plain(_round_sig(a / scale, 3)) + suffix
-    if a < _SCI_LOW:
+    small = min((abs(t) for t in ticks if t and math.isfinite(t)), default=a)
+    if a < _SCI_LOW or (a < 1 and small < _SCI_LOW):
         return sign + _scientific(a, 3)
     return sign + _plain(_round_sig(a, 6))
 

@@ -10,9 +10,9 @@ const FUNCTIONS = { number: values.formatNumber, tick: values.formatTick,
 
 for (const { file, cases } of readCases("values")) {
   for (const [kind, fn] of Object.entries(FUNCTIONS)) {
-    for (const [input, shown] of cases[kind] || []) {
-      test(`${file} ${kind}: ${JSON.stringify(input)} shows as ${JSON.stringify(shown)}`, () => {
-        assert.equal(fn(caseValue(input)), shown);
+    for (const [input, shown, ...rest] of cases[kind] || []) {
+      test(`${file} ${kind}: ${JSON.stringify([input, ...rest])} shows as ${JSON.stringify(shown)}`, () => {
+        assert.equal(fn(caseValue(input), ...rest), shown);
       });
     }
   }

@@ -21,13 +21,14 @@ def _cases():
     for path in sorted(CASES_DIR.glob("*.json")):
         cases = json.loads(path.read_text(encoding="utf-8"))
         for kind, fn in FUNCTIONS.items():
-            for given, shown in cases.get(kind, []):
-                yield pytest.param(fn, _value(given), shown, id=f"{path.stem}-{kind}-{given!r}")
+            for given, shown, *rest in cases.get(kind, []):
+                args = (_value(given), *rest)
+                yield pytest.param(fn, args, shown, id=f"{path.stem}-{kind}-{args!r}")
 
 
-@pytest.mark.parametrize("fn,given,shown", list(_cases()))
-def test_a_value_shows_as_the_shared_case_says(fn, given, shown):
-    assert fn(given) == shown
+@pytest.mark.parametrize("fn,args,shown", list(_cases()))
+def test_a_value_shows_as_the_shared_case_says(fn, args, shown):
+    assert fn(*args) == shown
 
 
 def test_an_axis_tick_never_reads_like_bokehs_default():

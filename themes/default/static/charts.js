@@ -260,7 +260,7 @@
       var type = attrs[pair[0]] || "linear";
       if (type === "datetime") return;
       var set = function (ax) {
-        ax.formatter = new B.CustomJSTickFormatter({ code: "return window.Runpages.values.formatTick(tick);" });
+        ax.formatter = new B.CustomJSTickFormatter({ code: "return window.Runpages.values.formatTick(tick, ticks);" });
         // 40 decades at most; spans under a decade or so fall back to linear ticks in BokehJS.
         if (type === "log") ax.ticker = new B.LogTicker({ mantissas: [1], desired_num_ticks: 40 });
       };

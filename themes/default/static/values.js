@@ -39,7 +39,8 @@
     return sign + plain(a, 4);
   }
 
-  function formatTick(v) {
+  /* `ticks` (the axis's other ticks, optional) keeps one notation per axis, as in values.py. */
+  function formatTick(v, ticks) {
     var s = special(v);
     if (s) return s;
     if (v === 0) return "0";
@@ -47,7 +48,12 @@
     for (var i = 0; i < TICK_SUFFIXES.length; i++) {
       if (a >= TICK_SUFFIXES[i][0]) return sign + plain(a / TICK_SUFFIXES[i][0], 3) + TICK_SUFFIXES[i][1];
     }
-    if (a < SCI_LOW) return sign + scientific(a, 3);
+    var small = a;
+    for (var j = 0; ticks && j < ticks.length; j++) {
+      var t = Math.abs(ticks[j]);
+      if (t && isFinite(t) && t < small) small = t;
+    }
+    if (a < SCI_LOW || (a < 1 && small < SCI_LOW)) return sign + scientific(a, 3);
     return sign + plain(a, 6);
   }
 
