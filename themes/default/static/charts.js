@@ -530,7 +530,7 @@
       }
       var constant = allLo === allHi && isFinite(allLo);
       /* Percent system metrics run 0-100 (a process may use more than one core: then up to its peak). */
-      var pctEnd = isSystem && !state.logY && /_pct$/.test(key) ? Math.max(100, isFinite(allHi) ? allHi * 1.05 : 100) : null;
+      var pctEnd = isSystem && !state.logY && /_pct$/.test(key) ? (isFinite(allHi) && allHi > 100 ? allHi * 1.05 : 100) : null;
       if (pctEnd !== null) fig.y_range = new B.Range1d({ start: 0, end: pctEnd });
       else if (constant) {
         /* A constant series: Bokeh would pad it by ±1; show a narrow band around the value. */
