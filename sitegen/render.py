@@ -17,7 +17,7 @@ import jinja2
 
 from runpages.sitegen.atomic import write_atomic
 from runpages.sitegen.pages import Page
-from runpages.sitegen.values import format_duration, format_number, format_time
+from runpages.sitegen.values import format_duration, format_number, format_utc
 
 DEFAULT_THEME = "default"
 
@@ -80,12 +80,6 @@ def _filesize(n: Any) -> str:
     return f"{n:.1f} TB"
 
 
-def _datetime(t: Any) -> str:
-    """Unix seconds -> ``2026-11-25 19:10 UTC``; pages may re-show it in local time via site.js."""
-    text = format_time(t)
-    return f"{text} UTC" if text else ""
-
-
 def _value(v: Any) -> str:
     """A config/summary value as text: numbers by the one display rule, lists/mappings as JSON."""
     if isinstance(v, (list, dict)):
@@ -118,7 +112,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters.update(url=_url, filesize=_filesize, duration=format_duration, datetime=_datetime, value=_value)
+        self.env.filters.update(url=_url, filesize=_filesize, duration=format_duration, datetime=format_utc, value=_value)
         self.env.globals.update(globals or {})
 
     def render(self, page: Page) -> str:

@@ -132,3 +132,9 @@ def format_time(t: Any) -> str:
         return _dt.datetime.fromtimestamp(float(t), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
     except (TypeError, ValueError, OverflowError, OSError):
         return ""
+
+
+def format_utc(t: Any) -> str:
+    """Unix seconds -> ``2026-11-25 19:10 UTC`` as the build writes it (pages re-show it locally)."""
+    text = format_time(t)
+    return f"{text} UTC" if text else ""

@@ -34,3 +34,9 @@ def test_a_value_shows_as_the_shared_case_says(fn, args, shown):
 def test_an_axis_tick_never_reads_like_bokehs_default():
     for v in (3e-4, 0.0, 1e-4, 80e6, 2e-3):
         assert "000e" not in format_tick(v) and "\u2212" not in format_tick(v)
+
+
+def test_build_times_carry_their_zone():
+    from runpages.sitegen.values import format_utc
+
+    assert format_utc(1795633800) == "2026-11-25 19:10 UTC" and format_utc(None) == ""
