@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_attr
 from runpages.schema import NONFINITE_TOKENS
 from runpages.sitegen.atomic import write_atomic
 from runpages.sitegen.check_rules import ERROR, HOLDS, IMPROVED, REGRESSED, Result
+from runpages.sitegen.values import format_number
 
 RECORD_VERSION = 1
 CHECKS_DIR = ".checks"            # inside <runs>/<project>/; the reader skips dot-folders
@@ -48,20 +49,15 @@ def num(v: Any) -> float | None:
         return None
 
 
-def fmt(v: float | None, digits: int = 6) -> str:
-    if v is None:
-        return "\u2014"
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "Infinity" if v > 0 else "-Infinity"
-    return f"{v:.{digits}g}"
+def fmt(v: float | None) -> str:
+    """A check value by the one display rule; a dash where there is none."""
+    return "\u2014" if v is None else format_number(v)
 
 
 def fmt_change(r: Result) -> str:
     if r.change is None:
         return "\u2014"
-    s = f"{r.change:+.4g}"
+    s = ("+" if r.change > 0 else "") + format_number(r.change)
     if r.change_pct is not None:
         s += f" ({r.change_pct:+.2f}%)"
     return s

@@ -34,6 +34,8 @@ import statistics
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from runpages.sitegen.values import format_number
+
 VALUE_KINDS = ("summary", "last", "best", "mean_last_k")
 ALLOWED_KINDS = ("absolute", "percent", "noise")
 DEFAULT_NOISE_K = 2.0
@@ -109,7 +111,7 @@ def _json_number(v: Any) -> Any:
 
 
 def _num(v: float) -> str:
-    return f"{v:.6g}"
+    return format_number(v)
 
 
 # ---- parsing ------------------------------------------------------------------------------

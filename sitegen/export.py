@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from runpages.sitegen.errors import ProblemsError, SiteError
 
-EXPORT_SCRIPTS = ("site.js", "bokeh/bokeh.min.js", "bokeh/bokeh-api.min.js", "charts.js")
+EXPORT_SCRIPTS = ("values.js", "site.js", "bokeh/bokeh.min.js", "bokeh/bokeh-api.min.js", "charts.js")
 EXPORT_STYLES = ("runpages.css", "report.css")
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
 STARTER_RUNS = 5
@@ -117,7 +117,7 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
     stamp = _dt.datetime.fromtimestamp(now, _dt.timezone.utc) if now is not None else _dt.datetime.now(_dt.timezone.utc)
     ctx.update(
         inline_css=_inline("\n".join(read(rel) for rel in EXPORT_STYLES)),
-        inline_js=[_inline(read(rel)) for rel in EXPORT_SCRIPTS] if ctx["spec"]["blocks"] else [_inline(read("site.js"))],
+        inline_js=[_inline(read(rel)) for rel in EXPORT_SCRIPTS] if ctx["spec"]["blocks"] else [_inline(read("values.js")), _inline(read("site.js"))],
         data_js=Markup("".join(data)),          # made by runpages.sitegen.charts: strings escaped for <script>
         report_js=_inline(read("report.js")),
         exported_at=stamp.strftime("%Y-%m-%d %H:%M UTC"),

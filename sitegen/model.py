@@ -319,26 +319,3 @@ def apply_main_metrics(projects: Iterable[Project], per_project: Mapping[str, st
                                        or default in project.metric_keys):
             chosen = default
         project.configured_metric = chosen or None
-
-
-def format_duration(s: Any) -> str:
-    """Seconds as people read them: ``45s``, ``9m 26s``, ``2h 05m``, ``3d 4h``; "" if unknown."""
-    if s is None:
-        return ""
-    try:
-        s = float(s)
-    except (TypeError, ValueError):
-        return ""
-    if s != s or s < 0:
-        return ""
-    s = int(round(s))
-    d, rem = divmod(s, 86400)
-    h, rem = divmod(rem, 3600)
-    m, sec = divmod(rem, 60)
-    if d:
-        return f"{d}d {h}h"
-    if h:
-        return f"{h}h {m:02d}m"
-    if m:
-        return f"{m}m {sec:02d}s"
-    return f"{sec}s"

@@ -16,8 +16,8 @@ from typing import Any, Iterable
 import jinja2
 
 from runpages.sitegen.atomic import write_atomic
-from runpages.sitegen.model import format_duration
 from runpages.sitegen.pages import Page
+from runpages.sitegen.values import format_duration, format_number, format_utc
 
 DEFAULT_THEME = "default"
 
@@ -80,33 +80,13 @@ def _filesize(n: Any) -> str:
     return f"{n:.1f} TB"
 
 
-def _datetime(t: Any) -> str:
-    """Unix seconds -> ``2026-11-25 19:10 UTC``; pages may re-show it in local time via site.js."""
-    import datetime as _dt
-
-    if t is None:
-        return ""
-    try:
-        return _dt.datetime.fromtimestamp(float(t), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    except (TypeError, ValueError, OverflowError, OSError):
-        return ""
-
-
 def _value(v: Any) -> str:
-    """A config/summary value as text: floats compact, NaN/inf spelled out."""
-    if isinstance(v, bool) or v is None:
-        return "" if v is None else str(v).lower()
-    if isinstance(v, float):
-        if v != v:
-            return "NaN"
-        if v in (float("inf"), float("-inf")):
-            return "Infinity" if v > 0 else "-Infinity"
-        return f"{v:.6g}"
+    """A config/summary value as text: numbers by the one display rule, lists/mappings as JSON."""
     if isinstance(v, (list, dict)):
         import json
 
         return json.dumps(v, ensure_ascii=False, default=str)
-    return str(v)
+    return format_number(v)
 
 
 @jinja2.pass_context
@@ -132,7 +112,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters.update(url=_url, filesize=_filesize, duration=format_duration, datetime=_datetime, value=_value)
+        self.env.filters.update(url=_url, filesize=_filesize, duration=format_duration, datetime=format_utc, value=_value)
         self.env.globals.update(globals or {})
 
     def render(self, page: Page) -> str:

@@ -18,6 +18,7 @@ from runpages.sitegen import markdown
 from runpages.sitegen.config import nearest_key
 from runpages.sitegen.model import metric_direction
 from runpages.sitegen.query import _MISSING, QueryError, lookup, parse_query, to_number, to_text
+from runpages.sitegen.values import format_number
 
 CHART_KEYS = ("runs", "project", "metric", "metrics", "x", "log_x", "log_y", "smoothing",
               "group_by", "title", "y_range", "height")
@@ -119,18 +120,13 @@ def _type(v: Any) -> str:
 
 
 def format_value(v: Any, spec: str = "") -> str:
-    """A number compact (4 significant digits) or by a Python format spec; text as is."""
+    """A number by the one display rule (``values``) or by a Python format spec; text as is."""
     num = None if isinstance(v, bool) else (v if isinstance(v, (int, float)) else None)
     if num is None:
         return to_text(v)
     if spec:
         return format(num, spec)
-    if isinstance(num, int) or (math.isfinite(num) and num.is_integer() and abs(num) < 1e9):
-        return str(int(num))
-    if not math.isfinite(num):
-        return to_text(num)
-    a = abs(num)
-    return f"{num:.3g}" if (a < 1e-3 or a >= 1e6) else f"{num:.4g}"
+    return format_number(num)
 
 
 def final_value(run, key: str) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 from runpages.sitegen.check_report import CHECKS_DIR, fmt, load_records, num
 from runpages.sitegen.pages import Page
+from runpages.sitegen.values import format_utc
 
 CHART_W, CHART_H, PAD = 360, 120, 20
 MAX_ROWS = 500
@@ -41,7 +42,7 @@ def _project_dirs(project) -> list[Path]:
 
 
 def _fmt(v: Any) -> str:
-    return fmt(num(v), digits=4)
+    return fmt(num(v))
 
 
 def _run_link(entry: dict | None, runs_by_id: dict, site) -> str | None:
@@ -114,8 +115,6 @@ def _chart(points: list[dict]) -> dict | None:
 
 def build_checks(project, config, site) -> Page | None:
     """``p/<project>/checks.html``; None when the project has never been checked."""
-    from runpages.sitegen.render import _datetime
-
     records = load_records(_project_dirs(project))
     records = latest_of_reruns([r for r in records if r.get("project") in (None, project.name)])
     if not records:
@@ -129,7 +128,7 @@ def build_checks(project, config, site) -> Page | None:
         cand = rec.get("candidate") or {}
         base = rec.get("baseline") or {}
         first_base = (base.get("runs") or [{}])[0]
-        when = _datetime(rec.get("checked_at"))
+        when = format_utc(rec.get("checked_at"))
         results = [r for r in rec.get("results") or [] if isinstance(r, dict)]
         row = {
             "when": when, "verdict": verdict, "commit": str(cand.get("commit") or "")[:7],

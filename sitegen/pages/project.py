@@ -20,11 +20,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from runpages.sitegen.model import format_duration
 from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.checks import checks_url, has_checks
 from runpages.sitegen.pages.utilisation import project_path as utilisation_path
 from runpages.sitegen.query import to_text
+from runpages.sitegen.values import format_duration, format_number
 
 MAX_DEFAULT_CONFIG_COLUMNS = 8
 MAX_DEFAULT_SUMMARY_COLUMNS = 8
@@ -50,20 +50,6 @@ class Column:
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def format_number(v: float | int) -> str:
-    """Compact display: ``0.9123``, ``1.5e-05``, ``1.23e+07``; the full value goes in a title."""
-    if isinstance(v, int):
-        return str(v) if abs(v) < 10**9 else f"{v:.3g}"
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "Infinity" if v > 0 else "-Infinity"
-    if v.is_integer() and abs(v) < 1e9:
-        return str(int(v))
-    a = abs(v)
-    return f"{v:.3g}" if (a < 1e-3 or a >= 1e6) else f"{v:.4g}"
 
 
 def _iso(t: Any) -> str:

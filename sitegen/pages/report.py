@@ -26,6 +26,7 @@ from runpages.sitegen import markdown
 from runpages.sitegen.pages import Page
 from runpages.sitegen.reports import Report, format_value, load_reports, reports_dir
 from runpages.sitegen.query import lookup, to_text
+from runpages.sitegen.values import format_number
 
 REPORTS_PATH = "reports"
 
@@ -110,7 +111,7 @@ def block_context(index: int, data: dict, site, links: bool = True) -> dict:
         ctx["metrics"] = data["metrics"]
         ctx["deltas"] = [{"key": d["key"], "direction": d["direction"],
                           "cells": [{"text": c["text"],
-                                     "abs": "" if c["abs"] is None else f"{c['abs']:+.4g}",
+                                     "abs": "" if c["abs"] is None else ("+" if c["abs"] > 0 else "") + format_number(c["abs"]),
                                      "pct": _pct(c["pct"]), "better": c["better"]} for c in d["cells"]]}
                          for d in data["deltas"]]
     return ctx

@@ -158,3 +158,31 @@ def test_many_runs_share_one_glyph_and_hide_by_key(browser, site):
     assert (before, after) == (300, 200)
     assert vis5 is False and vis200 is True
     assert ms < 10_000
+
+
+def test_axis_ticks_read_like_numbers_people_write(browser, site, request):
+    console_errors(browser)      # drop what earlier tests left in the log
+    browser.get(site.as_uri() + "/" + RUN)
+    try:
+        _ready(browser)
+        fmt = ("var f = runpagesCharts.plots[arguments[0]].figure;"
+               "var ax = arguments[1] === 'y' ? f.left[0] : f.below[0];"
+               "return ax.formatter.doFormat(arguments[2], ax);")
+        assert browser.execute_script(fmt, "train/loss", "y", [0, 0.0002, 0.0004, 0.001]) == ["0", "2e-4", "4e-4", "1e-3"]
+        assert browser.execute_script(fmt, "train/loss", "x", [0, 1000, 2500, 80e6]) == ["0", "1k", "2.5k", "80M"]
+        # Percent system charts run 0-100 (gpu util here); a process may pass 100 (% of one core).
+        span = "var r = runpagesCharts.plots[arguments[0]].figure.y_range; return [r.start, r.end];"
+        assert browser.execute_script(span, "system:gpu/0/util_pct") == [0, 100]
+        start, end = browser.execute_script(span, "system:cpu/proc_pct")
+        assert start == 0 and end == 100
+        logy = browser.find_element("css selector", ".rp-logy")
+        if not logy.is_selected():      # the page keeps the reader's choice from an earlier test
+            logy.click()
+            _ready(browser)
+        ticker = browser.execute_script("var t = runpagesCharts.plots['train/loss'].figure.left[0].ticker;"
+                                        "return [t.type, t.mantissas];")
+        assert ticker == ["LogTicker", [1]]      # every decade labelled
+        assert not console_errors(browser)
+    except Exception:
+        screenshot_on_failure(browser, request, "run-page-ticks")
+        raise

@@ -36,7 +36,6 @@ LAYERS: list[tuple[str, list[str]]] = [
 MOVING = {
     "sitegen.check_report (logbook) imports sitegen.build (build)",      # slug moves to logbook
     "sitegen.pages.run (pages) imports sitegen.build (build)",           # slug moves to logbook
-    "sitegen.pages.checks (pages) imports sitegen.render (theme)",       # date display moves to values
 }
 
 

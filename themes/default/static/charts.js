@@ -248,7 +248,27 @@
       ax.axis_label_text_font_style = "normal"; ax.major_label_text_font_size = "11px";
     });
     fig.grid.each(function (g) { g.grid_line_color = c.grid; });
+    tickAxes(fig, a);
     return fig;
+  }
+
+  /* Ticks read like numbers people write (values.js: 3e-4, 0.25, 80M), never Bokeh's 3.000e−4;
+   * log axes label every decade. Datetime axes keep Bokeh's date labels. */
+  function tickAxes(fig, attrs) {
+    var B = window.Bokeh;
+    [["x_axis_type", fig.xaxis], ["y_axis_type", fig.yaxis]].forEach(function (pair) {
+      var type = attrs[pair[0]] || "linear";
+      if (type === "datetime") return;
+      var set = function (ax) {
+        ax.formatter = new B.CustomJSTickFormatter({ code: "return window.Runpages.values.formatTick(tick, ticks);" });
+        // 40 decades at most; spans under a decade or so fall back to linear ticks in BokehJS.
+        if (type === "log") ax.ticker = new B.LogTicker({ mantissas: [1], desired_num_ticks: 40 });
+      };
+      var axes = pair[1];
+      if (axes && typeof axes.each === "function") axes.each(set);
+      else if (Array.isArray(axes)) axes.forEach(set);
+      else if (axes) set(axes);
+    });
   }
 
   /* x values of one series for an x-axis mode: "step", "time" (ms, for datetime axes),
@@ -509,7 +529,10 @@
         });
       }
       var constant = allLo === allHi && isFinite(allLo);
-      if (constant) {
+      /* Percent system metrics run 0-100 (a process may use more than one core: then up to its peak). */
+      var pctEnd = isSystem && !state.logY && /_pct$/.test(key) ? (isFinite(allHi) && allHi > 100 ? allHi * 1.05 : 100) : null;
+      if (pctEnd !== null) fig.y_range = new B.Range1d({ start: 0, end: pctEnd });
+      else if (constant) {
         /* A constant series: Bokeh would pad it by ±1; show a narrow band around the value. */
         var pad = Math.abs(allLo) * 0.05 || 1;
         if (state.logY) fig.y_range = new B.Range1d({ start: allLo / 1.2, end: allLo * 1.2 });
@@ -538,6 +561,7 @@
         });
         if (keys.join("\n") !== runKeys.join("\n")) return false;
         if ((lo === hi && isFinite(lo)) !== constant || (constant && lo !== allLo)) return false;
+        if (pctEnd !== null && hi > pctEnd) return false;
         if (!!mx.length !== !!marksSrc) return false;
         if (many) { lines = newLines; plot.refresh(); }
         else Object.keys(fresh).forEach(function (k) { sources[k].data = fresh[k]; });

@@ -143,11 +143,10 @@
       x_axis_label: this.label(s.x), y_axis_label: this.label(s.y),
       tools: "pan,wheel_zoom,box_zoom,reset,tap,save", active_scroll: "wheel_zoom", active_drag: "box_zoom"
     }, dark);
-    // Log axes over a decade or two get linear-spaced ticks with long labels: keep them short.
+    // Log axes over a decade or two: ticks at 1, 2, 5 of each decade (labels come from values.js).
     [[s.logX, fig.xaxis], [s.logY, fig.yaxis]].forEach(function (pair) {
       if (!pair[0]) return;
       var set = function (ax) {
-        ax.formatter = new B.PrintfTickFormatter({ format: "%.2g" });
         ax.ticker = new B.LogTicker({ mantissas: [1, 2, 5], desired_num_ticks: 6 });
       };
       var axes = pair[1];

@@ -25,11 +25,7 @@
     return n === null || !isFinite(n) ? null : n;
   }
 
-  function fmt(x) {
-    if (x === 0) return "0";
-    var a = Math.abs(x);
-    return a < 1e-3 || a >= 1e5 ? x.toExponential(1) : String(Number(x.toPrecision(3)));
-  }
+  var fmt = window.Runpages.values.formatNumber;   // axis ends are data values, shown as every value is
 
   function cssVar(name, fallback) {
     var v = getComputedStyle(document.documentElement).getPropertyValue(name);

@@ -1,4 +1,4 @@
-/* runpages shared helpers: root prefix, theme, formatting. Loaded in <head> of every page.
+/* runpages shared helpers: root prefix, theme, formatting (through values.js). Loaded in <head> of every page.
  * No network access, no eval; text from runs is only ever set with textContent. */
 (function () {
   "use strict";
@@ -8,7 +8,7 @@
     var onChange = function () { themeListeners.forEach(function (cb) { try { cb(site.isDark()); } catch (e) { console.warn(e); } }); };
     if (dark.addEventListener) dark.addEventListener("change", onChange); else if (dark.addListener) dark.addListener(onChange);
   }
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  var values = window.Runpages.values;   // values.js is loaded first on every page
   var site = {
     /* "../../" on p/x/index.html; prefix for site-root-relative paths. */
     root: function () { return document.documentElement.getAttribute("data-root") || ""; },
@@ -39,31 +39,11 @@
         return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
       });
     },
-    fmtNum: function (v) {
-      if (v === null || v === undefined || v === "") return "";
-      if (typeof v !== "number") return String(v);
-      if (isNaN(v)) return "NaN";
-      if (!isFinite(v)) return v > 0 ? "Infinity" : "-Infinity";
-      if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
-      var a = Math.abs(v);
-      if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
-      return String(Number(v.toPrecision(5)));
-    },
-    /* Unix seconds -> "2026-11-25 19:10" in the reader's local time. */
-    fmtTime: function (t) {
-      if (t === null || t === undefined || !isFinite(t)) return "";
-      var d = new Date(t * 1000);
-      return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
-    },
-    fmtDuration: function (s) {
-      if (s === null || s === undefined || !isFinite(s) || s < 0) return "";
-      s = Math.round(s);
-      var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
-      if (d) return d + "d " + h + "h";
-      if (h) return h + "h " + pad(m) + "m";
-      if (m) return m + "m " + pad(sec) + "s";
-      return sec + "s";
-    },
+    /* Numbers, dates and durations: the one rule of values.js (twin of sitegen/values.py). */
+    fmtNum: values.formatNumber,
+    fmtTick: values.formatTick,
+    fmtTime: values.formatTime,
+    fmtDuration: values.formatDuration,
     fmtAgo: function (t) {
       if (t === null || t === undefined || !isFinite(t)) return "";
       var s = Date.now() / 1000 - t;

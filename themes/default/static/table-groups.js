@@ -27,12 +27,7 @@
     return { n: n, mean: mean, std: n > 1 ? Math.sqrt(sq / (n - 1)) : 0 };
   }
 
-  function fmt(x) {
-    if (!isFinite(x)) return String(x);
-    if (x === 0) return "0";
-    var a = Math.abs(x);
-    return a < 1e-3 || a >= 1e6 ? x.toExponential(2) : String(Number(x.toPrecision(4)));
-  }
+  var fmt = window.Runpages.values.formatNumber;
 
   function install(Table) {
     Table.prototype.setGrouping = function (key) {
