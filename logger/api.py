@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from . import schema
+from . import schema, store   # store: stdlib only; fsspec is imported in its thread
 from .mappings import Config, Summary, config_to_dict
 from .run import Run, _not_a_dict
 
@@ -73,10 +73,12 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
          system_interval: float = schema.DEFAULT_SYSTEM_INTERVAL_S,
          capture_console: bool = True, mode: str = "online",
          clock: Callable[[], float] | None = None, meta: Mapping[str, Any] | None = None,
-         **private: Any) -> Run | DisabledRun:
+         sync_interval: float = store.DEFAULT_SYNC_INTERVAL_S, **private: Any) -> Run | DisabledRun:
     """Start a run in ``<dir>/<project>/<run-id>/`` and make it the current one.
 
-    ``dir`` defaults to ``$RUNPAGES_DIR``, else ``./runs``. ``mode="disabled"`` (or the
+    ``dir`` defaults to ``$RUNPAGES_DIR``, else ``./runs``. A store URL (``s3://bucket/runs``)
+    writes the run to a staging folder and uploads it every ``sync_interval`` seconds and at
+    ``finish()`` (``logger/store.py``). ``mode="disabled"`` (or the
     environment variable ``RUNPAGES_MODE=disabled``) returns a run that writes nothing.
     ``clock`` supplies every timestamp and ``meta`` the descriptive meta.json fields (user,
     host, gpu, ...): see ``logger/run.py`` for writing past or simulated runs.
@@ -99,12 +101,28 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
     else:
         if dir is None:
             dir = os.environ.get("RUNPAGES_DIR") or "runs"
+        store_url = None
+        if isinstance(dir, str) and dir.lower().startswith("file://"):
+            dir = dir[len("file://"):]
+        elif store.is_store_url(dir):
+            if sync_interval is None or not sync_interval > 0:
+                raise ValueError(f"runpages: sync_interval must be a positive number of "
+                                 f"seconds; got {sync_interval!r}.")
+            store_url, dir = str(dir), store.staging_root()
         run = Run(project=project, name=name, config=config, tags=tags, notes=notes,
                   group=group, dir=dir, id=id, resume=resume,
                   system_metrics=bool(system_metrics), system_interval=float(system_interval),
                   capture_console=bool(capture_console), clock=clock or time.time,
                   meta=meta, **private)
         run._on_end = _forget
+        if store_url is not None:
+            uploader = store.start_uploader(run, store_url, dir, float(sync_interval))
+            run.uploader = uploader
+
+            def _end_and_upload(r: Any, _up=uploader) -> None:
+                _up.finish()          # final upload + compaction, after the final meta.json
+                _forget(r)
+            run._on_end = _end_and_upload
     with _current_lock:
         _current = run
     return run
