@@ -41,7 +41,7 @@ _PART = re.compile(r"^(\d{16})-(\d{16})$")
 _TMP = re.compile(r"\.tmp\d+-\d+$")          # writer.atomic_write's temp names: never uploaded
 DEFAULT_SYNC_INTERVAL_S = 15.0
 MAX_BACKOFF_S = 120.0
-FINISH_TIMEOUT_S = float(os.environ.get("RUNPAGES_SYNC_TIMEOUT", "60"))
+FINISH_TIMEOUT_S = float(os.environ.get("RUNPAGES_SYNC_TIMEOUT", "30"))
 LIVE_HEARTBEAT_S = 90.0                       # a "running" run beating this recently is live
 
 
@@ -121,7 +121,6 @@ def open_store(url: str, options: dict | None = None, quick_fail: bool = False):
     opts = dict(store_options(url) if options is None else options)
     if quick_fail and url.lower().startswith(("s3://", "s3a://")):
         # The uploader has its own backoff: fail fast rather than hang the pass in retries.
-        opts.setdefault("retries", 1)
         cfg = opts.setdefault("config_kwargs", {})
         cfg.setdefault("connect_timeout", 3)
         cfg.setdefault("read_timeout", 20)

@@ -71,6 +71,11 @@ def make_parser() -> argparse.ArgumentParser:
     _add_check_parser(sub)
     _add_publish_parser(sub)
     _add_init_ci_parser(sub)
+    y = sub.add_parser("sync", help="upload run folders to an object store (runs written offline, or "
+                                    "the staging folder a killed job left behind)")
+    y.add_argument("source", metavar="RUNS_DIR", help="a runs folder or staging folder (<project>/<run-id>/)")
+    y.add_argument("url", metavar="STORE_URL", help="e.g. s3://team-logbook/runs")
+    y.set_defaults(func=commands.sync)
     return parser
 
 

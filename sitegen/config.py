@@ -19,6 +19,10 @@ relative to the file's folder, paths given on the command line relative to the c
     gpu_hour_cost = 2.5
     kwh_cost = 0.30
     idle_util_pct = 10
+    # runs_dirs may name object stores: ["s3://team-logbook/runs", "runs"]
+    # [store]                                    # options for them (no secrets here)
+    # endpoint_url = "http://127.0.0.1:9000"     # MinIO, Ceph, R2, ...
+    # profile = "team"; region = "eu-west-1"; anon = false
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from runpages.sitegen.errors import ConfigError
+from runpages.store import is_store_url
 
 CONFIG_NAME = "runpages.toml"
 
@@ -68,6 +73,11 @@ def _path(value: Any, base: Path) -> Path:
         return value if value.is_absolute() else base / value
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"expected a path (text), got {_type_name(value)}")
+    if is_store_url(value):   # a store's runs stand for their local mirror (sitegen/storemirror.py)
+        from runpages.sitegen.storemirror import mirror_dir
+        return mirror_dir(value)
+    if value.lower().startswith("file://"):
+        value = value[len("file://"):]
     p = Path(value).expanduser()
     return p if p.is_absolute() else base / p
 
@@ -160,7 +170,7 @@ _VALIDATORS: dict[str, Callable[[Any, Path], Any]] = {
 }
 VALID_KEYS = tuple(_VALIDATORS)
 # Tables read and validated by the module that owns them: [check] by sitegen.check (CHECK_KEYS).
-OWNED_ELSEWHERE = ("check",)
+OWNED_ELSEWHERE = ("check", "store")   # [store]: runpages.store.store_options
 
 
 def nearest_key(name: str, keys: tuple[str, ...] = VALID_KEYS) -> str | None:
@@ -274,8 +284,10 @@ def require_inputs(config: SiteConfig) -> None:
     A typo in a path must fail (exit 1), not build an empty site that CI would deploy. Store
     URLs (``s3://...``) are checked by the store when it is read.
     """
+    from runpages.sitegen.storemirror import url_of
+
     missing = [f"runs folder not found: {d}" for d in config.runs_dirs
-               if "://" not in str(d) and not Path(d).is_dir()]
+               if "://" not in str(d) and url_of(d) is None and not Path(d).is_dir()]
     if config.reports_dir is not None and not Path(config.reports_dir).is_dir():
         missing.append(f"reports folder not found: {config.reports_dir}")
     if missing:
