@@ -161,19 +161,20 @@ class RunSync:
                 self.offsets[base] = max(self.offsets.get(base, 0), end)
                 self.parts.setdefault(base, []).append(key)
             else:
-                sizes[rel] = int(info.get("size") or 0)
-        for rel, size in sizes.items():
+                sizes[rel] = (int(info.get("size") or 0), _modified(info))
+        for rel, (size, modified) in sizes.items():
             if rel in APPEND_FILES:
                 self.offsets[rel] = max(self.offsets.get(rel, 0), size)
                 self.compacted[rel] = size
-            elif rel not in REWRITTEN_FILES and rel != schema.META_FILE:
-                local = os.path.join(self.local_dir, rel)
-                try:
-                    st = os.stat(local)
-                except OSError:
-                    continue
-                if st.st_size == size:
-                    self.stamps[rel] = (st.st_size, st.st_mtime_ns)
+                continue
+            try:
+                st = os.stat(os.path.join(self.local_dir, rel))
+            except OSError:
+                continue
+            rewritten = rel in REWRITTEN_FILES or rel == schema.META_FILE
+            # a rewritten file of the same size is current only if uploaded after its change
+            if st.st_size == size and (not rewritten or modified >= st.st_mtime_ns / 1e9):
+                self.stamps[rel] = (st.st_size, st.st_mtime_ns)
         self._known = True
 
     def _put(self, rel: str, data: bytes) -> None:
@@ -267,6 +268,14 @@ class RunSync:
                     continue
                 out.append(rel)
         return out
+
+
+def _modified(info: dict) -> float:
+    """The object's last-modified time in Unix seconds (0 when the store does not say)."""
+    value = info.get("LastModified") or info.get("mtime") or info.get("created")
+    if hasattr(value, "timestamp"):
+        return value.timestamp()
+    return float(value) if isinstance(value, (int, float)) else 0.0
 
 
 def run_is_live(local_dir: str, now: float | None = None) -> bool:

@@ -144,6 +144,9 @@ def _add_publish_parser(subparsers) -> None:
                     "working tree or index, add .nojekyll, and push it (GitHub Pages: deploy from a branch).")
     _runs_args(p)
     _site_args(p, output_help="build here instead of a temporary folder")
+    p.add_argument("--to", metavar="STORE_URL",
+                   help="upload the site to an object store (s3://bucket/site) instead of a git branch: "
+                        "changed files only, old ones removed after the new ones are in place")
     p.add_argument("--branch", default="gh-pages", help="branch that holds the site (default gh-pages)")
     p.add_argument("--remote", default="origin", help="remote to push to (default origin)")
     p.add_argument("-m", "--message", metavar="TEXT", help="commit message")

@@ -222,8 +222,15 @@ def publish(args) -> int:
     from runpages.sitegen.publish import check_target, find_repo, publish_site
     from runpages.sitegen.reader import summarize_problems
 
-    git = find_repo(Path.cwd())
-    check_target(git, branch=args.branch, remote=args.remote, push=not args.no_push)
+    to = getattr(args, "to", None)
+    if to:
+        from runpages.store import is_store_url
+
+        if not is_store_url(to):
+            raise SiteError(f"--to takes a store URL such as s3://bucket/site; got {to!r}")
+    else:
+        git = find_repo(Path.cwd())
+        check_target(git, branch=args.branch, remote=args.remote, push=not args.no_push)
     with tempfile.TemporaryDirectory(prefix="runpages-site-") as tmp:
         overrides = {"runs_dirs": args.runs_dirs or None, "output": args.output or tmp,
                      "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb}
@@ -238,8 +245,23 @@ def publish(args) -> int:
         for line in summarize_problems(result.problems):
             print(f"runpages: warning: {line}", file=sys.stderr)
         print(result.summary())
+        if to:
+            return _publish_to_store(Path(config.output), to)
         publish_site(git, Path(config.output), branch=args.branch, remote=args.remote, message=args.message,
                      cname=args.cname, push=not args.no_push)
+    return 0
+
+
+def _publish_to_store(site: Path, url: str) -> int:
+    from runpages.sitegen.publish_store import publish_to_store
+
+    try:
+        r = publish_to_store(site, url)
+    except Exception as err:  # the store's client errors have no common base
+        raise SiteError(f"cannot publish to {url}: {type(err).__name__}: {err}") from None
+    print(f"published to {url}: {r['uploaded']} uploaded ({r['bytes'] / 2**20:.1f} MB), "
+          f"{r['unchanged']} unchanged, {r['deleted']} deleted")
+    print(r["url"])
     return 0
 
 
