@@ -75,7 +75,7 @@ def publish_to_store(site: Path, url: str, options: dict | None = None) -> dict:
     changed = []
     for rel, path in local.items():
         info = remote.get(rel)
-        if info is not None and int(info.get("size") or -1) == path.stat().st_size:
+        if info is not None and int(info.get("size", -1)) == path.stat().st_size:
             etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
             if etag and etag == _md5(path):
                 continue

@@ -6,6 +6,7 @@ client. ``s3`` yields a ``S3Server`` that can be stopped and started again (faul
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 
@@ -66,7 +67,7 @@ def s3(monkeypatch, tmp_path):
     monkeypatch.setenv("RUNPAGES_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     fs = server.fs()
-    fs.mkdir("team-logbook")
-    server.bucket = "team-logbook"
+    server.bucket = f"team-logbook-{os.urandom(4).hex()}"   # moto's state outlives a server
+    fs.mkdir(server.bucket)
     yield server
     server.stop()
