@@ -161,3 +161,23 @@ def test_a_store_url_and_a_local_folder_build_into_one_site(mem, tmp_path):
     assert main(["build", url, str(tmp_path / "local"), "-o", str(tmp_path / "site")]) == 0
     written = [str(p) for p in (tmp_path / "site").rglob("*.html")]
     assert any(run.id in p for p in written) and any(here.id in p for p in written)
+
+
+def test_serve_watch_polling_brings_a_new_run_into_the_mirror(mem, tmp_path):
+    from runpages.sitegen.config import load_config
+    from runpages.sitegen.storemirror import poll_mirrors
+
+    fs, url, root = mem
+    config, _ = load_config(None, {"runs_dirs": [url], "output": str(tmp_path / "site")})
+    errors = []
+    stop = poll_mirrors(config, 0.1, errors.append)
+    try:
+        fs.pipe_file(f"{root}/p/r2/meta.json", b'{"id": "r2"}')
+        target = mirror_dir(url) / "p" / "r2" / "meta.json"
+        deadline = time.time() + 5
+        while time.time() < deadline and not target.exists():
+            time.sleep(0.05)
+        assert target.read_bytes() == b'{"id": "r2"}'
+        assert errors == []
+    finally:
+        stop.set()

@@ -133,3 +133,21 @@ def test_publish_to_a_bucket_uploads_only_what_changed(s3, tmp_path, capsys):
     assert static["ContentType"] == "text/javascript; charset=utf-8"
     page = fs.call_s3("head_object", Bucket=s3.bucket, Key="site/index.html")
     assert page["CacheControl"] == "no-cache"
+
+
+def test_no_credential_lands_in_a_run_the_cache_or_the_site(s3, tmp_path, monkeypatch):
+    secret = "SECRET" + os.urandom(6).hex()
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)   # moto accepts any key
+    url = f"s3://{s3.bucket}/runs"
+    run = runpages.init(project="p", dir=url, sync_interval=0.2, system_metrics=False,
+                        capture_console=False)
+    run.log({"loss": 1})
+    run.finish()
+    assert main(["build", url, "-o", str(tmp_path / "site")]) == 0
+    for folder in (tmp_path / "site", tmp_path / "cache", tmp_path / "staging"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path
+    fs = s3.fs()
+    for key in fs.find(s3.bucket):
+        assert secret.encode() not in fs.cat_file(key), key
