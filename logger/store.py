@@ -32,6 +32,7 @@ import time
 from typing import Any, Callable
 
 from . import schema
+from .schema import is_store_url  # noqa: F401 (its home is the format; used here and by the CLI)
 
 APPEND_FILES = (schema.METRICS_FILE, schema.SYSTEM_FILE, schema.CONSOLE_FILE,
                 f"{schema.ARTIFACTS_DIR}/{schema.ARTIFACT_MANIFEST}")
@@ -43,15 +44,6 @@ DEFAULT_SYNC_INTERVAL_S = 15.0
 MAX_BACKOFF_S = 120.0
 FINISH_TIMEOUT_S = float(os.environ.get("RUNPAGES_SYNC_TIMEOUT", "30"))
 LIVE_HEARTBEAT_S = 90.0                       # a "running" run beating this recently is live
-
-
-def is_store_url(value: Any) -> bool:
-    """``s3://...``, ``gs://...``, ``memory://...``: a URL with a scheme other than ``file``."""
-    text = os.fspath(value) if isinstance(value, os.PathLike) else value
-    if not isinstance(text, str):
-        return False
-    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]+)://", text)
-    return bool(m) and m.group(1).lower() != "file"
 
 
 def staging_root() -> str:

@@ -34,14 +34,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from runpages.sitegen.errors import ConfigError
-from runpages.store import is_store_url
+from runpages.schema import is_store_url
 
 CONFIG_NAME = "runpages.toml"
 
 
 @dataclass
 class SiteConfig:
-    runs_dirs: list[Path] = field(default_factory=lambda: [Path("runs")])
+    runs_dirs: list[Path | str] = field(default_factory=lambda: [Path("runs")])   # str: a store URL
     output: Path = Path("site")
     title: str = "runpages"
     theme: Path | None = None
@@ -73,9 +73,8 @@ def _path(value: Any, base: Path) -> Path:
         return value if value.is_absolute() else base / value
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"expected a path (text), got {_type_name(value)}")
-    if is_store_url(value):   # a store's runs stand for their local mirror (sitegen/storemirror.py)
-        from runpages.sitegen.storemirror import mirror_dir
-        return mirror_dir(value)
+    if is_store_url(value):   # kept as given; sitegen/storemirror.py mirrors it before reading
+        return value
     if value.lower().startswith("file://"):
         value = value[len("file://"):]
     p = Path(value).expanduser()
@@ -284,10 +283,8 @@ def require_inputs(config: SiteConfig) -> None:
     A typo in a path must fail (exit 1), not build an empty site that CI would deploy. Store
     URLs (``s3://...``) are checked by the store when it is read.
     """
-    from runpages.sitegen.storemirror import url_of
-
     missing = [f"runs folder not found: {d}" for d in config.runs_dirs
-               if "://" not in str(d) and url_of(d) is None and not Path(d).is_dir()]
+               if "://" not in str(d) and not Path(d).is_dir()]
     if config.reports_dir is not None and not Path(config.reports_dir).is_dir():
         missing.append(f"reports folder not found: {config.reports_dir}")
     if missing:

@@ -1,9 +1,9 @@
 """A local mirror of runs on an object store, so the reader and the build stay local.
 
-A store URL given as a runs folder (``runpages build s3://team/runs``) stands for the folder
-``mirror_dir(url)`` under the cache (``$RUNPAGES_CACHE_DIR``, else the user cache dir, then
-``store/<scheme>/<bucket>/<prefix>``); ``refresh_mirrors(config)`` brings it up to date before
-anything reads it.
+A store URL given as a runs folder (``runpages build s3://team/runs``) is mirrored into the
+folder ``mirror_dir(url)`` under the cache (``$RUNPAGES_CACHE_DIR``, else the user cache dir, then
+``store/<scheme>/<bucket>/<prefix>``): ``refresh_mirrors(config)`` brings it up to date and puts
+that folder in the URL's place in ``config.runs_dirs`` before anything reads it.
 
 Invariants:
 * Incremental by the store's own metadata: one listing of the prefix, then only objects whose
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runpages.store import PARTS_SUFFIX, open_store, parse_part, store_options
+from runpages.store import PARTS_SUFFIX, is_store_url, open_store, parse_part, store_options
 
 FETCH_WORKERS = 16
 _SAFE_PART = re.compile(r"^[^\x00-\x1f\\]+$")
@@ -76,17 +76,20 @@ class MirrorStats:
 
 
 def refresh_mirrors(config: Any) -> list[MirrorStats]:
-    """Bring every mirrored runs folder of ``config`` up to date; a store error is a SiteError."""
+    """Bring the mirror of every store URL in ``config.runs_dirs`` up to date and put the mirror
+    folder in its place (a second call refreshes the same mirrors); a store error is a SiteError."""
     from runpages.sitegen.errors import SiteError
 
     table = _store_table(getattr(config, "source", None))
     out = []
-    for d in config.runs_dirs:
-        url = url_of(d)
+    for i, d in enumerate(config.runs_dirs):
+        url = str(d) if is_store_url(d) else url_of(d)
         if url is None:
             continue
+        local = mirror_dir(url)
+        config.runs_dirs[i] = local      # from here on everything reads the local mirror
         try:
-            out.append(mirror(url, Path(d), store_options(url, table)))
+            out.append(mirror(url, local, store_options(url, table)))
         except (OSError, ValueError, ImportError, RuntimeError) as err:
             raise SiteError(f"cannot read {url}: {type(err).__name__}: {err}") from None
         except Exception as err:  # botocore/aiohttp errors have no common base
