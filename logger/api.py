@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from . import porting, schema
+from . import porting, schema, store   # store: stdlib only; fsspec is imported in its thread
 from .mappings import Config, Summary, config_to_dict
 from .run import Run, _not_a_dict
 
@@ -80,10 +80,12 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
          capture_console: bool = True, mode: str = "online",
          clock: Callable[[], float] | None = None, meta: Mapping[str, Any] | None = None,
          save_code: bool = True, max_media_mb: float | None = schema.DEFAULT_MAX_MEDIA_MB,
-         **private: Any) -> Run | DisabledRun:
+         sync_interval: float = store.DEFAULT_SYNC_INTERVAL_S, **private: Any) -> Run | DisabledRun:
     """Start a run in ``<dir>/<project>/<run-id>/`` and make it the current one.
 
-    ``dir`` defaults to ``$RUNPAGES_DIR``, else ``./runs``. ``mode="disabled"`` (or the
+    ``dir`` defaults to ``$RUNPAGES_DIR``, else ``./runs``. A store URL (``s3://bucket/runs``)
+    writes the run to a staging folder and uploads it every ``sync_interval`` seconds and at
+    ``finish()`` (``logger/store.py``). ``mode="disabled"`` (or the
     environment variable ``RUNPAGES_MODE=disabled``) returns a run that writes nothing.
     ``clock`` supplies every timestamp and ``meta`` the descriptive meta.json fields (user,
     host, gpu, ...): see ``logger/run.py`` for writing past or simulated runs. ``save_code``
@@ -110,6 +112,14 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
     else:
         if dir is None:
             dir = os.environ.get("RUNPAGES_DIR") or "runs"
+        store_url = None
+        if isinstance(dir, str) and dir.lower().startswith("file://"):
+            dir = dir[len("file://"):]
+        elif store.is_store_url(dir):
+            if sync_interval is None or not sync_interval > 0:
+                raise ValueError(f"runpages: sync_interval must be a positive number of "
+                                 f"seconds; got {sync_interval!r}.")
+            store_url, dir = str(dir), store.staging_root()
         run = Run(project=project, name=name, config=config, tags=tags, notes=notes,
                   group=group, dir=dir, id=id, resume=resume,
                   system_metrics=bool(system_metrics), system_interval=float(system_interval),
@@ -120,6 +130,14 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
         if wandb_meta:  # W&B's entity / job_type: kept, shown nowhere yet
             run._meta["wandb"] = wandb_meta
             run._write_meta()
+        if store_url is not None:
+            uploader = store.start_uploader(run, store_url, dir, float(sync_interval))
+            run.uploader = uploader
+
+            def _end_and_upload(r: Any, _up=uploader) -> None:
+                _up.finish()          # final upload + compaction, after the final meta.json
+                _forget(r)
+            run._on_end = _end_and_upload
     with _current_lock:
         _current = run
     return run

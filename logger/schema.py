@@ -134,3 +134,16 @@ SYSTEM_SOURCE_PSUTIL_NVML = "psutil+nvml"
 #   a GPU. "git" is null outside a repository; "dirty" null until `git status` answered.
 # * A folder artifact's sha256 is the digest of the lines "<relative/posix/path>\0<sha256>\n"
 #   of its files, sorted; its "type" defaults to "folder" (a file's to "file").
+
+
+def is_store_url(value: object) -> bool:
+    """``s3://...``, ``gs://...``, ``memory://...``: a runs location on an object store (a URL
+    with a scheme other than ``file``), written through ``store.py`` and read through a mirror."""
+    import os
+    import re
+
+    text = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(text, str):
+        return False
+    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]+)://", text)
+    return bool(m) and m.group(1).lower() != "file"

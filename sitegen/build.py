@@ -212,6 +212,9 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     cache_path = state_dir / "cache.pickle"
     state_path = state_dir / "state.pickle"
 
+    from runpages.sitegen.storemirror import refresh_mirrors
+
+    refresh_mirrors(config)        # runs on an object store: bring their local mirror up to date
     theme_dirs = _theme_dirs(config.theme)
     settings = _settings_hash(config, theme_dirs)
     state = _load_state(state_path)

@@ -160,6 +160,12 @@ def check(args, env=os.environ, now: float | None = None) -> tuple[dict[str, Any
         raise CannotJudge("no rules: add [[check.rules]] to runpages.toml or pass --rule, "
                           "e.g. --rule val/acc:max:0.005")
 
+    from runpages.sitegen.storemirror import refresh_mirrors
+
+    try:
+        refresh_mirrors(config)
+    except SiteError as err:
+        raise CannotJudge(str(err)) from None
     projects, problems = read_runs([str(d) for d in config.runs_dirs])
     missing = [p for p in problems if p.reason == "runs folder not found"]
     if missing:

@@ -78,6 +78,11 @@ def make_parser() -> argparse.ArgumentParser:
     _add_check_parser(sub)
     _add_publish_parser(sub)
     _add_init_ci_parser(sub)
+    y = sub.add_parser("sync", help="upload run folders to an object store (runs written offline, or "
+                                    "the staging folder a killed job left behind)")
+    y.add_argument("source", metavar="RUNS_DIR", help="a runs folder or staging folder (<project>/<run-id>/)")
+    y.add_argument("url", metavar="STORE_URL", help="e.g. s3://team-logbook/runs")
+    y.set_defaults(func=commands.sync)
     return parser
 
 
@@ -146,6 +151,9 @@ def _add_publish_parser(subparsers) -> None:
                     "working tree or index, add .nojekyll, and push it (GitHub Pages: deploy from a branch).")
     _runs_args(p)
     _site_args(p, output_help="build here instead of a temporary folder")
+    p.add_argument("--to", metavar="STORE_URL",
+                   help="upload the site to an object store (s3://bucket/site) instead of a git branch: "
+                        "changed files only, old ones removed after the new ones are in place")
     p.add_argument("--branch", default="gh-pages", help="branch that holds the site (default gh-pages)")
     p.add_argument("--remote", default="origin", help="remote to push to (default origin)")
     p.add_argument("-m", "--message", metavar="TEXT", help="commit message")

@@ -88,7 +88,8 @@ def serve(args) -> int:
         server.theme_dirs = _theme_dirs(config.theme)
         _rebuilder, stop = watch_site(config, live, load_config=lambda: _load(args), poll=args.poll)
         how = f"polling every {args.poll:g} s" if args.poll else "file events"
-        print(f"Watching {', '.join(str(d) for d in config.runs_dirs)} ({how})", flush=True)
+        stop, shown = _poll_stores(config, args.poll, stop)
+        print(f"Watching {', '.join(shown)} ({how})", flush=True)
         return serve_site(config.output, server=server, live=live, open_browser=args.open, on_stop=stop)
     finally:
         server.server_close()
@@ -128,6 +129,46 @@ def _add_user(args) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
     replaced = add_user(args.auth, args.add_user, password)
     print(f"{'replaced the password of' if replaced else 'added'} {args.add_user} in {args.auth}")
+
+
+def _poll_stores(config, poll, stop):
+    """Runs on a store: refresh their mirror every ``poll`` (default 15) seconds; the watcher
+    sees the mirror's files change. Returns the combined stop and the folders to show."""
+    from runpages.sitegen.storemirror import poll_mirrors, url_of
+
+    shown = [url_of(d) or str(d) for d in config.runs_dirs]
+    if not any(url_of(d) for d in config.runs_dirs):
+        return stop, shown
+    said: set[str] = set()
+
+    def warn_once(message: str) -> None:
+        if message not in said:
+            said.add(message)
+            print(f"runpages: warning: {message}; retrying", file=sys.stderr)
+    poller = poll_mirrors(config, poll or 15.0, warn_once)
+
+    def stop_both(*a, **kw):
+        poller.set()
+        return stop(*a, **kw)
+    return stop_both, shown
+
+
+def sync(args) -> int:
+    """``runpages sync RUNS_DIR STORE_URL``: upload what the store lacks; dead runs compacted."""
+    from runpages.store import is_store_url, sync_folder
+
+    if not is_store_url(args.url):
+        raise SiteError(f"{args.url}: not a store URL (e.g. s3://bucket/runs)")
+    if not os.path.isdir(args.source):
+        raise SiteError(f"{args.source}: folder not found")
+    try:
+        results = sync_folder(args.source, args.url)
+    except Exception as err:  # the store's client errors have no common base
+        raise SiteError(f"cannot upload to {args.url}: {type(err).__name__}: {err}") from None
+    for r in results:
+        state = "complete" if r["compacted"] else "still running, segments only"
+        print(f"{r['run']}: {r['objects']} objects, {r['bytes']} bytes ({state})")
+    print(f"synced {len(results)} runs to {args.url}")
     return 0
 
 
@@ -224,8 +265,15 @@ def publish(args) -> int:
     from runpages.sitegen.publish import check_target, find_repo, publish_site
     from runpages.sitegen.reader import summarize_problems
 
-    git = find_repo(Path.cwd())
-    check_target(git, branch=args.branch, remote=args.remote, push=not args.no_push)
+    to = getattr(args, "to", None)
+    if to:
+        from runpages.store import is_store_url
+
+        if not is_store_url(to):
+            raise SiteError(f"--to takes a store URL such as s3://bucket/site; got {to!r}")
+    else:
+        git = find_repo(Path.cwd())
+        check_target(git, branch=args.branch, remote=args.remote, push=not args.no_push)
     with tempfile.TemporaryDirectory(prefix="runpages-site-") as tmp:
         overrides = {"runs_dirs": args.runs_dirs or None, "output": args.output or tmp,
                      "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb}
@@ -240,8 +288,23 @@ def publish(args) -> int:
         for line in summarize_problems(result.problems):
             print(f"runpages: warning: {line}", file=sys.stderr)
         print(result.summary())
+        if to:
+            return _publish_to_store(Path(config.output), to)
         publish_site(git, Path(config.output), branch=args.branch, remote=args.remote, message=args.message,
                      cname=args.cname, push=not args.no_push)
+    return 0
+
+
+def _publish_to_store(site: Path, url: str) -> int:
+    from runpages.sitegen.publish_store import publish_to_store
+
+    try:
+        r = publish_to_store(site, url)
+    except Exception as err:  # the store's client errors have no common base
+        raise SiteError(f"cannot publish to {url}: {type(err).__name__}: {err}") from None
+    print(f"published to {url}: {r['uploaded']} uploaded ({r['bytes'] / 2**20:.1f} MB), "
+          f"{r['unchanged']} unchanged, {r['deleted']} deleted")
+    print(r["url"])
     return 0
 
 

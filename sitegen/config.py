@@ -19,6 +19,10 @@ relative to the file's folder, paths given on the command line relative to the c
     gpu_hour_cost = 2.5
     kwh_cost = 0.30
     idle_util_pct = 10
+    # runs_dirs may name object stores: ["s3://team-logbook/runs", "runs"]
+    # [store]                                    # options for them (no secrets here)
+    # endpoint_url = "http://127.0.0.1:9000"     # MinIO, Ceph, R2, ...
+    # profile = "team"; region = "eu-west-1"; anon = false
 """
 from __future__ import annotations
 
@@ -30,13 +34,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from runpages.sitegen.errors import ConfigError
+from runpages.schema import is_store_url
 
 CONFIG_NAME = "runpages.toml"
 
 
 @dataclass
 class SiteConfig:
-    runs_dirs: list[Path] = field(default_factory=lambda: [Path("runs")])
+    runs_dirs: list[Path | str] = field(default_factory=lambda: [Path("runs")])   # str: a store URL
     output: Path = Path("site")
     title: str = "runpages"
     theme: Path | None = None
@@ -68,6 +73,10 @@ def _path(value: Any, base: Path) -> Path:
         return value if value.is_absolute() else base / value
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"expected a path (text), got {_type_name(value)}")
+    if is_store_url(value):   # kept as given; sitegen/storemirror.py mirrors it before reading
+        return value
+    if value.lower().startswith("file://"):
+        value = value[len("file://"):]
     p = Path(value).expanduser()
     return p if p.is_absolute() else base / p
 
@@ -160,7 +169,7 @@ _VALIDATORS: dict[str, Callable[[Any, Path], Any]] = {
 }
 VALID_KEYS = tuple(_VALIDATORS)
 # Tables read and validated by the module that owns them: [check] by sitegen.check (CHECK_KEYS).
-OWNED_ELSEWHERE = ("check",)
+OWNED_ELSEWHERE = ("check", "store")   # [store]: runpages.store.store_options
 
 
 def nearest_key(name: str, keys: tuple[str, ...] = VALID_KEYS) -> str | None:

@@ -37,7 +37,9 @@ def _inline(text: str) -> Markup:
 def _read_projects(config):
     from runpages.sitegen.model import apply_main_metrics
     from runpages.sitegen.reader import read_runs
+    from runpages.sitegen.storemirror import refresh_mirrors
 
+    refresh_mirrors(config)
     projects, problems = read_runs([str(d) for d in config.runs_dirs])
     if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
         apply_main_metrics(projects, config.main_metric or {}, getattr(config, "default_main_metric", None))

@@ -1,0 +1,394 @@
+"""Runs on an object store: a background uploader from a local staging folder, and ``sync``.
+
+``RUNPAGES_DIR=s3://bucket/prefix`` (any fsspec URL but ``file://``) makes ``init`` write the run
+exactly as for a local folder, into ``<staging>/<project>/<run-id>/`` (``$RUNPAGES_STAGING``, else
+the user cache dir), and start a ``RunUploader`` that pushes it to ``<url>/<project>/<run-id>/``
+every ``sync_interval`` seconds and at ``finish()``.
+
+Invariants (what the store holds reads as a valid run at every moment):
+* An append-only file (``APPEND_FILES``) goes up as immutable segments
+  ``<file>.parts/<start>-<end>`` holding its bytes ``[start, end)``, cut after the last newline,
+  so a segment never holds a torn line; an upload costs the new bytes only. S3 PUTs are atomic:
+  a half-uploaded segment is never visible.
+* A finished run is compacted: each append-only file goes up whole under its own name, then
+  meta.json (last, so the final status implies complete data), then its segments are deleted.
+  A reader joins ``<file>`` (if present) and then the segments past its length, in order;
+  overlapping segments hold the same bytes (the file only grows), so any mix reads right.
+* Rewritten files (meta, config, summary) go up whole when they changed; meta.json is put
+  after the data of the same pass. Media and artifacts go up once.
+* A writer only touches ``<url>/<project>/<its run-id>/``; run ids carry a time and 6 random
+  characters (36**6 per second and name), so machines that never talk do not collide.
+* Nothing here raises into training: a failing store warns once, retries with backoff (up to
+  ``MAX_BACKOFF_S``), and catches up later; the staging folder keeps everything.
+* ``fsspec`` and the protocol's package are imported in the uploader thread on first use.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from typing import Any, Callable
+
+from . import schema
+from .schema import is_store_url  # noqa: F401 (its home is the format; used here and by the CLI)
+
+APPEND_FILES = (schema.METRICS_FILE, schema.SYSTEM_FILE, schema.CONSOLE_FILE,
+                f"{schema.ARTIFACTS_DIR}/{schema.ARTIFACT_MANIFEST}")
+REWRITTEN_FILES = (schema.CONFIG_FILE, schema.SUMMARY_FILE)      # meta.json goes last, apart
+PARTS_SUFFIX = ".parts"
+_PART = re.compile(r"^(\d{16})-(\d{16})$")
+_TMP = re.compile(r"\.tmp\d+-\d+$")          # writer.atomic_write's temp names: never uploaded
+DEFAULT_SYNC_INTERVAL_S = 15.0
+MAX_BACKOFF_S = 120.0
+FINISH_TIMEOUT_S = float(os.environ.get("RUNPAGES_SYNC_TIMEOUT", "30"))
+LIVE_HEARTBEAT_S = 90.0                       # a "running" run beating this recently is live
+
+
+def staging_root() -> str:
+    """Where runs bound for a store are written first."""
+    given = os.environ.get("RUNPAGES_STAGING")
+    if given:
+        return os.path.abspath(os.path.expanduser(given))
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "runpages", "staging")
+
+
+def part_name(start: int, end: int) -> str:
+    return f"{start:016d}-{end:016d}"
+
+
+def parse_part(name: str) -> tuple[int, int] | None:
+    m = _PART.match(name)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+# ---- storage options ------------------------------------------------------------------------
+_OPTION_KEYS = ("endpoint_url", "profile", "region", "anon")
+
+
+def store_options(url: str, table: dict | None = None, cwd: str | None = None) -> dict:
+    """fsspec keyword arguments for ``url``: ``[store]`` of ./runpages.toml (or ``table``), then
+    ``$RUNPAGES_STORE_OPTIONS`` (JSON). Credentials stay in the store's own environment
+    variables and files (``AWS_*``, ``~/.aws``): none is ever written anywhere by runpages."""
+    opts: dict = {}
+    if table is None:
+        table = _toml_store_table(cwd or os.getcwd())
+    opts.update({k: v for k, v in (table or {}).items() if k in _OPTION_KEYS})
+    env = os.environ.get("RUNPAGES_STORE_OPTIONS")
+    if env:
+        try:
+            extra = json.loads(env)
+            if isinstance(extra, dict):
+                opts.update(extra)
+        except ValueError:
+            pass
+    return _fsspec_kwargs(url, opts)
+
+
+def _toml_store_table(cwd: str) -> dict:
+    path = os.path.join(cwd, "runpages.toml")
+    try:
+        import tomllib  # noqa: PLC0415
+        with open(path, "rb") as f:
+            table = tomllib.load(f).get("store")
+    except (OSError, ValueError):
+        return {}
+    return table if isinstance(table, dict) else {}
+
+
+def _fsspec_kwargs(url: str, opts: dict) -> dict:
+    if not url.lower().startswith(("s3://", "s3a://")):
+        return dict(opts)
+    out = {k: v for k, v in opts.items() if k not in ("region",)}
+    if opts.get("region"):
+        out.setdefault("client_kwargs", {})["region_name"] = opts["region"]
+    return out
+
+
+def open_store(url: str, options: dict | None = None, quick_fail: bool = False):
+    """``(filesystem, path)`` for ``url`` (imports fsspec and the protocol's package now)."""
+    import fsspec  # noqa: PLC0415 (never at `import runpages`)
+    opts = dict(store_options(url) if options is None else options)
+    if quick_fail and url.lower().startswith(("s3://", "s3a://")):
+        # The uploader has its own backoff: fail fast rather than hang the pass in retries.
+        cfg = opts.setdefault("config_kwargs", {})
+        cfg.setdefault("connect_timeout", 3)
+        cfg.setdefault("read_timeout", 20)
+        cfg.setdefault("retries", {"max_attempts": 1})
+    fs, path = fsspec.core.url_to_fs(url, **opts)
+    return fs, path.rstrip("/")
+
+
+# ---- one run: local folder -> store ---------------------------------------------------------
+class RunSync:
+    """What of one staged run folder is in the store, and the pass that uploads the rest."""
+
+    def __init__(self, local_dir: str, fs: Any, path: str) -> None:
+        self.local_dir, self.fs, self.path = local_dir, fs, path
+        self.offsets: dict[str, int] = {}         # append-only file -> bytes in the store
+        self.stamps: dict[str, tuple] = {}        # other file -> (size, mtime_ns) uploaded
+        self.compacted: dict[str, int] = {}       # append-only file -> size of its whole copy
+        self.parts: dict[str, list[str]] = {}     # append-only file -> segment paths
+        self.bytes_put = 0
+        self.puts = 0
+        self._known = False
+
+    def learn(self) -> None:
+        """Read what the store already holds for this run (a resumed or half-synced run)."""
+        try:
+            listing = self.fs.find(self.path, detail=True)
+        except FileNotFoundError:
+            listing = {}
+        sizes: dict[str, int] = {}
+        for key, info in listing.items():
+            rel = key[len(self.path):].lstrip("/")
+            if not rel or info.get("type") == "directory":
+                continue
+            folder, _, name = rel.rpartition("/")
+            if folder.endswith(PARTS_SUFFIX) and parse_part(name):
+                base = folder[:-len(PARTS_SUFFIX)]
+                start, end = parse_part(name)
+                self.offsets[base] = max(self.offsets.get(base, 0), end)
+                self.parts.setdefault(base, []).append(key)
+            else:
+                sizes[rel] = (int(info.get("size") or 0), _modified(info))
+        for rel, (size, modified) in sizes.items():
+            if rel in APPEND_FILES:
+                self.offsets[rel] = max(self.offsets.get(rel, 0), size)
+                self.compacted[rel] = size
+                continue
+            try:
+                st = os.stat(os.path.join(self.local_dir, rel))
+            except OSError:
+                continue
+            rewritten = rel in REWRITTEN_FILES or rel == schema.META_FILE
+            # a rewritten file of the same size is current only if uploaded after its change
+            if st.st_size == size and (not rewritten or modified >= st.st_mtime_ns / 1e9):
+                self.stamps[rel] = (st.st_size, st.st_mtime_ns)
+        self._known = True
+
+    def _put(self, rel: str, data: bytes) -> None:
+        self.fs.pipe_file(f"{self.path}/{rel}", data)
+        self.bytes_put += len(data)
+        self.puts += 1
+
+    def push(self, final: bool = False) -> None:
+        """One pass: new segments, changed files, then meta.json; ``final`` also compacts."""
+        if not self._known:
+            self.learn()
+        for rel in APPEND_FILES:
+            self._push_segment(rel, whole=final)
+        for rel in self._other_files():
+            self._push_if_changed(rel)
+        for rel in REWRITTEN_FILES:
+            self._push_if_changed(rel)
+        if final:
+            for rel in APPEND_FILES:
+                self._compact(rel)
+        self._push_if_changed(schema.META_FILE)
+        if final:
+            for rel in APPEND_FILES:
+                for key in self.parts.pop(rel, []):
+                    try:
+                        self.fs.rm_file(key)
+                    except FileNotFoundError:
+                        pass
+
+    def _push_segment(self, rel: str, whole: bool) -> None:
+        local = os.path.join(self.local_dir, rel)
+        start = self.offsets.get(rel, 0)
+        try:
+            with open(local, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size <= start:
+                    return
+                f.seek(start)
+                data = f.read(size - start)
+        except FileNotFoundError:
+            return
+        if not whole:
+            cut = data.rfind(b"\n") + 1          # complete lines only
+            data = data[:cut]
+        if not data:
+            return
+        end = start + len(data)
+        key = f"{self.path}/{rel}{PARTS_SUFFIX}/{part_name(start, end)}"
+        self.fs.pipe_file(key, data)
+        self.bytes_put += len(data)
+        self.puts += 1
+        self.parts.setdefault(rel, []).append(key)
+        self.offsets[rel] = end
+
+    def _compact(self, rel: str) -> None:
+        local = os.path.join(self.local_dir, rel)
+        try:
+            with open(local, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return
+        if self.compacted.get(rel) == len(data) and not self.parts.get(rel):
+            return
+        self._put(rel, data)
+        self.compacted[rel] = len(data)
+
+    def _push_if_changed(self, rel: str) -> None:
+        local = os.path.join(self.local_dir, rel)
+        try:
+            st = os.stat(local)
+            stamp = (st.st_size, st.st_mtime_ns)
+            if self.stamps.get(rel) == stamp:
+                return
+            with open(local, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return
+        self._put(rel, data)
+        self.stamps[rel] = stamp
+
+    def _other_files(self) -> list[str]:
+        """Media, artifacts and anything else in the folder, as posix paths."""
+        out = []
+        skip = set(APPEND_FILES) | set(REWRITTEN_FILES) | {schema.META_FILE}
+        for root, dirs, files in os.walk(self.local_dir):
+            dirs.sort()
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                rel = os.path.relpath(full, self.local_dir).replace(os.sep, "/")
+                if rel in skip or _TMP.search(name) or os.path.islink(full):
+                    continue
+                out.append(rel)
+        return out
+
+
+def _modified(info: dict) -> float:
+    """The object's last-modified time in Unix seconds (0 when the store does not say)."""
+    value = info.get("LastModified") or info.get("mtime") or info.get("created")
+    if hasattr(value, "timestamp"):
+        return value.timestamp()
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def run_is_live(local_dir: str, now: float | None = None) -> bool:
+    """A run still writing (status running, heartbeat recent): sync must not compact it."""
+    try:
+        with open(os.path.join(local_dir, schema.META_FILE), encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return False
+    if not isinstance(meta, dict) or meta.get("status") != schema.RUNNING:
+        return False
+    beat = meta.get("heartbeat_at")
+    now = time.time() if now is None else now
+    return isinstance(beat, (int, float)) and now - beat < LIVE_HEARTBEAT_S
+
+
+# ---- the uploader thread --------------------------------------------------------------------
+class RunUploader:
+    """Pushes one staged run every ``interval`` seconds in a daemon thread; ``finish`` compacts."""
+
+    def __init__(self, local_dir: str, url: str, interval: float,
+                 warn: Callable[[str, str], None], options: dict | None = None) -> None:
+        self.local_dir, self.url, self.interval = local_dir, url, float(interval)
+        self._warn, self._options = warn, options
+        self._sync: RunSync | None = None
+        self._lock = threading.Lock()             # one pass at a time
+        self._stop = threading.Event()
+        self._failures = 0
+        self._thread = threading.Thread(target=self._loop, name="runpages-upload", daemon=True)
+        self._thread.start()
+
+    def _pass(self, final: bool = False) -> bool:
+        with self._lock:
+            try:
+                if self._sync is None:
+                    fs, path = open_store(self.url, self._options, quick_fail=True)
+                    self._sync = RunSync(self.local_dir, fs, path)
+                self._sync.push(final=final)
+            except Exception as exc:  # noqa: BLE001 (any store error: warn once, retry)
+                self._failures += 1
+                self._warn("store-upload",
+                           f"runpages: cannot upload to {self.url} ({type(exc).__name__}: "
+                           f"{str(exc)[:200]}); training goes on, the run is kept in "
+                           f"{self.local_dir} and the upload is retried.")
+                return False
+            self._failures = 0
+            return True
+
+    def _loop(self) -> None:
+        wait = self.interval
+        while not self._stop.wait(wait):
+            ok = self._pass()
+            wait = self.interval if ok else min(MAX_BACKOFF_S, self.interval * 2 ** min(
+                self._failures, 8))
+
+    def finish(self, timeout: float | None = None) -> bool:
+        """Stop the thread, then upload and compact, retrying until ``timeout`` seconds."""
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(5.0)
+        deadline = time.monotonic() + (FINISH_TIMEOUT_S if timeout is None else timeout)
+        delay = 0.5
+        while True:
+            if self._pass(final=True):
+                return True
+            if time.monotonic() + delay > deadline:
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+        root = os.path.dirname(os.path.dirname(self.local_dir))
+        self._warn("store-unfinished",
+                   f"runpages: the run in {self.local_dir} is not fully uploaded to {self.url}; "
+                   f"it is kept there: `runpages sync {root} {_parent(_parent(self.url))}` "
+                   "uploads the rest.")
+        return False
+
+    @property
+    def stats(self) -> tuple[int, int]:
+        """(bytes put, objects put) so far."""
+        s = self._sync
+        return (s.bytes_put, s.puts) if s else (0, 0)
+
+
+def _parent(url: str) -> str:
+    return url.rstrip("/").rpartition("/")[0]
+
+
+def start_uploader(run: Any, store_url: str, staging: str, interval: float) -> RunUploader:
+    """The seam ``api.init`` uses: upload ``run`` (staged in ``staging``) to ``store_url``."""
+    rel = os.path.relpath(run.dir, staging).replace(os.sep, "/")
+    return RunUploader(run.dir, f"{store_url.rstrip('/')}/{rel}", interval, run._warn)
+
+
+# ---- runpages sync --------------------------------------------------------------------------
+def find_staged_runs(root: str) -> list[str]:
+    """Run folders (``<project>/<run-id>/`` holding meta.json) under ``root``, sorted."""
+    out = []
+    for project in sorted(os.listdir(root)):
+        pdir = os.path.join(root, project)
+        if not os.path.isdir(pdir) or project.startswith("."):
+            continue
+        for run_id in sorted(os.listdir(pdir)):
+            rdir = os.path.join(pdir, run_id)
+            if os.path.isfile(os.path.join(rdir, schema.META_FILE)):
+                out.append(rdir)
+    return out
+
+
+def sync_folder(root: str, url: str, options: dict | None = None,
+                now: float | None = None) -> list[dict]:
+    """Upload every run under ``root`` to ``url``; finished or dead runs are compacted.
+
+    Returns one dict per run: ``{"run", "url", "bytes", "objects", "compacted"}``. Store errors
+    propagate (the CLI turns them into a message)."""
+    fs, base = open_store(url, options)
+    results = []
+    for rdir in find_staged_runs(root):
+        rel = os.path.relpath(rdir, root).replace(os.sep, "/")
+        sync = RunSync(rdir, fs, f"{base}/{rel}")
+        final = not run_is_live(rdir, now)
+        sync.push(final=final)
+        results.append({"run": rel, "url": f"{url.rstrip('/')}/{rel}", "bytes": sync.bytes_put,
+                        "objects": sync.puts, "compacted": final})
+    return results

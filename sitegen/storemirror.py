@@ -1,0 +1,279 @@
+"""A local mirror of runs on an object store, so the reader and the build stay local.
+
+A store URL given as a runs folder (``runpages build s3://team/runs``) is mirrored into the
+folder ``mirror_dir(url)`` under the cache (``$RUNPAGES_CACHE_DIR``, else the user cache dir, then
+``store/<scheme>/<bucket>/<prefix>``): ``refresh_mirrors(config)`` brings it up to date and puts
+that folder in the URL's place in ``config.runs_dirs`` before anything reads it.
+
+Invariants:
+* Incremental by the store's own metadata: one listing of the prefix, then only objects whose
+  ETag (or size and mtime where the store has no ETag) changed are fetched, in parallel on a
+  bounded pool. The tags live in ``<mirror>.state.json`` beside the mirror, never inside it.
+* Segments ``<file>.parts/<start>-<end>`` (``runpages.store``) are joined in order after the
+  file's whole copy, if any: a grown run costs only its new segments, appended in place (so
+  the reader's incremental read cache keeps its offsets). A gap stops the join until the
+  missing segment is listed; overlaps are skipped byte-exactly.
+* An object whose key would land outside the mirror (``..``, empty parts, backslashes) is
+  skipped. Objects gone from the store are removed from the mirror.
+* No storage option or credential is written anywhere: options are read each time from
+  ``[store]`` in runpages.toml and the store's own environment (``runpages.store.store_options``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runpages.store import PARTS_SUFFIX, is_store_url, open_store, parse_part, store_options
+
+FETCH_WORKERS = 16
+_SAFE_PART = re.compile(r"^[^\x00-\x1f\\]+$")
+
+
+def cache_root() -> Path:
+    given = os.environ.get("RUNPAGES_CACHE_DIR")
+    if given:
+        return Path(given).expanduser().resolve()
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "runpages"
+
+
+def mirror_dir(url: str) -> Path:
+    """The local folder that stands for ``url`` (readable: ``store/s3/bucket/prefix``)."""
+    scheme, _, rest = url.partition("://")
+    parts = [p for p in rest.split("/") if p not in ("", ".", "..")]
+    safe = [re.sub(r"[^A-Za-z0-9._=+-]", "_", p) for p in parts] or ["_"]
+    return cache_root().joinpath("store", scheme.lower() or "_", *safe)
+
+
+def url_of(path: Path | str) -> str | None:
+    """The store URL a mirror folder stands for, or None for an ordinary folder."""
+    root = cache_root() / "store"
+    try:
+        rel = Path(path).resolve().relative_to(root.resolve())
+    except ValueError:
+        return None
+    if len(rel.parts) < 2:
+        return None
+    return f"{rel.parts[0]}://" + "/".join(rel.parts[1:])
+
+
+@dataclass
+class MirrorStats:
+    url: str
+    local: Path
+    listed: int = 0
+    fetched: int = 0          # GET requests made (whole objects and segments)
+    bytes: int = 0
+    removed: int = 0
+    skipped: list[str] = field(default_factory=list)   # keys that would land outside
+
+
+def refresh_mirrors(config: Any) -> list[MirrorStats]:
+    """Bring the mirror of every store URL in ``config.runs_dirs`` up to date and put the mirror
+    folder in its place (a second call refreshes the same mirrors); a store error is a SiteError."""
+    from runpages.sitegen.errors import SiteError
+
+    table = _store_table(getattr(config, "source", None))
+    out = []
+    for i, d in enumerate(config.runs_dirs):
+        url = str(d) if is_store_url(d) else url_of(d)
+        if url is None:
+            continue
+        local = mirror_dir(url)
+        config.runs_dirs[i] = local      # from here on everything reads the local mirror
+        try:
+            out.append(mirror(url, local, store_options(url, table)))
+        except (OSError, ValueError, ImportError, RuntimeError) as err:
+            raise SiteError(f"cannot read {url}: {type(err).__name__}: {err}") from None
+        except Exception as err:  # botocore/aiohttp errors have no common base
+            raise SiteError(f"cannot read {url}: {type(err).__name__}: {err}") from None
+    return out
+
+
+def _store_table(toml_path: Path | None) -> dict | None:
+    if toml_path is None:
+        return None
+    import tomllib
+
+    try:
+        table = tomllib.loads(Path(toml_path).read_text(encoding="utf-8")).get("store")
+    except (OSError, ValueError):
+        return None
+    return table if isinstance(table, dict) else None
+
+
+def _tag(info: dict) -> str:
+    etag = info.get("ETag") or info.get("etag") or info.get("mtime") or info.get("created") or ""
+    return f"{etag}:{info.get('size')}"
+
+
+def _safe_rel(rel: str) -> bool:
+    parts = rel.split("/")
+    return all(p not in ("", ".", "..") and _SAFE_PART.match(p) for p in parts)
+
+
+def mirror(url: str, local: Path, options: dict | None = None) -> MirrorStats:
+    """Make ``local`` hold what ``url`` holds (segments joined); returns what it cost."""
+    fs, base = open_store(url, options)
+    stats = MirrorStats(url, local)
+    local.mkdir(parents=True, exist_ok=True)
+    state_path = local.with_name(local.name + ".state.json")
+    state = _load_state(state_path)
+    try:
+        listing = fs.find(base, detail=True)
+    except FileNotFoundError:
+        listing = {}
+    files: dict[str, dict] = {}          # logical file -> {"base": (key, tag), "parts": [...]}
+    for key, info in listing.items():
+        if info.get("type") == "directory":
+            continue
+        rel = key[len(base):].lstrip("/") if key.startswith(base) else None
+        if not rel or not _safe_rel(rel):
+            stats.skipped.append(key)
+            continue
+        stats.listed += 1
+        folder, _, name = rel.rpartition("/")
+        span = parse_part(name) if folder.endswith(PARTS_SUFFIX) else None
+        if span:
+            entry = files.setdefault(folder[:-len(PARTS_SUFFIX)], {"base": None, "parts": []})
+            entry["parts"].append((span[0], span[1], key))
+        else:
+            files.setdefault(rel, {"base": None, "parts": []})["base"] = (key, _tag(info))
+
+    plans = {rel: _plan(rel, entry, state.get(rel), local) for rel, entry in files.items()}
+    keys = sorted({k for p in plans.values() for k in p["fetch"]})
+    with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
+        blobs = dict(zip(keys, pool.map(fs.cat_file, keys)))
+    stats.fetched = len(keys)
+    stats.bytes = sum(len(b) for b in blobs.values())
+    new_state = {}
+    for rel, plan in plans.items():
+        target = local.joinpath(*rel.split("/"))
+        new_state[rel] = _apply(plan, blobs, target)
+    for rel in set(state) - set(files):
+        stats.removed += _remove(local, rel)
+    _prune_empty(local)
+    _save_state(state_path, new_state)
+    return stats
+
+
+def _plan(rel: str, entry: dict, tag: dict | None, local: Path) -> dict:
+    """Which objects to GET for one logical file, and whether it is rewritten or appended."""
+    target = local.joinpath(*rel.split("/"))
+    base = entry["base"]
+    tag = tag or {}
+    length = tag.get("length", 0)
+    fresh = (base is not None and tag.get("base") != base[1]) or \
+            (base is None and tag.get("base") is not None) or \
+            not target.is_file() or target.stat().st_size != length
+    fetch = []
+    if fresh:
+        length = 0
+        if base is not None:
+            fetch.append(base[0])
+    return {"fresh": fresh, "base": base, "length": length, "parts": sorted(entry["parts"]),
+            "fetch": fetch + _needed_parts(entry["parts"], None if fresh else length,
+                                           bool(base) and fresh), "tag": tag}
+
+
+def _needed_parts(parts: list, length: int | None, after_base: bool) -> list[str]:
+    # With a fresh base we do not know its length before fetching it: take every segment;
+    # _apply skips the bytes the base already holds.
+    if after_base:
+        return [k for _s, _e, k in sorted(parts)]
+    cur, out = (length or 0), []
+    for start, end, key in sorted(parts, key=lambda p: (p[0], -p[1])):
+        if end <= cur:
+            continue
+        if start > cur:
+            break                                 # a gap: wait for the missing segment
+        out.append(key)
+        cur = end
+    return out
+
+
+def _apply(plan: dict, blobs: dict, target: Path) -> dict:
+    data = bytearray()
+    cur = plan["length"]
+    base = plan["base"]
+    if plan["fresh"] and base is not None:
+        data += blobs[base[0]]
+        cur = len(data)
+    for start, end, key in plan["parts"]:
+        if key not in blobs or end <= cur:
+            continue
+        if start > cur:
+            break
+        data += blobs[key][cur - start:]
+        cur = end
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if plan["fresh"]:
+        tmp = target.with_name(f".{target.name}.mirror-tmp")
+        tmp.write_bytes(bytes(data))
+        os.replace(tmp, target)
+    elif data:
+        with open(target, "ab") as f:
+            f.write(data)
+    return {"base": base[1] if base else None, "length": cur}
+
+
+def _remove(local: Path, rel: str) -> int:
+    target = local.joinpath(*rel.split("/"))
+    try:
+        target.unlink()
+        return 1
+    except FileNotFoundError:
+        return 0
+
+
+def _prune_empty(local: Path) -> None:
+    for root, dirs, files in os.walk(local, topdown=False):
+        if Path(root) != local and not dirs and not files:
+            try:
+                os.rmdir(root)
+            except OSError:
+                pass
+
+
+def _load_state(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_state(path: Path, state: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def poll_mirrors(config: Any, interval: float, on_error) -> threading.Event:
+    """Refresh the mirrors every ``interval`` seconds in a daemon thread (``serve --watch``):
+    the files it writes are what the watcher sees change. Set the returned event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                refresh_mirrors(config)
+            except Exception as err:  # noqa: BLE001 (keep serving; say why once per cause)
+                on_error(str(err))
+
+    threading.Thread(target=loop, name="runpages-store-poll", daemon=True).start()
+    return stop
+
+
+def clear_mirror(url: str) -> None:
+    """Forget a mirror (its files and tags)."""
+    local = mirror_dir(url)
+    shutil.rmtree(local, ignore_errors=True)
+    local.with_name(local.name + ".state.json").unlink(missing_ok=True)

@@ -1,0 +1,153 @@
+"""The store against a real S3 endpoint (moto's server on 127.0.0.1, over HTTP, through s3fs)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import runpages
+from runpages.sitegen.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def _metrics_steps(fs, key) -> list[int]:
+    return [json.loads(line)["_step"] for line in fs.cat_file(key).splitlines()]
+
+
+def test_the_store_going_down_mid_run_loses_nothing(s3, recwarn):
+    url = f"s3://{s3.bucket}/runs"
+    run = runpages.init(project="p", dir=url, sync_interval=0.3, system_metrics=False,
+                        capture_console=False)
+    for i in range(20):
+        run.log({"loss": i})
+    time.sleep(1.5)
+    s3.stop()
+    t0 = time.perf_counter()
+    for i in range(20, 60):
+        run.log({"loss": i})
+    assert time.perf_counter() - t0 < 0.5          # log() never waits on the store
+    time.sleep(2.0)
+    s3.start()
+    run.finish()
+    fs = s3.fs()
+    key = f"{s3.bucket}/runs/p/{run.id}/metrics.jsonl"
+    assert _metrics_steps(fs, key) == list(range(60))
+    assert not fs.glob(f"{s3.bucket}/runs/p/{run.id}/metrics.jsonl.parts/*")
+    said = [str(w.message) for w in recwarn if "cannot upload" in str(w.message)]
+    assert said and "training goes on" in said[0]
+
+
+WRITER = textwrap.dedent("""
+    import sys, time, runpages
+    run = runpages.init(project="team", name=sys.argv[1], sync_interval=0.3,
+                        system_metrics=False, capture_console=False)
+    print(run.id, flush=True)
+    for i in range(int(sys.argv[2])):
+        run.log({"loss": 1.0 / (i + 1)})
+        time.sleep(0.01)
+    if sys.argv[3] == "hang":
+        print("logged", flush=True)
+        time.sleep(600)
+    run.finish()
+""")
+
+
+def test_two_machines_log_to_one_bucket_and_a_killed_one_is_completed_by_sync(s3, tmp_path):
+    url = f"s3://{s3.bucket}/runs"
+    script = tmp_path / "train.py"
+    script.write_text(WRITER)
+
+    def machine(name, steps, how):
+        env = dict(os.environ, RUNPAGES_DIR=url, RUNPAGES_STAGING=str(tmp_path / f"stage-{name}"))
+        return subprocess.Popen([sys.executable, str(script), name, str(steps), how], env=env,
+                                stdout=subprocess.PIPE, text=True)
+
+    a = machine("laptop", 50, "finish")
+    b = machine("cluster", 80, "hang")
+    a_id = a.stdout.readline().strip()
+    b_id = b.stdout.readline().strip()
+    assert b.stdout.readline().strip() == "logged"
+    assert a.wait(60) == 0
+    time.sleep(1.5)                     # the killed one's last segments were due
+    b.send_signal(signal.SIGKILL)
+    b.wait(10)
+    fs = s3.fs()
+    assert _metrics_steps(fs, f"{s3.bucket}/runs/team/{a_id}/metrics.jsonl") == list(range(50))
+    assert not fs.exists(f"{s3.bucket}/runs/team/{b_id}/metrics.jsonl")   # still segments
+
+    site = tmp_path / "site"
+    assert main(["build", url, "-o", str(site)]) == 0
+    pages = [str(p) for p in site.rglob("*.html")]
+    assert any(a_id in p for p in pages) and any(b_id in p for p in pages)
+
+    # the killed job's staging folder: its heartbeat is old enough only after a while, so
+    # sync is told the time; it uploads what is left and compacts the run
+    from runpages import store
+    later = time.time() + store.LIVE_HEARTBEAT_S + 1
+    results = store.sync_folder(str(tmp_path / "stage-cluster"), url, now=later)
+    assert [r["compacted"] for r in results] == [True]
+    assert _metrics_steps(fs, f"{s3.bucket}/runs/team/{b_id}/metrics.jsonl") == list(range(80))
+    assert json.loads(fs.cat_file(f"{s3.bucket}/runs/team/{b_id}/meta.json"))["status"] == "running"
+    assert main(["build", url, "-o", str(site)]) == 0
+
+
+def test_runpages_sync_command_uploads_an_offline_runs_folder(s3, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    run = runpages.init(project="p", dir=str(runs), system_metrics=False, capture_console=False)
+    run.log({"loss": 1})
+    run.finish()
+    assert main(["sync", str(runs), f"s3://{s3.bucket}/runs"]) == 0
+    assert "synced 1 runs" in capsys.readouterr().out
+    assert s3.fs().exists(f"{s3.bucket}/runs/p/{run.id}/metrics.jsonl")
+    assert main(["sync", str(runs), "not-a-url"]) == 1
+
+
+def test_publish_to_a_bucket_uploads_only_what_changed(s3, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    run = runpages.init(project="p", dir=str(runs), system_metrics=False, capture_console=False)
+    run.log({"loss": 1})
+    run.finish()
+    to = f"s3://{s3.bucket}/site"
+    site = tmp_path / "site"
+    assert main(["publish", str(runs), "-o", str(site), "--to", to]) == 0
+    out = capsys.readouterr().out
+    assert f"{s3.endpoint}/{s3.bucket}/site/index.html" in out
+    fs = s3.fs()
+    head = fs.info(f"{s3.bucket}/site/index.html")
+    assert head["ContentType"].startswith("text/html")
+    from runpages.sitegen.publish_store import publish_to_store
+    again = publish_to_store(site, to)
+    assert again["uploaded"] == 0 and again["deleted"] == 0
+    fs.pipe_file(f"{s3.bucket}/site/stale.html", b"old")
+    assert publish_to_store(site, to)["deleted"] == 1
+    assert not fs.exists(f"{s3.bucket}/site/stale.html")
+    static = fs.call_s3("head_object", Bucket=s3.bucket, Key="site/_static/site.js")
+    assert static["CacheControl"] == "public, max-age=3600"
+    assert static["ContentType"] == "text/javascript; charset=utf-8"
+    page = fs.call_s3("head_object", Bucket=s3.bucket, Key="site/index.html")
+    assert page["CacheControl"] == "no-cache"
+
+
+def test_no_credential_lands_in_a_run_the_cache_or_the_site(s3, tmp_path, monkeypatch):
+    secret = "SECRET" + os.urandom(6).hex()
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)   # moto accepts any key
+    url = f"s3://{s3.bucket}/runs"
+    run = runpages.init(project="p", dir=url, sync_interval=0.2, system_metrics=False,
+                        capture_console=False)
+    run.log({"loss": 1})
+    run.finish()
+    assert main(["build", url, "-o", str(tmp_path / "site")]) == 0
+    for folder in (tmp_path / "site", tmp_path / "cache", tmp_path / "staging"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path
+    fs = s3.fs()
+    for key in fs.find(s3.bucket):
+        assert secret.encode() not in fs.cat_file(key), key
