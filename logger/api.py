@@ -21,7 +21,7 @@ _MODES = ("online", "offline", "disabled")
 _RESUME = (None, "allow", "must")
 
 _current: "Run | DisabledRun | None" = None
-_current_lock = threading.Lock()
+_current_lock = threading.RLock()   # re-entrant: a signal handler may finish a run
 
 
 class DisabledRun:

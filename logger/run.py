@@ -85,6 +85,8 @@ class Run(Files, Ending):
         self._meta_lock = threading.RLock()
         self._finish_lock = threading.Lock()
         self._finished = False
+        self._ended = threading.Event()         # set once ending has written everything
+        self._ending_thread: int | None = None
         self._status = schema.RUNNING
         self._exit: dict | None = None
         self._next_step = 0
@@ -93,6 +95,7 @@ class Run(Files, Ending):
         self._pending_step = 0
         self._last: dict[str, Any] = {}
         self._summary_dirty = False
+        self._folder_gone = False               # set when a write found the run folder deleted
         self._heartbeat_interval = schema.HEARTBEAT_INTERVAL_S
         self._tees = None
         self._sampler: Any = None                   # system.SystemSampler when sampling
@@ -150,12 +153,16 @@ class Run(Files, Ending):
         self.config = Config(cfg, self._write_config)
         self.summary = Summary(self._last, self._mark_summary)
         d = self.dir
-        self._metrics = JsonlWriter(os.path.join(d, schema.METRICS_FILE), self._warn)
-        self._system = JsonlWriter(os.path.join(d, schema.SYSTEM_FILE), self._warn)
+        gone = self._on_folder_gone
+        self._metrics = JsonlWriter(os.path.join(d, schema.METRICS_FILE), self._warn,
+                                    on_gone=gone)
+        self._system = JsonlWriter(os.path.join(d, schema.SYSTEM_FILE), self._warn,
+                                   on_gone=gone)
         self._console = JsonlWriter(os.path.join(d, schema.CONSOLE_FILE), self._warn,
-                                    newline=False)
+                                    newline=False, on_gone=gone)
         self._manifest = JsonlWriter(
-            os.path.join(d, schema.ARTIFACTS_DIR, schema.ARTIFACT_MANIFEST), self._warn)
+            os.path.join(d, schema.ARTIFACTS_DIR, schema.ARTIFACT_MANIFEST), self._warn,
+            on_gone=gone)
         self._write_meta()
         self._write_config()
         self._write_summary()
