@@ -216,3 +216,46 @@ def test_forked_child_like_a_dataloader_worker_writes_nothing(script):
     rows = [json.loads(x) for x in (run_dir / schema.METRICS_FILE).read_text().splitlines()]
     assert [r.get("parent") for r in rows] == [1, 2] and "from the child" in out
     assert json.loads((run_dir / schema.META_FILE).read_text())["status"] == schema.FINISHED
+
+
+FULL_SPEED = """
+import sys, time
+import runpages
+run = runpages.init(project="p", dir="runs", name="fast", system_metrics=False,
+                    capture_console=False)
+print(run.dir, flush=True)
+i = 0
+while True:                                     # as fast as log() goes: no sleep
+    run.log({"i": i, "t": time.time(), "loss": 0.5, "lr": 3e-4})
+    i += 1
+"""
+
+
+def test_kill_9_at_full_logging_speed_loses_under_a_second_and_under_64_kb(script):
+    from runpages.writer import FLUSH_AT_BYTES
+    proc, run_dir = start_loop(script, FULL_SPEED)
+    time.sleep(1.7)                  # mid-way between two ticks of the 1 s schedule, roughly
+    killed_at = time.time()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    rows, torn = complete_lines(run_dir / schema.METRICS_FILE)
+    assert [r["i"] for r in rows] == list(range(len(rows)))
+    lost_s = killed_at - rows[-1]["t"]
+    per_record = (run_dir / schema.METRICS_FILE).stat().st_size / len(rows)
+    # records written by size: what a kill loses is one buffer, a few ms of logging here
+    assert lost_s < 0.5, f"lost the last {lost_s:.2f} s"
+    logged_after = lost_s * len(rows) / (rows[-1]["t"] - rows[0]["t"])
+    assert logged_after * per_record < FLUSH_AT_BYTES * 2 + 4096, (lost_s, logged_after)
+
+
+def test_kill_9_at_a_slow_logging_rate_loses_at_most_the_last_second(script):
+    # 100 steps a second is ~6 KB/s: nothing fills the 64 KB buffer, the 1 s tick writes
+    proc, run_dir = start_loop(script, LOOP.replace("time.sleep(0.002)", "time.sleep(0.01)"))
+    time.sleep(2.5)
+    killed_at = time.time()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    rows, _ = complete_lines(run_dir / schema.METRICS_FILE)
+    assert [r["i"] for r in rows] == list(range(len(rows)))
+    # 1 s of schedule; 0.1 s for the ticker to get a shared, busy CPU
+    assert killed_at - rows[-1]["t"] <= schema.FLUSH_INTERVAL_S + 0.1
