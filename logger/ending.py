@@ -14,6 +14,7 @@ a failure while ending warns. The hooks (``hooks.py``) call ``on_exception``, ``
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,7 @@ class Ending:
                                   heartbeat_at=end,
                                   duration_s=round(max(0.0, end - self.started_at), 3))
                 self._write_meta(final=True)
+            self._release_writer_lock()
             self._warn.summarize()
         except Exception as exc:
             self._warn("finish", f"runpages: finishing run {self.id} failed ({exc!r}).")
@@ -85,6 +87,14 @@ class Ending:
             hooks.remove(self)
             if self._on_end is not None:
                 self._on_end(self)
+
+    def _release_writer_lock(self) -> None:
+        fd, self._writer_lock = self._writer_lock, None
+        if fd is not None:
+            try:
+                os.close(fd)    # drops the flock: the run may be resumed now
+            except OSError:
+                pass
 
     def _set_status(self, status: str, reason: str | None, tb: str | None) -> None:
         """The first status set wins: a run marked killed by a signal stays killed."""
@@ -126,6 +136,7 @@ class Ending:
         self._finished = True
         self._ended = threading.Event()
         self._ended.set()       # nothing to wait for: the parent owns the ending
+        self._release_writer_lock()   # the parent's lock stays held through its own fd
         for w in (self._metrics, self._system, self._console, self._manifest):
             w.after_fork_in_child()
         if self._tees is not None:

@@ -125,6 +125,9 @@ class Run(Files, Ending):
             self.started_at = float(base.get("started_at") or now)
             if self.dir is None:
                 self.id, self.dir = names.create_run_dir(project_dir, self.name, self.started_at)
+            self._writer_lock = opened.lock_fd
+            if self._writer_lock is None:
+                self._writer_lock = folder.lock_writer(self.dir)[0]
         except OSError as exc:
             if str(exc).startswith("runpages:"):
                 raise
@@ -147,8 +150,10 @@ class Run(Files, Ending):
         self._meta.update(overrides)
         if existing is not None:
             self._meta["resumed_at"] = list(base.get("resumed_at") or []) + [now]
-            cfg = {**folder.read_json(self.dir, schema.CONFIG_FILE, {}), **cfg}
-            self._last.update(folder.read_json(self.dir, schema.SUMMARY_FILE, {}))
+            cfg = {**folder.read_json(opened.source, schema.CONFIG_FILE, {}), **cfg}
+            self._last.update(folder.read_json(opened.source, schema.SUMMARY_FILE, {}))
+        if opened.conflict is not None:
+            self._meta["resume_conflict"] = opened.conflict
 
         self.config = Config(cfg, self._write_config)
         self.summary = Summary(self._last, self._mark_summary)

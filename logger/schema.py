@@ -48,6 +48,7 @@ SUMMARY_FILE = "summary.json"
 ARTIFACTS_DIR = "artifacts"
 ARTIFACT_MANIFEST = "manifest.jsonl"  # inside ARTIFACTS_DIR
 CONSOLE_FILE = "console.log"
+WRITER_LOCK_FILE = ".writer.lock"  # flock held by the process writing the run (logger/folder.py)
 
 STEP_KEY = "_step"
 TIME_KEY = "_time"
@@ -111,3 +112,6 @@ SYSTEM_SOURCE_PSUTIL_NVML = "psutil+nvml"
 #   a GPU. "git" is null outside a repository; "dirty" null until `git status` answered.
 # * A folder artifact's sha256 is the digest of the lines "<relative/posix/path>\0<sha256>\n"
 #   of its files, sorted; its "type" defaults to "folder" (a file's to "file").
+# * meta.json "resume_conflict": {"id", "holder", "at"} on a run started by init(id=X,
+#   resume=...) while another process was writing run X: this run holds that process's
+#   continuation instead (same name, steps continued); run X is left to its writer.

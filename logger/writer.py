@@ -64,8 +64,7 @@ class JsonlWriter:
         with self._lock:
             self._buf.append(text)
             self._buf_chars += len(text)
-            full = self._buf_chars >= FLUSH_AT_BYTES
-        if full:
+        if self._buf_chars >= FLUSH_AT_BYTES:
             self.flush()
 
     def touch(self) -> None:

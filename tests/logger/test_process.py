@@ -259,3 +259,60 @@ def test_kill_9_at_a_slow_logging_rate_loses_at_most_the_last_second(script):
     assert [r["i"] for r in rows] == list(range(len(rows)))
     # 1 s of schedule; 0.1 s for the ticker to get a shared, busy CPU
     assert killed_at - rows[-1]["t"] <= schema.FLUSH_INTERVAL_S + 0.1
+
+
+RESUMER = """
+import sys, time, warnings
+import runpages
+tag, hold = sys.argv[1], float(sys.argv[2])
+warnings.simplefilter("always")
+run = runpages.init(project="p", dir="runs", id="shared-run", resume="allow",
+                    name="shared", config={"who": tag}, system_metrics=False,
+                    capture_console=False)
+print(run.dir, flush=True)
+for i in range(200):
+    run.log({tag: i})
+time.sleep(hold)                 # still writing while the other one starts
+run.finish()
+"""
+
+
+def test_two_processes_resuming_one_run_at_once_lose_nothing_and_the_second_is_told(script):
+    from runpages.sitegen.reader import read_run
+    first = script(RESUMER.replace("sys.argv[1], float(sys.argv[2])", "'a', 3.0"))
+    first_dir = Path(first.stdout.readline().strip())
+    second = script(RESUMER.replace("sys.argv[1], float(sys.argv[2])", "'b', 0.0"))
+    out_b, err_b = second.communicate(timeout=60)
+    out_a, err_a = first.communicate(timeout=60)
+    assert first.returncode == 0 and second.returncode == 0, err_a + err_b
+    second_dir = Path(out_b.strip())
+    assert "is being written by pid" in err_b and "new run folder" in err_b, err_b
+    assert second_dir != first_dir and second_dir.parent == first_dir.parent
+    run_a, problems_a = read_run(first_dir)
+    run_b, problems_b = read_run(second_dir)
+    assert run_a.metrics["a"].tolist() == list(range(200)) and "b" not in run_a.metrics
+    assert run_b.metrics["b"].tolist() == list(range(200)) and "a" not in run_b.metrics
+    # the second says which run it could not join
+    meta_b = json.loads((second_dir / schema.META_FILE).read_text())
+    assert meta_b["resume_conflict"]["id"] == "shared-run" and meta_b["name"] == "shared"
+    assert json.loads((second_dir / schema.CONFIG_FILE).read_text()) == {"who": "b"}
+
+
+def test_resuming_after_the_writer_ended_joins_the_same_folder(script):
+    first = script(RESUMER.replace("sys.argv[1], float(sys.argv[2])", "'a', 0.0"))
+    out_a, _ = first.communicate(timeout=60)
+    second = script(RESUMER.replace("sys.argv[1], float(sys.argv[2])", "'b', 0.0"))
+    out_b, err_b = second.communicate(timeout=60)
+    assert out_a.strip() == out_b.strip() and "being written" not in err_b
+    rows = [json.loads(x) for x in Path(out_a.strip(), schema.METRICS_FILE).read_text().splitlines()]
+    assert [r["_step"] for r in rows] == list(range(400))
+
+
+def test_resuming_a_run_killed_with_kill_9_is_not_a_conflict(script):
+    proc, run_dir = start_loop(script, LOOP.replace('name="loop"', 'name="loop", id="k9"'))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    again = script(RESUMER.replace('id="shared-run"', 'id="k9"')
+                   .replace("sys.argv[1], float(sys.argv[2])", "'b', 0.0"))
+    out, err = again.communicate(timeout=60)
+    assert Path(out.strip()) == run_dir and "being written" not in err, err
