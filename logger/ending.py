@@ -78,19 +78,24 @@ class Ending:
                                   heartbeat_at=end,
                                   duration_s=round(max(0.0, end - self.started_at), 3))
                 self._write_meta(final=True)
-            self._release_writer_lock()
             self._warn.summarize()
         except Exception as exc:
             self._warn("finish", f"runpages: finishing run {self.id} failed ({exc!r}).")
         finally:
+            self._release_writer_lock(unlink=True)
             self._ended.set()
             hooks.remove(self)
             if self._on_end is not None:
                 self._on_end(self)
 
-    def _release_writer_lock(self) -> None:
+    def _release_writer_lock(self, unlink: bool = False) -> None:
         fd, self._writer_lock = self._writer_lock, None
         if fd is not None:
+            if unlink:      # a finished run folder holds only the run's files
+                try:
+                    os.unlink(os.path.join(self.dir, schema.WRITER_LOCK_FILE))
+                except OSError:
+                    pass
             try:
                 os.close(fd)    # drops the flock: the run may be resumed now
             except OSError:
