@@ -23,7 +23,7 @@ _RESUME = (None, "allow", "must")
 
 _current: "Run | DisabledRun | None" = None
 _last_finished: "Run | DisabledRun | None" = None
-_current_lock = threading.Lock()
+_current_lock = threading.RLock()   # re-entrant: a signal handler may finish a run
 
 
 class DisabledRun:

@@ -4,7 +4,9 @@ end of a ``with`` block.
 Invariants: a run ends once (``_finish_lock``); ending stops the ticker and the sampler, writes
 the open step, restores the console, closes every writer, then writes summary.json and the final
 meta.json (status, exit, ended_at, duration_s). The first status set wins: a run marked killed
-by a signal stays killed. ``finish(status=...)`` with a wrong status is wrong use and raises;
+by a signal stays killed. Ending runs inside ``hooks.signals_held``: a SIGTERM/SIGINT arriving
+meanwhile is handled once the run is finished (status ``finished``, every record written once);
+a signal while another thread is finishing waits (bounded) for that thread to finish. ``finish(status=...)`` with a wrong status is wrong use and raises;
 a failure while ending warns. The hooks (``hooks.py``) call ``on_exception``, ``on_signal``,
 ``on_exit`` and ``after_fork_in_child``.
 
@@ -12,6 +14,7 @@ a failure while ending warns. The hooks (``hooks.py``) call ``on_exception``, ``
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from .run import Run
 
 _STATUSES_AT_END = (schema.FINISHED, schema.CRASHED, schema.KILLED)
+_WAIT_FOR_OTHER_FINISH_S = 10.0   # a finish on another thread normally takes milliseconds
 
 
 class Ending:
@@ -38,10 +42,18 @@ class Ending:
         self._end(status, reason, None)
 
     def _end(self, status: str | None, reason: str | None, tb: str | None) -> None:
-        with self._finish_lock:
-            if self._finished:
-                return
-            self._finished = True
+        with hooks.signals_held:
+            with self._finish_lock:
+                first = not self._finished
+                self._finished = True
+                if first:
+                    self._ending_thread = threading.get_ident()
+            if first:
+                self._end_once(status, reason, tb)
+            elif self._ending_thread != threading.get_ident():
+                self._ended.wait(_WAIT_FOR_OTHER_FINISH_S)   # e.g. SIGTERM during a finish
+
+    def _end_once(self, status: str | None, reason: str | None, tb: str | None) -> None:
         try:
             self._stop.set()
             if self._ticker is not threading.current_thread():
@@ -61,6 +73,8 @@ class Ending:
             self._set_status(schema.FINISHED, reason or "finished", None)
             for w in (self._metrics, self._system, self._console, self._manifest):
                 w.close()
+            if self._folder_gone:
+                self._write_config()    # meta and summary follow in any case
             self._write_summary()
             end = self._clock()
             with self._meta_lock:
@@ -72,9 +86,24 @@ class Ending:
         except Exception as exc:
             self._warn("finish", f"runpages: finishing run {self.id} failed ({exc!r}).")
         finally:
+            self._release_writer_lock(unlink=True)
+            self._ended.set()
             hooks.remove(self)
             if self._on_end is not None:
                 self._on_end(self)
+
+    def _release_writer_lock(self, unlink: bool = False) -> None:
+        fd, self._writer_lock = self._writer_lock, None
+        if fd is not None:
+            if unlink:      # a finished run folder holds only the run's files
+                try:
+                    os.unlink(os.path.join(self.dir, schema.WRITER_LOCK_FILE))
+                except OSError:
+                    pass
+            try:
+                os.close(fd)    # drops the flock: the run may be resumed now
+            except OSError:
+                pass
 
     def _set_status(self, status: str, reason: str | None, tb: str | None) -> None:
         """The first status set wins: a run marked killed by a signal stays killed."""
@@ -96,6 +125,8 @@ class Ending:
 
     def on_signal(self, signum: int) -> None:
         import signal  # noqa: PLC0415
+        if self._finished:
+            return      # finish() ran (or runs on another thread) and writes the final state
         self._set_status(schema.KILLED, signal.Signals(signum).name, None)
         with self._meta_lock:
             self._meta.update(status=self._status, exit=self._exit,
@@ -110,7 +141,11 @@ class Ending:
         """A forked child shares nothing with the run: fresh locks, tee off, calls ignored."""
         self._lock = threading.RLock()
         self._meta_lock = threading.RLock()
+        self._finish_lock = threading.Lock()
         self._finished = True
+        self._ended = threading.Event()
+        self._ended.set()       # nothing to wait for: the parent owns the ending
+        self._release_writer_lock()   # the parent's lock stays held through its own fd
         for w in (self._metrics, self._system, self._console, self._manifest):
             w.after_fork_in_child()
         if self._tees is not None:

@@ -2,8 +2,11 @@
 summary.json) and the ticker thread behind them.
 
 Invariants: the ticker (``_tick``, thread "runpages-flush") writes the JSONL buffers every
-``FLUSH_INTERVAL_S`` and rewrites ``meta.json`` (``heartbeat_at``) and a changed ``summary.json``
-every ``HEARTBEAT_INTERVAL_S``; a failure there warns and is retried on the next tick. Rewritten
+``FLUSH_INTERVAL_S`` on a monotonic schedule (tick k is due at start + k intervals, so a slow
+flush or a busy CPU delays one tick without pushing every later one back) and rewrites
+``meta.json`` (``heartbeat_at``) and a changed ``summary.json`` every ``HEARTBEAT_INTERVAL_S``;
+a failure there warns and is retried on the next tick. When a writer finds the run folder
+deleted, the next tick writes meta.json, config.json and summary.json again. Rewritten
 files land by temp name + rename (``writer.atomic_write``); once the run is finished only the
 final meta.json write lands. The git dirty check runs once, in its own thread ("runpages-git"),
 and adds ``dirty`` to meta.json's ``git``.
@@ -43,11 +46,22 @@ class Files:
             if self._finished and not final:
                 return
             atomic_write(os.path.join(self.dir, schema.META_FILE),
-                         self._json_line(to_json_tree(self._meta)) + "\n", self._warn)
+                         self._json_line(to_json_tree(self._meta)) + "\n", self._warn,
+                         self._on_folder_gone)
 
     def _write_config(self) -> None:
         atomic_write(os.path.join(self.dir, schema.CONFIG_FILE),
-                     self._json_line(to_json_tree(self.config.as_dict())) + "\n", self._warn)
+                     self._json_line(to_json_tree(self.config.as_dict())) + "\n", self._warn,
+                     self._on_folder_gone)
+
+    def _on_folder_gone(self) -> None:
+        self._folder_gone = True    # the ticker writes every rewritten file again
+
+    def _rewrite_all(self) -> None:
+        self._folder_gone = False
+        self._write_meta()
+        self._write_config()
+        self._write_summary()
 
     def _mark_summary(self) -> None:
         self._summary_dirty = True
@@ -57,7 +71,7 @@ class Files:
             self._summary_dirty = False
             data = self.summary.as_dict()
         atomic_write(os.path.join(self.dir, schema.SUMMARY_FILE),
-                     self._json_line(to_json_tree(data)) + "\n", self._warn)
+                     self._json_line(to_json_tree(data)) + "\n", self._warn, self._on_folder_gone)
 
     def _flush(self) -> None:
         for w in (self._metrics, self._system, self._console, self._manifest):
@@ -71,10 +85,19 @@ class Files:
             self._write_summary()
 
     def _tick(self) -> None:
-        last_beat = time.monotonic()
-        while not self._stop.wait(schema.FLUSH_INTERVAL_S):
+        period = schema.FLUSH_INTERVAL_S
+        last_beat = due = time.monotonic()
+        while True:
+            due += period
+            now = time.monotonic()
+            if due < now:           # more than a whole interval late: start the grid again
+                due = now
+            if self._stop.wait(due - now):
+                return
             try:
                 self._flush()
+                if self._folder_gone:
+                    self._rewrite_all()
                 if time.monotonic() - last_beat >= self._heartbeat_interval:
                     last_beat = time.monotonic()
                     self._heartbeat()

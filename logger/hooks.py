@@ -9,6 +9,13 @@ Invariants:
   run is marked ``killed`` and its records flushed, then the previous behaviour proceeds:
   a Python handler is called (SIGINT's default raises KeyboardInterrupt); ``SIG_DFL`` finishes
   the runs and re-raises the signal so the process dies exactly as it would have.
+* A signal handler runs on the main thread between two bytecodes of whatever it was doing.
+  Code that must not be cut in half there (a flush between taking the buffer and writing it,
+  an atomic rewrite, ``finish()``) runs inside ``signals_held``: a signal arriving then is
+  queued with the handler that was current, and handled the moment the outermost such block
+  ends. So a record is never written twice (the handler re-sending bytes the interrupted
+  write already sent) nor lost (the handler killing the process while the buffer sat in the
+  interrupted frame), and a run being finished is finished before the process dies.
 * ``atexit``: a run not finished is finished (status kept if a hook set one).
 * Forked children (DataLoader workers) inherit the objects but never act: hooks check the pid.
 * The console tee writes to the terminal first and copies to the run after; copying can
@@ -30,6 +37,41 @@ _live: list[Any] = []               # runs with .on_exception / .on_signal / .on
 _prev_excepthook: Callable | None = None
 _prev_signals: dict[int, Any] = {}
 _atexit_registered = False
+_main_ident = threading.main_thread().ident   # signal handlers run on this thread only
+_held = 0                                     # main thread's depth inside ``signals_held``
+_deferred: list[tuple[int, Any]] = []         # (signum, handler then current) held back
+
+
+class _SignalsHeld:
+    """``with signals_held:`` defers SIGTERM/SIGINT handling on the main thread to its end.
+
+    Other threads pass straight through (signals never interrupt them). Cheap: no objects,
+    two integer updates; nested blocks deliver once, at the outermost end.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _held
+        if threading.get_ident() == _main_ident:
+            _held += 1
+
+    def __exit__(self, *exc: Any) -> bool:
+        global _held
+        if threading.get_ident() == _main_ident:
+            _held -= 1      # first, so a signal from here on is handled directly
+            if not _held and _deferred:
+                _deliver_deferred()
+        return False
+
+
+signals_held = _SignalsHeld()
+
+
+def _deliver_deferred() -> None:
+    while _deferred:
+        signum, prev = _deferred.pop(0)
+        _handle_signal(signum, prev, None)
 
 
 def add(run: Any) -> None:
@@ -105,22 +147,33 @@ def _excepthook(exc_type, exc, tb) -> None:
 
 
 def _on_signal(signum, frame) -> None:
+    # the previous handler is looked up now: by the time a held signal is delivered the
+    # last run may have finished and put it back
     prev = _prev_signals.get(signum, signal.SIG_DFL)
+    if _held:       # the main thread is inside a write or finish(): let it complete first
+        _deferred.append((signum, prev))
+        return
+    _handle_signal(signum, prev, frame)
+
+
+def _handle_signal(signum: int, prev: Any, frame: Any) -> None:
     runs = _mine()
-    for run in runs:
-        try:
-            run.on_signal(signum)
-        except Exception:
-            pass
+    with signals_held:      # a second signal waits until these runs are written
+        for run in runs:
+            try:
+                run.on_signal(signum)
+            except Exception:
+                pass
     if callable(prev):
         prev(signum, frame)
         return
     # SIG_DFL: finish, restore the default and die by the same signal
-    for run in runs:
-        try:
-            run.on_exit()
-        except Exception:
-            pass
+    with signals_held:
+        for run in runs:
+            try:
+                run.on_exit()
+            except Exception:
+                pass
     try:
         signal.signal(signum, signal.SIG_DFL)
     except (ValueError, OSError):
@@ -129,8 +182,11 @@ def _on_signal(signum, frame) -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _lock
+    global _lock, _main_ident, _held
     _lock = threading.RLock()   # the parent's lock may have been held at fork time
+    _main_ident = threading.get_ident()   # the forking thread is the child's main thread
+    _held = 0
+    _deferred.clear()
     for run in list(_live):
         try:
             run.after_fork_in_child()

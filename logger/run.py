@@ -88,6 +88,8 @@ class Run(Files, Ending):
         self._finish_lock = threading.Lock()
         self._finished = False
         self._reducer: Any = None
+        self._ended = threading.Event()         # set once ending has written everything
+        self._ending_thread: int | None = None
         self._status = schema.RUNNING
         self._exit: dict | None = None
         self._next_step = 0
@@ -96,6 +98,7 @@ class Run(Files, Ending):
         self._pending_step = 0
         self._last: dict[str, Any] = {}
         self._summary_dirty = False
+        self._folder_gone = False               # set when a write found the run folder deleted
         self._heartbeat_interval = schema.HEARTBEAT_INTERVAL_S
         self._tees = None
         self._sampler: Any = None                   # system.SystemSampler when sampling
@@ -128,6 +131,9 @@ class Run(Files, Ending):
             self.started_at = float(base.get("started_at") or now)
             if self.dir is None:
                 self.id, self.dir = names.create_run_dir(project_dir, self.name, self.started_at)
+            self._writer_lock = opened.lock_fd
+            if self._writer_lock is None:
+                self._writer_lock = folder.lock_writer(self.dir)[0]
         except OSError as exc:
             if str(exc).startswith("runpages:"):
                 raise
@@ -150,18 +156,24 @@ class Run(Files, Ending):
         self._meta.update(overrides)
         if existing is not None:
             self._meta["resumed_at"] = list(base.get("resumed_at") or []) + [now]
-            cfg = {**folder.read_json(self.dir, schema.CONFIG_FILE, {}), **cfg}
-            self._last.update(folder.read_json(self.dir, schema.SUMMARY_FILE, {}))
+            cfg = {**folder.read_json(opened.source, schema.CONFIG_FILE, {}), **cfg}
+            self._last.update(folder.read_json(opened.source, schema.SUMMARY_FILE, {}))
+        if opened.conflict is not None:
+            self._meta["resume_conflict"] = opened.conflict
 
         self.config = Config(cfg, self._write_config)
         self.summary = Summary(self._last, self._mark_summary, self._on_skip)
         d = self.dir
-        self._metrics = JsonlWriter(os.path.join(d, schema.METRICS_FILE), self._warn)
-        self._system = JsonlWriter(os.path.join(d, schema.SYSTEM_FILE), self._warn)
+        gone = self._on_folder_gone
+        self._metrics = JsonlWriter(os.path.join(d, schema.METRICS_FILE), self._warn,
+                                    on_gone=gone)
+        self._system = JsonlWriter(os.path.join(d, schema.SYSTEM_FILE), self._warn,
+                                   on_gone=gone)
         self._console = JsonlWriter(os.path.join(d, schema.CONSOLE_FILE), self._warn,
-                                    newline=False)
+                                    newline=False, on_gone=gone)
         self._manifest = JsonlWriter(
-            os.path.join(d, schema.ARTIFACTS_DIR, schema.ARTIFACT_MANIFEST), self._warn)
+            os.path.join(d, schema.ARTIFACTS_DIR, schema.ARTIFACT_MANIFEST), self._warn,
+            on_gone=gone)
         self._write_meta()
         self._write_config()
         self._write_summary()

@@ -69,6 +69,7 @@ DEFAULT_MAX_MEDIA_MB = 1024.0
 CODE_DIR = "code"                    # reproducibility: code/diff.patch, code/untracked.txt, code/<script>
 ENV_DIR = "env"                      # env/requirements.txt
 REPRODUCE_FILE = "code/reproduce.json"
+WRITER_LOCK_FILE = ".writer.lock"  # flock held by the process writing the run (logger/folder.py)
 
 STEP_KEY = "_step"
 # The largest _step: every reader holds steps as float64, exact only up to 2**53.
@@ -134,6 +135,9 @@ SYSTEM_SOURCE_PSUTIL_NVML = "psutil+nvml"
 #   a GPU. "git" is null outside a repository; "dirty" null until `git status` answered.
 # * A folder artifact's sha256 is the digest of the lines "<relative/posix/path>\0<sha256>\n"
 #   of its files, sorted; its "type" defaults to "folder" (a file's to "file").
+# * meta.json "resume_conflict": {"id", "holder", "at"} on a run started by init(id=X,
+#   resume=...) while another process was writing run X: this run holds that process's
+#   continuation instead (same name, steps continued); run X is left to its writer.
 
 
 def is_store_url(value: object) -> bool:

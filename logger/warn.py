@@ -23,7 +23,7 @@ class Warner:
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
         self._first: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()   # re-entrant: a signal handler may warn mid-warning
 
     def __call__(self, cause: str, message: str) -> None:
         with self._lock:

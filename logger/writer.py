@@ -1,9 +1,13 @@
 """Buffered append-only files and atomic rewrites. Nothing in here raises.
 
 Invariants:
-* ``JsonlWriter.append`` only puts a string in a list (under a lock): no syscall per record.
-  ``flush()`` (called every ``FLUSH_INTERVAL_S`` by the run's ticker thread and at finish)
-  writes everything buffered with ``os.write`` on an ``O_APPEND`` descriptor.
+* ``JsonlWriter.append`` puts a string in a list (under a lock): no syscall per record, except
+  that once the buffered text passes ``FLUSH_AT_BYTES`` the appending thread writes it at once,
+  so a ``kill -9`` after a burst loses at most that much. ``flush()`` (also called every
+  ``FLUSH_INTERVAL_S`` by the run's ticker thread, and at finish) writes everything buffered
+  with ``os.write`` on an ``O_APPEND`` descriptor.
+* A flush and an atomic rewrite run inside ``hooks.signals_held``: a SIGTERM/SIGINT handler
+  never runs in the middle of one on the same thread, so bytes are written exactly once.
 * A write that fails (disk full, quota) keeps the unwritten bytes and retries at the next
   flush, so a partially written line is completed rather than torn; past ``MAX_PENDING_BYTES``
   the oldest data is dropped with a warning.
@@ -23,10 +27,13 @@ import os
 import threading
 from typing import Callable
 
+from .hooks import signals_held
+
 Warn = Callable[[str, str], None]
 
 MAX_PENDING_BYTES = 64 * 1024 * 1024
 MAX_TORN_TAIL = 1 << 20      # how far back a torn last line is looked for when a file is reopened
+FLUSH_AT_BYTES = 64 * 1024   # buffered text (characters) that makes append() write at once
 _tmp_names = itertools.count()  # unique temp names, even for a write nested by a signal handler
 
 
@@ -38,11 +45,14 @@ def _describe(exc: OSError) -> str:
 class JsonlWriter:
     """One append-only file fed from memory; ``append`` takes text without its newline."""
 
-    def __init__(self, path: str, warn: Warn, *, newline: bool = True) -> None:
+    def __init__(self, path: str, warn: Warn, *, newline: bool = True,
+                 on_gone: Callable[[], None] | None = None) -> None:
         self.path = path
         self._warn = warn
         self._newline = newline  # False for console text, which carries its own newlines
+        self._on_gone = on_gone  # told when the file was found deleted (the folder went)
         self._buf: list[str] = []
+        self._buf_chars = 0
         self._lock = threading.RLock()      # guards _buf; re-entrant for signal handlers
         self._io_lock = threading.RLock()   # one writer of the file at a time
         self._fd: int | None = None
@@ -53,6 +63,9 @@ class JsonlWriter:
     def append(self, text: str) -> None:
         with self._lock:
             self._buf.append(text)
+            self._buf_chars += len(text)
+        if self._buf_chars >= FLUSH_AT_BYTES:
+            self.flush()
 
     def touch(self) -> None:
         """Create the file now so a reader sees it before the first record."""
@@ -62,9 +75,10 @@ class JsonlWriter:
     def flush(self) -> None:
         if self._closed:
             return
-        with self._io_lock:
+        with signals_held, self._io_lock:
             with self._lock:
                 buf, self._buf = self._buf, []
+                self._buf_chars = 0
             if not buf and not self._pending:
                 return
             try:
@@ -82,6 +96,7 @@ class JsonlWriter:
         self._lock = threading.RLock()
         self._io_lock = threading.RLock()
         self._buf = []
+        self._buf_chars = 0
         self._pending = b""
         self._closed = True
 
@@ -107,6 +122,8 @@ class JsonlWriter:
                            "recreated it, records from now on are kept.")
                 os.close(self._fd)
                 self._fd = None
+                if self._on_gone is not None:
+                    self._on_gone()
             os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             self._fd = fd
@@ -175,8 +192,16 @@ class JsonlWriter:
             self._pending = self._pending[cut:]
 
 
-def atomic_write(path: str, text: str, warn: Warn) -> bool:
-    """Write a whole file by temp name + ``os.replace``; warn and return False on failure."""
+def atomic_write(path: str, text: str, warn: Warn,
+                 on_gone: Callable[[], None] | None = None) -> bool:
+    """Write a whole file by temp name + ``os.replace``; warn and return False on failure.
+
+    ``on_gone`` is called when the folder had been deleted (and was made again)."""
+    with signals_held:   # a handler rewriting the same file must not land before this one
+        return _atomic_write(path, text, warn, on_gone)
+
+
+def _atomic_write(path: str, text: str, warn: Warn, on_gone: Callable[[], None] | None) -> bool:
     tmp = f"{path}.tmp{os.getpid()}-{next(_tmp_names)}"
     for attempt in (0, 1):
         try:
@@ -191,6 +216,8 @@ def atomic_write(path: str, text: str, warn: Warn) -> bool:
                      "run was writing it; recreated it, records from now on are kept.")
                 try:
                     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+                    if on_gone is not None:
+                        on_gone()
                     continue
                 except OSError:
                     pass

@@ -29,11 +29,15 @@ import json
 import os
 import socket
 import sys
+import threading
 import urllib.parse
 from pathlib import Path
 
 LIVE_PREFIX = "/_runpages/"
 POLL_TIMEOUT = 25.0
+LISTEN_BACKLOG = 1024      # connections the kernel queues before accept (the stdlib's is 5)
+IDLE_TIMEOUT_S = 10.0      # a connection that sends no complete request by then is closed
+MAX_WORKERS = 128          # threads answering requests; more requests wait their turn
 
 
 def resolve_request_path(root: str | os.PathLike, url_path: str) -> Path | None:
@@ -64,6 +68,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     server_version = "runpages"
     sys_version = ""
+    timeout = IDLE_TIMEOUT_S   # per connection: a client that stops sending frees its thread
 
     def __init__(self, *args, directory: str, **kwargs):
         self.site_root = directory
@@ -234,13 +239,134 @@ def _live_script(server) -> bytes:
     return (default_theme_dir() / "static" / "live.js").read_bytes()
 
 
+
+
+class _WaitingRoom:
+    """Accepted connections wait here, holding no thread, until they have bytes to read.
+
+    One thread selects on them; a readable one goes to a worker, one silent for
+    ``IDLE_TIMEOUT_S`` is closed. So half-open connections (a client that connected and went
+    away, or never sends) cost a file descriptor, not a thread, and never block a request.
+    """
+
+    def __init__(self, dispatch, idle_s: float) -> None:
+        import selectors
+
+        self._dispatch = dispatch
+        self._idle_s = idle_s
+        self._sel = selectors.DefaultSelector()
+        self._new: list = []
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._sel.register(self._wake_r, 1)   # selectors.EVENT_READ
+        self._deadlines: dict = {}
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="runpages-serve-wait",
+                                        daemon=True)
+        self._thread.start()
+
+    def add(self, sock, addr) -> None:
+        with self._lock:
+            self._new.append((sock, addr))
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+
+    def _loop(self) -> None:
+        import time
+
+        while not self._closed:
+            for key, _ in self._sel.select(timeout=1.0):
+                if key.fileobj is self._wake_r:
+                    try:
+                        self._wake_r.recv(4096)
+                    except OSError:
+                        pass
+                    continue
+                self._sel.unregister(key.fileobj)
+                self._deadlines.pop(key.fileobj, None)
+                self._dispatch(key.fileobj, key.data)
+            now = time.monotonic()
+            with self._lock:
+                new, self._new = self._new, []
+            for sock, addr in new:
+                try:
+                    self._sel.register(sock, 1, addr)
+                    self._deadlines[sock] = now + self._idle_s
+                except (ValueError, OSError):
+                    _close(sock)
+            for sock, deadline in list(self._deadlines.items()):
+                if deadline <= now:
+                    del self._deadlines[sock]
+                    self._sel.unregister(sock)
+                    _close(sock)
+
+    def close(self) -> None:
+        """Idempotent: the server may be closed twice (the CLI and ``serve_site``)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+        self._thread.join(3)
+        for sock in list(self._deadlines):
+            _close(sock)
+        self._sel.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+
+def _close(sock) -> None:
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
 class SiteServer(http.server.ThreadingHTTPServer):
+    """Threads per request, bounded: a waiting room holds idle connections, ``MAX_WORKERS``
+    threads answer, each connection times out after ``IDLE_TIMEOUT_S`` without data."""
+
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
     verbose = False
     live = None          # a LiveState while watching: HTML gets the live script
     theme_dirs: tuple = ()
     auth = None          # a BasicAuth for serve --auth: every request must log in
     opened_host = None   # the name --host gave, accepted as a Host besides loopback names
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self._slots = threading.BoundedSemaphore(MAX_WORKERS)
+        self._room = _WaitingRoom(self._start_worker, IDLE_TIMEOUT_S)
+
+    def process_request(self, request, client_address) -> None:
+        self._room.add(request, client_address)
+
+    def _start_worker(self, request, client_address) -> None:
+        self._slots.acquire()      # all busy: the waiting room waits; the kernel queues more
+        try:
+            threading.Thread(target=self._work, args=(request, client_address),
+                             daemon=True).start()
+        except RuntimeError:       # cannot start a thread now: drop this connection
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def _work(self, request, client_address) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def server_close(self) -> None:
+        room = getattr(self, "_room", None)
+        if room is not None:
+            room.close()
+        super().server_close()
 
 
 def make_server(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000,

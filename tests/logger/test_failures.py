@@ -192,3 +192,43 @@ def test_resuming_after_a_torn_last_line_reads_back_clean_under_strict(tmp_path)
                           capture_console=False)
     empty.finish()
     assert main(["build", str(runs), "-o", str(tmp_path / "site"), "--strict"]) == 0
+
+
+def test_config_is_written_again_when_the_run_folder_was_deleted(make_run, files):
+    run = make_run(config={"lr": 3e-4, "model": {"depth": 12}})
+    run.log({"x": 1})
+    run._flush()
+    shutil.rmtree(run.dir)
+    with pytest.warns(RunpagesWarning, match="deleted"):
+        run.log({"x": 2})
+        # the next tick writes every rewritten file again, within about a second
+        assert wait_until(lambda: Path(run.dir, schema.CONFIG_FILE).exists(), timeout=5)
+        run.finish()
+    assert files.config(run.dir) == {"lr": 3e-4, "model": {"depth": 12}}
+    assert files.meta(run.dir)["status"] == schema.FINISHED
+    assert "x" in files.summary(run.dir)
+
+
+def test_config_is_written_at_finish_when_the_folder_went_just_before(make_run, files):
+    run = make_run(config={"seed": 7})
+    run._flush()
+    shutil.rmtree(run.dir)
+    with pytest.warns(RunpagesWarning, match="deleted"):
+        run.log({"x": 1})
+        run.finish()
+    assert files.config(run.dir) == {"seed": 7}
+
+
+def test_a_burst_past_64_kb_is_written_by_log_itself_before_the_tick(make_run):
+    from runpages.writer import FLUSH_AT_BYTES
+    run = make_run()
+    run._stop.set()                  # no ticker: only the size bound can write
+    run._ticker.join(2)
+    pad = "y" * 200
+    n = FLUSH_AT_BYTES // 200 + 50
+    for i in range(n):
+        run.log({"i": i, "pad": pad})
+    size = Path(run.dir, schema.METRICS_FILE).stat().st_size
+    assert size >= FLUSH_AT_BYTES
+    lines = Path(run.dir, schema.METRICS_FILE).read_text().splitlines()
+    assert len(lines) < n and [json.loads(x)["i"] for x in lines] == list(range(len(lines)))

@@ -216,3 +216,103 @@ def test_forked_child_like_a_dataloader_worker_writes_nothing(script):
     rows = [json.loads(x) for x in (run_dir / schema.METRICS_FILE).read_text().splitlines()]
     assert [r.get("parent") for r in rows] == [1, 2] and "from the child" in out
     assert json.loads((run_dir / schema.META_FILE).read_text())["status"] == schema.FINISHED
+
+
+FULL_SPEED = """
+import sys, time
+import runpages
+run = runpages.init(project="p", dir="runs", name="fast", system_metrics=False,
+                    capture_console=False)
+print(run.dir, flush=True)
+i = 0
+while True:                                     # as fast as log() goes: no sleep
+    run.log({"i": i, "t": time.time(), "loss": 0.5, "lr": 3e-4})
+    i += 1
+"""
+
+
+def test_kill_9_at_full_logging_speed_loses_under_a_second_and_under_64_kb(script):
+    from runpages.writer import FLUSH_AT_BYTES
+    proc, run_dir = start_loop(script, FULL_SPEED)
+    time.sleep(1.7)                  # mid-way between two ticks of the 1 s schedule, roughly
+    killed_at = time.time()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    rows, torn = complete_lines(run_dir / schema.METRICS_FILE)
+    assert [r["i"] for r in rows] == list(range(len(rows)))
+    lost_s = killed_at - rows[-1]["t"]
+    per_record = (run_dir / schema.METRICS_FILE).stat().st_size / len(rows)
+    # records written by size: what a kill loses is one buffer, a few ms of logging here
+    assert lost_s < 0.5, f"lost the last {lost_s:.2f} s"
+    logged_after = lost_s * len(rows) / (rows[-1]["t"] - rows[0]["t"])
+    assert logged_after * per_record < FLUSH_AT_BYTES * 2 + 4096, (lost_s, logged_after)
+
+
+def test_kill_9_at_a_slow_logging_rate_loses_at_most_the_last_second(script):
+    # 100 steps a second is ~6 KB/s: nothing fills the 64 KB buffer, the 1 s tick writes
+    proc, run_dir = start_loop(script, LOOP.replace("time.sleep(0.002)", "time.sleep(0.01)"))
+    time.sleep(2.5)
+    killed_at = time.time()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    rows, _ = complete_lines(run_dir / schema.METRICS_FILE)
+    assert [r["i"] for r in rows] == list(range(len(rows)))
+    # 1 s of schedule; 0.1 s for the ticker to get a shared, busy CPU
+    assert killed_at - rows[-1]["t"] <= schema.FLUSH_INTERVAL_S + 0.1
+
+
+RESUMER = """
+import sys, time, warnings
+import runpages
+tag, hold = sys.argv[1], float(sys.argv[2])
+warnings.simplefilter("always")
+run = runpages.init(project="p", dir="runs", id="shared-run", resume="allow",
+                    name="shared", config={"who": tag}, system_metrics=False,
+                    capture_console=False)
+print(run.dir, flush=True)
+for i in range(200):
+    run.log({tag: i})
+time.sleep(hold)                 # still writing while the other one starts
+run.finish()
+"""
+
+
+def test_two_processes_resuming_one_run_at_once_lose_nothing_and_the_second_is_told(script):
+    from runpages.sitegen.reader import read_run
+    first = script(RESUMER.replace("sys.argv[1], float(sys.argv[2])", "'a', 3.0"))
+    first_dir = Path(first.stdout.readline().strip())
+    second = script(RESUMER.replace("sys.argv[1], float(sys.argv[2])", "'b', 0.0"))
+    out_b, err_b = second.communicate(timeout=60)
+    out_a, err_a = first.communicate(timeout=60)
+    assert first.returncode == 0 and second.returncode == 0, err_a + err_b
+    second_dir = Path(out_b.strip())
+    assert "is being written by pid" in err_b and "new run folder" in err_b, err_b
+    assert second_dir != first_dir and second_dir.parent == first_dir.parent
+    run_a, problems_a = read_run(first_dir)
+    run_b, problems_b = read_run(second_dir)
+    assert run_a.metrics["a"].tolist() == list(range(200)) and "b" not in run_a.metrics
+    assert run_b.metrics["b"].tolist() == list(range(200)) and "a" not in run_b.metrics
+    # the second says which run it could not join
+    meta_b = json.loads((second_dir / schema.META_FILE).read_text())
+    assert meta_b["resume_conflict"]["id"] == "shared-run" and meta_b["name"] == "shared"
+    assert json.loads((second_dir / schema.CONFIG_FILE).read_text()) == {"who": "b"}
+
+
+def test_resuming_after_the_writer_ended_joins_the_same_folder(script):
+    first = script(RESUMER.replace("sys.argv[1], float(sys.argv[2])", "'a', 0.0"))
+    out_a, _ = first.communicate(timeout=60)
+    second = script(RESUMER.replace("sys.argv[1], float(sys.argv[2])", "'b', 0.0"))
+    out_b, err_b = second.communicate(timeout=60)
+    assert out_a.strip() == out_b.strip() and "being written" not in err_b
+    rows = [json.loads(x) for x in Path(out_a.strip(), schema.METRICS_FILE).read_text().splitlines()]
+    assert [r["_step"] for r in rows] == list(range(400))
+
+
+def test_resuming_a_run_killed_with_kill_9_is_not_a_conflict(script):
+    proc, run_dir = start_loop(script, LOOP.replace('name="loop"', 'name="loop", id="k9"'))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    again = script(RESUMER.replace('id="shared-run"', 'id="k9"')
+                   .replace("sys.argv[1], float(sys.argv[2])", "'b', 0.0"))
+    out, err = again.communicate(timeout=60)
+    assert Path(out.strip()) == run_dir and "being written" not in err, err

@@ -1,5 +1,5 @@
 """A bounded load test on 127.0.0.1: 30 tabs long-polling and ~200 requests a second for
-10 seconds against ``serve --watch`` while the real logger writes a run; no errors allowed."""
+20 seconds against ``serve --watch`` while the real logger writes a run; no errors allowed."""
 from __future__ import annotations
 
 import http.client
@@ -10,11 +10,12 @@ import time
 import pytest
 
 from tests.serve.live_helpers import Serve, Writer
+from tests.serve.test_crowd import rss_kb
 from tests.site.runfolders import write_run
 
 pytestmark = pytest.mark.slow
 
-TABS, RATE, SECONDS, WORKERS = 30, 200, 10.0, 4
+TABS, RATE, SECONDS, WORKERS = 30, 200, 20.0, 4
 
 
 def test_thirty_tabs_and_200_requests_a_second_see_no_errors_while_a_run_is_written(tmp_path):
@@ -24,6 +25,7 @@ def test_thirty_tabs_and_200_requests_a_second_see_no_errors_while_a_run_is_writ
     w = Writer(runs, every=0.001)        # ~1,000 steps a second, flushed every second
     errors: list[str] = []
     counts = {"requests": 0, "polls": 0, "epochs": set()}
+    latencies: list[float] = []
     lock = threading.Lock()
     stop = time.monotonic() + SECONDS
 
@@ -55,6 +57,7 @@ def test_thirty_tabs_and_200_requests_a_second_see_no_errors_while_a_run_is_writ
         n, t0 = 0, time.monotonic()
         while time.monotonic() < stop:
             path = paths[(n + i) % len(paths)]
+            t = time.monotonic()
             try:
                 c.request("GET", path)
                 r = c.getresponse()
@@ -64,6 +67,7 @@ def test_thirty_tabs_and_200_requests_a_second_see_no_errors_while_a_run_is_writ
                     raise AssertionError(f"{path}: HTTP {r.status}")
                 with lock:
                     counts["requests"] += 1
+                    latencies.append(time.monotonic() - t)
             except Exception as e:  # noqa: BLE001
                 with lock:
                     errors.append(f"{path}: {e!r}")
@@ -77,16 +81,25 @@ def test_thirty_tabs_and_200_requests_a_second_see_no_errors_while_a_run_is_writ
 
     threads = [threading.Thread(target=tab, daemon=True) for _ in range(TABS)]
     threads += [threading.Thread(target=reader, args=(i,), daemon=True) for i in range(WORKERS)]
+    rss = []
     try:
         for t in threads:
             t.start()
+        time.sleep(5)                    # warmed up: caches and threads exist
+        rss.append(rss_kb(serve.proc.pid))
         for t in threads:
             t.join(SECONDS + 30)
+        rss.append(rss_kb(serve.proc.pid))
     finally:
         w.stop()
         code = serve.stop()
     print("load:", counts["requests"], "requests,", counts["polls"], "polls,", len(counts["epochs"]), "epochs")
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99)]
+    print(f"load: p99 {p99:.3f} s; server RSS {rss[0]} -> {rss[1]} KiB")
     assert not errors, errors[:10]
+    assert p99 < 1.0
+    assert rss[1] - rss[0] < 30_000, rss          # KiB: flat, not growing with requests
     assert counts["requests"] >= RATE * SECONDS * 0.6, counts
     assert len(counts["epochs"]) >= 5, counts        # the site kept moving while under load
     assert code == 0 and "Traceback" not in "".join(serve.err), serve.err

@@ -1,0 +1,87 @@
+"""serve holds a crowd on 127.0.0.1: 500 connections at once, 200 half-open ones for 20 s.
+Bounded in time; the heavier figures live in benchmarks/bench_serve.py."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from tests.serve.live_helpers import Serve, http_request
+from tests.site.runfolders import write_run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def served(tmp_path):
+    write_run(tmp_path / "runs", "mnist", "baseline", steps=50)
+    serve = Serve(tmp_path / "runs", tmp_path / "site")
+    yield serve
+    assert serve.stop() == 0 and "Traceback" not in "".join(serve.err), serve.err
+
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def test_500_connections_at_once_all_get_an_answer_within_a_second_at_p99(served):
+    start = threading.Barrier(500)
+    times: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def one():
+        start.wait()
+        t = time.monotonic()
+        try:
+            status, _ = http_request(served.host, served.port, "/index.html", timeout=20)
+            if status != 200:
+                raise AssertionError(f"HTTP {status}")
+        except Exception as e:  # noqa: BLE001 - every failure is counted
+            with lock:
+                errors.append(repr(e))
+            return
+        with lock:
+            times.append(time.monotonic() - t)
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(500)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    times.sort()
+    p99 = times[int(len(times) * 0.99) - 1] if times else None
+    print(f"500 at once: {len(times)} answered, p50 {times[len(times) // 2]:.3f} s, p99 {p99:.3f} s")
+    assert not errors, errors[:5]
+    assert len(times) == 500 and p99 < 1.0
+
+
+def test_200_half_open_connections_for_20_s_do_not_block_a_normal_request(served):
+    if not hasattr(socket, "SO_LINGER"):
+        pytest.skip("needs SO_LINGER")
+    idle = []
+    for _ in range(200):           # connect and say nothing, like a client that went away
+        s = socket.create_connection((served.host, served.port), timeout=5)
+        idle.append(s)
+    for s in idle[:100]:           # half of them send half a request and stop
+        s.sendall(b"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    before = rss_kb(served.proc.pid)
+    slow = []
+    end = time.monotonic() + 20
+    try:
+        while time.monotonic() < end:
+            t = time.monotonic()
+            status, _ = http_request(served.host, served.port, "/index.html", timeout=5)
+            took = time.monotonic() - t
+            assert status == 200
+            slow += [took] if took > 1.0 else []
+            time.sleep(0.5)
+    finally:
+        for s in idle:
+            s.close()
+    after = rss_kb(served.proc.pid)
+    assert not slow, slow
+    assert after - before < 50_000, (before, after)     # KiB: no thread stacks piling up
