@@ -256,8 +256,8 @@ class RunSync:
             for name in sorted(files):
                 full = os.path.join(root, name)
                 rel = os.path.relpath(full, self.local_dir).replace(os.sep, "/")
-                if rel in skip or _TMP.search(name) or os.path.islink(full):
-                    continue
+                if rel in skip or _TMP.search(name) or os.path.islink(full) or name.startswith("."):
+                    continue            # dot files (the writer's lock) are the writer's, not the run's
                 out.append(rel)
         return out
 

@@ -129,6 +129,7 @@ def _add_user(args) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
     replaced = add_user(args.auth, args.add_user, password)
     print(f"{'replaced the password of' if replaced else 'added'} {args.add_user} in {args.auth}")
+    return 0
 
 
 def _poll_stores(config, poll, stop):

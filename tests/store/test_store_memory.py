@@ -63,13 +63,19 @@ def test_a_running_run_goes_up_as_newline_cut_segments_and_reads_as_a_run(mem):
 
 def test_a_finished_run_is_compacted_into_the_plain_layout(mem):
     fs, url, root = mem
-    run = _start(url, sync_interval=0.2)
+    run = _start(url, sync_interval=0.2, save_code=False)
     for i in range(10):
         run.log({"loss": i})
     time.sleep(0.8)
     run.finish()
     names = sorted(k.rsplit(f"{run.id}/", 1)[1] for k in fs.find(f"{root}/p/{run.id}"))
     assert names == ["config.json", "meta.json", "metrics.jsonl", "summary.json", "system.jsonl"]
+    # with save_code (the default) the reproducibility files go up too, the writer's lock never
+    other = _start(url, sync_interval=0.2)
+    other.log({"loss": 1.0})
+    other.finish()
+    names = [k.rsplit(f"{other.id}/", 1)[1] for k in fs.find(f"{root}/p/{other.id}")]
+    assert "code/reproduce.json" in names and not [n for n in names if n.split("/")[-1].startswith(".")]
     assert json.loads(fs.cat_file(f"{root}/p/{run.id}/meta.json"))["status"] == "finished"
     assert len(fs.cat_file(f"{root}/p/{run.id}/metrics.jsonl").splitlines()) == 10
 
