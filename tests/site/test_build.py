@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from runfolders import append_steps, write_run
-from runpages.sitegen.build import SiteMap, build_site, slug, unique_slugs
+from runpages.sitegen.build import build_site
+from runpages.sitegen.logbook import SiteMap, slug, unique_slugs
 from runpages.sitegen.errors import SiteError
 
 
