@@ -76,7 +76,7 @@ class ReadCache:
         cache = cls()
         try:
             data = json.loads((Path(path) / INDEX_FILE).read_bytes())
-            if not (isinstance(data, dict) and data.get("layout") == list(cls._layout())
+            if not (isinstance(data, dict) and data.get("layout") == json.loads(json.dumps(cls._layout()))
                     and isinstance(data.get("entries"), dict)):
                 return cache
             entries = data["entries"]
