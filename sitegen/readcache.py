@@ -152,12 +152,31 @@ def _frame_name(key: str, entry: FileEntry) -> str:
     return hashlib.sha1(ident.encode("utf-8", "surrogatepass")).hexdigest()[:24] + FRAME_SUFFIX
 
 
+_PLAIN = {b"runpages": b"plain"}      # schema metadata: columns only, RangeIndex, numeric
+
+
+def _plain_frame(frame) -> bool:
+    """Numeric columns with unique text names over a 0..n index: the common case, written and
+    read column by column (no pandas metadata, no conversion threads)."""
+    import pandas as pd
+
+    index = frame.index
+    return (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+            and frame.columns.is_unique and all(isinstance(c, str) for c in frame.columns)
+            and all(dt.kind in "fiub" for dt in frame.dtypes))
+
+
 def _write_frame(path: Path, frame) -> None:
     import pyarrow as pa
 
     from runpages.sitegen.atomic import atomic_file
 
-    table = pa.Table.from_pandas(frame, preserve_index=None)
+    if _plain_frame(frame):
+        table = pa.table({c: pa.array(frame[c].to_numpy()) for c in frame.columns}, metadata=_PLAIN)
+        if not frame.columns.size:
+            table = pa.table({}, metadata={**_PLAIN, b"rows": str(len(frame)).encode()})
+    else:
+        table = pa.Table.from_pandas(frame, preserve_index=None)
     with atomic_file(path) as f:
         with pa.ipc.new_file(f, table.schema) as writer:
             writer.write_table(table)
@@ -167,7 +186,32 @@ def _read_frame(path: Path):
     import pyarrow as pa
 
     with pa.memory_map(str(path), "r") as source:
-        return pa.ipc.open_file(source).read_all().to_pandas()
+        table = pa.ipc.open_file(source).read_all()
+        return _to_frame(table)
+
+
+def _to_frame(table):
+    """The pandas frame of an Arrow table, owning its memory."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    meta = table.schema.metadata or {}
+    if meta.get(b"runpages") != b"plain":
+        return table.to_pandas()
+    if not table.num_columns:
+        return pd.DataFrame(index=pd.RangeIndex(int(meta.get(b"rows", b"0"))))
+    # Copies: the frame must own writable arrays, not views of the mapped file. All float64
+    # (the usual case): one 2-D block, as the parser makes it, without per-column work.
+    if all(t == pa.float64() for t in table.schema.types):
+        block = np.empty((table.num_rows, table.num_columns), dtype=np.float64, order="F")
+        for i, col in enumerate(table.columns):
+            block[:, i] = col.to_numpy()
+        return pd.DataFrame(block, columns=table.column_names, copy=False)
+    # From a dict pandas copies each column into its blocks: no copy of ours needed.
+    frame = pd.DataFrame({name: col.to_numpy() for name, col in zip(table.column_names, table.columns)},
+                         copy=True)
+    return frame
 
 
 def _entry_to_json(key: str, entry: FileEntry, folder: Path) -> dict:
