@@ -66,7 +66,7 @@ def static_files(theme_dirs: list[str]) -> dict[str, Path]:
     return files
 
 
-def copy_assets(theme_dirs: list[str], out: str | os.PathLike) -> int:
-    """Copy what changed; returns how many files were written."""
+def copy_assets(theme_dirs: list[str], out: str | os.PathLike) -> list[str]:
+    """Copy what changed; returns the site paths written (``_static/…``)."""
     dest = Path(out) / "_static"
-    return sum(_copy(src, dest / rel) for rel, src in static_files(theme_dirs).items())
+    return [f"_static/{rel}" for rel, src in static_files(theme_dirs).items() if _copy(src, dest / rel)]

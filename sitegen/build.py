@@ -1,118 +1,30 @@
 """build_site(config, changed=None): run folders in, static site out; full or incremental.
 
 Invariants:
-- Everything is rendered in memory, then written; every file lands by temp name + rename.
+- What the pages see comes from ``logbook.load_logbook``; this module only plans (what
+  changed) and writes. Everything is rendered in memory, then written; every file lands by
+  temp name + rename. ``BuildResult.written`` / ``removed`` name every site path touched, so
+  ``serve --watch`` never walks the output folder.
 - A run whose ``fingerprint`` did not change (and whose outputs are still there) is not
   re-rendered, its data script and downloads are not rewritten; index, project and compare
-  pages are re-rendered but only written when their bytes changed. The state lives in
-  ``<site>/.runpages/`` (read cache, fingerprints, output lists) and is only a shortcut:
-  deleting it means a full build.
-- File names are slugs (``slug``): safe whatever a project or run name holds; two names that
-  slug alike are told apart by a suffix, deterministically.
-
-Page builders get a ``SiteMap`` (``site``) for every path and key; they never build paths
-themselves. Builders: ``build_index(projects, config, site)``, ``build_run(run, project,
-config, site)``, ``build_project(project, config, site)``, ``build_compare(projects, config,
-site)``, and the reports, checks and utilisation builders.
+  pages are re-rendered but only written when their bytes changed.
+- The output folder holds exactly the publishable site. The build's cache (``build_cache``:
+  JSON state, read cache as JSON + Arrow IPC, never a pickle) lives in its own folder and is
+  only a shortcut: deleting it, or a cache that cannot be read, means a full build.
 """
 from __future__ import annotations
 
 import hashlib
 import math
 import os
-import pickle
-import re
+import shutil
 import sys
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
 
 from runpages.sitegen import __version__
 from runpages.sitegen.atomic import copy_atomic
-
-STATE_DIR = ".runpages"
-STATE_VERSION = 1
-
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
-                     *(f"lpt{i}" for i in range(10))}
-
-
-def slug(name: Any, max_len: int = 80) -> str:
-    """A path-safe file name for ``name``: ASCII letters, digits, ``.``, ``_``, ``-`` only,
-    never starting with a dot (no hidden files, no ``..``), never empty."""
-    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
-    s = re.sub(r"[^A-Za-z0-9._-]+", "-", s)
-    s = re.sub(r"-{2,}", "-", s).strip("-.")
-    s = s[:max_len].strip("-.")
-    if not s:
-        s = "x-" + hashlib.sha1(str(name).encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    if s.split(".")[0].lower() in _WINDOWS_RESERVED:
-        s = "_" + s
-    return s
-
-
-def unique_slugs(names: Iterable[Any]) -> list[str]:
-    """Slugs for ``names`` in order; a repeat (compared case-insensitively) gets ``-2``, ``-3``."""
-    seen: set[str] = set()
-    out = []
-    for name in names:
-        base = slug(name)
-        s, n = base, 1
-        while s.lower() in seen:
-            n += 1
-            s = f"{base}-{n}"
-        seen.add(s.lower())
-        out.append(s)
-    return out
-
-
-class SiteMap:
-    """Every path and key of the site, from the projects read. Paths are site-root relative."""
-
-    def __init__(self, projects: list):
-        self.projects = list(projects)
-        names = sorted(p.name for p in self.projects)
-        self._project = dict(zip(names, unique_slugs(names)))
-        self._run: dict[str, str] = {}
-        self._by_key: dict[str, Any] = {}
-        for project in self.projects:
-            runs = sorted(project.runs, key=lambda r: (r.id, r.source, r.dir))
-            for run, s in zip(runs, unique_slugs(r.id for r in runs)):
-                self._run[run.dir] = s
-                self._by_key[self.key(run)] = run
-
-    def project_slug(self, name: str) -> str:
-        return self._project[name]
-
-    def key(self, run) -> str:
-        """``<project-slug>/<run-slug>``: unique across merged runs dirs; used in URLs."""
-        return f"{self._project[run.project]}/{self._run[run.dir]}"
-
-    def run_by_key(self, key: str):
-        return self._by_key.get(key)
-
-    def project_url(self, project) -> str:
-        name = project if isinstance(project, str) else project.name
-        return f"p/{self._project[name]}/index.html"
-
-    def run_url(self, run) -> str:
-        return f"p/{self.key(run).replace('/', '/r/', 1)}/index.html"
-
-    def run_data(self, run) -> str:
-        return f"data/runs/{self.key(run)}.js"
-
-    def project_data(self, project) -> str:
-        name = project if isinstance(project, str) else project.name
-        return f"data/projects/{self._project[name]}.js"
-
-    def files_dir(self, run) -> str:
-        return f"files/{self.key(run)}/"
-
-    def compare_url(self, runs: Iterable = ()) -> str:
-        keys = ",".join(self.key(r) for r in runs)
-        return "compare.html" + (f"?runs={keys}" if keys else "")
 
 
 @dataclass
@@ -125,6 +37,14 @@ class BuildResult:
     seconds: float = 0.0
     problems: list = field(default_factory=list)
     output: str = ""
+    cache_dir: str = ""               # where the build cache is (outside the site)
+    written: set[str] = field(default_factory=set)    # site paths written by this build
+    removed: set[str] = field(default_factory=set)    # site paths this build deleted
+
+    @property
+    def changed(self) -> set[str]:
+        """Site paths added, rewritten or removed: what open tabs must reload."""
+        return self.written | self.removed
 
     def summary(self) -> str:
         n = len(self.problems)
@@ -133,33 +53,13 @@ class BuildResult:
                 + (f" ({n} problem{'s' if n != 1 else ''})" if n else ""))
 
 
-# ---------------------------------------------------------------------------------------------
-# State: what the last build wrote
-
-def _load_state(path: Path) -> dict:
-    try:
-        with open(path, "rb") as f:
-            state = pickle.load(f)
-        if isinstance(state, dict) and state.get("version") == STATE_VERSION:
-            return state
-    except Exception:  # noqa: BLE001 - a broken state file only means a full build
-        pass
-    return {"version": STATE_VERSION, "settings": None, "runs": {}}
-
-
-def _save_state(path: Path, state: dict) -> None:
-    from runpages.sitegen.atomic import write_atomic
-
-    write_atomic(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
-
-
 def _settings_hash(config, theme_dirs: list[str]) -> str:
     """Anything that changes every run page: settings, runpages version, template files."""
     h = hashlib.sha1()
     from dataclasses import fields, is_dataclass
 
     shaping = {f.name: getattr(config, f.name) for f in fields(config)
-               if f.name not in ("runs_dirs", "output", "strict", "source")} if is_dataclass(config) else {}
+               if f.name not in ("runs_dirs", "output", "strict", "source", "cache_dir")} if is_dataclass(config) else {}
     h.update(repr((__version__, config.title, str(config.theme or ""), config.max_artifact_mb,
                    sorted((k, repr(v)) for k, v in shaping.items()))).encode())
     from runpages.sitegen.assets import BOKEH_FILES, bokeh_js_dir
@@ -195,30 +95,25 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     they are redone even if their fingerprint looks the same. Everything else is decided by
     fingerprints. Raises ``ProblemsError`` under ``config.strict`` when the runs have Problems.
     """
-    from runpages.sitegen import charts
-    from runpages.sitegen.assets import copy_assets
+    from runpages.sitegen import build_cache
     from runpages.sitegen.errors import ProblemsError, SiteError
-    from runpages.sitegen.pages.index import build_index
-    from runpages.sitegen.pages.run import build_run, plan_downloads
-    from runpages.sitegen.reader import ReadCache, read_runs, summarize_problems
-    from runpages.sitegen.atomic import write_atomic
-    from runpages.sitegen.render import Renderer, _theme_dirs, render_pages, write_if_changed
+    from runpages.sitegen.logbook import load_logbook
+    from runpages.sitegen.reader import ReadCache, summarize_problems
+    from runpages.sitegen.render import _theme_dirs
+    from runpages.sitegen.runscan import scan_runs
 
     t_start = time.perf_counter()
     out = Path(config.output)
     if config.theme and not Path(config.theme).is_dir():
         raise SiteError(f"{config.theme}: theme folder not found")
-    state_dir = out / STATE_DIR
-    cache_path = state_dir / "cache.pickle"
-    state_path = state_dir / "state.pickle"
-
     from runpages.sitegen.storemirror import refresh_mirrors
 
     refresh_mirrors(config)        # runs on an object store: bring their local mirror up to date
+    cache_dir = build_cache.cache_dir(config)
+    read_dir = cache_dir / build_cache.READ_DIR
     theme_dirs = _theme_dirs(config.theme)
     settings = _settings_hash(config, theme_dirs)
-    state = _load_state(state_path)
-    from runpages.sitegen.runscan import scan_runs
+    state = build_cache.load_state(cache_dir)
 
     found = scan_runs(config.runs_dirs)
     scan = _scan_runs(config.runs_dirs, found, _reports_dir(config))
@@ -231,136 +126,174 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
         if config.strict and problems:
             raise ProblemsError(summarize_problems(problems))
         return BuildResult(pages=state.get("pages", 0), runs=state.get("run_count", 0), problems=problems,
-                           seconds=time.perf_counter() - t_start, output=str(out))
+                           seconds=time.perf_counter() - t_start, output=str(out), cache_dir=str(cache_dir))
 
-    cache = ReadCache.load(cache_path)
+    cache = ReadCache.load(read_dir)
     before = _cache_marks(cache)
-    projects, problems = read_runs([str(d) for d in config.runs_dirs], cache=cache, now=now, found=found)
-    if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
-        from runpages.sitegen.model import apply_main_metrics
+    book = load_logbook(config, cache=cache, now=now, found=found)
+    if config.strict and book.problems:
+        raise ProblemsError(summarize_problems(book.problems))
 
-        apply_main_metrics(projects, config.main_metric or {}, getattr(config, "default_main_metric", None))
-
-    site = SiteMap(projects)
-    full = state.get("settings") != settings
-    old_runs: dict[str, dict] = state.get("runs", {})
-    changed = set(changed or ())
-
-    # The other page types, imported only when there is something to build.
-    from runpages.sitegen.pages.checks import build_checks
-    from runpages.sitegen.pages.compare import build_compare
-    from runpages.sitegen.pages.project import build_project
-    from runpages.sitegen.pages.report import build_reports
-    from runpages.sitegen.pages.utilisation import build_utilisation, run_card
-
-    reports = build_reports(projects, config, site)
-    problems = problems + list(reports.problems)
-    if config.strict and problems:
-        raise ProblemsError(summarize_problems(problems))
-    cited_by = dict(reports.cited_by)
-
-    renderer = Renderer(config.theme, cache_dir=state_dir / "templates", globals={
-        "site_title": config.title, "version": __version__,
-        "nav_reports": bool(reports.pages),
-        "nav_utilisation": True,
-    })
-    result = BuildResult(output=str(out), problems=problems)
+    result = BuildResult(output=str(out), problems=list(book.problems), cache_dir=str(cache_dir))
     out.mkdir(parents=True, exist_ok=True)
-    result.files += copy_assets(theme_dirs, out)
+    shutil.rmtree(out / build_cache.LEGACY_DIR, ignore_errors=True)   # older builds' cache, inside the site
+    written = _Writer(out, result)
+    from runpages.sitegen.assets import copy_assets
 
-    all_runs = [(p, r) for p in projects for r in p.runs]
-    result.runs = len(all_runs)
-    new_runs: dict[str, dict] = {}
-    todo = []
-    extras: dict[str, str] = {}
-    for project, run in all_runs:
-        key = site.key(run)
-        old = old_runs.get(key)
-        extras[key] = _extras_hash(cited_by.get(key))
-        if (not full and old and old.get("fingerprint") == run.fingerprint and run.fingerprint
-                and old.get("dir") == run.dir and old.get("status") == run.status
-                and old.get("extras") == extras[key] and key not in changed and run.dir not in changed
-                and (out / site.run_url(run)).exists()):
-            new_runs[key] = old
-        else:
-            todo.append((project, run))
-
-    # Per-run work: page, data script, downloads. Rendered in memory, then written.
-    bar = _progress(len(todo), "runs")
-    try:
-        for project, run in todo:
-            key = site.key(run)
-            plan = plan_downloads(run, site, config)
-            page = build_run(run, project, config, site, plan)
-            page.context.setdefault("cited_by", cited_by.get(key, []))
-            page.context.setdefault("usage", run_card(run, config))
-            html = renderer.render(page)
-            files: dict[str, bytes | str] = {page.path: html, site.run_data(run): charts.run_script(run, site)}
-            if plan.csv:
-                files[plan.csv] = metrics_csv(run)
-            copies = plan.copies
-            for rel, data in files.items():
-                write_atomic(out / rel, data)
-            for rel, src in copies.items():
-                copy_atomic(src, out / rel)
-            result.pages_written += 1
-            result.files += len(files) + len(copies)
-            result.rebuilt_runs += 1
-            outputs = sorted(set(files) | set(copies))
-            for stale in set(old_runs.get(key, {}).get("outputs", ())) - set(outputs):
-                _remove(out, stale)
-            new_runs[key] = {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status,
-                             "extras": extras[key], "outputs": outputs, "entry": None}
-            bar.update(1)
-    finally:
-        bar.close()
-
-    # Runs that are gone: remove what they left behind.
-    for key, old in old_runs.items():
-        if key not in new_runs:
-            for stale in old.get("outputs", ()):
-                _remove(out, stale)
-
-    # Site-wide pages and project data: cheap, re-rendered every time, written when changed.
-    index = build_index(projects, config, site)
-    index.context.setdefault("reports", list(reports.listing))
-    pages = [index]
-    pages += [build_project(p, config, site) for p in projects]
-    pages.append(build_compare(projects, config, site))
-    pages += [pg for pg in (build_checks(p, config, site) for p in projects) if pg is not None]
-    pages += list(build_utilisation(projects, config, site))
-    pages += list(reports.pages)
-    rendered = render_pages(renderer, pages)
-    data = {site.project_data(p): _project_script(p, site, new_runs, charts) for p in projects}
-    for rel, text in rendered.items():
-        if write_if_changed(out / rel, text):
-            result.pages_written += 1
-            result.files += 1
-    for rel, text in data.items():
-        if write_if_changed(out / rel, text):
-            result.files += 1
-    report_copies = dict(reports.copies)
-    for rel, src in report_copies.items():
-        if _copy_if_changed(src, out / rel):
-            result.files += 1
-    data.update({rel: "" for rel in report_copies})   # tracked as site outputs below
-
-    site_outputs = sorted(set(rendered) | set(data))
+    for rel in copy_assets(theme_dirs, out):
+        written.note(rel)
+    renderer = _renderer(config, book)
+    full = state.get("settings") != settings
+    new_runs = _write_runs(book, renderer, state.get("runs", {}), full, set(changed or ()), written)
+    site_outputs = _write_site_pages(book, renderer, new_runs, written)
     for stale in set(state.get("site_outputs") or ()) - set(site_outputs):
-        _remove(out, stale)                      # pages and data of projects that are gone
-    result.pages = len(all_runs) + len(rendered)
-    if _cache_marks(cache) != before or not cache_path.exists():
-        cache.save(cache_path)
-    running = [r.last_activity or now_t for _, r in all_runs if r.status == "running"]
-    _save_state(state_path, {
-        "version": STATE_VERSION, "settings": settings, "runs": new_runs, "scan": scan,
+        written.remove(stale)                      # pages and data of projects that are gone
+    if _cache_marks(cache) != before or not (read_dir / "index.json").exists():
+        cache.save(read_dir)
+    running = [r.last_activity or now_t for p in book.projects for r in p.runs if r.status == "running"]
+    build_cache.save_state(cache_dir, {
+        "version": build_cache.CACHE_VERSION, "settings": settings, "runs": new_runs, "scan": scan,
         "site_outputs": site_outputs,
-        "problems": problems, "pages": result.pages, "run_count": result.runs,
+        "problems": result.problems, "pages": result.pages, "run_count": result.runs,
         # A running run turns "lost" when its heartbeat gets old: rebuild then even if no file changed.
         "next_change_at": (min(running) + _lost_after()) if running else None,
     })
     result.seconds = time.perf_counter() - t_start
     return result
+
+
+class _Writer:
+    """Writes into the site and records every path it touched on the ``BuildResult``."""
+
+    def __init__(self, out: Path, result: BuildResult):
+        self.out, self.result = out, result
+
+    def note(self, rel: str) -> None:
+        self.result.written.add(rel)
+        self.result.files += 1
+
+    def write(self, rel: str, data: bytes | str) -> None:
+        from runpages.sitegen.atomic import write_atomic
+
+        write_atomic(self.out / rel, data)
+        self.note(rel)
+
+    def copy(self, rel: str, src) -> None:
+        copy_atomic(src, self.out / rel)
+        self.note(rel)
+
+    def write_if_changed(self, rel: str, data: bytes | str) -> bool:
+        from runpages.sitegen.render import write_if_changed
+
+        if write_if_changed(self.out / rel, data):
+            self.note(rel)
+            return True
+        return False
+
+    def copy_if_changed(self, rel: str, src) -> None:
+        if _copy_if_changed(src, self.out / rel):
+            self.note(rel)
+
+    def remove(self, rel: str) -> None:
+        if _remove(self.out, rel):
+            self.result.removed.add(rel)
+
+
+def _renderer(config, book):
+    from runpages.sitegen.render import Renderer
+
+    return Renderer(config.theme, globals={
+        "site_title": config.title, "version": __version__,
+        "nav_reports": bool(book.reports),
+        "nav_utilisation": True,
+    })
+
+
+def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: set[str],
+                written: _Writer) -> dict[str, dict]:
+    """Per-run work (page, data script, downloads) for the runs that changed; returns the
+    state of every run. Each run is rendered in memory, then written."""
+    from runpages.sitegen import charts
+    from runpages.sitegen.pages.run import build_run, plan_downloads
+
+    site, out, result = book.site, written.out, written.result
+    all_runs = [r for p in book.projects for r in p.runs]
+    result.runs = len(all_runs)
+    new_runs: dict[str, dict] = {}
+    todo = []
+    for run in all_runs:
+        key = site.key(run)
+        old = old_runs.get(key)
+        extras = _extras_hash(book.cited_by.get(key))
+        if (not full and old and old.get("fingerprint") == run.fingerprint and run.fingerprint
+                and old.get("dir") == run.dir and old.get("status") == run.status
+                and old.get("extras") == extras and key not in changed and run.dir not in changed
+                and (out / site.run_url(run)).exists()):
+            new_runs[key] = old
+        else:
+            todo.append((run, extras))
+    bar = _progress(len(todo), "runs")
+    try:
+        for run, extras in todo:
+            key = site.key(run)
+            plan = plan_downloads(run, site, book.config)
+            page = build_run(run, book, plan)
+            files: dict[str, bytes | str] = {page.path: renderer.render(page),
+                                             site.run_data(run): charts.run_script(run, site)}
+            if plan.csv:
+                files[plan.csv] = metrics_csv(run)
+            for rel, data in files.items():
+                written.write(rel, data)
+            for rel, src in plan.copies.items():
+                written.copy(rel, src)
+            result.pages_written += 1
+            result.rebuilt_runs += 1
+            outputs = sorted(set(files) | set(plan.copies))
+            for stale in set(old_runs.get(key, {}).get("outputs", ())) - set(outputs):
+                written.remove(stale)
+            new_runs[key] = {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status,
+                             "extras": extras, "outputs": outputs, "entry": None}
+            bar.update(1)
+    finally:
+        bar.close()
+    for key, old in old_runs.items():          # runs that are gone: remove what they left behind
+        if key not in new_runs:
+            for stale in old.get("outputs", ()):
+                written.remove(stale)
+    return new_runs
+
+
+def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Writer) -> list[str]:
+    """Site-wide pages and project data: cheap, re-rendered every time, written when changed.
+    Returns their site paths."""
+    from runpages.sitegen import charts
+    from runpages.sitegen.pages.checks import build_checks
+    from runpages.sitegen.pages.compare import build_compare
+    from runpages.sitegen.pages.index import build_index
+    from runpages.sitegen.pages.project import build_project
+    from runpages.sitegen.pages.report import build_reports
+    from runpages.sitegen.pages.utilisation import build_utilisation
+    from runpages.sitegen.render import render_pages
+
+    projects, config, site, result = book.projects, book.config, book.site, written.result
+    reports = build_reports(book)
+    pages = [build_index(book)]
+    pages += [build_project(p, config, site) for p in projects]
+    pages.append(build_compare(projects, config, site))
+    pages += [pg for pg in (build_checks(p, book) for p in projects) if pg is not None]
+    pages += list(build_utilisation(projects, config, site))
+    pages += list(reports.pages)
+    rendered = render_pages(renderer, pages)
+    data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in projects}
+    for rel, text in rendered.items():
+        if written.write_if_changed(rel, text):
+            result.pages_written += 1
+    for rel, text in data.items():
+        written.write_if_changed(rel, text)
+    for rel, src in reports.copies.items():
+        written.copy_if_changed(rel, src)
+    result.pages = result.runs + len(rendered)
+    return sorted(set(rendered) | set(data) | set(reports.copies))
 
 
 def metrics_csv(run) -> bytes:
@@ -458,13 +391,14 @@ def _copy_if_changed(src, dest: Path) -> bool:
     return True
 
 
-def _remove(out: Path, rel: str) -> None:
-    """Delete one output of the last build, and its folders while they are left empty."""
+def _remove(out: Path, rel: str) -> bool:
+    """Delete one output of the last build, and its folders while they are left empty;
+    returns whether there was a file to delete."""
     path = out / rel
     try:
         path.unlink()
     except OSError:
-        return
+        return False
     parent = path.parent
     while parent != out and out in parent.parents:
         try:
@@ -472,3 +406,4 @@ def _remove(out: Path, rel: str) -> None:
         except OSError:
             break
         parent = parent.parent
+    return True

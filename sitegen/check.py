@@ -102,13 +102,12 @@ def load_check_settings(toml_path: Path | None) -> CheckSettings:
 
 # ---- the command --------------------------------------------------------------------------
 
-def _site_links(projects, site_url: str | None):
+def _site_links(site, site_url: str | None):
     if not site_url:
         return None, None
-    from runpages.sitegen.build import SiteMap, slug
+    from runpages.sitegen.logbook import slug
     from runpages.sitegen.pages.checks import checks_url as checks_page
 
-    site = SiteMap(projects)
     root = site_url.rstrip("/") + "/"
 
     def run_url(entry: Entry) -> str:
@@ -144,7 +143,7 @@ def check(args, env=os.environ, now: float | None = None) -> tuple[dict[str, Any
     from runpages.sitegen.check_rules import EXIT_CODES, ERROR, REGRESSED, judge, overall
     from runpages.sitegen.config import load_config
     from runpages.sitegen.errors import SiteError
-    from runpages.sitegen.reader import read_runs
+    from runpages.sitegen.logbook import load_logbook
 
     notes: list[str] = []
     try:
@@ -166,7 +165,8 @@ def check(args, env=os.environ, now: float | None = None) -> tuple[dict[str, Any
         refresh_mirrors(config)
     except SiteError as err:
         raise CannotJudge(str(err)) from None
-    projects, problems = read_runs([str(d) for d in config.runs_dirs])
+    book = load_logbook(config, reports=False, checks=False)
+    projects, problems = book.projects, book.problems
     missing = [p for p in problems if p.reason == "runs folder not found"]
     if missing:
         raise CannotJudge("runs folder not found: " + ", ".join(p.path for p in missing))
@@ -175,7 +175,7 @@ def check(args, env=os.environ, now: float | None = None) -> tuple[dict[str, Any
     if candidate.status != "finished":
         notes.append(f"the candidate run {candidate.id} is {candidate.status}, not finished")
     site_url = args.site_url or settings.site_url
-    run_url, checks_url = _site_links(projects, site_url)
+    run_url, checks_url = _site_links(book.site, site_url)
 
     now = time.time() if now is None else now
     cand = Entry.of_run(candidate)

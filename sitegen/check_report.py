@@ -20,8 +20,9 @@ from runpages.sitegen.atomic import write_atomic
 from runpages.sitegen.check_rules import ERROR, HOLDS, IMPROVED, REGRESSED, Result
 from runpages.sitegen.values import format_number
 
+from runpages.sitegen.logbook import CHECKS_DIR, slug  # noqa: F401 - CHECKS_DIR: the records' folder
+
 RECORD_VERSION = 1
-CHECKS_DIR = ".checks"            # inside <runs>/<project>/; the reader skips dot-folders
 
 VERDICT_MARK = {IMPROVED: "\u2705 improved", HOLDS: "\u2705 holds", REGRESSED: "\u274c regressed",
                 ERROR: "\u26a0\ufe0f could not judge"}
@@ -173,8 +174,6 @@ def to_json(record: dict[str, Any]) -> str:
 
 def record_path(project_dir: Path, checked_at: float, candidate_id: str) -> Path:
     stamp = _dt.datetime.fromtimestamp(checked_at, _dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    from runpages.sitegen.build import slug
-
     return Path(project_dir) / CHECKS_DIR / f"{stamp}-{slug(candidate_id)}.json"
 
 
@@ -193,28 +192,3 @@ def save_record(project_dir: Path, record: dict[str, Any]) -> Path:
     raise OSError(f"{path.parent}: too many check records in one second")
 
 
-def load_records(project_dirs: list[Path]) -> list[dict[str, Any]]:
-    """Every readable record under the ``.checks`` folders, oldest first; unreadable ones skipped."""
-    out = []
-    seen = set()
-    for d in project_dirs:
-        folder = Path(d) / CHECKS_DIR
-        try:
-            names = sorted(p for p in folder.iterdir() if p.suffix == ".json" and not p.name.startswith("."))
-        except OSError:
-            continue
-        for p in names:
-            try:
-                rec = json.loads(p.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if not isinstance(rec, dict) or not isinstance(rec.get("checked_at"), (int, float)):
-                continue
-            key = (rec.get("checked_at"), json.dumps(rec.get("candidate"), sort_keys=True, default=str))
-            if key in seen:
-                continue
-            seen.add(key)
-            rec["_file"] = str(p)
-            out.append(rec)
-    out.sort(key=lambda r: r["checked_at"])
-    return out

@@ -78,7 +78,6 @@ jobs:
         if: ${{ !cancelled() }}
         run: |
           runpages build @@RUNS@@ -o site
-          rm -rf site/.runpages
 
       - name: Upload the site for GitHub Pages
         if: ${{ !cancelled() && github.event_name == 'push' && github.ref == 'refs/heads/@@BRANCH@@' }}

@@ -25,6 +25,7 @@ def _load(args):
         "strict": args.strict,
         "max_artifact_mb": args.max_artifact_mb,
         "reports_dir": getattr(args, "reports_dir", None),
+        "cache_dir": getattr(args, "cache_dir", None),
     }
     config, warnings = load_config(Path(args.config) if args.config else None, overrides)
     for w in warnings:
@@ -276,8 +277,10 @@ def publish(args) -> int:
         git = find_repo(Path.cwd())
         check_target(git, branch=args.branch, remote=args.remote, push=not args.no_push)
     with tempfile.TemporaryDirectory(prefix="runpages-site-") as tmp:
-        overrides = {"runs_dirs": args.runs_dirs or None, "output": args.output or tmp,
+        overrides = {"runs_dirs": args.runs_dirs or None, "output": args.output or os.path.join(tmp, "site"),
                      "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb}
+        if not args.output:     # a throw-away site: its cache goes with it, not into ~/.cache
+            overrides["cache_dir"] = os.path.join(tmp, "cache")
         config, warnings = load_config(Path(args.config) if args.config else None, overrides)
         for w in warnings:
             if "'check'" not in w:

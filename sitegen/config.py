@@ -12,6 +12,7 @@ relative to the file's folder, paths given on the command line relative to the c
     strict = false                               # problems in the runs fail the build
     max_artifact_mb = 100
     reports_dir = "reports"
+    # cache_dir = "/var/tmp/runpages"           # build cache (default: under ~/.cache/runpages)
     main_metric = "val/acc"                      # default for every project, or:
     # default_main_metric = "val/acc"
     # [main_metric]
@@ -48,6 +49,7 @@ class SiteConfig:
     strict: bool = False
     max_artifact_mb: float = 100.0
     reports_dir: Path | None = None
+    cache_dir: Path | None = None       # the build cache; None: under the user's cache dir
     main_metric: dict[str, str] = field(default_factory=dict)   # project -> metric
     default_main_metric: str | None = None
     gpu_hour_cost: float | None = None
@@ -161,6 +163,7 @@ _VALIDATORS: dict[str, Callable[[Any, Path], Any]] = {
     "strict": _bool,
     "max_artifact_mb": _number(0, low_open=True),
     "reports_dir": _optional_path,
+    "cache_dir": _optional_path,
     "main_metric": _metric_map,
     "default_main_metric": _optional_text,
     "gpu_hour_cost": _number(0, optional=True),

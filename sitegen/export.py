@@ -34,18 +34,6 @@ def _inline(text: str) -> Markup:
                   .replace("<!--", "<\\!--"))
 
 
-def _read_projects(config):
-    from runpages.sitegen.model import apply_main_metrics
-    from runpages.sitegen.reader import read_runs
-    from runpages.sitegen.storemirror import refresh_mirrors
-
-    refresh_mirrors(config)
-    projects, problems = read_runs([str(d) for d in config.runs_dirs])
-    if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
-        apply_main_metrics(projects, config.main_metric or {}, getattr(config, "default_main_metric", None))
-    return projects, problems
-
-
 def guess_runs_dir(report_path: str | Path) -> Path | None:
     """For ``runpages export <runs>/reports/x.md`` without runs folders: the folder that holds
     the report's ``reports/`` folder when it has runs in it, else a ``runs/`` beside it."""
@@ -71,7 +59,7 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
     ``ProblemsError`` under ``config.strict`` when the report has problems."""
     from runpages.sitegen import __version__, charts
     from runpages.sitegen.assets import static_files
-    from runpages.sitegen.build import SiteMap
+    from runpages.sitegen.logbook import load_logbook
     from runpages.sitegen.pages import Page
     from runpages.sitegen.pages.report import report_context
     from runpages.sitegen.render import Renderer, _theme_dirs, write_atomic
@@ -81,8 +69,11 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
     if not path.is_file():
         raise SiteError(f"{path}: report not found")
     out = Path(output) if output else Path.cwd() / (path.stem + ".html")
-    projects, _ = _read_projects(config)
-    site = SiteMap(projects)
+    from runpages.sitegen.storemirror import refresh_mirrors
+
+    refresh_mirrors(config)        # runs on an object store: read their local mirror
+    book = load_logbook(config, reports=False, checks=False)
+    projects, site = book.projects, book.site
     report = read_report(path, path.as_posix())
     resolve_report(report, Selector(projects))
     _check_links(report, path.parent)
@@ -133,8 +124,9 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
 # new-report
 
 def _slug(text: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
-    return s[:60].strip("-") or "report"
+    from runpages.sitegen.logbook import slug
+
+    return slug(text.lower(), max_len=60)
 
 
 def _yaml_text(s: str) -> str:
@@ -188,7 +180,9 @@ def new_report(title: str, runs_dirs, reports_dir: str | Path | None = None,
             author = getpass.getuser()
         except Exception:  # noqa: BLE001 - no user name is not a reason to fail
             author = ""
-    projects, _ = _read_projects(config) if any(d.is_dir() for d in dirs) else ([], [])
+    from runpages.sitegen.logbook import load_logbook
+
+    projects = load_logbook(config, reports=False, checks=False).projects if any(d.is_dir() for d in dirs) else []
     text = starter_text(title.strip(), author, date, projects)
     base = f"{date}-{_slug(title)}"
     path, n = folder / f"{base}.md", 1

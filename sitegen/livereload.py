@@ -8,12 +8,10 @@ Invariants:
   answers at once when the tab is behind. The answer lists every site path changed since
   ``since``, or ``full: True`` when that history is no longer kept (the tab then reloads).
 - ``server_id`` changes with every server process: a tab that outlived its server reloads.
-- ``snapshot_site(root)`` stats files only (no reads); ``.runpages/`` (the build cache) is
-  never listed, so its paths never reach a browser.
+- The changed paths come from the build (``BuildResult.changed``): the site is never walked.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -95,32 +93,6 @@ class LiveState:
         else:
             answer["changed"] = sorted(paths)
         return answer
-
-
-def snapshot_site(root: str | os.PathLike) -> dict[str, tuple[int, int]]:
-    """``{site-relative posix path: (size, mtime_ns)}`` for every file but the build cache."""
-    root = os.fspath(root)
-    out: dict[str, tuple[int, int]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        rel_dir = os.path.relpath(dirpath, root)
-        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-        for name in filenames:
-            if name.startswith("."):
-                continue
-            try:
-                st = os.stat(os.path.join(dirpath, name))
-            except OSError:
-                continue
-            out[prefix + name] = (st.st_size, st.st_mtime_ns)
-    return out
-
-
-def diff_snapshots(before: dict, after: dict) -> set[str]:
-    """Paths added, removed or rewritten between two ``snapshot_site`` results."""
-    changed = {p for p, mark in after.items() if before.get(p) != mark}
-    changed |= set(before) - set(after)
-    return changed
 
 
 def inject(html: bytes, snippet: bytes) -> bytes:

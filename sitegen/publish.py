@@ -7,8 +7,9 @@ Invariants:
   the tree is made in a temporary index file (``GIT_INDEX_FILE``), the commit with
   ``git commit-tree``, and the branch moves with ``git update-ref``. No checkout, no stash.
 - The branch holds exactly the site, plus ``.nojekyll`` (so GitHub serves ``_static/``) and
-  ``CNAME`` when a domain is given (or was there before); the build's own state
-  (``.runpages/``) is left out. Ignore rules and attributes do not apply: every file goes in.
+  ``CNAME`` when a domain is given (or was there before). The build keeps its cache outside
+  the site, so the folder is published as it is. Ignore rules and attributes do not apply:
+  every file goes in.
 - A tree equal to the branch's last commit makes no new commit.
 - Refusals are ``PublishError`` (exit 1) saying what to do: not a git repository, no such
   remote, the branch checked out here, a file over 100 MB or a site over 1 GB.
@@ -24,7 +25,6 @@ from runpages.sitegen.errors import SiteError
 
 MAX_FILE_BYTES = 100 * 1024 * 1024        # GitHub refuses files over 100 MB
 MAX_SITE_BYTES = 1024 * 1024 * 1024       # GitHub Pages sites may be at most 1 GB
-STATE_DIR = ".runpages"                   # the build's own state; never published
 
 
 class PublishError(SiteError):
@@ -73,8 +73,6 @@ def site_files(site: Path) -> list[tuple[str, Path, int]]:
     out = []
     for root, dirs, files in os.walk(site):
         rel_root = Path(root).relative_to(site)
-        if rel_root == Path("."):
-            dirs[:] = [d for d in dirs if d != STATE_DIR]
         dirs.sort()
         for name in sorted(files):
             p = Path(root) / name

@@ -8,17 +8,19 @@ Invariants:
   is parsed. Grown, with the ``tail_check`` bytes before ``offset`` unchanged: only the new
   complete lines are parsed, numbered on from ``lines``. Anything else (shrunk, replaced,
   rewritten in place): read again from the start.
-- A cache is only ever a shortcut: a missing, corrupt or other-layout cache file loads as an
-  empty cache, never an error; ``save`` replaces the file atomically.
-- Pickles name classes by module path. Caches written before this module existed name
-  ``runpages.sitegen.reader.FileEntry``; ``load`` maps that to ``FileEntry`` here, so they still load.
+- A cache is a folder: ``index.json`` (offsets, parsed text values, Problems) and one Arrow
+  IPC file per parsed frame. Nothing is unpickled or executed on load: the folder may sit where
+  others can write. A missing, corrupt, truncated or other-layout cache loads as an empty
+  cache (or without the entries that do not read back), never an error; ``save`` lands every
+  file by temp name + rename, the index last, and writes only frames it does not hold yet.
 - ``read_json_file`` never raises for bad input or an unreadable file: it returns None and adds
   a ``Problem``. ``read_jsonl`` leaves ``OSError`` to its caller.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-import pickle
+import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -40,23 +42,13 @@ class FileEntry:
     value: Any                # Parsed for JSONL files; (value, problems) for JSON files
 
 
-# Where classes in a cache pickle lived before they moved here.
-_MOVED = {("runpages.sitegen.reader", "FileEntry"): FileEntry}
-
-
-class _Unpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        moved = _MOVED.get((module, name))
-        return moved if moved is not None else super().find_class(module, name)
-
-
 class ReadCache:
     """Byte offsets and parsed rows per file, so a rebuild reads only what changed.
 
     ``parsed_bytes`` counts the bytes handed to a JSONL parser since the cache was made or
     loaded (tests and the benchmark use it to see that only new bytes were parsed)."""
 
-    VERSION = 2
+    VERSION = 3             # 3: a folder of JSON + Arrow IPC (no pickle)
 
     @classmethod
     def _layout(cls) -> tuple:
@@ -78,27 +70,51 @@ class ReadCache:
 
     @classmethod
     def load(cls, path: str | Path) -> "ReadCache":
-        """The cache at ``path``; an empty one if it is missing, corrupt or from another
-        version (a cache is only ever a shortcut, never a reason to fail)."""
+        """The cache in folder ``path``; an empty one if it is missing, corrupt or from another
+        version (a cache is only ever a shortcut, never a reason to fail). An entry whose frame
+        file does not read back is left out (that file is simply parsed again)."""
         cache = cls()
         try:
-            with open(path, "rb") as f:
-                data = _Unpickler(f).load()
-            if (isinstance(data, dict) and data.get("layout") == cls._layout()
-                    and isinstance(data.get("entries"), dict)
-                    and all(isinstance(e, FileEntry) for e in data["entries"].values())):
-                cache.entries = data["entries"]
+            data = json.loads((Path(path) / INDEX_FILE).read_bytes())
+            if not (isinstance(data, dict) and data.get("layout") == json.loads(json.dumps(cls._layout()))
+                    and isinstance(data.get("entries"), dict)):
+                return cache
+            entries = data["entries"]
         except Exception:  # noqa: BLE001 - any unreadable cache is simply an empty one
-            pass
+            return cache
+        for key, raw in entries.items():
+            try:
+                cache.entries[key] = _entry_from_json(raw, Path(path))
+            except Exception:  # noqa: BLE001 - one bad entry: that file is read again
+                continue
         return cache
 
     def save(self, path: str | Path) -> None:
-        """Write atomically: temp file in the same folder, then ``os.replace``."""
-        from runpages.sitegen.atomic import atomic_file
+        """Write the folder ``path``: new frame files first, then ``index.json`` (atomically),
+        then remove frame files no entry names any more."""
+        from runpages.sitegen.atomic import write_atomic
 
-        with atomic_file(path) as f:
-            pickle.dump({"layout": self._layout(), "entries": self.entries}, f,
-                        protocol=pickle.HIGHEST_PROTOCOL)
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        entries, keep = {}, {INDEX_FILE}
+        for key, entry in self.entries.items():
+            try:
+                raw = _entry_to_json(key, entry, folder)
+                text = json.dumps(raw, default=_plain)      # an entry that cannot be written is left out
+            except Exception:  # noqa: BLE001 - e.g. JSON nested too deep, a column Arrow refuses
+                continue
+            entries[key] = text
+            if raw.get("frame"):
+                keep.add(raw["frame"])
+        body = ",".join(f"{json.dumps(k)}:{v}" for k, v in entries.items())
+        write_atomic(folder / INDEX_FILE,
+                     f'{{"layout":{json.dumps(list(self._layout()))},"entries":{{{body}}}}}')
+        for name in os.listdir(folder):
+            if name not in keep and name.endswith(FRAME_SUFFIX):
+                try:
+                    os.unlink(folder / name)
+                except OSError:
+                    pass
 
     def prune(self, keep: Iterable[str] = ()) -> None:
         """Forget files that are neither in ``keep`` nor looked up by the last ``read_runs``
@@ -110,6 +126,128 @@ class ReadCache:
 
 
 _TAIL_CHECK = 64
+INDEX_FILE = "index.json"
+FRAME_SUFFIX = ".arrow"
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (index values, last values) as JSON numbers."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__}")
+
+
+def _problems_json(problems: list[Problem]) -> list:
+    return [[p.path, p.line, p.reason] for p in problems]
+
+
+def _problems_from(raw: list) -> list[Problem]:
+    return [Problem(str(path), line if isinstance(line, int) else None, str(reason))
+            for path, line, reason in raw]
+
+
+def _frame_name(key: str, entry: FileEntry) -> str:
+    """Names what the frame holds, so an unchanged entry's frame is never written twice."""
+    ident = f"{key}\0{entry.dev}\0{entry.ino}\0{entry.size}\0{entry.mtime_ns}\0{entry.offset}\0{entry.value.final}"
+    return hashlib.sha1(ident.encode("utf-8", "surrogatepass")).hexdigest()[:24] + FRAME_SUFFIX
+
+
+_PLAIN = {b"runpages": b"plain"}      # schema metadata: columns only, RangeIndex, numeric
+
+
+def _plain_frame(frame) -> bool:
+    """Numeric columns with unique text names over a 0..n index: the common case, written and
+    read column by column (no pandas metadata, no conversion threads)."""
+    import pandas as pd
+
+    index = frame.index
+    return (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+            and frame.columns.is_unique and all(isinstance(c, str) for c in frame.columns)
+            and all(dt.kind in "fiub" for dt in frame.dtypes))
+
+
+def _write_frame(path: Path, frame) -> None:
+    import pyarrow as pa
+
+    from runpages.sitegen.atomic import atomic_file
+
+    if _plain_frame(frame):
+        table = pa.table({c: pa.array(frame[c].to_numpy()) for c in frame.columns}, metadata=_PLAIN)
+        if not frame.columns.size:
+            table = pa.table({}, metadata={**_PLAIN, b"rows": str(len(frame)).encode()})
+    else:
+        table = pa.Table.from_pandas(frame, preserve_index=None)
+    with atomic_file(path) as f:
+        with pa.ipc.new_file(f, table.schema) as writer:
+            writer.write_table(table)
+
+
+def _read_frame(path: Path):
+    import pyarrow as pa
+
+    with pa.memory_map(str(path), "r") as source:
+        table = pa.ipc.open_file(source).read_all()
+        return _to_frame(table)
+
+
+def _to_frame(table):
+    """The pandas frame of an Arrow table, owning its memory."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    meta = table.schema.metadata or {}
+    if meta.get(b"runpages") != b"plain":
+        return table.to_pandas()
+    if not table.num_columns:
+        return pd.DataFrame(index=pd.RangeIndex(int(meta.get(b"rows", b"0"))))
+    # Copies: the frame must own writable arrays, not views of the mapped file. All float64
+    # (the usual case): one 2-D block, as the parser makes it, without per-column work.
+    if all(t == pa.float64() for t in table.schema.types):
+        block = np.empty((table.num_rows, table.num_columns), dtype=np.float64, order="F")
+        for i, col in enumerate(table.columns):
+            block[:, i] = col.to_numpy()
+        return pd.DataFrame(block, columns=table.column_names, copy=False)
+    # From a dict pandas copies each column into its blocks: no copy of ours needed.
+    frame = pd.DataFrame({name: col.to_numpy() for name, col in zip(table.column_names, table.columns)},
+                         copy=True)
+    return frame
+
+
+def _entry_to_json(key: str, entry: FileEntry, folder: Path) -> dict:
+    raw: dict[str, Any] = {"dev": entry.dev, "ino": entry.ino, "size": entry.size,
+                           "mtime_ns": entry.mtime_ns, "offset": entry.offset, "lines": entry.lines,
+                           "tail_check": entry.tail_check.hex()}
+    value = entry.value
+    if isinstance(value, Parsed):
+        name = _frame_name(key, entry)
+        if not (folder / name).exists():
+            _write_frame(folder / name, value.frame)
+        raw.update(kind="jsonl", frame=name, text={k: [list(t) for t in v] for k, v in value.text.items()},
+                   text_first_line=value.text_first_line, problems=_problems_json(value.problems),
+                   final=value.final, last_values=value.last_values)
+    else:
+        json_value, problems = value
+        raw.update(kind="json", value=json_value, problems=_problems_json(problems))
+    return raw
+
+
+def _entry_from_json(raw: dict, folder: Path) -> FileEntry:
+    if raw["kind"] == "jsonl":
+        name = str(raw["frame"])
+        if "/" in name or "\\" in name or not name.endswith(FRAME_SUFFIX):
+            raise ValueError("not a frame file name")
+        value: Any = Parsed(_read_frame(folder / name),
+                            {str(k): [tuple(t) for t in v] for k, v in raw["text"].items()},
+                            {str(k): int(v) for k, v in raw["text_first_line"].items()},
+                            _problems_from(raw["problems"]), bool(raw["final"]),
+                            {str(k): float(v) for k, v in raw["last_values"].items()})
+    elif raw["kind"] == "json":
+        value = (raw["value"], _problems_from(raw["problems"]))
+    else:
+        raise ValueError("unknown entry kind")
+    return FileEntry(int(raw["dev"]), int(raw["ino"]), int(raw["size"]), int(raw["mtime_ns"]),
+                     int(raw["offset"]), int(raw["lines"]), bytes.fromhex(raw["tail_check"]), value)
 
 # parse(chunk, display, first_line, index_key, counter) -> Parsed, as ``jsonl.parse_chunk``.
 ParseChunk = Callable[..., Parsed]

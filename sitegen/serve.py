@@ -2,8 +2,8 @@
 
 Invariants: a request path is URL-decoded, normalised and joined to the site root, then the
 real path (symlinks resolved) must still lie inside the real site root, else 404. ``..``,
-``%2e%2e``, encoded slashes, absolute paths and symlinks leading out all end there. The
-site's private state folder (``.runpages/``) and hidden files are never served. Methods other
+``%2e%2e``, encoded slashes, absolute paths and symlinks leading out all end there. Hidden
+files and folders (a name starting with ``.``) are never served. Methods other
 than GET and HEAD get 405 (the common ones) or 501. Bound to a loopback address, the server
 answers only requests whose ``Host`` names a loopback host (403 otherwise), so a web page
 cannot read the site through DNS rebinding: a loopback host is ``localhost``, ``*.localhost``

@@ -26,7 +26,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from runpages.sitegen.livereload import LiveState, diff_snapshots, snapshot_site
+from runpages.sitegen.livereload import LiveState
 
 IGNORED_EVENTS = {"opened", "closed_no_write"}   # reads (our own build) change nothing
 
@@ -53,9 +53,9 @@ class WatchTargets:
 
         reports = None
         try:
-            from runpages.sitegen.build import _reports_dir
+            from runpages.sitegen.reports import reports_dir
 
-            reports = _reports_dir(config)
+            reports = reports_dir(config)
         except Exception:  # noqa: BLE001 - reports are optional: watch without them
             reports = getattr(config, "reports_dir", None)
         dirs = [Path(d) for d in config.runs_dirs]
@@ -186,7 +186,6 @@ class Rebuilder:
         self._folded = 0
         self.builds = 0                # how many builds ran (tests, benchmark)
         self.last_seconds = 0.0        # how long the last build took
-        self.snapshot = snapshot_site(config.output) if os.path.isdir(config.output) else {}
 
     # ---- called from watchdog threads: record only ----------------------------------------
     def notify(self, kind: str, path: str) -> None:
@@ -262,12 +261,7 @@ class Rebuilder:
         finally:
             self.builds += 1
             self.last_seconds = time.perf_counter() - t0
-        if not forced and not getattr(result, "files", 1):
-            changed: set[str] = set()           # a tick that found nothing to do: skip the walk
-        else:
-            after = snapshot_site(self.config.output)
-            changed = diff_snapshots(self.snapshot, after)
-            self.snapshot = after
+        changed = set(getattr(result, "changed", ()))   # the build names every path it wrote or removed
         self._report(result, changed, forced)
         self.live.publish(changed, self.last_seconds)
         return changed

@@ -80,6 +80,12 @@ def log_run(root: str | Path, project: str = "demo", name: str = "run", run_id: 
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _build_cache_in_tmp(tmp_path_factory, monkeypatch):
+    """Builds keep their cache under $XDG_CACHE_HOME: a test's go to a temp folder, never ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
 @pytest.fixture
 def make_run(tmp_path):
     """``make_run(**log_run_kwargs)`` -> run folder under ``tmp_path/runs`` (``make_run.runs``)."""

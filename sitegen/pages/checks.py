@@ -13,7 +13,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from runpages.sitegen.check_report import CHECKS_DIR, fmt, load_records, num
+from runpages.sitegen.check_report import fmt, num
+from runpages.sitegen.logbook import CHECKS_DIR, project_dirs
 from runpages.sitegen.pages import Page
 from runpages.sitegen.values import format_utc
 
@@ -28,17 +29,13 @@ def checks_url(project, site) -> str:
 
 def has_checks(project) -> bool:
     """Whether ``build_checks`` will make a page: some check record exists (cheap: no parsing)."""
-    for d in _project_dirs(project):
+    for d in project_dirs(project):
         try:
             if any(p.suffix == ".json" and not p.name.startswith(".") for p in (d / CHECKS_DIR).iterdir()):
                 return True
         except OSError:
             continue
     return False
-
-
-def _project_dirs(project) -> list[Path]:
-    return sorted({Path(r.dir).parent for r in project.runs})
 
 
 def _fmt(v: Any) -> str:
@@ -113,9 +110,10 @@ def _chart(points: list[dict]) -> dict | None:
             "x0": PAD, "x1": CHART_W - PAD}
 
 
-def build_checks(project, config, site) -> Page | None:
+def build_checks(project, logbook) -> Page | None:
     """``p/<project>/checks.html``; None when the project has never been checked."""
-    records = load_records(_project_dirs(project))
+    site, config = logbook.site, logbook.config
+    records = logbook.checks.get(project.name, [])
     records = latest_of_reruns([r for r in records if r.get("project") in (None, project.name)])
     if not records:
         return None

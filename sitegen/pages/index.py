@@ -79,7 +79,9 @@ def best_so_far(project) -> dict | None:
     return {"metric": key, "direction": direction, "time": xs, "value": ys, "run": names, "best": best}
 
 
-def build_index(projects, config, site) -> Page:
+def build_index(logbook) -> Page:
+    """The home page: one row per project, the team pulse, the reports listing."""
+    projects, config, site = logbook.projects, logbook.config, logbook.site
     rows = []
     pulse_best = []
     for p in projects:
@@ -108,4 +110,5 @@ def build_index(projects, config, site) -> Page:
         "users": users,
         "pulse": pulse,
         "runs_dirs": [str(d) for d in config.runs_dirs],
+        "reports": list(logbook.report_listing),
     })

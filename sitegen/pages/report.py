@@ -1,7 +1,7 @@
 """Report pages: ``reports/<slug>.html`` for each ``reports/*.md``, and ``reports/index.html``.
 
-``build_reports(projects, config, site)`` reads and resolves every report (``sitegen.reports``)
-and returns a ``ReportsBuild``: the pages, the files next to the reports that they link to
+``build_reports(logbook)`` turns the reports the logbook read and resolved (``sitegen.reports``)
+into a ``ReportsBuild``: the pages, the files next to the reports that they link to
 (copied to the same relative place under ``reports/``, so links work unchanged), the Problems,
 the listing for the home page (newest first) and, per run key, the reports citing that run.
 
@@ -24,12 +24,10 @@ from markupsafe import Markup
 
 from runpages.sitegen import markdown
 from runpages.sitegen.pages import Page
-from runpages.sitegen.reports import Report, format_value, load_reports, reports_dir
+from runpages.sitegen.logbook import REPORTS_PATH, SiteMap
+from runpages.sitegen.reports import Report, format_value
 from runpages.sitegen.query import lookup, to_text
 from runpages.sitegen.values import format_number
-
-REPORTS_PATH = "reports"
-
 
 @dataclass
 class ReportsBuild:
@@ -41,8 +39,7 @@ class ReportsBuild:
     reports: list[Report] = field(default_factory=list)
 
 
-def report_url(report: Report) -> str:
-    return f"{REPORTS_PATH}/{report.slug}.html"
+report_url = SiteMap.report_url
 
 
 def _run_ref(run, site, links: bool, color: str = "") -> dict:
@@ -178,13 +175,12 @@ def _site_target(report: Report, target: str, folder: Path) -> str:
     return posixpath.normpath(f"{REPORTS_PATH}/{rel}")
 
 
-def build_reports(projects, config, site) -> ReportsBuild:
-    """Every report as a page, plus ``reports/index.html`` when there is at least one."""
-    folder = reports_dir(config)
+def build_reports(logbook) -> ReportsBuild:
+    """Every report of the logbook as a page, plus ``reports/index.html`` when there is one."""
+    folder, site, reports = logbook.reports_folder, logbook.site, logbook.reports
     out = ReportsBuild()
     if folder is None:
         return out
-    reports = load_reports(folder, projects)
     by_path = {r.path.resolve(): r for r in reports}
     for report in reports:
         mapping = {}
@@ -199,14 +195,11 @@ def build_reports(projects, config, site) -> ReportsBuild:
         ctx = report_context(report, site)
         ctx["data_scripts"] = [f"data/runs/{k}.js" for k in ctx["chart_keys"]]
         out.pages.append(Page(report_url(report), "report.html", ctx))
-        out.problems.extend(report.problems)
-        entry = {"title": report.title, "url": report_url(report), "author": report.author,
-                 "date": report.date, "description": report.description, "tags": report.tags}
-        out.listing.append(entry)
-        for run in report.cited:
-            out.cited_by.setdefault(site.key(run), []).append(entry)
+    out.problems.extend(p for r in reports for p in r.problems)
+    out.listing = list(logbook.report_listing)
+    out.cited_by = dict(logbook.cited_by)
     if reports:
         out.pages.append(Page(f"{REPORTS_PATH}/index.html", "reports.html",
-                              {"title": f"Reports \u00b7 {config.title}", "reports": out.listing}))
+                              {"title": f"Reports \u00b7 {logbook.config.title}", "reports": out.listing}))
     out.reports = reports
     return out

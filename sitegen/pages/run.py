@@ -16,10 +16,10 @@ from typing import Any
 
 from runpages import schema
 from runpages.sitegen.media_page import plan_media, plan_reproduce
+from runpages.sitegen.logbook import CONSOLE_TAIL_BYTES, console_tail, slug  # noqa: F401
 from runpages.sitegen.pages import Page
 from runpages.sitegen.runscan import inside
 
-CONSOLE_TAIL_BYTES = 64 * 1024
 RAW_FILES = (  # (file in the run folder, label)
     (schema.METRICS_FILE, "metrics (raw JSONL)"),
     (schema.SYSTEM_FILE, "system metrics (raw JSONL)"),
@@ -41,8 +41,6 @@ class Downloads:
 
 def _safe_parts(rel: str) -> list[str] | None:
     """An artifact path as safe parts, or None when it points outside its folder."""
-    from runpages.sitegen.build import slug
-
     parts = [p for p in str(rel).replace("\\", "/").split("/") if p not in ("", ".")]
     if not parts or any(p == ".." for p in parts) or str(rel).startswith("/"):
         return None
@@ -118,27 +116,6 @@ def plan_downloads(run, site, config) -> Downloads:
     return plan
 
 
-def console_tail(run, limit: int = CONSOLE_TAIL_BYTES) -> tuple[str, bool]:
-    """The end of console.log as text and whether it was cut."""
-    path = Path(run.dir) / schema.CONSOLE_FILE
-    if schema.CONSOLE_FILE not in (run.files or {}):   # absent, or a link out of the run folder
-        return "", False
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as f:
-            if size > limit:
-                f.seek(size - limit)
-            data = f.read(limit)
-    except OSError:
-        return "", False
-    cut = size > limit
-    if cut:
-        nl = data.find(b"\n")
-        if 0 <= nl < 4096:
-            data = data[nl + 1:]
-    return data.decode("utf-8", errors="replace"), cut
-
-
 def _text_rows(run) -> list[tuple[str, str, Any]]:
     """Last value of each string-valued metric key (shown in a table, not plotted)."""
     rows = []
@@ -149,11 +126,16 @@ def _text_rows(run) -> list[tuple[str, str, Any]]:
     return rows
 
 
-def build_run(run, project, config, site, plan: Downloads | None = None) -> Page:
-    """``plan``: this run's ``plan_downloads``, when the caller has made it already."""
+def build_run(run, logbook, plan: Downloads | None = None) -> Page:
+    """The run's page. ``plan``: this run's ``plan_downloads``, when the caller has made it
+    already (the build copies the files it names)."""
+    from runpages.sitegen.pages.utilisation import run_card
+
+    site, config = logbook.site, logbook.config
+    project = logbook.project_of(run)
     if plan is None:
         plan = plan_downloads(run, site, config)
-    console, console_cut = console_tail(run)
+    console, console_cut = logbook.console(run)
     cmd = run.meta.get("command")
     if isinstance(cmd, list):
         command = " ".join(shlex.quote(str(c)) for c in cmd)
@@ -198,6 +180,8 @@ def build_run(run, project, config, site, plan: Downloads | None = None) -> Page
         "steps": getattr(run, "steps", len(run.metrics)),
         "last_step": getattr(run, "last_step", None),
         "problem_count": getattr(run, "problem_count", 0),
+        "cited_by": logbook.cited_by.get(site.key(run), []),
+        "usage": run_card(run, config),
     }
     return Page(site.run_url(run), "run.html", ctx)
 

@@ -18,7 +18,8 @@ WORST_RUN, WORST_USER = "resnet18-new-loader", "chen"
 
 def build_with_utilisation(runs: Path, out: Path, **settings) -> Path:
     """Build the site, plus the utilisation pages when the build does not write them yet."""
-    from runpages.sitegen.build import SiteMap, build_site
+    from runpages.sitegen.build import build_site
+    from runpages.sitegen.logbook import SiteMap
     from runpages.sitegen.config import SiteConfig
     from runpages.sitegen.pages.utilisation import build_utilisation
     from runpages.sitegen.reader import read_runs

@@ -30,15 +30,13 @@ def checked(make_run):
 
 
 def _page(runs):
-    from runpages.sitegen.build import SiteMap
     from runpages.sitegen.config import SiteConfig
+    from runpages.sitegen.logbook import load_logbook
     from runpages.sitegen.pages.checks import build_checks
-    from runpages.sitegen.reader import read_runs
     from runpages.sitegen.render import Renderer
 
-    projects, _ = read_runs([str(runs)])
-    site = SiteMap(projects)
-    page = build_checks(projects[0], SiteConfig(), site)
+    book = load_logbook(SiteConfig(runs_dirs=[runs]))
+    page = build_checks(book.projects[0], book)
     html = Renderer(None, globals={"site_title": "Team", "version": "0"}).render(page) if page else None
     return page, html
 

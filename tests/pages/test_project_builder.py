@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runpages.sitegen.build import SiteMap
+from runpages.sitegen.logbook import SiteMap
 from runpages.sitegen.pages.compare import build_compare
 from runpages.sitegen.pages.project import PAGE_ROWS, build_project
 from runpages.sitegen.query import parse_query

@@ -60,7 +60,7 @@ def subset(expected, actual, where="") -> None:
 
 def render_page(report, projects) -> str:
     from runpages.sitegen import __version__
-    from runpages.sitegen.build import SiteMap
+    from runpages.sitegen.logbook import SiteMap
     from runpages.sitegen.pages import Page
     from runpages.sitegen.pages.report import report_context, report_url
     from runpages.sitegen.render import Renderer

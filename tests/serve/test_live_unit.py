@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from runpages.sitegen.errors import SiteError
-from runpages.sitegen.livereload import LiveState, diff_snapshots, inject, snapshot_site
+from runpages.sitegen.livereload import LiveState, inject
 from runpages.sitegen.serve import make_server
 from runpages.sitegen.watch import Rebuilder, WatchTargets, describe_failure
 from tests.serve.live_helpers import http_request
@@ -59,20 +59,6 @@ def test_failure_sets_an_error_until_the_next_good_build():
     assert answer["error"] is None and answer["epoch"] == e1 + 1
 
 
-def test_snapshot_skips_the_build_cache_and_diff_sees_adds_removes_rewrites(tmp_path):
-    (tmp_path / ".runpages").mkdir()
-    (tmp_path / ".runpages" / "state.pickle").write_text("x")
-    (tmp_path / "a.html").write_text("a")
-    (tmp_path / "b.html").write_text("b")
-    before = snapshot_site(tmp_path)
-    assert set(before) == {"a.html", "b.html"}
-    (tmp_path / "b.html").unlink()
-    (tmp_path / "a.html").write_text("aa")
-    (tmp_path / "d").mkdir()
-    (tmp_path / "d" / "c.js").write_text("c")
-    assert diff_snapshots(before, snapshot_site(tmp_path)) == {"a.html", "b.html", "d/c.js"}
-
-
 def test_inject_goes_before_the_last_body_end_tag():
     assert inject(b"<html><body>x</BODY></html>", b"<s>") == b"<html><body>x<s></BODY></html>"
     assert inject(b"no body", b"<s>") == b"no body<s>"
@@ -113,8 +99,9 @@ class FakeBuild:
         self.calls.append((time.monotonic(), changed))
         if self.fail:
             raise self.fail
-        (self.site / f"page{len(self.calls)}.html").write_text("x")
-        return SimpleNamespace(problems=[], rebuilt_runs=len(changed or ()))
+        name = f"page{len(self.calls)}.html"
+        (self.site / name).write_text("x")
+        return SimpleNamespace(problems=[], rebuilt_runs=len(changed or ()), changed={name})
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from runfolders import T0, write_run
-from runpages.sitegen.build import SiteMap
+from runpages.sitegen.logbook import SiteMap, load_logbook
 from runpages.sitegen.config import SiteConfig
 from runpages.sitegen.pages.index import best_so_far, build_index, runs_per_day
 from runpages.sitegen.pages.run import build_run, console_tail, plan_downloads
@@ -37,8 +37,7 @@ def test_best_so_far_only_improves(tmp_path):
 def test_index_page_lists_projects_newest_first(tmp_path):
     write_run(tmp_path, "old", "a", t0=T0)
     write_run(tmp_path, "new", "b", t0=T0 + 86400)
-    projects, site = _read(tmp_path)
-    page = build_index(projects, SiteConfig(runs_dirs=[tmp_path]), site)
+    page = build_index(load_logbook(SiteConfig(runs_dirs=[tmp_path])))
     assert page.path == "index.html"
     assert [p["name"] for p in page.context["projects"]] == ["new", "old"]
     assert page.context["projects"][0]["url"] == "p/new/index.html"
@@ -46,10 +45,10 @@ def test_index_page_lists_projects_newest_first(tmp_path):
 
 def test_run_page_context_and_downloads(tmp_path):
     write_run(tmp_path, "p", "a", artifacts={"m.pt": b"x" * 10}, console="line\n" * 10)
-    projects, site = _read(tmp_path)
-    run = projects[0].runs[0]
     config = SiteConfig(runs_dirs=[tmp_path])
-    page = build_run(run, projects[0], config, site)
+    book = load_logbook(config)
+    site, run = book.site, book.projects[0].runs[0]
+    page = build_run(run, book)
     assert page.path == site.run_url(run) and page.template == "run.html"
     ctx = page.context
     assert ctx["data_script"] == site.run_data(run)

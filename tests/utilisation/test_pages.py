@@ -29,7 +29,7 @@ def _gpu_rows(t0: float, n: int, util: float, mem_pct: float, core: float = 50.0
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    from runpages.sitegen.build import SiteMap
+    from runpages.sitegen.logbook import SiteMap
     from runpages.sitegen.pages.utilisation import build_utilisation
     from runpages.sitegen.reader import read_runs
     from runpages.sitegen.render import Renderer
@@ -111,7 +111,7 @@ def test_run_card_renders_for_gpu_cpu_only_and_running_runs(pages):
 
 
 def test_project_page_offers_grouping_by_group_and_shared_config_values(tmp_path):
-    from runpages.sitegen.build import SiteMap
+    from runpages.sitegen.logbook import SiteMap
     from runpages.sitegen.pages.project import build_project
     from runpages.sitegen.reader import read_runs
     from tests.pages.sites import write_project

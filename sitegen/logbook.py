@@ -1,0 +1,229 @@
+"""The site model: ``load_logbook(config) -> Logbook``, everything the pages see, read once.
+
+Invariants:
+- This is the one place that reads runs, applies main metrics, lays out URLs (``slug``,
+  ``SiteMap``), reads reports and check records, and collects every Problem. Build, export,
+  check and serve all call ``load_logbook``; page builders take the ``Logbook`` and do no I/O
+  (a console tail is read here, on first asking, and kept).
+- File names are slugs (``slug``): safe whatever a project or run name holds; two names that
+  slug alike are told apart by a suffix, deterministically (``unique_slugs``).
+- Reading never raises for bad input: it becomes a Problem on ``Logbook.problems``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from runpages import schema
+from runpages.problems import Problem
+
+REPORTS_PATH = "reports"
+CHECKS_DIR = ".checks"            # inside <runs>/<project>/; the reader skips dot-folders
+CONSOLE_TAIL_BYTES = 64 * 1024
+
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                     *(f"lpt{i}" for i in range(10))}
+
+
+def slug(name: Any, max_len: int = 80) -> str:
+    """A path-safe file name for ``name``: ASCII letters, digits, ``.``, ``_``, ``-`` only,
+    never starting with a dot (no hidden files, no ``..``), never empty."""
+    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", s)
+    s = re.sub(r"-{2,}", "-", s).strip("-.")
+    s = s[:max_len].strip("-.")
+    if not s:
+        s = "x-" + hashlib.sha1(str(name).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    if s.split(".")[0].lower() in _WINDOWS_RESERVED:
+        s = "_" + s
+    return s
+
+
+def unique_slugs(names: Iterable[Any]) -> list[str]:
+    """Slugs for ``names`` in order; a repeat (compared case-insensitively) gets ``-2``, ``-3``."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        base = slug(name)
+        s, n = base, 1
+        while s.lower() in seen:
+            n += 1
+            s = f"{base}-{n}"
+        seen.add(s.lower())
+        out.append(s)
+    return out
+
+
+class SiteMap:
+    """Every path and key of the site, from the projects read. Paths are site-root relative."""
+
+    def __init__(self, projects: list):
+        self.projects = list(projects)
+        names = sorted(p.name for p in self.projects)
+        self._project = dict(zip(names, unique_slugs(names)))
+        self._run: dict[str, str] = {}
+        self._by_key: dict[str, Any] = {}
+        for project in self.projects:
+            runs = sorted(project.runs, key=lambda r: (r.id, r.source, r.dir))
+            for run, s in zip(runs, unique_slugs(r.id for r in runs)):
+                self._run[run.dir] = s
+                self._by_key[self.key(run)] = run
+
+    def project_slug(self, name: str) -> str:
+        return self._project[name]
+
+    def key(self, run) -> str:
+        """``<project-slug>/<run-slug>``: unique across merged runs dirs; used in URLs."""
+        return f"{self._project[run.project]}/{self._run[run.dir]}"
+
+    def run_by_key(self, key: str):
+        return self._by_key.get(key)
+
+    def project_url(self, project) -> str:
+        name = project if isinstance(project, str) else project.name
+        return f"p/{self._project[name]}/index.html"
+
+    def run_url(self, run) -> str:
+        return f"p/{self.key(run).replace('/', '/r/', 1)}/index.html"
+
+    def run_data(self, run) -> str:
+        return f"data/runs/{self.key(run)}.js"
+
+    def project_data(self, project) -> str:
+        name = project if isinstance(project, str) else project.name
+        return f"data/projects/{self._project[name]}.js"
+
+    def files_dir(self, run) -> str:
+        return f"files/{self.key(run)}/"
+
+    def compare_url(self, runs: Iterable = ()) -> str:
+        keys = ",".join(self.key(r) for r in runs)
+        return "compare.html" + (f"?runs={keys}" if keys else "")
+
+    @staticmethod
+    def report_url(report) -> str:
+        return f"{REPORTS_PATH}/{report.slug}.html"
+
+
+@dataclass
+class Logbook:
+    """What the pages see. ``cited_by``: run key -> the report entries that cite the run;
+    ``report_listing``: one entry per report (title, url, author, date, description, tags);
+    ``checks``: project name -> its check records, oldest first."""
+    config: Any
+    projects: list
+    site: SiteMap
+    problems: list[Problem] = field(default_factory=list)
+    reports: list = field(default_factory=list)
+    reports_folder: Path | None = None
+    report_listing: list[dict] = field(default_factory=list)
+    cited_by: dict[str, list[dict]] = field(default_factory=dict)
+    checks: dict[str, list[dict]] = field(default_factory=dict)
+    _consoles: dict[str, tuple[str, bool]] = field(default_factory=dict, repr=False)
+
+    def project_of(self, run):
+        return next(p for p in self.projects if p.name == run.project)
+
+    def console(self, run) -> tuple[str, bool]:
+        """The end of the run's console.log as text, and whether it was cut (read once)."""
+        if run.dir not in self._consoles:
+            self._consoles[run.dir] = console_tail(run)
+        return self._consoles[run.dir]
+
+
+def console_tail(run, limit: int = CONSOLE_TAIL_BYTES) -> tuple[str, bool]:
+    """The end of console.log as text and whether it was cut."""
+    path = Path(run.dir) / schema.CONSOLE_FILE
+    if schema.CONSOLE_FILE not in (run.files or {}):   # absent, or a link out of the run folder
+        return "", False
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            if size > limit:
+                f.seek(size - limit)
+            data = f.read(limit)
+    except OSError:
+        return "", False
+    cut = size > limit
+    if cut:
+        nl = data.find(b"\n")
+        if 0 <= nl < 4096:
+            data = data[nl + 1:]
+    return data.decode("utf-8", errors="replace"), cut
+
+
+def load_logbook(config, *, cache=None, now: float | None = None, found: dict | None = None,
+                 reports: bool = True, checks: bool = True) -> Logbook:
+    """Read everything the site shows for ``config``. ``cache``: a ``ReadCache`` to read
+    through; ``found``: a ``runscan.scan_runs`` result the caller already has; ``reports`` /
+    ``checks``: False where the caller shows neither (``runpages check`` judges runs only)."""
+    from runpages.sitegen.reader import read_runs
+
+    projects, problems = read_runs([str(d) for d in config.runs_dirs], cache=cache, now=now, found=found)
+    if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
+        from runpages.sitegen.model import apply_main_metrics
+
+        apply_main_metrics(projects, config.main_metric or {}, getattr(config, "default_main_metric", None))
+    book = Logbook(config=config, projects=projects, site=SiteMap(projects), problems=list(problems))
+    if reports:
+        _read_reports(book)
+    if checks:
+        for project in projects:
+            records = load_records(project_dirs(project))
+            if records:
+                book.checks[project.name] = records
+    return book
+
+
+def project_dirs(project) -> list[Path]:
+    """The folders that hold a project's runs (one per runs folder it appears in)."""
+    return sorted({Path(r.dir).parent for r in project.runs})
+
+
+def load_records(project_dirs: list[Path]) -> list[dict[str, Any]]:
+    """Every readable record under the ``.checks`` folders, oldest first; unreadable ones skipped."""
+    out = []
+    seen = set()
+    for d in project_dirs:
+        folder = Path(d) / CHECKS_DIR
+        try:
+            names = sorted(p for p in folder.iterdir() if p.suffix == ".json" and not p.name.startswith("."))
+        except OSError:
+            continue
+        for p in names:
+            try:
+                rec = json.loads(p.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if not isinstance(rec, dict) or not isinstance(rec.get("checked_at"), (int, float)):
+                continue
+            key = (rec.get("checked_at"), json.dumps(rec.get("candidate"), sort_keys=True, default=str))
+            if key in seen:
+                continue
+            seen.add(key)
+            rec["_file"] = str(p)
+            out.append(rec)
+    out.sort(key=lambda r: r["checked_at"])
+    return out
+
+
+def _read_reports(book: Logbook) -> None:
+    from runpages.sitegen.reports import load_reports, reports_dir
+
+    folder = reports_dir(book.config)
+    book.reports_folder = folder
+    if folder is None:
+        return
+    book.reports = load_reports(folder, book.projects)
+    for report in book.reports:
+        book.problems.extend(report.problems)
+        entry = {"title": report.title, "url": book.site.report_url(report), "author": report.author,
+                 "date": report.date, "description": report.description, "tags": report.tags}
+        book.report_listing.append(entry)
+        for run in report.cited:
+            book.cited_by.setdefault(book.site.key(run), []).append(entry)
