@@ -8,12 +8,14 @@ without ``\\n`` is a record still being written and is ignored.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from runpages import schema
 from runpages.sitegen.jsonl import Problem, json_error_reason
+from runpages.sitegen.runscan import inside
 
 MAX_CAPTION = 2000
 
@@ -32,7 +34,7 @@ class MediaItem:
     extra: dict = field(default_factory=dict)   # shape, fps, sample_rate, duration_s
 
 
-def _inside(rel: Any, run_dir: Path) -> Path | None:
+def _media_file(rel: Any, run_dir: Path) -> Path | None:
     """``rel`` as a regular file inside ``run_dir/media``, or None."""
     if not isinstance(rel, str) or not rel or "\\" in rel or rel.startswith("/") or "\0" in rel:
         return None
@@ -40,11 +42,9 @@ def _inside(rel: Any, run_dir: Path) -> Path | None:
     if parts[0] != schema.MEDIA_DIR or any(p in ("", ".", "..") for p in parts):
         return None
     path = run_dir.joinpath(*parts)
-    try:
-        real = path.resolve(strict=True)
-        real.relative_to((run_dir / schema.MEDIA_DIR).resolve())
-    except (OSError, ValueError, RuntimeError):
+    if not inside(path, run_dir / schema.MEDIA_DIR):      # the one rule for reads (runscan)
         return None
+    real = Path(os.path.realpath(path))
     return real if real.is_file() else None
 
 
@@ -59,10 +59,10 @@ def _item(rec: Any, run_dir: Path) -> MediaItem | str:
         return "media record without a key"
     if kind not in schema.MEDIA_KINDS:
         return f"unknown media kind {kind!r}"
-    if _inside(rec.get("file"), run_dir) is None:
+    if _media_file(rec.get("file"), run_dir) is None:
         return f"media file {str(rec.get('file'))[:200]!r} is missing or outside the run's media folder"
     caption = rec.get("caption")
-    thumb = rec.get("thumb") if _inside(rec.get("thumb"), run_dir) is not None else None
+    thumb = rec.get("thumb") if _media_file(rec.get("thumb"), run_dir) is not None else None
     extra = {k: rec[k] for k in ("shape", "fps", "sample_rate", "duration_s")
              if isinstance(rec.get(k), (int, float, list)) and not isinstance(rec.get(k), bool)}
     return MediaItem(step=step, key=key, kind=kind, file=rec["file"],

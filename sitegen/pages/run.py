@@ -16,7 +16,7 @@ from typing import Any
 
 from runpages import schema
 from runpages.sitegen.media_page import plan_media, plan_reproduce
-from runpages.sitegen.logbook import CONSOLE_TAIL_BYTES, console_tail, slug  # noqa: F401
+from runpages.sitegen.logbook import slug
 from runpages.sitegen.pages import Page
 from runpages.sitegen.runscan import inside
 
@@ -47,10 +47,6 @@ def _safe_parts(rel: str) -> list[str] | None:
     return [slug(p) for p in parts]
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return inside(path, root)
-
-
 def plan_downloads(run, site, config) -> Downloads:
     """Raw files are those the reader read (``run.files``: inside the run folder, per
     ``runscan.inside``); they and artifacts past ``max_artifact_mb`` are listed, not copied."""
@@ -65,7 +61,7 @@ def plan_downloads(run, site, config) -> Downloads:
     for name, label in RAW_FILES:
         src = run_dir / name
         size = (run.files or {}).get(name)
-        if size is None or not _inside(src, run_dir):
+        if size is None or not inside(src, run_dir):
             continue
         if limit_bytes is not None and size > limit_bytes:
             plan.links.append({"label": label, "url": None, "bytes": size,
@@ -85,7 +81,7 @@ def plan_downloads(run, site, config) -> Downloads:
         plan.artifacts.append(row)
         parts = _safe_parts(a.path)
         src = art_root / str(a.path)
-        if parts is None or not _inside(src, art_root):
+        if parts is None or not inside(src, art_root):
             row["note"] = "path outside the run's artifacts folder; not copied"
             continue
         if not src.exists():
@@ -100,7 +96,7 @@ def plan_downloads(run, site, config) -> Downloads:
             for root, _dirs, files in os.walk(src):
                 for f in sorted(files):
                     fp = Path(root) / f
-                    if fp.is_symlink() or not _inside(fp, art_root):
+                    if fp.is_symlink() or not inside(fp, art_root):
                         continue
                     sub = _safe_parts(fp.relative_to(src).as_posix())
                     if sub:
@@ -108,7 +104,7 @@ def plan_downloads(run, site, config) -> Downloads:
                         n += 1
             row["note"] = f"folder, {n} files copied"
             row["url"] = None
-        elif src.is_symlink() and not _inside(src.resolve(), art_root):
+        elif src.is_symlink() and not inside(src.resolve(), art_root):
             row["note"] = "symlink outside the run folder; not copied"
         else:
             plan.copies[dest] = str(src)

@@ -4,7 +4,8 @@ from runfolders import T0, write_run
 from runpages.sitegen.logbook import SiteMap, load_logbook
 from runpages.sitegen.config import SiteConfig
 from runpages.sitegen.pages.index import best_so_far, build_index, runs_per_day
-from runpages.sitegen.pages.run import build_run, console_tail, plan_downloads
+from runpages.sitegen.logbook import console_tail
+from runpages.sitegen.pages.run import build_run, plan_downloads
 from runpages.sitegen.reader import read_runs
 
 
