@@ -123,12 +123,6 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
 # ---------------------------------------------------------------------------------------------
 # new-report
 
-def _slug(text: str) -> str:
-    from runpages.sitegen.logbook import slug
-
-    return slug(text.lower(), max_len=60)
-
-
 def _yaml_text(s: str) -> str:
     import json
 
@@ -180,11 +174,11 @@ def new_report(title: str, runs_dirs, reports_dir: str | Path | None = None,
             author = getpass.getuser()
         except Exception:  # noqa: BLE001 - no user name is not a reason to fail
             author = ""
-    from runpages.sitegen.logbook import load_logbook
+    from runpages.sitegen.logbook import load_logbook, slug
 
     projects = load_logbook(config, reports=False, checks=False).projects if any(d.is_dir() for d in dirs) else []
     text = starter_text(title.strip(), author, date, projects)
-    base = f"{date}-{_slug(title)}"
+    base = f"{date}-{slug(title.lower(), max_len=60)}"
     path, n = folder / f"{base}.md", 1
     while path.exists():
         n += 1
