@@ -61,6 +61,20 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _blank_page_between_tests(request):
+    """Each test starts and ends on about:blank with the console log read empty: a page left
+    open by the test before (say, polling a server that test stopped) logs nothing into this one."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    driver = request.getfixturevalue("browser")
+    driver.get("about:blank")
+    driver.get_log("browser")
+    yield
+    driver.get("about:blank")
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest output readable
         pass
