@@ -128,8 +128,7 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
                   **private)
         run._on_end = _forget
         if wandb_meta:  # W&B's entity / job_type: kept, shown nowhere yet
-            run._meta["wandb"] = wandb_meta
-            run._write_meta()
+            run._files.update_meta(wandb=wandb_meta)
         if store_url is not None:
             uploader = store.start_uploader(run, store_url, dir, float(sync_interval))
             run.uploader = uploader

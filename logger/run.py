@@ -52,12 +52,11 @@ from typing import Any, Callable
 
 from . import folder, hooks, host, metric_defs, names, schema
 from .encode import MAX_DEPTH, dumps, encode_into, to_json_tree
-from .ending import Ending
-from .files import Files
+from .ending import STATUSES_AT_END, Lifecycle
+from .files import RunFiles
 from .mappings import Config, Summary, config_to_dict
 from .media import as_media_list
 from .warn import Warner
-from .writer import JsonlWriter
 
 STEP, TIME = schema.STEP_KEY, schema.TIME_KEY
 # meta.json fields about where a run ran; init(meta=...) may set them (importers, examples)
@@ -66,11 +65,12 @@ DESCRIPTIVE_META = ("user", "host", "os", "python", "command", "cwd", "git", "gp
 
 
 # ---- the run -------------------------------------------------------------------------------
-class Run(Files, Ending):
+class Run:
     """A live run; made by ``runpages.init``. Use ``log``, ``summary``, ``config``, ``finish``.
 
-    Its parts: the folder (``folder.py``), steps, system samples and artifacts (here), the
-    rewritten files and the ticker (``files.py``), how it ends (``ending.py``).
+    Its parts: the folder it opened (``folder.py``), its files and their ticker
+    (``self._files``, ``files.RunFiles``), its status and one ending (``self._life``,
+    ``ending.Lifecycle``); steps, system samples and artifacts are here.
     """
 
     def __init__(self, *, project: str, name: str | None, config: Any, tags: Any,
@@ -84,22 +84,12 @@ class Run(Files, Ending):
         self._clock = clock
         self._warn = Warner()
         self._lock = threading.RLock()          # steps and the open record
-        self._meta_lock = threading.RLock()
-        self._finish_lock = threading.Lock()
-        self._finished = False
         self._reducer: Any = None
-        self._ended = threading.Event()         # set once ending has written everything
-        self._ending_thread: int | None = None
-        self._status = schema.RUNNING
-        self._exit: dict | None = None
         self._next_step = 0
         self._last_step: int | None = None
         self._pending: dict | None = None
         self._pending_step = 0
         self._last: dict[str, Any] = {}
-        self._summary_dirty = False
-        self._folder_gone = False               # set when a write found the run folder deleted
-        self._heartbeat_interval = schema.HEARTBEAT_INTERVAL_S
         self._tees = None
         self._sampler: Any = None                   # system.SystemSampler when sampling
         self._on_end: Callable[[Run], None] | None = None   # set by api.init: forget current
@@ -140,7 +130,7 @@ class Run(Files, Ending):
             raise OSError(f"runpages: cannot create a run folder in {project_dir} "
                           f"({exc.strerror or exc}); pass dir=... or set RUNPAGES_DIR "
                           "to a writable folder.") from exc
-        self._meta: dict[str, Any] = {
+        meta_now: dict[str, Any] = {
             "format_version": schema.SCHEMA_VERSION,
             "id": self.id, "name": self.name, "project": self.project,
             "group": group if group is not None else base.get("group"),
@@ -153,41 +143,26 @@ class Run(Files, Ending):
             "status": schema.RUNNING, "exit": None, "heartbeat_at": now,
             "system_source": schema.SYSTEM_SOURCE_PSUTIL if system_metrics else None,
         }
-        self._meta.update(overrides)
+        meta_now.update(overrides)
         if existing is not None:
-            self._meta["resumed_at"] = list(base.get("resumed_at") or []) + [now]
+            meta_now["resumed_at"] = list(base.get("resumed_at") or []) + [now]
             cfg = {**folder.read_json(opened.source, schema.CONFIG_FILE, {}), **cfg}
             self._last.update(folder.read_json(opened.source, schema.SUMMARY_FILE, {}))
         if opened.conflict is not None:
-            self._meta["resume_conflict"] = opened.conflict
+            meta_now["resume_conflict"] = opened.conflict
 
-        self.config = Config(cfg, self._write_config)
+        self._files = RunFiles(self.dir, meta_now, self._warn, clock,
+                               config_dict=lambda: self.config.as_dict(),
+                               summary_dict=self._summary_dict)
+        self._life = Lifecycle(warn=self._warn, name=str(self.id), wind_down=self._wind_down,
+                               seal=self._seal, release=self._release)
+        self._life.after = self._after_end
+        self.config = Config(cfg, self._files.write_config)
         self.summary = Summary(self._last, self._mark_summary, self._on_skip)
-        d = self.dir
-        gone = self._on_folder_gone
-        self._metrics = JsonlWriter(os.path.join(d, schema.METRICS_FILE), self._warn,
-                                    on_gone=gone)
-        self._system = JsonlWriter(os.path.join(d, schema.SYSTEM_FILE), self._warn,
-                                   on_gone=gone)
-        self._console = JsonlWriter(os.path.join(d, schema.CONSOLE_FILE), self._warn,
-                                    newline=False, on_gone=gone)
-        self._manifest = JsonlWriter(
-            os.path.join(d, schema.ARTIFACTS_DIR, schema.ARTIFACT_MANIFEST), self._warn,
-            on_gone=gone)
-        self._write_meta()
-        self._write_config()
-        self._write_summary()
-        self._metrics.touch()
-        self._system.touch()
-
-        self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick, name="runpages-flush", daemon=True)
-        self._ticker.start()
-        if self._meta.get("git") and "git" not in self._meta_overrides:
-            threading.Thread(target=self._describe_git, name="runpages-git", daemon=True).start()
+        self._files.start(describe_git="git" not in self._meta_overrides)
         if save_code:
             from . import reproduce  # noqa: PLC0415 (git runs on its own thread)
-            self._code_thread = reproduce.start(self.dir, self._meta, self._warn)
+            self._code_thread = reproduce.start(self.dir, self._files.meta, self._warn)
         if system_metrics:
             from .system import SystemSampler  # noqa: PLC0415 (not needed by import runpages)
             self._sampler = SystemSampler(self._record_system_sample, self._warn,
@@ -195,8 +170,15 @@ class Run(Files, Ending):
             self._sampler.on_describe = self._on_describe
             self._sampler.start()
         if capture_console and hooks.sys.stdout is not None and hooks.sys.stderr is not None:
-            self._tees = hooks.tee_console(self._console.append)
+            self._tees = hooks.tee_console(self._files.console.append)
         hooks.add(self)
+
+    def _summary_dict(self) -> dict:
+        with self._lock:
+            return self.summary.as_dict()
+
+    def _mark_summary(self) -> None:
+        self._files.summary_dirty = True
 
     # ---- logging --------------------------------------------------------------------------
     def log(self, values: Mapping[str, Any], step: int | None = None,
@@ -215,7 +197,7 @@ class Run(Files, Ending):
                                            "float holds exactly (readers keep steps as floats); "
                                            "records with such steps are skipped, training continues.")
                 return
-        if self._finished:
+        if self._life.finished:
             if self._pid != os.getpid():
                 return  # a forked child (DataLoader worker): the parent owns the files
             self._warn("log-after-finish", f"runpages: run {self.id} is finished; "
@@ -272,12 +254,12 @@ class Run(Files, Ending):
                        for k, v in rec.items()}
                 line = dumps(rec)
         if "\\ud" in line:       # rare (emoji or a lone surrogate); json writes hex in lowercase
-            line = self._json_line(rec)
-        self._metrics.append(line)
+            line = self._files.json_line(rec)
+        self._files.metrics.append(line)
         self._last.update(rec)
         if self._reducer is not None:  # define_metric() was called
             self._reducer.observe(rec, self.summary._derived)
-        self._summary_dirty = True
+        self._files.summary_dirty = True
         if self._last_step is None or s > self._last_step:
             self._last_step = s
         if s >= self._next_step:
@@ -325,7 +307,7 @@ class Run(Files, Ending):
         """
         if not isinstance(sample, Mapping):
             raise TypeError(_not_a_dict("run.log_system()", sample))
-        if self._finished:
+        if self._life.finished:
             return
         self._write_system(sample, time, source)
 
@@ -336,26 +318,26 @@ class Run(Files, Ending):
             t = self._clock() if time is None else float(time)
             rec = {TIME: round(t, 3)}
             encode_into(rec, sample, self._on_skip)
-            self._system.append(self._json_line(rec))
-            if source is not None and source != self._meta["system_source"]:
-                with self._meta_lock:
-                    self._meta["system_source"] = str(source)
-                self._write_meta()
+            self._files.system.append(self._files.json_line(rec))
+            if source is not None and source != self._files.meta["system_source"]:
+                with self._files.meta_lock:
+                    self._files.meta["system_source"] = str(source)
+                self._files.write_meta()
         except Exception as exc:
             self._warn("log-system:" + type(exc).__name__,
                        f"runpages: log_system() failed ({exc!r}); the sample is skipped.")
 
     def _record_system_sample(self, sample: dict) -> None:
         source = None  # the first GPU reading upgrades meta.json's "psutil" source
-        if self._meta["system_source"] == schema.SYSTEM_SOURCE_PSUTIL \
+        if self._files.meta["system_source"] == schema.SYSTEM_SOURCE_PSUTIL \
                 and any(k.startswith("gpu/") for k in sample):
             source = schema.SYSTEM_SOURCE_PSUTIL_NVML
         self._write_system(sample, None, source)
 
     def _on_describe(self, info: dict) -> None:
-        with self._meta_lock:
-            self._meta.update({k: v for k, v in info.items() if k not in self._meta_overrides})
-            self._write_meta()
+        with self._files.meta_lock:
+            self._files.meta.update({k: v for k, v in info.items() if k not in self._meta_overrides})
+            self._files.write_meta()
 
     # ---- artifacts ------------------------------------------------------------------------
     def define_metric(self, name: str, step_metric: str | None = None,
@@ -371,9 +353,9 @@ class Run(Files, Ending):
             entry = {"summary": kind}
             if step_metric is not None:
                 entry["step_metric"] = str(step_metric)
-            self._meta.setdefault("metrics", {})[name] = entry
-            self._summary_dirty = True
-        self._write_meta()
+            self._files.meta.setdefault("metrics", {})[name] = entry
+            self._files.summary_dirty = True
+        self._files.write_meta()
 
     def log_artifact(self, path: str | os.PathLike, name: str | None = None,
                      type: str | None = None, link: bool = False) -> dict | None:
@@ -389,7 +371,7 @@ class Run(Files, Ending):
         if not os.path.exists(src):
             raise FileNotFoundError(f"runpages: log_artifact(): nothing at {src!r} (working "
                                     f"directory {os.getcwd()}); pass an existing file or folder.")
-        if self._finished:
+        if self._life.finished:
             self._warn("artifact-after-finish", "runpages: log_artifact() after finish() is "
                                                 "ignored.")
             return None
@@ -406,17 +388,125 @@ class Run(Files, Ending):
         record = {"name": str(name) if name is not None else base,
                   "type": str(type) if type is not None else kind, **entry,
                   "step": self._last_step, "time": round(self._clock(), 3)}
-        self._manifest.append(self._json_line(record))
-        self._manifest.flush()
+        self._files.manifest.append(self._files.json_line(record))
+        self._files.manifest.flush()
         return record
+
+    # ---- how it ends (the once-only logic is ending.Lifecycle) ---------------------------
+    def finish(self, status: str | None = None, reason: str | None = None) -> None:
+        """Write everything and close the run. Safe to call twice.
+
+        ``status`` defaults to ``"finished"``; a script that handles a failure itself may
+        pass ``"crashed"`` or ``"killed"`` with a ``reason``.
+        """
+        if status is not None and status not in STATUSES_AT_END:
+            raise ValueError(f"runpages: finish(status=...) takes one of {STATUSES_AT_END}; "
+                             f"got {status!r}.")
+        self._life.end(status, reason, None)
+
+    def _wind_down(self) -> None:
+        self._files.stop()
+        if self._sampler is not None:
+            self._sampler.stop()
+        with self._lock:
+            self._commit_pending()
+        if self._media is not None:
+            self._media.close()
+        if self._code_thread is not None:     # a short script ends before git answers
+            self._code_thread.join(15.0)
+        if self._tees is not None:
+            hooks.untee_console(self._tees)
+
+    def _seal(self, status: str, exit: dict | None) -> None:
+        files = self._files
+        files.close()
+        files.write_summary()
+        end = self._clock()
+        with files.meta_lock:
+            files.sealed = True
+            files.meta.update(status=status, exit=exit, ended_at=end, heartbeat_at=end,
+                              duration_s=round(max(0.0, end - self.started_at), 3))
+            files.write_meta(final=True)
+
+    def _release(self, unlink: bool = True) -> None:
+        fd, self._writer_lock = self._writer_lock, None
+        if fd is not None:
+            if unlink:      # a finished run folder holds only the run's files
+                try:
+                    os.unlink(os.path.join(self.dir, schema.WRITER_LOCK_FILE))
+                except OSError:
+                    pass
+            try:
+                os.close(fd)    # drops the flock: the run may be resumed now
+            except OSError:
+                pass
+        if unlink:
+            hooks.remove(self)
+
+    def _after_end(self) -> None:
+        if self._on_end is not None:
+            self._on_end(self)
+
+    # called by hooks ------------------------------------------------------------------------
+    def on_exception(self, exc_type: type, exc: BaseException, tb: Any) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            self._life.end(schema.KILLED, "KeyboardInterrupt", None)
+            return
+        import traceback  # noqa: PLC0415
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        reason = "".join(traceback.format_exception_only(exc_type, exc)).strip()
+        if self._tees is not None and not self._life.finished:
+            self._files.console.append(text)  # printed after the tee is gone; keep it in the run
+        self._life.end(schema.CRASHED, reason, text)
+
+    def on_signal(self, signum: int) -> None:
+        import signal  # noqa: PLC0415
+        if self._life.finished:
+            return      # finish() ran (or runs on another thread) and writes the final state
+        self._life.set_status(schema.KILLED, signal.Signals(signum).name, None)
+        with self._files.meta_lock:
+            self._files.meta.update(status=self._life.status, exit=self._life.exit,
+                                    heartbeat_at=self._clock())
+        with self._lock:
+            self._commit_pending()
+        self._files.flush()
+        self._files.write_summary()
+        self._files.write_meta()
+
+    def after_fork_in_child(self) -> None:
+        """A forked child shares nothing with the run: fresh locks, tee off, calls ignored."""
+        self._lock = threading.RLock()
+        self._life.after_fork_in_child()
+        self._release(unlink=False)     # the parent's lock stays held through its own fd
+        self._files.after_fork_in_child()
+        if self._tees is not None:
+            for tee in self._tees:
+                tee.active = False
+
+    def on_exit(self) -> None:
+        self._life.end(None, "process exited", None)
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self._life.end(None, None, None)
+        elif issubclass(exc_type, SystemExit) and exc.code in (None, 0):
+            self._life.end(None, "sys.exit(0)", None)
+        elif issubclass(exc_type, SystemExit):
+            self._life.end(schema.CRASHED, f"sys.exit({exc.code!r})", None)
+        else:
+            self.on_exception(exc_type, exc, tb)
+        return False
 
     # ---- state ---------------------------------------------------------------------------
     @property
     def status(self) -> str:
-        return self._status
+        return self._life.status
 
     def __repr__(self) -> str:
-        return f"<runpages Run {self.project}/{self.id} {self._status}>"
+        return f"<runpages Run {self.project}/{self.id} {self._life.status}>"
 
 
 def _not_a_dict(call: str, value: Any) -> str:

@@ -87,7 +87,7 @@ def test_run_folder_deleted_mid_run_warns_and_training_continues(make_run, files
     with pytest.warns(RunpagesWarning, match="deleted"):
         for i in range(3):
             run.log({"x": 2 + i})
-        run._flush()
+        run._files.flush()
         run.finish()
     assert [r["x"] for r in files.metrics(run.dir)] == [2, 3, 4]
     assert files.meta(run.dir)["status"] == schema.FINISHED
@@ -107,7 +107,7 @@ def test_disk_full_warns_once_keeps_records_and_writes_them_later(make_run, file
     with pytest.warns(RunpagesWarning, match="No space left") as rec:
         for i in range(3):
             run.log({"x": i})
-            run._flush()
+            run._files.flush()
     assert sum("No space" in str(w.message) for w in rec) == 1
     failing[0] = False
     with pytest.warns(RunpagesWarning, match="No space left on device \\(3 times\\)"):
@@ -197,7 +197,7 @@ def test_resuming_after_a_torn_last_line_reads_back_clean_under_strict(tmp_path)
 def test_config_is_written_again_when_the_run_folder_was_deleted(make_run, files):
     run = make_run(config={"lr": 3e-4, "model": {"depth": 12}})
     run.log({"x": 1})
-    run._flush()
+    run._files.flush()
     shutil.rmtree(run.dir)
     with pytest.warns(RunpagesWarning, match="deleted"):
         run.log({"x": 2})
@@ -211,7 +211,7 @@ def test_config_is_written_again_when_the_run_folder_was_deleted(make_run, files
 
 def test_config_is_written_at_finish_when_the_folder_went_just_before(make_run, files):
     run = make_run(config={"seed": 7})
-    run._flush()
+    run._files.flush()
     shutil.rmtree(run.dir)
     with pytest.warns(RunpagesWarning, match="deleted"):
         run.log({"x": 1})
@@ -222,8 +222,7 @@ def test_config_is_written_at_finish_when_the_folder_went_just_before(make_run, 
 def test_a_burst_past_64_kb_is_written_by_log_itself_before_the_tick(make_run):
     from runpages.writer import FLUSH_AT_BYTES
     run = make_run()
-    run._stop.set()                  # no ticker: only the size bound can write
-    run._ticker.join(2)
+    run._files.stop()                # no ticker: only the size bound can write
     pad = "y" * 200
     n = FLUSH_AT_BYTES // 200 + 50
     for i in range(n):

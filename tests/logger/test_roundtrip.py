@@ -277,7 +277,7 @@ def test_missing_artifact_path_is_a_clear_error_at_the_call(make_run):
 
 def test_heartbeat_is_rewritten_while_running(make_run, files):
     run = make_run()
-    run._heartbeat_interval = 0.0
+    run._files.heartbeat_interval = 0.0
     first = files.meta(run.dir)["heartbeat_at"]
     wait_until(lambda: files.meta(run.dir)["heartbeat_at"] != first)
     meta = files.meta(run.dir)

@@ -148,7 +148,7 @@ def test_run_writes_system_samples_early_with_gpu_from_fake_nvml(make_run, files
     run = make_run(system_metrics=True, system_interval=0.2,
                    _gpu=GpuReader(quiet, nvml=nvml, use_env=False),
                    _read_host=lambda: {schema.CPU_HOST_PCT: 12.5})
-    assert wait_until(lambda: len(run._system._buf) + run._system.bytes_written > 0)
+    assert wait_until(lambda: len(run._files.system._buf) + run._files.system.bytes_written > 0)
     run.finish()
     rows = files.system(run.dir)
     assert rows and rows[0]["cpu/host_pct"] == 12.5 and rows[0]["gpu/0/util_pct"] == 97.0
@@ -162,7 +162,7 @@ def test_real_psutil_sample_has_cpu_and_memory(make_run, files):
     pytest.importorskip("psutil")
     run = make_run(system_metrics=True, system_interval=0.3,
                    _gpu=GpuReader(quiet, nvml=fake_nvml(names=()), use_env=False))
-    assert wait_until(lambda: len(run._system._buf) > 0, timeout=5)
+    assert wait_until(lambda: len(run._files.system._buf) > 0, timeout=5)
     run.finish()
     row = files.system(run.dir)[0]
     for key in (schema.CPU_PROC_PCT, schema.CPU_HOST_PCT, schema.MEM_PROC_RSS_GB,
