@@ -278,10 +278,10 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     projects, config, site, result = book.projects, book.config, book.site, written.result
     reports = build_reports(book)
     pages = [build_index(book)]
-    pages += [build_project(p, config, site) for p in projects]
-    pages.append(build_compare(projects, config, site))
+    pages += [build_project(p, book) for p in projects]
+    pages.append(build_compare(book))
     pages += [pg for pg in (build_checks(p, book) for p in projects) if pg is not None]
-    pages += list(build_utilisation(projects, config, site))
+    pages += list(build_utilisation(book))
     pages += list(reports.pages)
     rendered = render_pages(renderer, pages)
     data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in projects}

@@ -27,17 +27,6 @@ def checks_url(project, site) -> str:
     return f"p/{site.project_slug(project.name)}/checks.html"
 
 
-def has_checks(project) -> bool:
-    """Whether ``build_checks`` will make a page: some check record exists (cheap: no parsing)."""
-    for d in project_dirs(project):
-        try:
-            if any(p.suffix == ".json" and not p.name.startswith(".") for p in (d / CHECKS_DIR).iterdir()):
-                return True
-        except OSError:
-            continue
-    return False
-
-
 def _fmt(v: Any) -> str:
     return fmt(num(v))
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from runpages.sitegen.pages import Page
 
 
-def build_compare(projects, config, site) -> Page:
+def build_compare(book) -> Page:
     """``compare.html``: empty shell + project list; the runs come from the URL at view time."""
+    projects, config, site = book.projects, book.config, book.site
     listed = sorted(projects, key=lambda p: p.name.lower())
     return Page(
         path="compare.html",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runpages.sitegen.pages import Page
-from runpages.sitegen.pages.checks import checks_url, has_checks
+from runpages.sitegen.pages.checks import checks_url
 from runpages.sitegen.pages.utilisation import project_path as utilisation_path
 from runpages.sitegen.query import to_text
 from runpages.sitegen.values import format_duration, format_number
@@ -201,8 +201,9 @@ def _sort_time(run) -> float:
     return float(t) if _is_number(t) and math.isfinite(t) else -math.inf
 
 
-def build_project(project, config, site) -> Page:
+def build_project(project, book) -> Page:
     """``p/<project>/index.html``: every run of ``project`` in one table, newest first."""
+    config, site = book.config, book.site
     runs = sorted(project.runs, key=lambda r: (_sort_time(r), r.id), reverse=True)
     columns, config_keys, summary_keys = project_columns(project)
     rows = []
@@ -231,7 +232,7 @@ def build_project(project, config, site) -> Page:
             "charts_open": len(runs) <= CHARTS_OPEN_MAX_RUNS,
             "group_options": group_options(project, config_keys),
             "utilisation_url": utilisation_path(site, project),
-            "checks_url": checks_url(project, site) if has_checks(project) else None,
+            "checks_url": checks_url(project, site) if project.name in book.checks else None,
             "page_rows": PAGE_ROWS,
         },
     )

@@ -194,8 +194,9 @@ def _usages(runs, site, config) -> tuple[list[U.RunUsage], dict[str, Any]]:
     return [_usage(r, config, k) for k, r in by_key.items()], by_key
 
 
-def build_utilisation(projects, config, site) -> list[Page]:
+def build_utilisation(book) -> list[Page]:
     """One page per project (``p/<project>/utilisation.html``) and one for the site."""
+    projects, config, site = book.projects, book.config, book.site
     title = getattr(config, "title", "runpages")
     pages = []
     all_usages: list[U.RunUsage] = []

@@ -19,7 +19,7 @@ WORST_RUN, WORST_USER = "resnet18-new-loader", "chen"
 def build_with_utilisation(runs: Path, out: Path, **settings) -> Path:
     """Build the site, plus the utilisation pages when the build does not write them yet."""
     from runpages.sitegen.build import build_site
-    from runpages.sitegen.logbook import SiteMap
+    from runpages.sitegen.logbook import Logbook, SiteMap
     from runpages.sitegen.config import SiteConfig
     from runpages.sitegen.pages.utilisation import build_utilisation
     from runpages.sitegen.reader import read_runs
@@ -31,7 +31,7 @@ def build_with_utilisation(runs: Path, out: Path, **settings) -> Path:
         projects, _ = read_runs([str(runs)])
         renderer = Renderer(None, globals={"site_title": cfg.title, "version": "test",
                                           "nav_reports": False, "nav_utilisation": True})
-        for page in build_utilisation(projects, cfg, SiteMap(projects)):
+        for page in build_utilisation(Logbook(config=cfg, projects=projects, site=SiteMap(projects))):
             write_atomic(out / page.path, renderer.render(page))
     return out
 

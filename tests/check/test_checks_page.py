@@ -59,21 +59,13 @@ def test_checks_page_shows_verdicts_trend_and_regressed_commits(checked):
     assert "the candidate run has no value for" in html
 
 
-def test_project_without_checks_has_no_checks_page(make_run):
-    from runpages.sitegen.pages.checks import has_checks
-    from runpages.sitegen.reader import read_runs
-
+def test_project_without_checks_has_no_checks_page_nor_link(make_run, tmp_path):
     make_run("main", series={"val/acc": [0.9]})
     page, _ = _page(make_run.runs)
     assert page is None
-    assert not has_checks(read_runs([str(make_run.runs)])[0][0])
-
-
-def test_has_checks_once_checked(checked):
-    from runpages.sitegen.pages.checks import has_checks
-    from runpages.sitegen.reader import read_runs
-
-    assert has_checks(read_runs([str(checked)])[0][0])
+    project_dir = _build(make_run.runs, tmp_path / "site")
+    assert not (project_dir / "checks.html").exists()
+    assert "checks.html" not in (project_dir / "index.html").read_text()
 
 
 def _build(runs, out):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runpages.sitegen.logbook import SiteMap
+from runpages.sitegen.logbook import Logbook, SiteMap
 from runpages.sitegen.pages.compare import build_compare
 from runpages.sitegen.pages.project import PAGE_ROWS, build_project
 from runpages.sitegen.query import parse_query
@@ -31,7 +31,8 @@ def projects(tmp_path: Path):
 
 def _page(projects, name="mnist"):
     site = SiteMap(list(projects.values()))
-    return build_project(projects[name], SiteConfig(title="Logbook"), site), site
+    book = Logbook(config=SiteConfig(title="Logbook"), projects=list(projects.values()), site=site)
+    return build_project(projects[name], book), site
 
 
 def _render(page) -> str:
@@ -113,7 +114,7 @@ def test_big_projects_lay_out_the_first_page_of_rows_only(tmp_path: Path):
     runs = tmp_path / "runs"
     write_project(runs, "big", n=PAGE_ROWS + 5, steps=2)
     projects, _ = read_runs([runs], now=NOW)
-    page = build_project(projects[0], SiteConfig(), SiteMap(projects))
+    page = build_project(projects[0], Logbook(config=SiteConfig(), projects=projects, site=SiteMap(projects)))
     text = _render(page)
     assert text.count("<tr data-key=") == PAGE_ROWS + 5
     assert len(re.findall(r'<tr data-key="[^"]*" hidden>', text)) == 5
@@ -124,7 +125,7 @@ def test_big_projects_lay_out_the_first_page_of_rows_only(tmp_path: Path):
 
 def test_compare_page_lists_projects_for_the_empty_state(projects):
     site = SiteMap(list(projects.values()))
-    page = build_compare(list(projects.values()), SiteConfig(title="Logbook"), site)
+    page = build_compare(Logbook(config=SiteConfig(title="Logbook"), projects=list(projects.values()), site=site))
     assert page.path == "compare.html" and page.template == "compare.html"
     assert [p["name"] for p in page.context["projects"]] == ["cifar", "mnist"]
     text = _render(page)

@@ -29,7 +29,7 @@ def _gpu_rows(t0: float, n: int, util: float, mem_pct: float, core: float = 50.0
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    from runpages.sitegen.logbook import SiteMap
+    from runpages.sitegen.logbook import Logbook, SiteMap
     from runpages.sitegen.pages.utilisation import build_utilisation
     from runpages.sitegen.reader import read_runs
     from runpages.sitegen.render import Renderer
@@ -50,7 +50,7 @@ def pages(tmp_path_factory):
     projects, _ = read_runs([str(root)], now=NOW)
     site = SiteMap(projects)
     cfg = Cfg()
-    built = build_utilisation(projects, cfg, site)
+    built = build_utilisation(Logbook(config=cfg, projects=projects, site=site))
     renderer = Renderer(None, globals={"site_title": cfg.title, "version": "test",
                                           "nav_reports": False, "nav_utilisation": True})
     return {p.path: (p, renderer.render(p)) for p in built}, projects, renderer, cfg
@@ -111,14 +111,14 @@ def test_run_card_renders_for_gpu_cpu_only_and_running_runs(pages):
 
 
 def test_project_page_offers_grouping_by_group_and_shared_config_values(tmp_path):
-    from runpages.sitegen.logbook import SiteMap
+    from runpages.sitegen.logbook import Logbook, SiteMap
     from runpages.sitegen.pages.project import build_project
     from runpages.sitegen.reader import read_runs
     from tests.pages.sites import write_project
 
     write_project(tmp_path / "runs", "mnist", n=6)
     projects, _ = read_runs([str(tmp_path / "runs")], now=NOW)
-    page = build_project(projects[0], Cfg(), SiteMap(projects))
+    page = build_project(projects[0], Logbook(config=Cfg(), projects=projects, site=SiteMap(projects)))
     keys = [k for k, _ in page.context["group_options"]]
     # seed is the same everywhere (one group: not offered); lr differs in every run of six.
     assert keys[0] == "group" and "config.batch_size" in keys and "config.optim" in keys
