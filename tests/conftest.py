@@ -36,12 +36,14 @@ def log_run(root: str | Path, project: str = "demo", name: str = "run", run_id: 
             system_every: int = 10, console: str | None = "hello\n",
             artifacts: dict[str, bytes] | None = None, t0: float = T0, status: str = "finished",
             every: dict[str, int] | None = None, tags: list[str] | None = None,
-            group: str | None = None, notes: str | None = None) -> Path:
+            group: str | None = None, notes: str | None = None,
+            series: dict[str, list] | None = None) -> Path:
     """One finished (or crashed/killed) run written by the real logger; returns its folder.
 
     ``metrics`` maps key -> f(step) -> value, logged every step (``every`` thins a key out);
     a step is 0.5 s of the run's clock and a system sample 5 s. ``meta`` sets descriptive
-    meta.json fields (user, host, git, gpu, ...)."""
+    meta.json fields (user, host, git, gpu, ...). ``series`` maps key -> list of values, value
+    i logged at step i (a shorter list stops early); with it ``metrics`` defaults to none."""
     import runpages
 
     now = [t0]
@@ -49,11 +51,13 @@ def log_run(root: str | Path, project: str = "demo", name: str = "run", run_id: 
                         if config is not None else DEFAULT_CONFIG, clock=lambda: now[0],
                         meta={**DEFAULT_META, **(meta or {})}, system_metrics=False,
                         capture_console=False, tags=tags, group=group, notes=notes)
-    metrics = metrics if metrics is not None else DEFAULT_METRICS
+    metrics = metrics if metrics is not None else {} if series else DEFAULT_METRICS
     every = every if every is not None else {"val/acc": 5}
+    series = series or {}
     for s in range(steps):
         now[0] = t0 + s * 0.5
         values = {k: f(s) for k, f in metrics.items() if s % every.get(k, 1) == 0}
+        values.update((k, v[s]) for k, v in series.items() if s < len(v))
         run.log(values, step=s)
     for i in range(max(1, steps // system_every)):
         run.log_system({"cpu/proc_pct": 90.0 + i % 7, "mem/proc_rss_gb": 1.5 + i * 0.01,

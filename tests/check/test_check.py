@@ -19,15 +19,15 @@ def _row(stdout: str, metric: str) -> str:
     return rows[0]
 
 
-def _main_then_candidate(make_run, main_acc, cand_acc):
+def _main_then_candidate(check_run, main_acc, cand_acc):
     for acc in main_acc:
-        make_run("main", branch="main", series={"val/acc": [0.5, acc], "val/loss": [1.0, 1.0 - acc]})
-    return make_run("feature", branch="feature", series={"val/acc": [0.5, cand_acc], "val/loss": [1.0, 1.0 - cand_acc]})
+        check_run("main", branch="main", series={"val/acc": [0.5, acc], "val/loss": [1.0, 1.0 - acc]})
+    return check_run("feature", branch="feature", series={"val/acc": [0.5, cand_acc], "val/loss": [1.0, 1.0 - cand_acc]})
 
 
-def test_candidate_that_improved_holds_with_exit_0(make_run):
-    _main_then_candidate(make_run, [0.90], 0.92)
-    r = runpages("check", make_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005")
+def test_candidate_that_improved_holds_with_exit_0(check_run):
+    _main_then_candidate(check_run, [0.90], 0.92)
+    r = runpages("check", check_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005")
     assert r.returncode == 0, r.stdout + r.stderr
     assert TABLE_HEAD in r.stdout
     row = _row(r.stdout, "val/acc")
@@ -35,9 +35,9 @@ def test_candidate_that_improved_holds_with_exit_0(make_run):
     assert "holds" in r.stdout.splitlines()[0]
 
 
-def test_candidate_within_tolerance_holds_with_exit_0(make_run):
-    _main_then_candidate(make_run, [0.90], 0.897)
-    r = runpages("check", make_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005",
+def test_candidate_within_tolerance_holds_with_exit_0(check_run):
+    _main_then_candidate(check_run, [0.90], 0.897)
+    r = runpages("check", check_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005",
                  "--rule", "val/loss:min:5%")
     assert r.returncode == 0, r.stdout + r.stderr
     acc = _row(r.stdout, "val/acc")
@@ -46,9 +46,9 @@ def test_candidate_within_tolerance_holds_with_exit_0(make_run):
     assert "| +0.003 (+3.00%) | +5% (\u2264 0.105) | \u2705 holds |" in loss
 
 
-def test_candidate_that_regressed_exits_1_and_says_why(make_run):
-    _main_then_candidate(make_run, [0.90], 0.88)
-    r = runpages("check", make_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005")
+def test_candidate_that_regressed_exits_1_and_says_why(check_run):
+    _main_then_candidate(check_run, [0.90], 0.88)
+    r = runpages("check", check_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005")
     assert r.returncode == 1, r.stdout + r.stderr
     lines = r.stdout.splitlines()
     assert "regressed" in lines[0]
@@ -58,22 +58,22 @@ def test_candidate_that_regressed_exits_1_and_says_why(make_run):
     assert "\u274c regressed: 0.88 is below the allowed bound 0.895" in row
 
 
-def test_noisy_series_passes_the_noise_rule_and_fails_the_absolute_one(make_run):
+def test_noisy_series_passes_the_noise_rule_and_fails_the_absolute_one(check_run):
     # Main's last five commits scatter around 0.90 (std ~0.008); the newest happens to be high.
-    _main_then_candidate(make_run, [0.895, 0.905, 0.890, 0.900, 0.910], 0.893)
-    noise = runpages("check", make_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:noise:k=2,n=5")
+    _main_then_candidate(check_run, [0.895, 0.905, 0.890, 0.900, 0.910], 0.893)
+    noise = runpages("check", check_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:noise:k=2,n=5")
     assert noise.returncode == 0, noise.stdout + noise.stderr
     row = _row(noise.stdout, "val/acc")
     assert "0.9 (mean of 5, std 0.0079" in row and "-2\u00b7std of last 5" in row and "holds" in row
 
-    absolute = runpages("check", make_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005")
+    absolute = runpages("check", check_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005")
     assert absolute.returncode == 1, absolute.stdout + absolute.stderr
     assert "| 0.91 | 0.893 |" in _row(absolute.stdout, "val/acc")
 
 
-def test_missing_metric_cannot_be_judged_exit_2(make_run):
-    _main_then_candidate(make_run, [0.90], 0.92)
-    r = runpages("check", make_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005",
+def test_missing_metric_cannot_be_judged_exit_2(check_run):
+    _main_then_candidate(check_run, [0.90], 0.92)
+    r = runpages("check", check_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005",
                  "--rule", "val/f1:max:0.01")
     assert r.returncode == 2, r.stdout + r.stderr
     assert "could not judge" in r.stdout.splitlines()[0]
@@ -81,34 +81,34 @@ def test_missing_metric_cannot_be_judged_exit_2(make_run):
     assert "runpages: check: could not judge: the candidate run has no value for 'val/f1'" in r.stderr
 
 
-def test_missing_baseline_cannot_be_judged_exit_2(make_run):
-    make_run("feature", branch="feature", series={"val/acc": [0.9]})
-    r = runpages("check", make_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005")
+def test_missing_baseline_cannot_be_judged_exit_2(check_run):
+    check_run("feature", branch="feature", series={"val/acc": [0.9]})
+    r = runpages("check", check_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.005")
     assert r.returncode == 2
     assert "no finished run of project 'mnist' on branch 'main'" in r.stderr
     assert "branches in the runs: feature" in r.stderr
     assert "Traceback" not in r.stderr
 
 
-def test_no_runs_bad_rule_and_no_baseline_each_say_what_to_do(make_run, tmp_path):
+def test_no_runs_bad_rule_and_no_baseline_each_say_what_to_do(check_run, tmp_path):
     r = runpages("check", tmp_path / "nowhere", "--rule", "val/acc:max:0.005", "--baseline-branch", "main")
     assert r.returncode == 2 and "runs folder not found" in r.stderr
-    make_run("only", series={"val/acc": [0.9]})
-    r = runpages("check", make_run.runs, "--rule", "val/acc:sideways:0.005", "--baseline-branch", "main")
+    check_run("only", series={"val/acc": [0.9]})
+    r = runpages("check", check_run.runs, "--rule", "val/acc:sideways:0.005", "--baseline-branch", "main")
     assert r.returncode == 2 and "no direction (max, min or auto)" in r.stderr
-    r = runpages("check", make_run.runs, "--rule", "val/acc:max:0.005")
+    r = runpages("check", check_run.runs, "--rule", "val/acc:max:0.005")
     assert r.returncode == 2 and "no baseline: pass --baseline ID, --baseline-branch BRANCH" in r.stderr
 
 
-def test_toml_rules_json_junit_step_summary_and_record(make_run, tmp_path):
-    _main_then_candidate(make_run, [0.90], 0.88)
+def test_toml_rules_json_junit_step_summary_and_record(check_run, tmp_path):
+    _main_then_candidate(check_run, [0.90], 0.88)
     (tmp_path / "runpages.toml").write_text(
         '[check]\nbaseline_branch = "main"\nsite_url = "https://team.example/logbook/"\n'
         '[[check.rules]]\nmetric = "val/acc"\nallowed = 0.005\n'
         '[[check.rules]]\nmetric = "val/loss"\nallowed = "50%"\nvalue = "best"\n')
     summary = tmp_path / "step-summary.md"
     summary.write_text("earlier step\n")
-    r = runpages("check", make_run.runs, "--json", "--junit", tmp_path / "check.xml",
+    r = runpages("check", check_run.runs, "--json", "--junit", tmp_path / "check.xml",
                  env={"GITHUB_STEP_SUMMARY": str(summary)}, cwd=tmp_path)
     assert r.returncode == 1, r.stdout + r.stderr
     out = json.loads(r.stdout)
@@ -130,21 +130,21 @@ def test_toml_rules_json_junit_step_summary_and_record(make_run, tmp_path):
     xml = (tmp_path / "check.xml").read_text()
     assert 'tests="2" failures="1" errors="0"' in xml and "<failure" in xml
 
-    records = list((make_run.runs / "mnist" / ".checks").glob("*.json"))
+    records = list((check_run.runs / "mnist" / ".checks").glob("*.json"))
     assert len(records) == 1
     assert json.loads(records[0].read_text())["verdict"] == "regressed"
 
 
-def test_saved_baseline_file_is_compared_and_updated(make_run, tmp_path):
+def test_saved_baseline_file_is_compared_and_updated(check_run, tmp_path):
     snap = tmp_path / "runpages-baseline.json"
-    main = make_run("main-1", series={"val/acc": [0.5, 0.90]})
-    first = runpages("check", make_run.runs, "--baseline-file", snap, "--save-baseline", snap, "--no-record",
+    main = check_run("main-1", series={"val/acc": [0.5, 0.90]})
+    first = runpages("check", check_run.runs, "--baseline-file", snap, "--save-baseline", snap, "--no-record",
                      "--rule", "val/acc:max:0.01")
     assert first.returncode == 0, first.stderr
     assert "no baseline yet: saved" in first.stderr and snap.exists()
 
-    cand = make_run("feature", branch="feature", series={"val/acc": [0.5, 0.80]})
-    r = runpages("check", make_run.runs, "--baseline-file", snap, "--rule", "val/acc:max:0.01:last",
+    cand = check_run("feature", branch="feature", series={"val/acc": [0.5, 0.80]})
+    r = runpages("check", check_run.runs, "--baseline-file", snap, "--rule", "val/acc:max:0.01:last",
                  "--save-baseline", snap, "--no-record")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "Baseline: file runpages-baseline.json: main-1" in r.stdout
@@ -152,15 +152,15 @@ def test_saved_baseline_file_is_compared_and_updated(make_run, tmp_path):
     assert [x["id"] for x in json.loads(snap.read_text())["runs"]] == [main]
     assert cand != main
 
-    r = runpages("check", make_run.runs, "--baseline-file", tmp_path / "missing.json", "--rule", "val/acc:max:0.01")
+    r = runpages("check", check_run.runs, "--baseline-file", tmp_path / "missing.json", "--rule", "val/acc:max:0.01")
     assert r.returncode == 2 and "baseline file not found" in r.stderr and "--save-baseline" in r.stderr
 
 
-def test_candidate_from_env_and_hostile_names_escaped(make_run):
-    make_run("main", series={"val/acc": [0.9]})
-    target = make_run("<script>x</script>|evil", branch="feature", series={"val/acc": [0.95]})
-    make_run("newer", branch="feature", series={"val/acc": [0.1]})
-    r = runpages("check", make_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.01",
+def test_candidate_from_env_and_hostile_names_escaped(check_run):
+    check_run("main", series={"val/acc": [0.9]})
+    target = check_run("<script>x</script>|evil", branch="feature", series={"val/acc": [0.95]})
+    check_run("newer", branch="feature", series={"val/acc": [0.1]})
+    r = runpages("check", check_run.runs, "--baseline-branch", "main", "--rule", "val/acc:max:0.01",
                  env={"RUNPAGES_RUN_ID": target})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "<script>" not in r.stdout

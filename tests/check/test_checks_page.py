@@ -17,16 +17,16 @@ def _check(runs, *argv, now):
 
 
 @pytest.fixture
-def checked(make_run):
-    make_run("main", series={"val/acc": [0.5, 0.90]}, commit="a" * 40)
-    good = make_run("good", branch="feat", series={"val/acc": [0.5, 0.91]}, commit="b" * 40)
-    bad = make_run("<b>bad</b>", branch="feat", series={"val/acc": [0.5, 0.85]}, commit="c" * 40)
+def checked(check_run):
+    check_run("main", series={"val/acc": [0.5, 0.90]}, commit="a" * 40)
+    good = check_run("good", branch="feat", series={"val/acc": [0.5, 0.91]}, commit="b" * 40)
+    bad = check_run("<b>bad</b>", branch="feat", series={"val/acc": [0.5, 0.85]}, commit="c" * 40)
     rule = ["--baseline-branch", "main", "--rule", "val/acc:max:0.01"]
-    assert _check(make_run.runs, "--run", good, *rule, now=1_800_000_000.0)["verdict"] == "holds"
-    assert _check(make_run.runs, "--run", bad, *rule, now=1_800_000_100.0)["verdict"] == "regressed"
-    assert _check(make_run.runs, "--run", bad, "--rule", "val/f1:max:0.1", "--baseline-branch", "main",
+    assert _check(check_run.runs, "--run", good, *rule, now=1_800_000_000.0)["verdict"] == "holds"
+    assert _check(check_run.runs, "--run", bad, *rule, now=1_800_000_100.0)["verdict"] == "regressed"
+    assert _check(check_run.runs, "--run", bad, "--rule", "val/f1:max:0.1", "--baseline-branch", "main",
                   now=1_800_000_200.0)["verdict"] == "error"
-    return make_run.runs
+    return check_run.runs
 
 
 def _page(runs):
@@ -59,11 +59,11 @@ def test_checks_page_shows_verdicts_trend_and_regressed_commits(checked):
     assert "the candidate run has no value for" in html
 
 
-def test_project_without_checks_has_no_checks_page_nor_link(make_run, tmp_path):
-    make_run("main", series={"val/acc": [0.9]})
-    page, _ = _page(make_run.runs)
+def test_project_without_checks_has_no_checks_page_nor_link(check_run, tmp_path):
+    check_run("main", series={"val/acc": [0.9]})
+    page, _ = _page(check_run.runs)
     assert page is None
-    project_dir = _build(make_run.runs, tmp_path / "site")
+    project_dir = _build(check_run.runs, tmp_path / "site")
     assert not (project_dir / "checks.html").exists()
     assert "checks.html" not in (project_dir / "index.html").read_text()
 
@@ -96,13 +96,13 @@ def test_a_new_check_shows_after_the_next_build(checked, tmp_path):
     assert (project_dir / "checks.html").read_text().count('class="rp-check-') == 4
 
 
-def test_a_re_run_check_is_listed_once_and_a_mean_baseline_links_to_every_run(checked, make_run):
+def test_a_re_run_check_is_listed_once_and_a_mean_baseline_links_to_every_run(checked, check_run):
     rule = ["--baseline-branch", "main", "--rule", "val/acc:max:0.01"]
     bad = next(p.name for p in (checked / "mnist").iterdir() if "bad" in p.name)
     _check(checked, "--run", bad, *rule, now=1_800_000_400.0)         # CI re-ran the same check
     page, html = _page(checked)
     assert html.count('class="rp-check-') == 3 and "&times;2" in html
-    seeds = [make_run(f"seed{i}", series={"val/acc": [0.9 + i / 100]}) for i in range(2)]
+    seeds = [check_run(f"seed{i}", series={"val/acc": [0.9 + i / 100]}) for i in range(2)]
     _check(checked, "--run", bad, "--baseline", seeds[0], "--baseline", seeds[1], "--rule",
            "val/acc:max:0.01", now=1_800_000_500.0)
     page, html = _page(checked)

@@ -26,8 +26,9 @@ def _no_runpages_env(monkeypatch):
 
 
 @pytest.fixture
-def make_run(tmp_path):
-    """``make_run(**init_kwargs)``: a run under tmp_path, quiet by default, finished after."""
+def live_run(tmp_path):
+    """``live_run(**init_kwargs)``: a live ``Run`` under tmp_path for a test to drive (quiet by
+    default, finished after). A whole finished run folder is the root ``make_run``."""
     started = []
 
     def make(**kwargs):

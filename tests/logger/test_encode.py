@@ -99,8 +99,8 @@ def test_unknown_objects_are_skipped():
     assert out == {"ok": 1} and sorted(skipped) == ["list", "obj"]
 
 
-def test_unencodable_value_warns_once_and_the_rest_is_written(make_run, files):
-    run = make_run()
+def test_unencodable_value_warns_once_and_the_rest_is_written(live_run, files):
+    run = live_run()
     with pytest.warns(RunpagesWarning, match="cannot log object for 'model'") as record:
         for _ in range(5):
             run.log({"loss": 1.0, "model": object()})

@@ -17,8 +17,8 @@ from runpages.warn import RunpagesWarning
 from tests.logger.conftest import wait_until
 
 
-def test_log_with_a_string_names_the_fix(make_run):
-    run = make_run()
+def test_log_with_a_string_names_the_fix(live_run):
+    run = live_run()
     with pytest.raises(TypeError, match=r"takes a dict of values, e\.g\. run\.log\(\{'loss'"):
         run.log("loss")
 
@@ -30,8 +30,8 @@ def test_module_log_before_init_names_runpages_init(monkeypatch):
         runpages.log({"loss": 1.0})
 
 
-def test_log_after_finish_warns_and_is_ignored(make_run, files):
-    run = make_run()
+def test_log_after_finish_warns_and_is_ignored(live_run, files):
+    run = live_run()
     run.finish()
     with pytest.warns(RunpagesWarning, match="finished"):
         run.log({"x": 1})
@@ -42,9 +42,9 @@ def test_log_after_finish_warns_and_is_ignored(make_run, files):
                                            ({"resume": "yes"}, "resume must be"),
                                            ({"system_interval": 0}, "system_interval"),
                                            ({"colour": "red"}, "unexpected")])
-def test_bad_init_arguments_fail_at_init(make_run, kwargs, match):
+def test_bad_init_arguments_fail_at_init(live_run, kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
-        make_run(**kwargs)
+        live_run(**kwargs)
 
 
 def test_disabled_mode_writes_nothing(tmp_path):
@@ -79,8 +79,8 @@ def test_disabled_run_still_rejects_a_non_dict(tmp_path):
         run.log(1.0)
 
 
-def test_run_folder_deleted_mid_run_warns_and_training_continues(make_run, files):
-    run = make_run()
+def test_run_folder_deleted_mid_run_warns_and_training_continues(live_run, files):
+    run = live_run()
     run.log({"x": 1})
     assert wait_until(lambda: Path(run.dir, schema.METRICS_FILE).stat().st_size > 0)
     shutil.rmtree(run.dir)
@@ -93,8 +93,8 @@ def test_run_folder_deleted_mid_run_warns_and_training_continues(make_run, files
     assert files.meta(run.dir)["status"] == schema.FINISHED
 
 
-def test_disk_full_warns_once_keeps_records_and_writes_them_later(make_run, files, monkeypatch):
-    run = make_run()
+def test_disk_full_warns_once_keeps_records_and_writes_them_later(live_run, files, monkeypatch):
+    run = live_run()
     real_write = os.write
     failing = [True]
 
@@ -115,8 +115,8 @@ def test_disk_full_warns_once_keeps_records_and_writes_them_later(make_run, file
     assert [r["x"] for r in files.metrics(run.dir)] == [0, 1, 2]
 
 
-def test_short_writes_are_completed_not_torn(make_run, files, monkeypatch):
-    run = make_run()
+def test_short_writes_are_completed_not_torn(live_run, files, monkeypatch):
+    run = live_run()
     real_write = os.write
 
     def short_write(fd, data):  # the kernel may write fewer bytes than asked
@@ -129,8 +129,8 @@ def test_short_writes_are_completed_not_torn(make_run, files, monkeypatch):
     assert [r["x"] for r in files.metrics(run.dir)] == list(range(20))
 
 
-def test_failing_meta_write_does_not_raise(make_run, monkeypatch, files):
-    run = make_run()
+def test_failing_meta_write_does_not_raise(live_run, monkeypatch, files):
+    run = live_run()
     monkeypatch.setattr(writer.os, "replace",
                         lambda *a: (_ for _ in ()).throw(OSError(errno.EDQUOT, "Quota")))
     with pytest.warns(RunpagesWarning, match="Quota"):
@@ -138,8 +138,8 @@ def test_failing_meta_write_does_not_raise(make_run, monkeypatch, files):
         run.finish()
 
 
-def test_warnings_turned_into_errors_still_do_not_raise(make_run, capfd):
-    run = make_run()
+def test_warnings_turned_into_errors_still_do_not_raise(live_run, capfd):
+    run = live_run()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run.log({"bad": object()})
@@ -154,9 +154,9 @@ def test_unwritable_dir_fails_at_init_with_a_clear_error(tmp_path):
         runpages.init(project="p", dir=blocker, system_metrics=False, capture_console=False)
 
 
-def test_logging_from_many_threads_loses_nothing(make_run, files):
+def test_logging_from_many_threads_loses_nothing(live_run, files):
     import threading
-    run = make_run()
+    run = live_run()
 
     def work(k):
         for i in range(200):
@@ -194,8 +194,8 @@ def test_resuming_after_a_torn_last_line_reads_back_clean_under_strict(tmp_path)
     assert main(["build", str(runs), "-o", str(tmp_path / "site"), "--strict"]) == 0
 
 
-def test_config_is_written_again_when_the_run_folder_was_deleted(make_run, files):
-    run = make_run(config={"lr": 3e-4, "model": {"depth": 12}})
+def test_config_is_written_again_when_the_run_folder_was_deleted(live_run, files):
+    run = live_run(config={"lr": 3e-4, "model": {"depth": 12}})
     run.log({"x": 1})
     run._files.flush()
     shutil.rmtree(run.dir)
@@ -209,8 +209,8 @@ def test_config_is_written_again_when_the_run_folder_was_deleted(make_run, files
     assert "x" in files.summary(run.dir)
 
 
-def test_config_is_written_at_finish_when_the_folder_went_just_before(make_run, files):
-    run = make_run(config={"seed": 7})
+def test_config_is_written_at_finish_when_the_folder_went_just_before(live_run, files):
+    run = live_run(config={"seed": 7})
     run._files.flush()
     shutil.rmtree(run.dir)
     with pytest.warns(RunpagesWarning, match="deleted"):
@@ -219,9 +219,9 @@ def test_config_is_written_at_finish_when_the_folder_went_just_before(make_run, 
     assert files.config(run.dir) == {"seed": 7}
 
 
-def test_a_burst_past_64_kb_is_written_by_log_itself_before_the_tick(make_run):
+def test_a_burst_past_64_kb_is_written_by_log_itself_before_the_tick(live_run):
     from runpages.writer import FLUSH_AT_BYTES
-    run = make_run()
+    run = live_run()
     run._files.stop()                # no ticker: only the size bound can write
     pad = "y" * 200
     n = FLUSH_AT_BYTES // 200 + 50

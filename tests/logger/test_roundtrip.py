@@ -22,8 +22,8 @@ META_FIELDS = ("format_version", "id", "name", "project", "group", "tags", "note
                "heartbeat_at", "system_source")
 
 
-def test_a_finished_run_has_every_file_and_meta_field(make_run, files):
-    run = make_run(name="lr-3e-4", config={"lr": 3e-4, "epochs": 10}, tags=["baseline"],
+def test_a_finished_run_has_every_file_and_meta_field(live_run, files):
+    run = live_run(name="lr-3e-4", config={"lr": 3e-4, "epochs": 10}, tags=["baseline"],
                    notes="first try", group="sweep-1")
     for step in range(5):
         run.log({"train/loss": 1.0 / (step + 1), "train/lr": 3e-4})
@@ -51,15 +51,15 @@ def test_a_finished_run_has_every_file_and_meta_field(make_run, files):
     assert not list(d.glob("*.tmp*")), "temp files left behind"
 
 
-def test_run_folder_is_project_then_readable_run_id(make_run, tmp_path):
-    run = make_run(name="lr-3e-4")
+def test_run_folder_is_project_then_readable_run_id(live_run, tmp_path):
+    run = live_run(name="lr-3e-4")
     assert Path(run.dir).parent == tmp_path / "runs" / "proj"
     assert re.fullmatch(r"\d{8}-\d{6}-lr-3e-4-[a-z0-9]{6}", run.id)
 
 
-def test_pandas_reads_metrics_with_nan_and_inf_without_choking(make_run):
+def test_pandas_reads_metrics_with_nan_and_inf_without_choking(live_run):
     pd = pytest.importorskip("pandas")
-    run = make_run()
+    run = live_run()
     run.log({"loss": 0.5, "acc": float("nan")})
     run.log({"loss": float("inf"), "acc": 0.7, "phase": "warmup"})
     run.log({"loss": float("-inf"), "nested": {"a": 1}})
@@ -73,17 +73,17 @@ def test_pandas_reads_metrics_with_nan_and_inf_without_choking(make_run):
     pd.read_json(Path(run.dir) / schema.SYSTEM_FILE, lines=True)
 
 
-def test_every_line_is_strict_json(make_run):
-    run = make_run()
+def test_every_line_is_strict_json(live_run):
+    run = live_run()
     run.log({"a": float("nan"), "b": float("inf"), "c": -float("inf")})
     run.finish()
     for line in (Path(run.dir) / schema.METRICS_FILE).read_text().splitlines():
         json.loads(line, parse_constant=lambda c: pytest.fail(f"non-strict token {c}"))
 
 
-def test_html_and_unicode_in_names_and_config_are_kept_verbatim(make_run, files):
+def test_html_and_unicode_in_names_and_config_are_kept_verbatim(live_run, files):
     evil = "<script>alert('x')</script> / ../ é 🚀"
-    run = make_run(name=evil, config={"<b>": evil}, tags=[evil], notes=evil)
+    run = live_run(name=evil, config={"<b>": evil}, tags=[evil], notes=evil)
     run.log({evil: 1.0})
     run.finish()
     assert re.fullmatch(r"[a-z0-9._-]+", run.id)
@@ -94,20 +94,20 @@ def test_html_and_unicode_in_names_and_config_are_kept_verbatim(make_run, files)
     assert files.metrics(run.dir)[0][evil] == 1.0
 
 
-def test_unsafe_project_name_still_lands_in_one_folder(make_run, tmp_path, files):
-    run = make_run(project="../My Project/é")
+def test_unsafe_project_name_still_lands_in_one_folder(live_run, tmp_path, files):
+    run = live_run(project="../My Project/é")
     assert Path(run.dir).parent.parent == tmp_path / "runs"
     assert files.meta(run.dir)["project"] == "../My Project/é"
 
 
-def test_default_name_is_readable(make_run):
-    run = make_run()
+def test_default_name_is_readable(live_run):
+    run = live_run()
     assert re.fullmatch(r"[a-z]+-[a-z]+-\d+", run.name)
 
 
-def test_config_from_argparse_namespace(make_run, files):
+def test_config_from_argparse_namespace(live_run, files):
     ns = argparse.Namespace(lr=0.1, layers=[64, 64], name="x")
-    run = make_run(config=ns)
+    run = live_run(config=ns)
     assert files.config(run.dir) == {"lr": 0.1, "layers": [64, 64], "name": "x"}
     assert run.config.lr == 0.1
 
@@ -119,26 +119,26 @@ class _Cfg:
     out: Path = Path("/tmp/out")
 
 
-def test_config_from_dataclass_keeps_nesting(make_run, files):
-    run = make_run(config=_Cfg())
+def test_config_from_dataclass_keeps_nesting(live_run, files):
+    run = live_run(config=_Cfg())
     assert files.config(run.dir) == {"lr": 0.01, "opt": {"name": "adam", "betas": [0.9, 0.99]},
                                      "out": "/tmp/out"}
 
 
-def test_config_changes_are_saved_at_once(make_run, files):
-    run = make_run(config={"lr": 0.1})
+def test_config_changes_are_saved_at_once(live_run, files):
+    run = live_run(config={"lr": 0.1})
     run.config["batch"] = 32
     run.config.update({"epochs": 3, "nan": float("nan")})
     assert files.config(run.dir) == {"lr": 0.1, "batch": 32, "epochs": 3, "nan": "NaN"}
 
 
-def test_config_of_wrong_type_fails_at_init(make_run):
+def test_config_of_wrong_type_fails_at_init(live_run):
     with pytest.raises(TypeError, match="config must be a dict"):
-        make_run(config=[("lr", 1)])
+        live_run(config=[("lr", 1)])
 
 
-def test_summary_keeps_last_values_and_explicit_entries_win(make_run, files):
-    run = make_run()
+def test_summary_keeps_last_values_and_explicit_entries_win(live_run, files):
+    run = live_run()
     run.log({"loss": 3.0, "acc": 0.1})
     run.log({"loss": 2.0, "acc": 0.5})
     run.summary["acc"] = 0.9
@@ -148,7 +148,7 @@ def test_summary_keeps_last_values_and_explicit_entries_win(make_run, files):
     assert files.summary(run.dir) == {"loss": 2.0, "acc": 0.9}
 
 
-def test_with_block_finishes_the_run(make_run, files, tmp_path):
+def test_with_block_finishes_the_run(live_run, files, tmp_path):
     with runpages.init(project="p", dir=tmp_path / "r", system_metrics=False,
                      capture_console=False) as run:
         run.log({"x": 1})
@@ -192,8 +192,8 @@ def test_dir_defaults_to_runs_in_working_dir(tmp_path, monkeypatch):
     assert Path(run.dir).parent == tmp_path / "runs" / "p"
 
 
-def test_console_output_is_copied_and_still_shown(make_run, capsys):
-    run = make_run(capture_console=True)
+def test_console_output_is_copied_and_still_shown(live_run, capsys):
+    run = live_run(capture_console=True)
     print("epoch 1: loss 0.5")
     print("to stderr", file=sys.stderr)
     run.finish()
@@ -205,19 +205,19 @@ def test_console_output_is_copied_and_still_shown(make_run, capsys):
     assert "after finish" not in (Path(run.dir) / schema.CONSOLE_FILE).read_text()
 
 
-def test_console_is_restored_at_finish(make_run):
+def test_console_is_restored_at_finish(live_run):
     before = sys.stdout, sys.stderr
-    run = make_run(capture_console=True)
+    run = live_run(capture_console=True)
     assert sys.stdout is not before[0]
     run.finish()
     assert (sys.stdout, sys.stderr) == before
 
 
-def test_artifact_file_is_copied_with_sha256_and_manifest_line(make_run, tmp_path, files):
+def test_artifact_file_is_copied_with_sha256_and_manifest_line(live_run, tmp_path, files):
     import hashlib
     model = tmp_path / "model.pt"
     model.write_bytes(b"weights" * 100)
-    run = make_run()
+    run = live_run()
     run.log({"loss": 1.0})
     entry = run.log_artifact(model, name="model", type="model")
     model.write_bytes(b"changed")   # the stored copy must not change
@@ -232,9 +232,9 @@ def test_artifact_file_is_copied_with_sha256_and_manifest_line(make_run, tmp_pat
     assert isinstance(line["time"], float)
 
 
-def test_artifact_logged_twice_keeps_both_versions(make_run, tmp_path, files):
+def test_artifact_logged_twice_keeps_both_versions(live_run, tmp_path, files):
     model = tmp_path / "model.pt"
-    run = make_run()
+    run = live_run()
     model.write_bytes(b"v1")
     run.log_artifact(model)
     model.write_bytes(b"v2")
@@ -246,12 +246,12 @@ def test_artifact_logged_twice_keeps_both_versions(make_run, tmp_path, files):
     assert (art / "model.pt").read_bytes() == b"v1" and (art / "model-2.pt").read_bytes() == b"v2"
 
 
-def test_artifact_folder_counts_files(make_run, tmp_path, files):
+def test_artifact_folder_counts_files(live_run, tmp_path, files):
     ckpt = tmp_path / "ckpt"
     (ckpt / "sub").mkdir(parents=True)
     (ckpt / "a.bin").write_bytes(b"a")
     (ckpt / "sub" / "b.bin").write_bytes(b"bb")
-    run = make_run()
+    run = live_run()
     run.log_artifact(ckpt, type="checkpoint")
     run.finish()
     (line,) = files.manifest(run.dir)
@@ -259,24 +259,24 @@ def test_artifact_folder_counts_files(make_run, tmp_path, files):
     assert (Path(run.dir) / schema.ARTIFACTS_DIR / "ckpt" / "sub" / "b.bin").read_bytes() == b"bb"
 
 
-def test_artifact_hard_link_on_request(make_run, tmp_path):
+def test_artifact_hard_link_on_request(live_run, tmp_path):
     model = tmp_path / "model.pt"
     model.write_bytes(b"w")
-    run = make_run()
+    run = live_run()
     run.log_artifact(model, link=True)
     run.finish()
     stored = Path(run.dir) / schema.ARTIFACTS_DIR / "model.pt"
     assert os.stat(stored).st_ino == os.stat(model).st_ino
 
 
-def test_missing_artifact_path_is_a_clear_error_at_the_call(make_run):
-    run = make_run()
+def test_missing_artifact_path_is_a_clear_error_at_the_call(live_run):
+    run = live_run()
     with pytest.raises(FileNotFoundError, match="log_artifact.*nope.pt"):
         run.log_artifact("nope.pt")
 
 
-def test_heartbeat_is_rewritten_while_running(make_run, files):
-    run = make_run()
+def test_heartbeat_is_rewritten_while_running(live_run, files):
+    run = live_run()
     run._files.heartbeat_interval = 0.0
     first = files.meta(run.dir)["heartbeat_at"]
     wait_until(lambda: files.meta(run.dir)["heartbeat_at"] != first)
@@ -284,17 +284,17 @@ def test_heartbeat_is_rewritten_while_running(make_run, files):
     assert meta["heartbeat_at"] > first and meta["status"] == schema.RUNNING
 
 
-def test_records_reach_the_file_within_a_second_without_finish(make_run):
-    run = make_run()
+def test_records_reach_the_file_within_a_second_without_finish(live_run):
+    run = live_run()
     run.log({"loss": 1.0})
     path = Path(run.dir) / schema.METRICS_FILE
     wait_until(lambda: path.read_text(), timeout=3)
     assert json.loads(path.read_text())["loss"] == 1.0
 
 
-def test_past_timestamps_with_a_clock(make_run, files):
+def test_past_timestamps_with_a_clock(live_run, files):
     now = [1_700_000_000.0]
-    run = make_run(clock=lambda: now[0], name="old")
+    run = live_run(clock=lambda: now[0], name="old")
     for step in range(3):
         now[0] += 10
         run.log({"loss": step})
@@ -313,21 +313,21 @@ def test_past_timestamps_with_a_clock(make_run, files):
                                      {"_time": 1_700_000_031.0, "gpu/0/util_pct": 95.0}]
 
 
-def test_finish_can_record_a_handled_crash(make_run, files):
-    run = make_run()
+def test_finish_can_record_a_handled_crash(live_run, files):
+    run = live_run()
     run.finish(status="crashed", reason="CUDA out of memory")
     meta = files.meta(run.dir)
     assert meta["status"] == "crashed" and meta["exit"]["reason"] == "CUDA out of memory"
 
 
-def test_logging_set_up_before_init_reaches_console_log(make_run):
+def test_logging_set_up_before_init_reaches_console_log(live_run):
     import logging
     original = sys.stderr
     handler = logging.StreamHandler(original)
     log = logging.getLogger("runpages-test-train")
     log.addHandler(handler)
     try:
-        run = make_run(capture_console=True)
+        run = live_run(capture_console=True)
         log.warning("epoch 3 done")
         run.finish()
         assert handler.stream is original
@@ -336,11 +336,11 @@ def test_logging_set_up_before_init_reaches_console_log(make_run):
         log.removeHandler(handler)
 
 
-def test_generated_past_run_with_fixed_id_and_descriptive_meta(make_run, files):
+def test_generated_past_run_with_fixed_id_and_descriptive_meta(live_run, files):
     now = [1_732_000_000.0]
     gpus = {"count": 2, "names": ["NVIDIA H100 80GB HBM3"] * 2}
     with pytest.raises(RuntimeError):
-        with make_run(id="20241119-070640-lr-1e-2-s0-abc123", name="lr-1e-2", group="lr-sweep",
+        with live_run(id="20241119-070640-lr-1e-2-s0-abc123", name="lr-1e-2", group="lr-sweep",
                       clock=lambda: now[0], system_metrics=False,
                       meta={"user": "ana", "host": "gpu-node-3", "gpu": gpus}) as run:
             for step in range(3):
@@ -356,6 +356,6 @@ def test_generated_past_run_with_fixed_id_and_descriptive_meta(make_run, files):
     assert meta["ended_at"] == 1_732_000_005.5 and meta["system_source"] == "simulated"
 
 
-def test_meta_override_of_a_format_field_fails_at_init(make_run):
+def test_meta_override_of_a_format_field_fails_at_init(live_run):
     with pytest.raises(ValueError, match="meta= may only set"):
-        make_run(meta={"status": "finished"})
+        live_run(meta={"status": "finished"})

@@ -143,9 +143,9 @@ def test_fake_pynvml_module_is_used_on_first_use(monkeypatch):
     assert nvml.calls == ["init"]
 
 
-def test_run_writes_system_samples_early_with_gpu_from_fake_nvml(make_run, files):
+def test_run_writes_system_samples_early_with_gpu_from_fake_nvml(live_run, files):
     nvml = fake_nvml(names=("NVIDIA A100-SXM4-40GB",))
-    run = make_run(system_metrics=True, system_interval=0.2,
+    run = live_run(system_metrics=True, system_interval=0.2,
                    _gpu=GpuReader(quiet, nvml=nvml, use_env=False),
                    _read_host=lambda: {schema.CPU_HOST_PCT: 12.5})
     assert wait_until(lambda: len(run._files.system._buf) + run._files.system.bytes_written > 0)
@@ -158,9 +158,9 @@ def test_run_writes_system_samples_early_with_gpu_from_fake_nvml(make_run, files
     assert nvml.calls[-1] == "shutdown"
 
 
-def test_real_psutil_sample_has_cpu_and_memory(make_run, files):
+def test_real_psutil_sample_has_cpu_and_memory(live_run, files):
     pytest.importorskip("psutil")
-    run = make_run(system_metrics=True, system_interval=0.3,
+    run = live_run(system_metrics=True, system_interval=0.3,
                    _gpu=GpuReader(quiet, nvml=fake_nvml(names=()), use_env=False))
     assert wait_until(lambda: len(run._files.system._buf) > 0, timeout=5)
     run.finish()
@@ -190,16 +190,16 @@ def test_sensor_error_warns_once_and_sampling_goes_on():
     assert len(seen) == 1 and "sensor exploded" in seen[0]
 
 
-def test_system_metrics_off_writes_no_samples(make_run, files):
-    run = make_run(system_metrics=False)
+def test_system_metrics_off_writes_no_samples(live_run, files):
+    run = live_run(system_metrics=False)
     time.sleep(0.1)
     run.finish()
     assert files.system(run.dir) == [] and files.meta(run.dir)["system_source"] is None
 
 
-def test_log_system_rejects_a_non_dict(make_run):
+def test_log_system_rejects_a_non_dict(live_run):
     with pytest.raises(TypeError, match="log_system"):
-        make_run().log_system(5.0)
+        live_run().log_system(5.0)
 
 
 @pytest.mark.gpu
@@ -217,8 +217,8 @@ def test_real_nvml_reads_every_visible_gpu():
     reader.close()
 
 
-def test_a_run_shorter_than_the_interval_has_a_sample_near_its_start_and_one_at_its_end(make_run, files):
-    run = make_run(system_metrics=True, system_interval=60)
+def test_a_run_shorter_than_the_interval_has_a_sample_near_its_start_and_one_at_its_end(live_run, files):
+    run = live_run(system_metrics=True, system_interval=60)
     time.sleep(0.6)
     run.log({"loss": 1.0})
     run.finish()

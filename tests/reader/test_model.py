@@ -10,7 +10,7 @@ import pytest
 from runpages.sitegen.model import Project, Run, apply_main_metrics, flatten, metric_direction
 
 
-def make_run(id="r1", meta=None, config=None, summary=None, metrics=None, system=None, **kw) -> Run:
+def model_run(id="r1", meta=None, config=None, summary=None, metrics=None, system=None, **kw) -> Run:
     frame = pd.DataFrame(metrics if metrics is not None else {"_step": [], "_time": []})
     return Run(id=id, project="p", name=id, dir="/x/" + id, meta=meta or {}, config=config or {},
                summary=summary or {}, metrics=frame,
@@ -28,7 +28,7 @@ def test_metric_direction_guesses_from_the_name(key, direction):
 
 
 def test_best_and_last_values_follow_the_direction_and_skip_nan():
-    run = make_run(metrics={"_step": [0, 1, 2, 3], "_time": [0.0, 1, 2, 3],
+    run = model_run(metrics={"_step": [0, 1, 2, 3], "_time": [0.0, 1, 2, 3],
                             "val/loss": [0.9, 0.3, 0.5, np.nan], "val/acc": [0.1, 0.8, 0.7, 0.75]})
     assert run.best_value("val/loss") == 0.3 and run.best_step("val/loss") == 1
     assert run.best_value("val/acc") == 0.8
@@ -38,20 +38,20 @@ def test_best_and_last_values_follow_the_direction_and_skip_nan():
 
 
 def test_metric_that_diverged_to_inf_keeps_inf_as_its_last_value():
-    run = make_run(metrics={"_step": [0, 1], "_time": [0.0, 1.0], "loss": [1.0, math.inf]})
+    run = model_run(metrics={"_step": [0, 1], "_time": [0.0, 1.0], "loss": [1.0, math.inf]})
     assert run.last_value("loss") == math.inf and run.best_value("loss") == 1.0
 
 
 def test_duration_of_finished_run_is_end_minus_start():
-    assert make_run(meta={"started_at": 100.0, "ended_at": 160.5}).duration_s == 60.5
+    assert model_run(meta={"started_at": 100.0, "ended_at": 160.5}).duration_s == 60.5
 
 
 def test_duration_of_running_run_goes_to_last_heartbeat_or_record():
-    run = make_run(meta={"started_at": 100.0, "heartbeat_at": 150.0},
+    run = model_run(meta={"started_at": 100.0, "heartbeat_at": 150.0},
                    metrics={"_step": [0], "_time": [170.0], "loss": [1.0]})
     assert run.duration_s == 70.0
-    assert make_run(meta={"started_at": 100.0, "heartbeat_at": 130.0}).duration_s == 30.0
-    assert make_run(meta={}).duration_s is None
+    assert model_run(meta={"started_at": 100.0, "heartbeat_at": 130.0}).duration_s == 30.0
+    assert model_run(meta={}).duration_s is None
 
 
 @pytest.mark.parametrize("git,short", [
@@ -60,7 +60,7 @@ def test_duration_of_running_run_goes_to_last_heartbeat_or_record():
     ({}, ""), (None, ""), ("garbage", ""),
 ])
 def test_git_short_has_seven_chars_and_a_dirty_mark(git, short):
-    assert make_run(meta={"git": git}).git_short == short
+    assert model_run(meta={"git": git}).git_short == short
 
 
 def test_flatten_joins_nested_config_with_slash():
@@ -70,18 +70,18 @@ def test_flatten_joins_nested_config_with_slash():
 
 
 def test_project_main_metric_prefers_validation_accuracy():
-    runs = [make_run(summary={"train/loss": 0.1, "val/loss": 0.2, "val/accuracy": 0.9})]
+    runs = [model_run(summary={"train/loss": 0.1, "val/loss": 0.2, "val/accuracy": 0.9})]
     assert Project("p", runs).main_metric == "val/accuracy"
-    runs = [make_run(summary={"train/loss": 0.1, "val/loss": 0.2})]
+    runs = [model_run(summary={"train/loss": 0.1, "val/loss": 0.2})]
     assert Project("p", runs).main_metric == "val/loss"
-    runs = [make_run(summary={"_runtime": 3, "note": "text", "bleu": 30.0})]
+    runs = [model_run(summary={"_runtime": 3, "note": "text", "bleu": 30.0})]
     assert Project("p", runs).main_metric == "bleu"
-    assert Project("p", [make_run()]).main_metric is None
+    assert Project("p", [model_run()]).main_metric is None
 
 
 def test_configured_main_metric_wins_over_the_guess():
-    a = Project("a", [make_run(summary={"val/acc": 0.9, "f1": 0.5})])
-    b = Project("b", [make_run(summary={"val/acc": 0.9, "bleu": 0.5})])
+    a = Project("a", [model_run(summary={"val/acc": 0.9, "f1": 0.5})])
+    b = Project("b", [model_run(summary={"val/acc": 0.9, "bleu": 0.5})])
     apply_main_metrics([a, b], {"a": "f1"}, default="bleu")
     assert a.main_metric == "f1" and b.main_metric == "bleu"
     apply_main_metrics([a], {}, default="bleu")            # a never logged bleu: keep the guess
@@ -89,11 +89,11 @@ def test_configured_main_metric_wins_over_the_guess():
 
 
 def test_project_users_last_activity_and_key_order():
-    old = make_run("old", meta={"user": "bo", "started_at": 10.0, "ended_at": 20.0},
+    old = model_run("old", meta={"user": "bo", "started_at": 10.0, "ended_at": 20.0},
                    config={"lr": 1, "bs": 2}, summary={"loss": 1.0})
-    new = make_run("new", meta={"user": "ana", "started_at": 30.0, "heartbeat_at": 45.0},
+    new = model_run("new", meta={"user": "ana", "started_at": 30.0, "heartbeat_at": 45.0},
                    config={"bs": 3, "dropout": 0.1}, summary={"acc": 1.0, "loss": 2.0})
-    new2 = make_run("new2", meta={"user": "ana", "started_at": 31.0})
+    new2 = model_run("new2", meta={"user": "ana", "started_at": 31.0})
     project = Project("p", [new2, new, old])                 # newest first, as the reader gives
     assert project.users == ["ana", "bo"]
     assert project.last_activity == 45.0
@@ -103,8 +103,8 @@ def test_project_users_last_activity_and_key_order():
 
 
 def test_run_key_and_plain_accessors():
-    run = make_run(meta={"user": "ana", "host": "h", "group": "g", "tags": ["a"], "notes": "n",
+    run = model_run(meta={"user": "ana", "host": "h", "group": "g", "tags": ["a"], "notes": "n",
                          "command": ["python", "t.py"]})
     assert (run.key, run.user, run.host, run.group, run.tags, run.notes, run.command) == (
         "p/r1", "ana", "h", "g", ["a"], "n", ["python", "t.py"])
-    assert make_run(meta={"user": None, "tags": None}).tags == []
+    assert model_run(meta={"user": None, "tags": None}).tags == []

@@ -25,7 +25,7 @@ class Cfg:
     kwh_cost: float | None = None
 
 
-def make_run(samples: dict[str, list], *, user: str = "ana", status: str = "finished",
+def model_run(samples: dict[str, list], *, user: str = "ana", status: str = "finished",
              name: str = "r", gpu_count: int | None = None, started_at: float = T0) -> Run:
     frame = pd.DataFrame({k: pd.Series(v, dtype="float64") for k, v in samples.items()})
     if "_time" in frame:
@@ -44,7 +44,7 @@ def approx(x):
 # ---- GPU-hours, means, idle share -----------------------------------------------------------
 
 def test_one_gpu_hours_mean_median_idle_and_waste_match_hand_computation():
-    run = make_run({"_time": [0, 10, 20, 30], "gpu/0/util_pct": [100, 100, 0, 0]})
+    run = model_run({"_time": [0, 10, 20, 30], "gpu/0/util_pct": [100, 100, 0, 0]})
     u = U.run_usage(run, Cfg())
     # Intervals: [0,10] mean 100, [10,20] mean 50, [20,30] mean 0 -> 30 s, area 1500.
     assert u.kind == "gpu" and u.gpus == 1
@@ -56,13 +56,13 @@ def test_one_gpu_hours_mean_median_idle_and_waste_match_hand_computation():
 
 
 def test_idle_threshold_comes_from_the_settings():
-    run = make_run({"_time": [0, 10, 20, 30], "gpu/0/util_pct": [100, 100, 0, 0]})
+    run = model_run({"_time": [0, 10, 20, 30], "gpu/0/util_pct": [100, 100, 0, 0]})
     assert U.run_usage(run, Cfg(idle_util_pct=60)).idle_share == approx(2 / 3)   # 50 and 0 < 60
 
 
 def test_two_gpus_add_hours_and_weight_utilisation_by_gpu_time():
     t = [0, 10, 20, 30, 40, 50, 60]
-    run = make_run({"_time": t, "gpu/0/util_pct": [80] * 7, "gpu/1/util_pct": [20] * 7,
+    run = model_run({"_time": t, "gpu/0/util_pct": [80] * 7, "gpu/1/util_pct": [20] * 7,
                     "gpu/0/mem_pct": [50] * 7, "gpu/1/mem_pct": [50] * 7})
     u = U.run_usage(run, Cfg())
     assert u.gpus == 2
@@ -74,7 +74,7 @@ def test_two_gpus_add_hours_and_weight_utilisation_by_gpu_time():
 
 def test_a_gpu_left_idle_is_named():
     t = [0, 10, 20]
-    run = make_run({"_time": t, "gpu/0/util_pct": [90, 90, 90], "gpu/1/util_pct": [0, 0, 0],
+    run = model_run({"_time": t, "gpu/0/util_pct": [90, 90, 90], "gpu/1/util_pct": [0, 0, 0],
                     "gpu/0/mem_pct": [60] * 3, "gpu/1/mem_pct": [60] * 3})
     u = U.run_usage(run, Cfg())
     assert u.util_mean == approx(45.0)
@@ -82,7 +82,7 @@ def test_a_gpu_left_idle_is_named():
 
 
 def test_an_idle_gpus_empty_memory_does_not_say_the_batch_could_grow():
-    run = make_run({"_time": [0, 10, 20], "gpu/0/util_pct": [90] * 3, "gpu/1/util_pct": [0] * 3,
+    run = model_run({"_time": [0, 10, 20], "gpu/0/util_pct": [90] * 3, "gpu/1/util_pct": [0] * 3,
                     "gpu/0/mem_pct": [40] * 3, "gpu/1/mem_pct": [1] * 3})
     u = U.run_usage(run, Cfg())
     assert u.mem_pct_mean == approx(20.5)           # both GPUs, as measured
@@ -92,7 +92,7 @@ def test_an_idle_gpus_empty_memory_does_not_say_the_batch_could_grow():
 def test_missing_samples_leave_a_gap_that_is_not_bridged():
     # Usual interval 10 s; 20 -> 70 is 50 s (> 3 x 10): not counted. The NaN row is a sample
     # without a GPU reading (the row stays, the reading is skipped).
-    run = make_run({"_time": [0, 10, 20, 25, 70, 80],
+    run = model_run({"_time": [0, 10, 20, 25, 70, 80],
                     "gpu/0/util_pct": [40, 40, 40, NAN, 60, 60]})
     u = U.run_usage(run, Cfg())
     assert u.gpu_hours == approx(30 / 3600)         # 0-10, 10-20, 70-80
@@ -101,13 +101,13 @@ def test_missing_samples_leave_a_gap_that_is_not_bridged():
 
 
 def test_samples_out_of_order_are_sorted_first():
-    run = make_run({"_time": [20, 0, 10], "gpu/0/util_pct": [0, 100, 100]})
+    run = model_run({"_time": [20, 0, 10], "gpu/0/util_pct": [0, 100, 100]})
     u = U.run_usage(run, Cfg())
     assert u.util_mean == approx(75.0)              # (100*10 + 50*10) / 20
 
 
 def test_a_running_run_counts_up_to_its_last_sample():
-    run = make_run({"_time": [0, 10, 20, 30, 40, 50], "gpu/0/util_pct": [70] * 6},
+    run = model_run({"_time": [0, 10, 20, 30, 40, 50], "gpu/0/util_pct": [70] * 6},
                    status="running")
     run.meta["ended_at"] = None
     u = U.run_usage(run, Cfg())
@@ -120,7 +120,7 @@ def test_a_running_run_counts_up_to_its_last_sample():
 
 
 def test_a_single_sample_has_no_hours_but_keeps_its_level():
-    u = U.run_usage(make_run({"_time": [0], "gpu/0/util_pct": [42]}), Cfg())
+    u = U.run_usage(model_run({"_time": [0], "gpu/0/util_pct": [42]}), Cfg())
     assert u.kind == "gpu" and u.gpu_hours == 0 and u.util_mean == approx(42) and u.wasted_gpu_hours == 0
 
 
@@ -128,7 +128,7 @@ def test_a_single_sample_has_no_hours_but_keeps_its_level():
 
 def test_energy_from_the_counter_with_a_reset_filled_by_power():
     # Counter 1000 -> 3000 (+2000), falls to 500 (reset: 200 W x 10 s = 2000), -> 2500 (+2000).
-    run = make_run({"_time": [0, 10, 20, 30], "gpu/0/util_pct": [90] * 4,
+    run = model_run({"_time": [0, 10, 20, 30], "gpu/0/util_pct": [90] * 4,
                     "gpu/0/energy_j": [1000, 3000, 500, 2500], "gpu/0/power_w": [200] * 4})
     u = U.run_usage(run, Cfg())
     assert u.energy_source == "counter"
@@ -136,19 +136,19 @@ def test_energy_from_the_counter_with_a_reset_filled_by_power():
 
 
 def test_energy_counter_reset_without_power_counts_the_new_reading():
-    run = make_run({"_time": [0, 10, 20, 30], "gpu/0/util_pct": [90] * 4,
+    run = model_run({"_time": [0, 10, 20, 30], "gpu/0/util_pct": [90] * 4,
                     "gpu/0/energy_j": [1000, 3000, 500, 2500]})
     assert U.run_usage(run, Cfg()).energy_kwh == approx((2000 + 500 + 2000) / 3.6e6)
 
 
 def test_energy_counter_across_an_unbridged_gap_is_not_counted():
-    run = make_run({"_time": [0, 10, 20, 100, 110], "gpu/0/util_pct": [90] * 5,
+    run = model_run({"_time": [0, 10, 20, 100, 110], "gpu/0/util_pct": [90] * 5,
                     "gpu/0/energy_j": [0, 1000, 2000, 50000, 51000]})
     assert U.run_usage(run, Cfg()).energy_kwh == approx(3000 / 3.6e6)
 
 
 def test_energy_integrates_power_without_a_counter():
-    run = make_run({"_time": [0, 10, 20], "gpu/0/util_pct": [90] * 3,
+    run = model_run({"_time": [0, 10, 20], "gpu/0/util_pct": [90] * 3,
                     "gpu/0/power_w": [100, 200, 300]})
     u = U.run_usage(run, Cfg())
     assert u.energy_source == "power"
@@ -156,7 +156,7 @@ def test_energy_integrates_power_without_a_counter():
 
 
 def test_energy_is_unknown_without_counter_or_power():
-    u = U.run_usage(make_run({"_time": [0, 10], "gpu/0/util_pct": [90, 90]}), Cfg())
+    u = U.run_usage(model_run({"_time": [0, 10], "gpu/0/util_pct": [90, 90]}), Cfg())
     assert u.energy_kwh is None and u.energy_source is None
 
 
@@ -168,7 +168,7 @@ def test_counter_energy_helper_handles_two_resets():
 # ---- cost -----------------------------------------------------------------------------------
 
 def test_cost_adds_gpu_hours_and_energy_prices():
-    run = make_run({"_time": [0, 1800, 3600], "gpu/0/util_pct": [50] * 3, "gpu/0/power_w": [400] * 3})
+    run = model_run({"_time": [0, 1800, 3600], "gpu/0/util_pct": [50] * 3, "gpu/0/power_w": [400] * 3})
     u = U.run_usage(run, Cfg(gpu_hour_cost=2.0, kwh_cost=0.5))
     assert u.gpu_hours == approx(1.0)
     assert u.energy_kwh == approx(0.4)
@@ -177,14 +177,14 @@ def test_cost_adds_gpu_hours_and_energy_prices():
 
 
 def test_no_prices_no_cost():
-    run = make_run({"_time": [0, 10], "gpu/0/util_pct": [50] * 2, "gpu/0/power_w": [400] * 2})
+    run = model_run({"_time": [0, 10], "gpu/0/util_pct": [50] * 2, "gpu/0/power_w": [400] * 2})
     assert U.run_usage(run, Cfg()).cost is None
 
 
 # ---- CPU-only, no samples, reasons ----------------------------------------------------------
 
 def test_cpu_only_run_is_not_zero_utilisation():
-    run = make_run({"_time": [0, 10, 20], "cpu/proc_pct": [100, 200, 300],
+    run = model_run({"_time": [0, 10, 20], "cpu/proc_pct": [100, 200, 300],
                     "cpu/max_core_pct": [50, 50, 50]})
     u = U.run_usage(run, Cfg(gpu_hour_cost=3.0))
     assert u.kind == "cpu-only"
@@ -195,14 +195,14 @@ def test_cpu_only_run_is_not_zero_utilisation():
 
 
 def test_run_without_system_samples():
-    u = U.run_usage(make_run({}), Cfg())
+    u = U.run_usage(model_run({}), Cfg())
     assert u.kind == "no samples" and u.gpu_hours is None and u.reasons == []
     assert u.week == "2026-W47"
 
 
 def test_input_pipeline_bound_and_small_batch_are_explained():
     n = 6
-    run = make_run({"_time": [10 * i for i in range(n)], "gpu/0/util_pct": [14] * n,
+    run = model_run({"_time": [10 * i for i in range(n)], "gpu/0/util_pct": [14] * n,
                     "gpu/0/mem_used_gb": [8] * n, "gpu/0/mem_total_gb": [40] * n,
                     "cpu/max_core_pct": [99] * n})
     u = U.run_usage(run, Cfg())
@@ -212,7 +212,7 @@ def test_input_pipeline_bound_and_small_batch_are_explained():
 
 
 def test_idle_gpu_without_cpu_pressure_says_idle():
-    run = make_run({"_time": [0, 10, 20, 30], "gpu/0/util_pct": [0, 0, 0, 100],
+    run = model_run({"_time": [0, 10, 20, 30], "gpu/0/util_pct": [0, 0, 0, 100],
                     "gpu/0/mem_pct": [60] * 4, "cpu/max_core_pct": [20] * 4})
     u = U.run_usage(run, Cfg())
     assert u.idle_share == approx(2 / 3)
@@ -220,12 +220,12 @@ def test_idle_gpu_without_cpu_pressure_says_idle():
 
 
 def test_well_used_gpu_has_no_reason():
-    run = make_run({"_time": [0, 10], "gpu/0/util_pct": [95, 95], "gpu/0/mem_pct": [70, 70]})
+    run = model_run({"_time": [0, 10], "gpu/0/util_pct": [95, 95], "gpu/0/mem_pct": [70, 70]})
     assert U.run_usage(run, Cfg()).reasons == []
 
 
 def test_allocated_gpus_never_sampled_are_named():
-    run = make_run({"_time": [0, 10], "gpu/0/util_pct": [95, 95], "gpu/0/mem_pct": [70, 70]},
+    run = model_run({"_time": [0, 10], "gpu/0/util_pct": [95, 95], "gpu/0/mem_pct": [70, 70]},
                    gpu_count=4)
     u = U.run_usage(run, Cfg())
     assert u.gpus_allocated == 4 and u.reason == "3 of 4 visible GPUs never sampled"
@@ -236,11 +236,11 @@ def test_allocated_gpus_never_sampled_are_named():
 def _team():
     hour = [0, 1800, 3600]
     return [
-        U.run_usage(make_run({"_time": hour, "gpu/0/util_pct": [20] * 3}, user="chen", name="slow"), Cfg(gpu_hour_cost=1.0)),
-        U.run_usage(make_run({"_time": hour, "gpu/0/util_pct": [90] * 3}, user="ana", name="good"), Cfg(gpu_hour_cost=1.0)),
-        U.run_usage(make_run({"_time": hour, "gpu/0/util_pct": [60] * 3}, user="ana", name="mid",
+        U.run_usage(model_run({"_time": hour, "gpu/0/util_pct": [20] * 3}, user="chen", name="slow"), Cfg(gpu_hour_cost=1.0)),
+        U.run_usage(model_run({"_time": hour, "gpu/0/util_pct": [90] * 3}, user="ana", name="good"), Cfg(gpu_hour_cost=1.0)),
+        U.run_usage(model_run({"_time": hour, "gpu/0/util_pct": [60] * 3}, user="ana", name="mid",
                              started_at=T0 + 7 * 86400), Cfg(gpu_hour_cost=1.0)),
-        U.run_usage(make_run({"_time": hour, "cpu/proc_pct": [100] * 3}, user="chen", name="cpu"), Cfg(gpu_hour_cost=1.0)),
+        U.run_usage(model_run({"_time": hour, "cpu/proc_pct": [100] * 3}, user="chen", name="cpu"), Cfg(gpu_hour_cost=1.0)),
     ]
 
 
