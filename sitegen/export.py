@@ -61,6 +61,7 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
     from runpages.sitegen.assets import static_files
     from runpages.sitegen.logbook import load_logbook
     from runpages.sitegen.pages import Page
+    from runpages.sitegen.pages.contexts import ReportExportContext  # noqa: F401 (annotation)
     from runpages.sitegen.pages.report import report_context
     from runpages.sitegen.render import Renderer, _theme_dirs, write_atomic
     from runpages.sitegen.reports import Selector, _check_links, read_report, resolve_report
@@ -87,11 +88,11 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
             uri = _data_uri(src)
             if uri:
                 images[link.target] = uri
-    ctx = report_context(report, site, links=False, images=images)
+    base = report_context(report, site, links=False, images=images)
 
     # Run data: only the metrics the charts draw (and the x metric), no system series.
     need: dict[str, set[str]] = {}
-    for spec in ctx["spec"]["blocks"]:
+    for spec in base["spec"]["blocks"]:
         keys = set(spec["metrics"]) | ({spec["x"][2:]} if spec["x"].startswith("m:") else set())
         for key in spec["runs"]:
             need.setdefault(key, set()).update(keys)
@@ -108,13 +109,14 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
     files = static_files(theme_dirs)
     read = lambda rel: files[rel].read_text(encoding="utf-8")  # noqa: E731
     stamp = _dt.datetime.fromtimestamp(now, _dt.timezone.utc) if now is not None else _dt.datetime.now(_dt.timezone.utc)
-    ctx.update(
-        inline_css=_inline("\n".join(read(rel) for rel in EXPORT_STYLES)),
-        inline_js=[_inline(read(rel)) for rel in EXPORT_SCRIPTS] if ctx["spec"]["blocks"] else [_inline(read("values.js")), _inline(read("site.js"))],
-        data_js=Markup("".join(data)),          # made by runpages.sitegen.charts: strings escaped for <script>
-        report_js=_inline(read("report.js")),
-        exported_at=stamp.strftime("%Y-%m-%d %H:%M UTC"),
-    )
+    ctx: ReportExportContext = {
+        **base,
+        "inline_css": _inline("\n".join(read(rel) for rel in EXPORT_STYLES)),
+        "inline_js": [_inline(read(rel)) for rel in EXPORT_SCRIPTS] if base["spec"]["blocks"] else [_inline(read("values.js")), _inline(read("site.js"))],
+        "data_js": Markup("".join(data)),          # made by runpages.sitegen.charts: strings escaped for <script>
+        "report_js": _inline(read("report.js")),
+        "exported_at": stamp.strftime("%Y-%m-%d %H:%M UTC"),
+    }
     renderer = Renderer(config.theme, globals={"site_title": config.title, "version": __version__})
     write_atomic(out, renderer.render(Page(out.name, "report_export.html", ctx)))
     return out, report.problems

@@ -12,18 +12,18 @@ Site layout (all links relative, so the site works from ``file://`` and under an
                                                 console.log, artifacts/<...>
     _static/                                    theme CSS/JS, bokeh/ (BokehJS copied once)
 
-``<project>`` and ``<run-id>`` are path-safe slugs of the names (``runpages.sitegen.build.slug``);
+``<project>`` and ``<run-id>`` are path-safe slugs of the names (``runpages.sitegen.logbook.slug``);
 a run *key* is ``<project>/<run-id>`` and is unique across merged run folders.
 Data arrives as ``<script src>`` files, never ``fetch()``, because ``fetch`` is blocked on file://.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 
 @dataclass
 class Page:
     path: str                 # output path relative to the site root, e.g. "p/mnist/index.html"
     template: str             # template name in the theme, e.g. "run.html"
-    context: dict[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)   # the template's type in pages.contexts

@@ -16,6 +16,7 @@ from typing import Any
 from runpages.sitegen.check_report import fmt, num
 from runpages.sitegen.logbook import CHECKS_DIR, project_dirs
 from runpages.sitegen.pages import Page
+from runpages.sitegen.pages.contexts import ChecksContext
 from runpages.sitegen.values import format_utc
 
 CHART_W, CHART_H, PAD = 360, 120, 20
@@ -147,14 +148,11 @@ def build_checks(project, logbook) -> Page | None:
             charts.append({"metric": key, "chart": chart, "checks": len(points)})
     rows.reverse()
     regressed.reverse()
-    return Page(
-        path=checks_url(project, site),
-        template="checks.html",
-        context={
+    ctx: ChecksContext = {
             "title": f"Checks \u00b7 {project.name} \u00b7 {getattr(config, 'title', 'runpages')}",
             "project": {"name": project.name, "url": site.project_url(project)},
             "counts": counts, "total": len(records),
             "rows": rows[:MAX_ROWS], "more": max(0, len(rows) - MAX_ROWS),
             "regressed": regressed, "charts": charts,
-        },
-    )
+    }
+    return Page(checks_url(project, site), "checks.html", ctx)

@@ -8,18 +8,16 @@ run's data script (``data/runs/<key>.js``) with ``RunpagesData.load``, which wor
 from __future__ import annotations
 
 from runpages.sitegen.pages import Page
+from runpages.sitegen.pages.contexts import CompareContext
 
 
 def build_compare(book) -> Page:
     """``compare.html``: empty shell + project list; the runs come from the URL at view time."""
     projects, config, site = book.projects, book.config, book.site
     listed = sorted(projects, key=lambda p: p.name.lower())
-    return Page(
-        path="compare.html",
-        template="compare.html",
-        context={
+    ctx: CompareContext = {
             "title": f"Compare \u00b7 {getattr(config, 'title', 'runpages')}",
             "projects": [{"name": p.name, "url": site.project_url(p), "runs": len(p.runs)}
                          for p in listed],
-        },
-    )
+    }
+    return Page("compare.html", "compare.html", ctx)

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
 from runpages.sitegen.pages import Page
+from runpages.sitegen.pages.contexts import IndexContext
 
 PULSE_DAYS = 60
 
@@ -103,7 +104,7 @@ def build_index(logbook) -> Page:
     rows.sort(key=lambda r: -(r["last_activity"] or 0))
     pulse = {"per_day": runs_per_day(projects), "best": pulse_best}
     users = sorted({r.user for p in projects for r in p.runs if r.user})
-    return Page("index.html", "index.html", {
+    ctx: IndexContext = {
         "title": config.title,
         "projects": rows,
         "run_count": sum(len(p.runs) for p in projects),
@@ -111,4 +112,5 @@ def build_index(logbook) -> Page:
         "pulse": pulse,
         "runs_dirs": [str(d) for d in config.runs_dirs],
         "reports": list(logbook.report_listing),
-    })
+    }
+    return Page("index.html", "index.html", ctx)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runpages.sitegen.pages import Page
+from runpages.sitegen.pages.contexts import ProjectContext
 from runpages.sitegen.pages.checks import checks_url
 from runpages.sitegen.pages.utilisation import project_path as utilisation_path
 from runpages.sitegen.query import to_text
@@ -216,10 +217,7 @@ def build_project(project, book) -> Page:
         rows.append({"key": site.key(run), "name": run.name or run.id, "cells": cells})
     slug = site.project_slug(project.name)
     status_counts = project.status_counts() if hasattr(project, "status_counts") else {}
-    return Page(
-        path=site.project_url(project),
-        template="project.html",
-        context={
+    ctx: ProjectContext = {
             "title": f"{project.name} \u00b7 {getattr(config, 'title', 'runpages')}",
             "project": {"name": project.name, "slug": slug, "url": site.project_url(project),
                         "users": list(getattr(project, "users", [])),
@@ -234,5 +232,5 @@ def build_project(project, book) -> Page:
             "utilisation_url": utilisation_path(site, project),
             "checks_url": checks_url(project, site) if project.name in book.checks else None,
             "page_rows": PAGE_ROWS,
-        },
-    )
+    }
+    return Page(site.project_url(project), "project.html", ctx)

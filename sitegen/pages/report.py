@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from runpages.sitegen import markdown
 from runpages.sitegen.pages import Page
+from runpages.sitegen.pages.contexts import ReportContext, ReportsContext
 from runpages.sitegen.logbook import REPORTS_PATH, SiteMap
 from runpages.sitegen.reports import Report, format_value
 from runpages.sitegen.query import lookup, to_text
@@ -144,7 +145,7 @@ def value_context(data: dict, site, links: bool = True) -> dict:
             "url": site.run_url(run) if (run is not None and links) else None}
 
 
-def report_context(report: Report, site, links: bool = True, images: dict[str, str] | None = None) -> dict:
+def report_context(report: Report, site, links: bool = True, images: dict[str, str] | None = None) -> ReportContext:
     """The context shared by the site page and the exported file."""
     parts = []
     for part in markdown.render(report.doc, images=images):
@@ -156,7 +157,7 @@ def report_context(report: Report, site, links: bool = True, images: dict[str, s
             parts.append({"kind": "value", "value": value_context(report.values[part.index], site, links)})
     specs = [s for i, b in enumerate(report.blocks) if (s := chart_spec(i, b, site))]
     keys = sorted({k for s in specs for k in s["runs"]})
-    return {
+    ctx: ReportContext = {
         "title": report.title,
         "report": {"title": report.title, "author": report.author, "date": report.date,
                    "tags": report.tags, "description": report.description,
@@ -165,9 +166,11 @@ def report_context(report: Report, site, links: bool = True, images: dict[str, s
         "parts": parts,
         "spec": {"blocks": specs},
         "chart_keys": keys,
+        "data_scripts": [f"data/runs/{k}.js" for k in keys],
         "highlight_css": Markup(markdown.highlight_css()),              # made by Pygments
         "links": links,
     }
+    return ctx
 
 
 def _site_target(report: Report, target: str, folder: Path) -> str:
@@ -192,14 +195,12 @@ def build_reports(logbook) -> ReportsBuild:
             else:
                 out.copies[_site_target(report, target, folder)] = path
         markdown.rewrite_links(report.doc, mapping)
-        ctx = report_context(report, site)
-        ctx["data_scripts"] = [f"data/runs/{k}.js" for k in ctx["chart_keys"]]
-        out.pages.append(Page(report_url(report), "report.html", ctx))
+        out.pages.append(Page(report_url(report), "report.html", report_context(report, site)))
     out.problems.extend(p for r in reports for p in r.problems)
     out.listing = list(logbook.report_listing)
     out.cited_by = dict(logbook.cited_by)
     if reports:
-        out.pages.append(Page(f"{REPORTS_PATH}/index.html", "reports.html",
-                              {"title": f"Reports \u00b7 {logbook.config.title}", "reports": out.listing}))
+        listing: ReportsContext = {"title": f"Reports \u00b7 {logbook.config.title}", "reports": out.listing}
+        out.pages.append(Page(f"{REPORTS_PATH}/index.html", "reports.html", listing))
     out.reports = reports
     return out

@@ -18,6 +18,7 @@ from runpages import schema
 from runpages.sitegen.media_page import plan_media, plan_reproduce
 from runpages.sitegen.logbook import slug
 from runpages.sitegen.pages import Page
+from runpages.sitegen.pages.contexts import RunContext
 from runpages.sitegen.runscan import inside
 
 RAW_FILES = (  # (file in the run folder, label)
@@ -140,7 +141,7 @@ def build_run(run, logbook, plan: Downloads | None = None) -> Page:
     git = run.meta.get("git") if isinstance(run.meta.get("git"), dict) else {}
     exit_info = run.meta.get("exit") if isinstance(run.meta.get("exit"), dict) else {}
     gpu = run.meta.get("gpu") if isinstance(run.meta.get("gpu"), dict) else {}
-    ctx = {
+    ctx: RunContext = {
         "run": run,
         "project": project,
         "title": run.name or run.id,

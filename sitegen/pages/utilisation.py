@@ -15,6 +15,7 @@ from typing import Any
 
 from runpages.sitegen import utilisation as U
 from runpages.sitegen.pages import Page
+from runpages.sitegen.pages.contexts import UtilisationContext
 
 SITE_PATH = "utilisation.html"
 
@@ -141,8 +142,9 @@ def headline(usages: list[U.RunUsage], users: list[U.Aggregate]) -> dict | None:
     }
 
 
-def _context(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config, *,
+def _figures(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config, *,
              with_project: bool) -> dict:
+    """The part of a ``UtilisationContext`` the project and the site page compute alike."""
     run_url = {k: site.run_url(r) for k, r in runs_by_key.items()}
     ordered = U.worst_first(usages)
     users = U.aggregate(usages, "user")
@@ -205,17 +207,19 @@ def build_utilisation(book) -> list[Page]:
         usages, by_key = _usages(project.runs, site, config)
         all_usages += usages
         all_runs.update(by_key)
-        ctx = _context(usages, by_key, site, config, with_project=False)
-        ctx.update(title=f"Utilisation \u00b7 {project.name} \u00b7 {title}",
-                   heading=f"GPU utilisation \u00b7 {project.name}",
-                   project={"name": project.name, "url": site.project_url(project)},
-                   site_page=SITE_PATH)
+        ctx: UtilisationContext = {
+            **_figures(usages, by_key, site, config, with_project=False),
+            "title": f"Utilisation \u00b7 {project.name} \u00b7 {title}",
+            "heading": f"GPU utilisation \u00b7 {project.name}",
+            "project": {"name": project.name, "url": site.project_url(project)},
+            "projects": [], "site_page": SITE_PATH}
         pages.append(Page(project_path(site, project), "utilisation.html", ctx))
-    ctx = _context(all_usages, all_runs, site, config, with_project=True)
-    ctx.update(title=f"Utilisation \u00b7 {title}", heading="GPU utilisation \u00b7 all projects",
-               project=None, site_page=SITE_PATH,
-               projects=[{"name": p.name, "url": project_path(site, p)}
-                         for p in sorted(projects, key=lambda p: p.name.lower())])
+    ctx = {
+        **_figures(all_usages, all_runs, site, config, with_project=True),
+        "title": f"Utilisation \u00b7 {title}", "heading": "GPU utilisation \u00b7 all projects",
+        "project": None, "site_page": SITE_PATH,
+        "projects": [{"name": p.name, "url": project_path(site, p)}
+                     for p in sorted(projects, key=lambda p: p.name.lower())]}
     pages.append(Page(SITE_PATH, "utilisation.html", ctx))
     return pages
 
