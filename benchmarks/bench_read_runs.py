@@ -44,7 +44,7 @@ def main() -> None:
                 + "\n" for t in range(n_steps // 10)))
             total += (d / "metrics.jsonl").stat().st_size + (d / "system.jsonl").stat().st_size
         print(f"{n_runs} runs x {n_steps:,} steps, {total / 1e6:.0f} MB of JSONL")
-        cache_path = Path(tmp) / "cache.pickle"
+        cache_path = Path(tmp) / "cache"
 
         t = time.perf_counter()
         cache = ReadCache()
@@ -52,7 +52,7 @@ def main() -> None:
         cache.save(cache_path)
         cold = time.perf_counter() - t
         print(f"cold read + cache save      {cold:6.2f} s  {total / cold / 1e6:6.0f} MB/s  "
-              f"(cache file {cache_path.stat().st_size / 1e6:.0f} MB)")
+              f"(cache folder {sum(f.stat().st_size for f in cache_path.iterdir()) / 1e6:.1f} MB)")
 
         t = time.perf_counter()
         cache = ReadCache.load(cache_path)

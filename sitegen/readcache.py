@@ -185,9 +185,10 @@ def _write_frame(path: Path, frame) -> None:
 def _read_frame(path: Path):
     import pyarrow as pa
 
-    with pa.memory_map(str(path), "r") as source:
-        table = pa.ipc.open_file(source).read_all()
-        return _to_frame(table)
+    # One read() into memory: cheaper than a memory map for files this size, and the frame
+    # copies its columns out anyway (it must own them).
+    table = pa.ipc.open_file(pa.py_buffer(path.read_bytes())).read_all()
+    return _to_frame(table)
 
 
 def _to_frame(table):
