@@ -15,6 +15,7 @@ Invariants:
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import shutil
@@ -33,6 +34,7 @@ class BuildResult:
     pages_written: int = 0            # of those, written by this build (the rest were unchanged)
     runs: int = 0                     # runs in the site
     rebuilt_runs: int = 0             # runs whose pages/data/downloads were redone
+    rendered: int = 0                 # site-wide and project pages rendered (unchanged projects are not)
     files: int = 0                    # files written in all (pages, data, downloads, assets)
     seconds: float = 0.0
     problems: list = field(default_factory=list)
@@ -145,7 +147,8 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     renderer = _renderer(config, book)
     full = state.get("settings") != settings
     new_runs = _write_runs(book, renderer, state.get("runs", {}), full, set(changed or ()), written)
-    site_outputs = _write_site_pages(book, renderer, new_runs, written)
+    site_outputs, projects_state = _write_site_pages(book, renderer, new_runs, written, state, full,
+                                                     set(changed or ()))
     for stale in set(state.get("site_outputs") or ()) - set(site_outputs):
         written.remove(stale)                      # pages and data of projects that are gone
     if _cache_marks(cache) != before or not (read_dir / "index.json").exists():
@@ -153,7 +156,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     running = [r.last_activity or now_t for p in book.projects for r in p.runs if r.status == "running"]
     build_cache.save_state(cache_dir, {
         "version": build_cache.CACHE_VERSION, "settings": settings, "runs": new_runs, "scan": scan,
-        "site_outputs": site_outputs,
+        "site_outputs": site_outputs, "projects": projects_state,
         "problems": result.problems, "pages": result.pages, "run_count": result.runs,
         # A running run turns "lost" when its heartbeat gets old: rebuild then even if no file changed.
         "next_change_at": (min(running) + _lost_after()) if running else None,
@@ -263,28 +266,46 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
     return new_runs
 
 
-def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Writer) -> list[str]:
-    """Site-wide pages and project data: cheap, re-rendered every time, written when changed.
-    Returns their site paths."""
+def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Writer, old: dict,
+                      full: bool, changed: set[str]) -> tuple[list[str], dict]:
+    """Site-wide pages (home, compare, site utilisation, reports: rendered every time) and each
+    project's pages and data (rendered only when the project's key changed, ``_project_key``);
+    all written only when their bytes changed. Returns their site paths and the projects' state."""
     from runpages.sitegen import charts
     from runpages.sitegen.pages.checks import build_checks
     from runpages.sitegen.pages.compare import build_compare
     from runpages.sitegen.pages.index import build_index
     from runpages.sitegen.pages.project import build_project
     from runpages.sitegen.pages.report import build_reports
-    from runpages.sitegen.pages.utilisation import build_utilisation
+    from runpages.sitegen.pages.utilisation import SITE_PATH as UTIL_SITE_PATH, build_utilisation
+    from runpages.sitegen.pages.utilisation import project_path as util_path
     from runpages.sitegen.render import render_pages
 
-    projects, config, site, result = book.projects, book.config, book.site, written.result
+    projects, site, result = book.projects, book.site, written.result
+    old_projects = old.get("projects") or {}
+    keys = {p.name: _project_key(book, p, runs_state, changed) for p in projects}
+    kept = {p.name: old_projects[p.name]["outputs"] for p in projects
+            if not full and keys[p.name] and old_projects.get(p.name, {}).get("key") == keys[p.name]
+            and all((written.out / rel).exists() for rel in old_projects[p.name]["outputs"])}
+    redo = [p for p in projects if p.name not in kept]
     reports = build_reports(book)
-    pages = [build_index(book)]
-    pages += [build_project(p, book) for p in projects]
-    pages.append(build_compare(book))
-    pages += [pg for pg in (build_checks(p, book) for p in projects) if pg is not None]
-    pages += list(build_utilisation(book))
+    owner: dict[str, str] = {}          # page path -> the project it belongs to
+    pages = [build_index(book), build_compare(book)]
+    for p in redo:
+        own = [build_project(p, book), build_checks(p, book)]
+        own = [pg for pg in own if pg is not None]
+        owner.update((pg.path, p.name) for pg in own)
+        pages += own
+    kept_paths = {rel for outs in kept.values() for rel in outs}
+    for pg in build_utilisation(book):       # a kept project's utilisation page is kept too
+        if pg.path not in kept_paths:
+            pages.append(pg)
+            if pg.path != UTIL_SITE_PATH:
+                owner[pg.path] = next(p.name for p in projects if util_path(site, p) == pg.path)
     pages += list(reports.pages)
     rendered = render_pages(renderer, pages)
-    data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in projects}
+    data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in redo}
+    owner.update((site.project_data(p), p.name) for p in redo)
     for rel, text in rendered.items():
         if written.write_if_changed(rel, text):
             result.pages_written += 1
@@ -292,8 +313,13 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
         written.write_if_changed(rel, text)
     for rel, src in reports.copies.items():
         written.copy_if_changed(rel, src)
-    result.pages = result.runs + len(rendered)
-    return sorted(set(rendered) | set(data) | set(reports.copies))
+    result.pages = result.runs + len(rendered) + sum(1 for rel in kept_paths if rel.endswith(".html"))
+    result.rendered = len(rendered)
+    projects_state = {name: {"key": keys[name], "outputs": outs} for name, outs in kept.items()}
+    for rel, name in owner.items():
+        projects_state.setdefault(name, {"key": keys[name], "outputs": []})["outputs"].append(rel)
+    outputs = sorted(set(rendered) | set(data) | set(reports.copies) | kept_paths)
+    return outputs, projects_state
 
 
 def metrics_csv(run) -> bytes:
@@ -371,6 +397,21 @@ def _project_script(project, site, runs_state: dict, charts) -> str:
             st["entry"] = cached
         entries[site.key(run)] = charts._Raw(cached[1])
     return charts.project_script(project, site, entries)
+
+
+def _project_key(book, project, runs_state: dict, changed: set[str]) -> str:
+    """What a project's own pages (table, checks, utilisation, data script) are made of: its
+    URL layout, its runs' fingerprints and statuses, the reports citing them and its check
+    records. "" (always redo) while a run has no fingerprint or was named as changed."""
+    site = book.site
+    parts: list = [site.project_url(project), site.project_data(project), book.checks.get(project.name),
+                   bool(book.reports)]                       # the nav bar links reports when there are some
+    for run in sorted(project.runs, key=site.key):
+        key = site.key(run)
+        if not run.fingerprint or key in changed or run.dir in changed:
+            return ""
+        parts.append((key, run.fingerprint, run.status, run.dir, runs_state.get(key, {}).get("extras")))
+    return hashlib.sha1(json.dumps(parts, default=str).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _extras_hash(value) -> str:

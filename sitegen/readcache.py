@@ -73,6 +73,10 @@ class ReadCache:
         """The cache in folder ``path``; an empty one if it is missing, corrupt or from another
         version (a cache is only ever a shortcut, never a reason to fail). An entry whose frame
         file does not read back is left out (that file is simply parsed again)."""
+        kept = _LAST_SAVED.get(str(Path(path)))
+        if kept is not None and kept[0] == _stamp(Path(path) / INDEX_FILE):
+            kept[1].seen, kept[1].parsed_bytes = set(), 0   # what this process saved there last
+            return kept[1]
         cache = cls()
         try:
             data = json.loads((Path(path) / INDEX_FILE).read_bytes())
@@ -109,6 +113,8 @@ class ReadCache:
         body = ",".join(f"{json.dumps(k)}:{v}" for k, v in entries.items())
         write_atomic(folder / INDEX_FILE,
                      f'{{"layout":{json.dumps(list(self._layout()))},"entries":{{{body}}}}}')
+        if len(entries) == len(self.entries):      # all of it is on disk: the next load may reuse it
+            _LAST_SAVED[str(folder)] = (_stamp(folder / INDEX_FILE), self)
         for name in os.listdir(folder):
             if name not in keep and name.endswith(FRAME_SUFFIX):
                 try:
@@ -123,6 +129,21 @@ class ReadCache:
         keep = self.seen | set(keep)
         for key in [k for k in self.entries if k not in keep]:
             del self.entries[key]
+
+
+# A long-lived process (serve --watch) loads the cache it saved a moment ago: keep that object
+# and hand it back while index.json is the very file it wrote (same inode, size, mtime). One
+# object per folder. A build that failed after changing it leaves only entries that are true
+# of the files as they are now (an entry is keyed by the file's stat), so reusing it is safe.
+_LAST_SAVED: dict[str, tuple[tuple, "ReadCache"]] = {}
+
+
+def _stamp(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 _TAIL_CHECK = 64

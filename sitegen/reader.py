@@ -17,6 +17,7 @@ importable from here too.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -132,8 +133,10 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
     run_dir = Path(run_dir)
     now = time.time() if now is None else now
 
+    shown = str(run_dir)
+
     def show(name: str) -> str:        # printable: a folder name need not be UTF-8
-        return jsonsafe.clean_text(str(run_dir / name) if name else str(run_dir))
+        return jsonsafe.clean_text(os.path.join(shown, name) if name else shown)
 
     problems: list[Problem] = []
     if found is not None:

@@ -94,12 +94,31 @@ def _url(ctx, target) -> str:
     return relative_url(target, ctx["page_path"])
 
 
+class _MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept for the life of the process (serve --watch builds again and
+    again); jinja2 checks each against its source's checksum, so an edited theme recompiles."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _MemoryBytecodeCache()
+
+
 class Renderer:
     """One jinja2 Environment per build: theme folder first, then the packaged default theme."""
 
     def __init__(self, theme: str | os.PathLike | None = None, globals: dict[str, Any] | None = None,
                  cache_dir: str | os.PathLike | None = None):
-        bytecode_cache = None
+        bytecode_cache: jinja2.BytecodeCache = _COMPILED
         if cache_dir is not None:
             os.makedirs(cache_dir, exist_ok=True)
             bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache_dir))

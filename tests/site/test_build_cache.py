@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runfolders import append_steps
-from runpages.sitegen import build_cache
+from runpages.sitegen import build_cache, readcache
 from runpages.sitegen.build import build_site
 from runpages.sitegen.cli import main
 from runpages.sitegen.reader import ReadCache, read_runs
@@ -35,10 +35,24 @@ def test_the_built_site_holds_no_cache_file(runs_dir, make_config, tmp_path):
 def test_an_unchanged_rebuild_in_a_new_process_parses_nothing(runs_dir, make_config):
     config = make_config([runs_dir])
     result = build_site(config)
-    cache = ReadCache.load(Path(result.cache_dir) / build_cache.READ_DIR)   # what a new process loads
+    readcache._LAST_SAVED.clear()               # a new process has no cache object in memory
+    cache = ReadCache.load(Path(result.cache_dir) / build_cache.READ_DIR)
     assert cache.entries
     projects, problems = read_runs([runs_dir], cache)
     assert cache.parsed_bytes == 0 and len([r for p in projects for r in p.runs]) == 3 and not problems
+
+
+def test_the_process_that_saved_the_cache_reuses_it_until_the_folder_changes(runs_dir, make_config):
+    result = build_site(make_config([runs_dir]))
+    folder = Path(result.cache_dir) / build_cache.READ_DIR
+    first = ReadCache.load(folder)
+    assert ReadCache.load(folder) is first                  # serve --watch: no reload from disk
+    projects, _ = read_runs([runs_dir], first)
+    assert first.parsed_bytes == 0 and len([r for p in projects for r in p.runs]) == 3
+    index = folder / readcache.INDEX_FILE
+    index.write_text(index.read_text())                     # someone else wrote the folder
+    again = ReadCache.load(folder)
+    assert again is not first and set(again.entries) == set(first.entries)
 
 
 def test_cache_dir_flag_and_setting_choose_the_folder(runs_dir, tmp_path):
