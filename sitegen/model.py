@@ -68,6 +68,20 @@ def _finite_or_none(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def nonfinite_counts(steps: np.ndarray, values: np.ndarray) -> dict[str, tuple[int, int]]:
+    """``{"NaN"|"inf"|"-inf": (how many steps, first step)}`` of a logged series (``Run.series``);
+    kinds it never logged are left out, so an all-finite series gives ``{}``."""
+    if np.isfinite(values).all():
+        return {}
+    out = {}
+    for kind, hit in (("NaN", np.isnan(values)), ("inf", values == np.inf),
+                      ("-inf", values == -np.inf)):
+        n = int(np.count_nonzero(hit))
+        if n:
+            out[kind] = (n, int(steps[np.argmax(hit)]))
+    return out
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -217,16 +231,8 @@ class Run:
                 self.metrics[key].to_numpy(dtype=np.float64, na_value=np.nan)[mask])
 
     def nonfinite_counts(self, key: str) -> dict[str, tuple[int, int]]:
-        """``{"NaN"|"inf"|"-inf": (how many steps, first step)}`` for the non-finite values
-        ``key`` logged (kinds it never logged are left out)."""
-        steps, values = self.series(key)
-        out = {}
-        for kind, hit in (("NaN", np.isnan(values)), ("inf", values == np.inf),
-                          ("-inf", values == -np.inf)):
-            n = int(np.count_nonzero(hit))
-            if n:
-                out[kind] = (n, int(steps[np.argmax(hit)]))
-        return out
+        """``nonfinite_counts`` of what ``key`` logged."""
+        return nonfinite_counts(*self.series(key))
 
     def _logged(self, key: str):
         """The non-NaN values of a numeric metric; None if it never logged a number."""
