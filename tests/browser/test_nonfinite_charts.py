@@ -70,6 +70,11 @@ def _run_page(site, name):
     raise AssertionError(name)
 
 
+def _scroll_to(browser, key):
+    browser.execute_script("document.querySelector('.rp-chart-cell[data-key=\"' + arguments[0] + '\"]')"
+                           ".scrollIntoView()", key)
+
+
 def _width(browser, width):
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600})
@@ -94,7 +99,7 @@ def test_a_diverging_runs_chart_shows_the_gap_the_marks_and_the_note(browser, si
         if width < 600:
             assert browser.execute_script("return document.documentElement.scrollWidth") <= width
         assert console_errors(browser) == []
-        browser.execute_script("document.querySelector('.rp-chart-cell[data-key=\"train/loss\"]').scrollIntoView()")
+        _scroll_to(browser, "train/loss")
         screenshot_on_failure(browser, request, f"nonfinite-run-{width}")      # kept to look at
     except Exception:
         screenshot_on_failure(browser, request, f"nonfinite-run-{width}-failed")
@@ -155,3 +160,28 @@ def test_compare_and_report_charts_show_the_marks_and_name_the_run(browser, site
     except Exception:
         screenshot_on_failure(browser, request, "nonfinite-report-failed")
         raise
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_compare_page_marks_the_nan_steps_names_the_run_and_shows_nan_in_the_summary(browser, site, width, request):
+    ids = {p.name.split("-")[2]: p.name for p in (site / "p" / "div" / "r").iterdir()}
+    _width(browser, width)
+    try:
+        browser.get((site / "compare.html").as_uri() + f"?runs=div/{ids['diverged']},div/{ids['steady']}")
+        wait_for(browser, "return !!(window.RunpagesCompare && RunpagesCompare.ready)")
+        state = browser.execute_script("window.runpagesCharts = RunpagesCompare.charts;" + CHART_STATE, "train/loss")
+        assert state["note"] == "\u26a0 diverged: 100 NaN steps from step 300" and state["note_visible"]
+        assert state["marks"] >= 1 and state["nan_in_line"] >= 1
+        row = browser.find_element("css selector", '#rp-compare-summary tr[data-key="train/loss"]')
+        cells = [td.text for td in row.find_elements("css selector", "td")]
+        assert cells[0] == "NaN" and cells[1] != "NaN", cells
+        if width < 600:
+            assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+        assert console_errors(browser) == []
+        _scroll_to(browser, "train/loss")
+        screenshot_on_failure(browser, request, f"nonfinite-compare-{width}")
+    except Exception:
+        screenshot_on_failure(browser, request, f"nonfinite-compare-{width}-failed")
+        raise
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
