@@ -133,9 +133,21 @@ def test_the_group_mean_leaves_the_nan_run_out_and_marks_its_steps(browser, site
                             for x, y in zip(g["x"], g["y"]) if x > NAN_FROM + 1 and float(x).is_integer())
         note = browser.find_element("css selector", "#rp-groups p.muted").text
         assert "1 run logged NaN/inf" in note
+        browser.execute_script("document.getElementById('rp-groups').scrollIntoView()")
+        screenshot_on_failure(browser, request, "nonfinite-groups")      # kept to look at
+        # the table's group row: the mean of the runs with a number, the NaN run counted apart
+        browser.execute_script("RunpagesTable.setGrouping('group')")
+        col = browser.execute_script(
+            "return [...document.querySelectorAll('#rp-runs thead th')].findIndex(th => th.dataset.key === 'train/loss')")
+        assert col > 0
+        cell = browser.execute_script(
+            "var tr = document.querySelector('#rp-runs tr.rp-group-row[data-group=g]');"
+            "return [tr.cells[arguments[0]].textContent, tr.cells[arguments[0]].title]", col)
+        assert cell[0].endswith(" (1 NaN)") and "1 run NaN or inf, left out of the mean" in cell[1], cell
+        assert float(cell[0].split(" ")[0]) == pytest.approx(steady[-1], rel=1e-3)
         assert console_errors(browser) == []
     except Exception:
-        screenshot_on_failure(browser, request, "nonfinite-groups")
+        screenshot_on_failure(browser, request, "nonfinite-groups-failed")
         raise
 
 
