@@ -68,3 +68,28 @@ def test_nan_steps_come_back_from_a_saved_read_cache_and_from_a_file_that_grew(t
         assert grown.nan_steps["loss"].tolist() == list(range(12, 21))
         assert grown.series("val/loss")[0].tolist() == [0, 5, 10, 15, 21]
         metrics.write_bytes(before)
+
+
+def test_a_real_gan_log_that_diverged_reads_back_its_nan_steps(tmp_path):
+    """shared/fixtures/real_logs/lightning_csv/genrisk-gan: version_0's generator loss is NaN at
+    every step and its discriminator loss from step 1 (Lightning writes ``nan`` cells)."""
+    from pathlib import Path
+
+    import pytest
+
+    from runpages.importers import import_source
+    from runpages.sitegen.reader import read_runs
+
+    # where tests/importers/conftest.py finds the real logs: shared/ beside the checkout
+    source = (Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real_logs"
+              / "lightning_csv" / "genrisk-gan")
+    if not source.is_dir():
+        pytest.skip("shared/fixtures/real_logs is not here")
+    import_source(source, tmp_path / "runs")
+    (project,), _ = read_runs([tmp_path / "runs"])
+    (run,) = [r for r in project.runs if r.name.endswith("version_0")]
+    assert run.nonfinite_counts("train_gen_loss") == {"NaN": (320, 0)}
+    assert run.nonfinite_counts("train_disc_loss") == {"NaN": (319, 1)}
+    assert math.isnan(run.summary["train_gen_loss"])
+    others = [r for r in project.runs if r is not run]
+    assert others and all(r.nonfinite_counts("train_gen_loss") == {} for r in others)
