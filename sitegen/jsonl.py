@@ -188,7 +188,10 @@ def parse_lines_slow(chunk: bytes, path: str, first_line: int, index_key: str,
             value = flatten(value)       # maybe nested (or a "{" inside a string: harmless)
         records.append(value)
         line_numbers.append(lineno)
-    columns, nan_rows = _columns_of(records)
+    # Only the decoder's bare NaN literal (other tools write it) makes a float NaN in a record;
+    # a chunk with no NaN outside quotes has none, and its sparse keys need no look at records.
+    bare_nan = chunk.count(b"NaN") > chunk.count(b'"NaN"')
+    columns, nan_rows = _columns_of(records, bare_nan)
     parsed = _split_columns(columns, len(records), np.asarray(line_numbers, dtype=np.int64),
                             path, index_key, nan_rows)
     parsed.problems[:0] = problems
@@ -281,17 +284,20 @@ def _swap_nonfinite_tokens(chunk: bytes) -> tuple[bytes, list[tuple[float, float
     return chunk, swapped
 
 
-def _split_object_column(values: np.ndarray) -> tuple[np.ndarray, list[int]]:
-    """Numbers (and NaN/inf tokens) to float64; the row positions of everything else (text).
-    A missing key is a float NaN here too: ``_logged_nan`` tells the two apart."""
+def _split_object_column(values: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
+    """Numbers (and NaN/inf tokens) to float64; the row positions of everything else (text),
+    and of the values logged as NaN (a missing key or null is None here, not NaN)."""
     out = np.full(len(values), np.nan)
     text_rows: list[int] = []
+    nan_rows: list[int] = []
     for i, v in enumerate(values):
         if v is None:
             continue
         tv = type(v)
         if tv is float or tv is bool:
             out[i] = v
+            if v != v:
+                nan_rows.append(i)
         elif tv is int:
             try:
                 out[i] = v
@@ -299,9 +305,11 @@ def _split_object_column(values: np.ndarray) -> tuple[np.ndarray, list[int]]:
                 text_rows.append(i)
         elif tv is str and v in NONFINITE:
             out[i] = NONFINITE[v]
+            if v == "NaN":
+                nan_rows.append(i)
         else:
             text_rows.append(i)
-    return out, text_rows
+    return out, text_rows, nan_rows
 
 
 def _text_of(value: Any) -> str:
@@ -312,25 +320,22 @@ _NUMBER_TYPES = frozenset((float, int, bool))
 
 
 def _logged_nan(records: list[dict[str, Any]], key: str, values: np.ndarray) -> np.ndarray | None:
-    """Rows where ``key`` was logged as NaN (not merely absent), or None when there are none."""
-    if values.dtype == object:
-        maybe = [i for i, v in enumerate(values) if v != v or (type(v) is str and v == "NaN")]
-    else:
-        maybe = np.flatnonzero(np.isnan(values))
-    if not len(maybe):
-        return None
+    """Rows of a float column where ``key`` was logged as NaN (a missing key is NaN in the
+    column too), or None when there are none."""
     mask = np.zeros(len(values), dtype=bool)
-    for i in maybe:
-        v = records[i].get(key)       # absent: None; a missing key is NaN in ``values`` too
-        if v is not None and (v != v or (type(v) is str and v == "NaN")):
+    for i in np.flatnonzero(np.isnan(values)):
+        v = records[i].get(key)
+        if v is not None and v != v:
             mask[i] = True
     return mask if mask.any() else None
 
 
-def _columns_of(records: list[dict[str, Any]]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _columns_of(records: list[dict[str, Any]], bare_nan: bool = True
+                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Records to one array per key, keys in first-seen order: float64 where every value is a
-    number, else an object array for ``_split_columns``; a missing key is NaN either way.
-    Also, per key, the rows where it was logged as NaN (see ``_logged_nan``)."""
+    number (a missing key NaN), else an object array for ``_split_columns`` (a missing key
+    None). Also the rows of float columns logged as a bare NaN literal, looked for only when
+    ``bare_nan`` (object columns: ``_split_object_column`` finds them)."""
     keys: dict[str, None] = {}
     for rec in records:
         for k in rec:
@@ -348,18 +353,14 @@ def _columns_of(records: list[dict[str, Any]]) -> tuple[dict[str, np.ndarray], d
             except OverflowError:         # an int beyond float range: the careful way below
                 pass
             else:
-                if float in types:
+                if bare_nan and float in types:
                     mask = _logged_nan(records, k, columns[k])
                     if mask is not None:
                         nan_rows[k] = mask
                 continue
         col = np.empty(len(values), dtype=object)
-        col[:] = values
+        col[:] = [rec.get(k) for rec in records]     # missing: None, so a NaN here was logged
         columns[k] = col
-        if str in types or float in types:
-            mask = _logged_nan(records, k, col)
-            if mask is not None:
-                nan_rows[k] = mask
     return columns, nan_rows
 
 
@@ -377,11 +378,11 @@ def _split_columns(columns: dict[str, np.ndarray], n_rows: int, lines: np.ndarra
     nan_rows = dict(nan_rows or {})
     for name, values in columns.items():
         if values.dtype == object:
-            if name not in nan_rows:        # the fast path's text columns: absent is None there
-                mask = np.fromiter((type(v) is str and v == "NaN" for v in values), bool, len(values))
-                if mask.any():
-                    nan_rows[name] = mask
-            nums, rows = _split_object_column(values)
+            nums, rows, nan_at = _split_object_column(values)
+            if nan_at:
+                mask = np.zeros(n_rows, dtype=bool)
+                mask[nan_at] = True
+                nan_rows[name] = mask
             if rows:
                 text_rows[name] = rows
                 raw_text[name] = values
