@@ -17,7 +17,9 @@ A run lives in ``<dir>/<project>/<run-id>/``:
     One strict-JSON object per step: ``{"_step": 120, "_time": 1732291200.25, "train/loss": 0.41}``.
     Keys keep the user's spelling; ``/`` groups them; nested dicts are flattened with ``/``.
     Non-finite floats are written as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
-    Strings are kept (shown in tables, not plotted). A last line without ``\\n`` is a record
+    A key logged as NaN at a step is not the same as a key absent from that step's line (or
+    ``null``): readers keep the two apart (a gap with a mark, versus no point at all). A bare
+    ``NaN`` literal, which other tools write, is read as a logged NaN too. Strings are kept (shown in tables, not plotted). A last line without ``\\n`` is a record
     still being written.
 ``system.jsonl``
     Time-stamped samples: ``{"_time": ..., "cpu/proc_pct": 12.5, "gpu/0/util_pct": 97.0}``; names

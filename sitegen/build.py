@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -322,18 +323,42 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     return outputs, projects_state
 
 
+# A field that is exactly ``nan`` (pyarrow's spelling of a float NaN; header names are quoted).
+_NAN_FIELD = re.compile(rb"(?m)(?:(?<=,)|^)nan(?=,|\r?$)")
+
+
 def metrics_csv(run) -> bytes:
-    """Full-resolution metrics as CSV (every logged step, every numeric key; NaN empty)."""
+    """Full-resolution metrics as CSV: every logged step, every numeric key; a cell is empty
+    where the key was not logged at that step, ``NaN`` where it was logged as NaN, ``inf`` /
+    ``-inf`` for infinities."""
     frame = run.metrics
+    nan_steps = getattr(run, "nan_steps", None) or {}
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
+        columns = {}
+        for name in frame.columns:
+            col = frame[name]
+            if name in nan_steps and col.dtype.kind == "f":
+                # logged NaN stays NaN; only steps where the key was not logged are empty
+                columns[name] = pa.array(col.to_numpy(), mask=~run.logged_mask(name))
+            else:
+                columns[name] = pa.Array.from_pandas(col)
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink)
-        return sink.getvalue().to_pybytes()
+        pacsv.write_csv(pa.table(columns), sink)
+        data = sink.getvalue().to_pybytes()
+        return _NAN_FIELD.sub(b"NaN", data) if nan_steps else data
     except Exception:  # noqa: BLE001 - pyarrow missing or a column it cannot write: pandas
-        return frame.to_csv(index=False).encode("utf-8")
+        import numpy as np
+
+        out = frame.copy()
+        for name in nan_steps:
+            if name in out.columns:
+                col = out[name].astype(object)
+                col[np.isin(out["_step"].to_numpy(), nan_steps[name])] = "NaN"
+                out[name] = col
+        return out.to_csv(index=False).encode("utf-8")
 
 
 def _reports_dir(config) -> Path | None:

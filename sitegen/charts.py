@@ -32,6 +32,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from runpages.sitegen.model import nonfinite_counts
+
 MAX_POINTS = 2000
 PROJECT_MAX_POINTS = 200
 PROJECT_POINT_BUDGET = 200_000   # all series of one project together; keeps 1,000-run pages light
@@ -222,14 +224,18 @@ def _t0(run) -> float:
 def metric_series(run, max_points: int = MAX_POINTS, keys: Iterable[str] | None = None) -> dict[str, dict]:
     """Downsampled ``{key: {"step": _Raw, "y": _Raw}}`` for every numeric metric.
 
-    Rows where a key was not logged are NaN in the frame; they are dropped (a metric logged
-    every 100 steps is one line, not dots). Logged ±inf are kept at their steps.
+    Rows where a key was not logged are dropped (a metric logged every 100 steps is one line,
+    not dots); a logged NaN (``run.nan_steps``) and logged ±inf are kept at their steps, so the
+    browser draws a gap and a mark there. A series with non-finite values also carries
+    ``"nonfinite": {"NaN"|"inf"|"-inf": [steps, first step]}``, counted before downsampling,
+    for the note under the chart ("12 NaN steps from step 300").
     """
     frame = run.metrics
     out: dict[str, dict] = {}
     if frame is None or not len(frame) or "_step" not in frame:
         return out
     steps = frame["_step"].to_numpy()
+    nan_steps = getattr(run, "nan_steps", None) or {}
     for key in (keys if keys is not None else frame.columns):
         if key.startswith("_") or key not in frame:
             continue
@@ -238,12 +244,18 @@ def metric_series(run, max_points: int = MAX_POINTS, keys: Iterable[str] | None 
             continue
         y = col.to_numpy(dtype=np.float64, na_value=np.nan)
         present = ~np.isnan(y)
+        if key in nan_steps and len(nan_steps[key]):
+            present |= np.isin(steps, nan_steps[key])
         if not present.any():
             continue
         s, y = steps[present], y[present]
         idx = downsample_indices(y, max_points)
         out[key] = {"step": int_array(s[idx]), "y": num_array(y[idx])}
+        counts = nonfinite_counts(s, y)         # before downsampling: every step counts
+        if counts:
+            out[key]["nonfinite"] = counts
     return out
+
 
 
 def step_map(run, t0: float, max_points: int = MAX_POINTS) -> dict:

@@ -6,6 +6,8 @@ give it; a snapshot file is rewritten by temp name + rename and keeps the newest
 """
 from __future__ import annotations
 
+import math
+
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,8 +205,9 @@ def snapshot_entry(run) -> dict[str, Any]:
             m["summary"] = _json_number(s)
         values = series_of(run, key)
         if values:
-            m.update(last=_json_number(values[-1]), max=_json_number(max(values)),
-                     min=_json_number(min(values)), tail=[_json_number(v) for v in values[-SNAPSHOT_TAIL:]])
+            numbers = [v for v in values if v == v] or [math.nan]   # min/max leave NaN out
+            m.update(last=_json_number(values[-1]), max=_json_number(max(numbers)),
+                     min=_json_number(min(numbers)), tail=[_json_number(v) for v in values[-SNAPSHOT_TAIL:]])
         if m:
             metrics[key] = m
     e = Entry.of_run(run)

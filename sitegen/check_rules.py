@@ -284,7 +284,12 @@ def _finite_or_none(v: Any) -> float | None:
 
 
 def series_of(run: Any, metric: str) -> list[float]:
-    """The metric's logged values in step order, NaN left out (inf kept)."""
+    """The metric's logged values in step order: NaN at steps where it was logged as NaN (so
+    a run that diverged has NaN as its last value), inf kept, steps where it was not logged
+    left out."""
+    series = getattr(run, "series", None)
+    if callable(series):
+        return [float(v) for v in series(metric)[1].tolist()]
     frame = getattr(run, "metrics", None)
     if frame is None or metric not in getattr(frame, "columns", ()):
         return []
@@ -308,7 +313,11 @@ def value_from_series(values: list[float], rule: Rule) -> float | None:
     if rule.value == "last":
         return values[-1]
     if rule.value == "best":
-        return max(values) if rule.direction == "max" else min(values)
+        # NaN is never the best value; a series of nothing but NaN has NaN as its best
+        numbers = [v for v in values if v == v]
+        if not numbers:
+            return math.nan
+        return max(numbers) if rule.direction == "max" else min(numbers)
     tail = values[-rule.last_k:]
     return math.fsum(tail) / len(tail)
 
@@ -349,7 +358,9 @@ def judge(rule: Rule, candidate: float | None, baseline_values: list[float | Non
     res.baseline, res.baseline_n, res.tolerance = base, len(values), tol
     res.bound = base - sign * tol
     if math.isnan(candidate):
-        res.verdict, res.reason = REGRESSED, "the candidate value is NaN"
+        res.verdict, res.reason = REGRESSED, (
+            f"the candidate's {rule.value_label} value of {rule.metric!r} is NaN (the run logged "
+            f"NaN); NaN fails every gate")
         return res
     res.change = candidate - base
     if base != 0 and math.isfinite(base):

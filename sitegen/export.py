@@ -22,7 +22,8 @@ from markupsafe import Markup
 
 from runpages.sitegen.errors import ProblemsError, SiteError
 
-EXPORT_SCRIPTS = ("values.js", "site.js", "bokeh/bokeh.min.js", "bokeh/bokeh-api.min.js", "charts.js")
+EXPORT_SCRIPTS = ("values.js", "site.js", "bokeh/bokeh.min.js", "bokeh/bokeh-api.min.js", "charts.js",
+                  "nonfinite.js")
 EXPORT_STYLES = ("runpages.css", "report.css")
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
 STARTER_RUNS = 5

@@ -10,6 +10,10 @@ Invariants:
   fast path returns None rather than guess, and the fallback finds and names the bad lines.
 - Numeric values become float64 columns ("NaN"/"Infinity"/"-Infinity" strings included);
   strings under a key go to ``Parsed.text`` as (index value, text), never into a numeric column.
+- A NaN in a column is "not logged at this step" unless its index value is in
+  ``Parsed.nan_at[key]``: the steps (or times) where the key was logged as NaN (the ``"NaN"``
+  token, or a bare ``NaN`` literal other tools write). ``null`` counts as not logged. ±inf are
+  values in the column like any other number.
 - A record without a usable index value (``_step`` for metrics, ``_time`` for system samples)
   is dropped with a Problem; ``_step`` is stored as int64.
 """
@@ -50,7 +54,10 @@ class Parsed:
     # Set by ``finalize``: ``frame`` is then one row per index value, sorted, index keys first
     # (stored back in the cache, so an unchanged file costs no pandas work at all).
     final: bool = False
-    last_values: dict[str, float] = field(default_factory=dict)
+    last_values: dict[str, float] = field(default_factory=dict)    # NaN when the last logged was
+    # key -> index values (int64 steps for metrics) where the key was logged as NaN; once
+    # ``final``: sorted, unique, none where the frame holds a number for that key.
+    nan_at: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> "Parsed":
@@ -117,13 +124,17 @@ def merge_parsed(parts: Sequence[Parsed]) -> Parsed:
     text: dict[str, list[tuple[Any, str]]] = {}
     first: dict[str, int] = {}
     problems: list[Problem] = []
+    nan_parts: dict[str, list[np.ndarray]] = {}
     for p in parts:
         for k, v in p.text.items():
             text.setdefault(k, []).extend(v)
         for k, v in p.text_first_line.items():
             first.setdefault(k, v)
         problems.extend(p.problems)
-    return Parsed(frame, text, first, problems)
+        for k, v in p.nan_at.items():
+            nan_parts.setdefault(k, []).append(v)
+    nan_at = {k: np.concatenate(v) if len(v) > 1 else v[0] for k, v in nan_parts.items()}
+    return Parsed(frame, text, first, problems, nan_at=nan_at)
 
 
 def parse_torn_line(tail: bytes, path: str, lineno: int, index_key: str) -> Parsed:
@@ -177,8 +188,12 @@ def parse_lines_slow(chunk: bytes, path: str, first_line: int, index_key: str,
             value = flatten(value)       # maybe nested (or a "{" inside a string: harmless)
         records.append(value)
         line_numbers.append(lineno)
-    parsed = _split_columns(_columns_of(records), len(records),
-                            np.asarray(line_numbers, dtype=np.int64), path, index_key)
+    # Only the decoder's bare NaN literal (other tools write it) makes a float NaN in a record;
+    # a chunk with no NaN outside quotes has none, and its sparse keys need no look at records.
+    bare_nan = chunk.count(b"NaN") > chunk.count(b'"NaN"')
+    columns, nan_rows = _columns_of(records, bare_nan)
+    parsed = _split_columns(columns, len(records), np.asarray(line_numbers, dtype=np.int64),
+                            path, index_key, nan_rows)
     parsed.problems[:0] = problems
     return parsed
 
@@ -217,6 +232,7 @@ def _parse_chunk_fast(chunk: bytes, path: str, first_line: int, index_key: str, 
     if table.num_rows != n_lines:
         return None
     columns: dict[str, np.ndarray] = {}
+    nan_rows: dict[str, np.ndarray] = {}
     for name, col in zip(table.column_names, table.columns):
         t = col.type
         if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
@@ -228,6 +244,11 @@ def _parse_chunk_fast(chunk: bytes, path: str, first_line: int, index_key: str, 
                 if hit.any():
                     values = values.copy() if not values.flags.writeable else values
                     values[hit] = value
+            # NaN that is not null: logged as NaN (a swapped token or a bare NaN literal)
+            n_nan = int(np.count_nonzero(np.isnan(values)))
+            if n_nan > col.null_count:
+                valid = col.is_valid().to_numpy(zero_copy_only=False)
+                nan_rows[name] = np.isnan(values) & valid
             columns[name] = values
         elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t):
             try:
@@ -237,7 +258,7 @@ def _parse_chunk_fast(chunk: bytes, path: str, first_line: int, index_key: str, 
         else:
             return None                  # nested objects or lists: let the slow path flatten them
     lines = np.arange(first_line, first_line + table.num_rows, dtype=np.int64)
-    return _split_columns(columns, table.num_rows, lines, path, index_key)
+    return _split_columns(columns, table.num_rows, lines, path, index_key, nan_rows)
 
 
 # The string tokens for NaN/inf, as values, are swapped for number literals that no logger
@@ -263,16 +284,20 @@ def _swap_nonfinite_tokens(chunk: bytes) -> tuple[bytes, list[tuple[float, float
     return chunk, swapped
 
 
-def _split_object_column(values: np.ndarray) -> tuple[np.ndarray, list[int]]:
-    """Numbers (and NaN/inf tokens) to float64; the row positions of everything else (text)."""
+def _split_object_column(values: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
+    """Numbers (and NaN/inf tokens) to float64; the row positions of everything else (text),
+    and of the values logged as NaN (a missing key or null is None here, not NaN)."""
     out = np.full(len(values), np.nan)
     text_rows: list[int] = []
+    nan_rows: list[int] = []
     for i, v in enumerate(values):
         if v is None:
             continue
         tv = type(v)
         if tv is float or tv is bool:
             out[i] = v
+            if v != v:
+                nan_rows.append(i)
         elif tv is int:
             try:
                 out[i] = v
@@ -280,9 +305,11 @@ def _split_object_column(values: np.ndarray) -> tuple[np.ndarray, list[int]]:
                 text_rows.append(i)
         elif tv is str and v in NONFINITE:
             out[i] = NONFINITE[v]
+            if v == "NaN":
+                nan_rows.append(i)
         else:
             text_rows.append(i)
-    return out, text_rows
+    return out, text_rows, nan_rows
 
 
 def _text_of(value: Any) -> str:
@@ -292,43 +319,70 @@ def _text_of(value: Any) -> str:
 _NUMBER_TYPES = frozenset((float, int, bool))
 
 
-def _columns_of(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+def _logged_nan(records: list[dict[str, Any]], key: str, values: np.ndarray) -> np.ndarray | None:
+    """Rows of a float column where ``key`` was logged as NaN (a missing key is NaN in the
+    column too), or None when there are none."""
+    mask = np.zeros(len(values), dtype=bool)
+    for i in np.flatnonzero(np.isnan(values)):
+        v = records[i].get(key)
+        if v is not None and v != v:
+            mask[i] = True
+    return mask if mask.any() else None
+
+
+def _columns_of(records: list[dict[str, Any]], bare_nan: bool = True
+                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Records to one array per key, keys in first-seen order: float64 where every value is a
-    number, else an object array for ``_split_columns``; a missing key is NaN either way."""
+    number (a missing key NaN), else an object array for ``_split_columns`` (a missing key
+    None). Also the rows of float columns logged as a bare NaN literal, looked for only when
+    ``bare_nan`` (object columns: ``_split_object_column`` finds them)."""
     keys: dict[str, None] = {}
     for rec in records:
         for k in rec:
             if k not in keys:
                 keys[k] = None
     columns = {}
+    nan_rows: dict[str, np.ndarray] = {}
     nan = math.nan
     for k in keys:
         values = [rec.get(k, nan) for rec in records]
-        if set(map(type, values)) <= _NUMBER_TYPES:
+        types = set(map(type, values))
+        if types <= _NUMBER_TYPES:
             try:
                 columns[k] = np.array(values, dtype=np.float64)
-                continue
             except OverflowError:         # an int beyond float range: the careful way below
                 pass
+            else:
+                if bare_nan and float in types:
+                    mask = _logged_nan(records, k, columns[k])
+                    if mask is not None:
+                        nan_rows[k] = mask
+                continue
         col = np.empty(len(values), dtype=object)
-        col[:] = values
+        col[:] = [rec.get(k) for rec in records]     # missing: None, so a NaN here was logged
         columns[k] = col
-    return columns
+    return columns, nan_rows
 
 
 def _split_columns(columns: dict[str, np.ndarray], n_rows: int, lines: np.ndarray, path: str,
-                   index_key: str) -> Parsed:
+                   index_key: str, nan_rows: dict[str, np.ndarray] | None = None) -> Parsed:
     """Numeric columns to float64, text values out to ``text``; rows without a usable index
-    value (``_step`` for metrics, ``_time`` for system samples) dropped with a Problem."""
+    value (``_step`` for metrics, ``_time`` for system samples) dropped with a Problem.
+    ``nan_rows``: per key, the rows where it was logged as NaN (they become ``nan_at``)."""
     problems: list[Problem] = []
     if not n_rows:
         return Parsed(pd.DataFrame(), problems=problems)
     numeric: dict[str, np.ndarray] = {}
     text_rows: dict[str, list[int]] = {}
     raw_text: dict[str, np.ndarray] = {}
+    nan_rows = dict(nan_rows or {})
     for name, values in columns.items():
         if values.dtype == object:
-            nums, rows = _split_object_column(values)
+            nums, rows, nan_at = _split_object_column(values)
+            if nan_at:
+                mask = np.zeros(n_rows, dtype=bool)
+                mask[nan_at] = True
+                nan_rows[name] = mask
             if rows:
                 text_rows[name] = rows
                 raw_text[name] = values
@@ -374,13 +428,19 @@ def _split_columns(columns: dict[str, np.ndarray], n_rows: int, lines: np.ndarra
         first_line[name] = int(lines[kept[0]])
     if bad.all():
         return Parsed(pd.DataFrame(), text, first_line, problems)
+    nan_at: dict[str, np.ndarray] = {}
+    for name, mask in nan_rows.items():
+        if name in numeric and name not in (STEP, TIME):
+            at = index_values[mask & keep]
+            if len(at):
+                nan_at[name] = at.astype(np.int64) if index_key == STEP else at
     if bad.any():
         numeric = {k: v[keep] for k, v in numeric.items()}
     if index_key == STEP:
         # Steps are whole numbers; stored as int64 here so the cached frame and the Run's
         # frame can share memory (no conversion copy per read).
         numeric[STEP] = numeric[STEP].astype(np.int64)
-    return Parsed(pd.DataFrame(numeric), text, first_line, problems)
+    return Parsed(pd.DataFrame(numeric), text, first_line, problems, nan_at=nan_at)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,7 +449,8 @@ def _split_columns(columns: dict[str, np.ndarray], n_rows: int, lines: np.ndarra
 
 def finalize(parsed: Parsed, key: str) -> Parsed:
     """Bring ``parsed.frame`` to its final form once (one row per ``key`` value, sorted, index
-    keys first, ``_time`` present for metrics) and note each column's last non-NaN value."""
+    keys first, ``_time`` present for metrics), settle ``nan_at`` and note each column's last
+    logged value (NaN when the key's last logged step was a NaN)."""
     if parsed.final or not len(parsed.frame):
         return parsed
     frame = _one_row_per_key(parsed.frame, key)
@@ -398,15 +459,26 @@ def finalize(parsed: Parsed, key: str) -> Parsed:
     frame = _index_first(frame)
     if key == STEP and frame[STEP].dtype != np.int64:
         frame[STEP] = frame[STEP].astype(np.int64)
+    index = frame[key].to_numpy() if key in frame.columns else None
+    nan_at: dict[str, np.ndarray] = {}
     last: dict[str, float] = {}
     for name in frame.columns:
         if name in (STEP, TIME):
             continue
         values = frame[name].to_numpy()
         seen = np.flatnonzero(~np.isnan(values))
-        if len(seen):
+        at = parsed.nan_at.get(name)
+        if at is not None and len(at) and index is not None:
+            # a step that also holds a number keeps the number (one value per step)
+            at = np.unique(at)
+            at = at[~np.isin(at, index[seen])]
+            if len(at):
+                nan_at[name] = at
+        if len(seen) and (name not in nan_at or nan_at[name][-1] < index[seen[-1]]):
             last[name] = float(values[seen[-1]])
-    parsed.frame, parsed.last_values, parsed.final = frame, last, True
+        elif name in nan_at:
+            last[name] = math.nan
+    parsed.frame, parsed.last_values, parsed.nan_at, parsed.final = frame, last, nan_at, True
     return parsed
 
 

@@ -3,6 +3,8 @@
 Invariants: a Run's ``metrics`` frame has one row per step, sorted by ``_step``, numeric
 columns as float64 (NaN/inf kept; ``_step`` int64), string-valued keys in ``text_keys`` and not in numeric
 columns; ``status`` is already resolved (``lost`` for a stale heartbeat).
+A NaN in the frame means "not logged at this step" unless the step is in ``nan_steps[key]``
+(the key was logged as NaN there); ``series(key)`` gives exactly what was logged.
 Everything a user wrote (names, keys, values) is kept verbatim: escaping is the pages' job.
 """
 from __future__ import annotations
@@ -66,6 +68,20 @@ def _finite_or_none(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def nonfinite_counts(steps: np.ndarray, values: np.ndarray) -> dict[str, tuple[int, int]]:
+    """``{"NaN"|"inf"|"-inf": (how many steps, first step)}`` of a logged series (``Run.series``);
+    kinds it never logged are left out, so an all-finite series gives ``{}``."""
+    if np.isfinite(values).all():
+        return {}
+    out = {}
+    for kind, hit in (("NaN", np.isnan(values)), ("inf", values == np.inf),
+                      ("-inf", values == -np.inf)):
+        n = int(np.count_nonzero(hit))
+        if n:
+            out[kind] = (n, int(steps[np.argmax(hit)]))
+    return out
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -96,6 +112,8 @@ class Run:
     metrics: pd.DataFrame                       # _step, _time, numeric keys
     system: pd.DataFrame                        # _time, system keys
     text_keys: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # key -> (step, text)
+    # key -> sorted int64 steps where the key was logged as NaN (not merely absent)
+    nan_steps: dict[str, np.ndarray] = field(default_factory=dict)
     artifacts: list[Artifact] = field(default_factory=list)
     status: str = "running"
     source: str = ""                            # which runs dir it came from
@@ -192,17 +210,42 @@ class Run:
     def system_keys(self) -> list[str]:
         return [c for c in self.system.columns if c not in _INDEX_KEYS]
 
+    def logged_mask(self, key: str) -> np.ndarray | None:
+        """Per row of ``metrics``: True where ``key`` was logged (a number, ±inf or NaN);
+        None when the run has no such numeric metric."""
+        if key not in self.metrics.columns or key in _INDEX_KEYS:
+            return None
+        mask = ~np.isnan(self.metrics[key].to_numpy(dtype=np.float64, na_value=np.nan))
+        at = self.nan_steps.get(key)
+        if at is not None and len(at):
+            mask |= np.isin(self.metrics[STEP].to_numpy(), at)
+        return mask
+
+    def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, values)`` of every step at which ``key`` was logged, NaN where it was
+        logged as NaN; empty arrays when never logged."""
+        mask = self.logged_mask(key)
+        if mask is None:
+            return np.empty(0, np.int64), np.empty(0)
+        return (self.metrics[STEP].to_numpy()[mask],
+                self.metrics[key].to_numpy(dtype=np.float64, na_value=np.nan)[mask])
+
+    def nonfinite_counts(self, key: str) -> dict[str, tuple[int, int]]:
+        """``nonfinite_counts`` of what ``key`` logged."""
+        return nonfinite_counts(*self.series(key))
+
     def _logged(self, key: str):
-        """The non-NaN values of a numeric metric; None if it was never logged."""
+        """The non-NaN values of a numeric metric; None if it never logged a number."""
         if key not in self.metrics.columns or key in _INDEX_KEYS:
             return None
         values = self.metrics[key].dropna()
         return values if len(values) else None
 
     def last_value(self, key: str) -> float | None:
-        """The last non-NaN value of a numeric metric (inf counts); None if never logged."""
-        values = self._logged(key)
-        return None if values is None else float(values.iloc[-1])
+        """The value ``key`` logged last: NaN when that was a NaN (inf counts as a value);
+        None if never logged."""
+        steps, values = self.series(key)
+        return float(values[-1]) if len(values) else None
 
     def best_value(self, key: str) -> float | None:
         """The best value by ``metric_direction(key)``, NaN ignored; None if never logged."""

@@ -48,7 +48,7 @@ class ReadCache:
     ``parsed_bytes`` counts the bytes handed to a JSONL parser since the cache was made or
     loaded (tests and the benchmark use it to see that only new bytes were parsed)."""
 
-    VERSION = 3             # 3: a folder of JSON + Arrow IPC (no pickle)
+    VERSION = 4             # 3: a folder of JSON + Arrow IPC (no pickle); 4: NaN steps kept
 
     @classmethod
     def _layout(cls) -> tuple:
@@ -247,7 +247,8 @@ def _entry_to_json(key: str, entry: FileEntry, folder: Path) -> dict:
             _write_frame(folder / name, value.frame)
         raw.update(kind="jsonl", frame=name, text={k: [list(t) for t in v] for k, v in value.text.items()},
                    text_first_line=value.text_first_line, problems=_problems_json(value.problems),
-                   final=value.final, last_values=value.last_values)
+                   final=value.final, last_values=value.last_values,
+                   nan_at={k: v.tolist() for k, v in value.nan_at.items()})
     else:
         json_value, problems = value
         raw.update(kind="json", value=json_value, problems=_problems_json(problems))
@@ -263,13 +264,23 @@ def _entry_from_json(raw: dict, folder: Path) -> FileEntry:
                             {str(k): [tuple(t) for t in v] for k, v in raw["text"].items()},
                             {str(k): int(v) for k, v in raw["text_first_line"].items()},
                             _problems_from(raw["problems"]), bool(raw["final"]),
-                            {str(k): float(v) for k, v in raw["last_values"].items()})
+                            {str(k): float(v) for k, v in raw["last_values"].items()},
+                            {str(k): _index_array(v) for k, v in raw["nan_at"].items()})
     elif raw["kind"] == "json":
         value = (raw["value"], _problems_from(raw["problems"]))
     else:
         raise ValueError("unknown entry kind")
     return FileEntry(int(raw["dev"]), int(raw["ino"]), int(raw["size"]), int(raw["mtime_ns"]),
                      int(raw["offset"]), int(raw["lines"]), bytes.fromhex(raw["tail_check"]), value)
+
+def _index_array(values: list):
+    """Steps (whole numbers) as int64, times as float64: as the parser made them."""
+    import numpy as np
+
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "if":
+        raise ValueError("not index values")
+    return arr
 
 # parse(chunk, display, first_line, index_key, counter) -> Parsed, as ``jsonl.parse_chunk``.
 ParseChunk = Callable[..., Parsed]

@@ -185,13 +185,14 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
     status_hint = meta.get("status")
     ended = status_hint in (schema.FINISHED, schema.CRASHED, schema.KILLED)
 
-    metrics, text_keys, last_values = None, {}, {}
+    metrics, text_keys, last_values, nan_steps = None, {}, {}, {}
     if schema.METRICS_FILE in stats:
         parsed = finalize(_read_jsonl_file(real / schema.METRICS_FILE, STEP, cache,
                                          show(schema.METRICS_FILE), problems, ended), STEP)
         if len(parsed.frame):
             # a lazy copy: a page that adds a column to run.metrics leaves the cache alone
             metrics, last_values = parsed.frame.copy(deep=False), parsed.last_values
+            nan_steps = dict(parsed.nan_at)
         text_keys = {k: list(v) for k, v in parsed.text.items()}
         problems.extend(_mixed_type_problems(parsed, show(schema.METRICS_FILE)))
     if metrics is None:
@@ -241,6 +242,7 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
         metrics=metrics,
         system=system,
         text_keys=text_keys,
+        nan_steps=nan_steps,
         artifacts=artifacts,
         media=media,
         reproduce=reproduce,

@@ -85,6 +85,10 @@ def test_reader_case(path, parser, tmp_path, monkeypatch):
     for key, values in want.get("metrics", {}).items():
         got = run.metrics[key].tolist()
         assert len(got) == len(values) and all(map(same, got, values)), (key, got)
+        # "NaN" is a logged NaN, null a step where the key was not logged: never the same
+        steps = run.metrics["_step"].tolist()
+        nan_steps = set(run.nan_steps.get(key, ()))
+        assert [s for s, v in zip(steps, values) if v == "NaN"] == sorted(nan_steps), (key, nan_steps)
     if "text_keys" in want:
         assert {k: [list(e) for e in v] for k, v in run.text_keys.items()} == want["text_keys"]
     if "summary" in want:

@@ -432,9 +432,9 @@
         var y = raw[j], x = xs[j];
         if (state.logY && !(y > 0)) y = NaN;
         if (state.logX && mode !== "time" && !(x > 0)) { ys[j] = NaN; continue; }
-        if (y === Infinity || y === -Infinity) {
-          /* Non-finite: a gap in the line and a mark at the edge of the finite values. */
-          mx.push(x); my.push(y > 0 ? hi : lo); ys[j] = NaN; continue;
+        if (!isFinite(raw[j])) {
+          /* Logged NaN/inf: a gap in the line and a mark (nonfinite.js says where). */
+          mx.push(x); my.push(RunpagesCharts.nonfinite.markY(raw[j], lo, hi)); ys[j] = NaN; continue;
         }
         ys[j] = y;
       }
@@ -459,6 +459,7 @@
         x_axis_label: xAxisLabel(isSystem)
       }, darkMode);
       var plot = { figure: fig, view: null, renderers: {}, key: key, system: !!isSystem, mode: "lines" };
+      RunpagesCharts.nonfinite.note(cell, ctl.runs, key, isSystem);   // "12 NaN steps from step 300"
       var hoverable = [];
       var legend = ctl.runs.length > 1 && ctl.runs.length <= (opts.maxLegend || 12);
       var many = ctl.runs.length > MANY_RUNS;
@@ -566,6 +567,7 @@
         if (many) { lines = newLines; plot.refresh(); }
         else Object.keys(fresh).forEach(function (k) { sources[k].data = fresh[k]; });
         if (marksSrc) marksSrc.data = { x: mx, y: my, run: mr, step: mx };
+        RunpagesCharts.nonfinite.note(cell, ctl.runs, key, isSystem);
         return true;
       };
       var xFmt = mode === "time" ? "@x{%F %T}" : "@x{0,0.[000]}";

@@ -5,7 +5,10 @@
  * (filter text, brushing) count; the chart follows the table's "rp-table-change" event.
  *
  * Per step: each run's series is interpolated on a shared grid of steps inside that run's own
- * step range only (a run that stopped early does not pull the line after its end).
+ * step range only (a run that stopped early does not pull the line after its end). A run that
+ * logged NaN/inf at a step is left out of the mean there (never interpolated across it), the
+ * step gets a mark and the note says how many runs did (nonfinite.js); a step no run has a
+ * value for is a gap in the line.
  * Hooks: window.RunpagesGroups = {ready, drawn (a Promise), groups() ([{label, n, x, y, lo, hi}]),
  * set(name, value) with name "metric" | "by" | "stat"}.
  * User text reaches the page only through textContent and Bokeh legends/tooltips.
@@ -49,7 +52,10 @@
     for (var k = 0; k < grid.length; k++) {
       var vals = [];
       for (var c = 0; c < columns.length; c++) if (isFinite(columns[c][k])) vals.push(columns[c][k]);
-      if (!vals.length) continue;
+      if (!vals.length) {   // every run left out here (NaN, or no data): a gap, not a joined line
+        out.x.push(grid[k]); out.y.push(NaN); out.lo.push(NaN); out.hi.push(NaN); out.n.push(0);
+        continue;
+      }
       var sum = 0;
       for (var v = 0; v < vals.length; v++) sum += vals[v];
       out.x.push(grid[k]);
@@ -61,10 +67,15 @@
     return out;
   }
 
-  function finiteSeries(s) {
-    var step = [], y = [];
-    for (var i = 0; i < s.step.length; i++) if (isFinite(s.y[i])) { step.push(s.step[i]); y.push(s.y[i]); }
-    return { step: step, y: y };
+  /* Steps where a group's runs logged NaN/inf, and how many of its runs did. */
+  function nonfiniteOf(series) {
+    var steps = [], runs = 0;
+    series.forEach(function (s) {
+      var hit = false;
+      for (var i = 0; i < s.raw.length; i++) if (!isFinite(s.raw[i])) { steps.push(s.step[i]); hit = true; }
+      if (hit) runs++;
+    });
+    return { steps: RunpagesCharts.sortedUnion([steps]), runs: runs };
   }
 
   function groupValue(run, by) {
@@ -175,13 +186,14 @@
       if (!s || !s.step || !s.step.length) return;
       var g = groupValue(run, by);
       if (!groups[g]) { groups[g] = []; order.push(g); }
-      groups[g].push(finiteSeries(s));
+      groups[g].push(RunpagesCharts.nonfinite.gapSeries(s));
     });
     order.sort();
     return order.map(function (g) {
       var a = aggregate(groups[g], stat);
       a.label = g;
       a.runs = groups[g].length;
+      a.nonfinite = nonfiniteOf(groups[g]);
       return a;
     });
   };
@@ -211,6 +223,7 @@
       line.properties.visible.change.connect(function () { band.visible = line.visible; });
       lines.push(line);
     });
+    var nanRuns = this.drawNonfinite(fig, B);
     fig.add_tools(new B.HoverTool({ renderers: lines, tooltips: [["group", "@group"], ["step", "@x{0,0}"],
       [this.state.stat, "@y{0.[0000]}"], ["min", "@lo{0.[0000]}"], ["max", "@hi{0.[0000]}"], ["runs", "@n"]] }));
     if (fig.legend) {
@@ -222,12 +235,32 @@
     }
     var runs = this.result.reduce(function (a, g) { return a + g.runs; }, 0);
     this.note.textContent = this.result.length + (this.result.length === 1 ? " group" : " groups") + ", " + runs +
-      (runs === 1 ? " run" : " runs") + " (the runs the table shows).";
+      (runs === 1 ? " run" : " runs") + " (the runs the table shows)." + (nanRuns ? " " + nanRuns +
+      (nanRuns === 1 ? " run" : " runs") + " logged NaN/inf: the " + this.state.stat +
+      " leaves a run out at those steps (marked ×)." : "");
     return B.Plotting.show(fig, this.plot).then(function (view) {
       self.view = view;
       self.area.setAttribute("data-ready", "1");
       return true;
     });
+  };
+
+  /* Marks at the steps where a group's runs logged NaN/inf, at the bottom of the bands;
+   * returns how many runs did. */
+  Groups.prototype.drawNonfinite = function (fig, B) {
+    var lo = Infinity, hi = -Infinity, data = { x: [], y: [], group: [] }, runs = 0;
+    this.result.forEach(function (g) {
+      g.lo.forEach(function (v) { if (isFinite(v) && v < lo) lo = v; });
+      g.hi.forEach(function (v) { if (isFinite(v) && v > hi) hi = v; });
+    });
+    this.result.forEach(function (g) {
+      runs += g.nonfinite.runs;
+      g.nonfinite.steps.forEach(function (x) {
+        data.x.push(x); data.y.push(RunpagesCharts.nonfinite.markY(NaN, lo, hi)); data.group.push(g.label);
+      });
+    });
+    RunpagesCharts.nonfinite.drawMarks(fig, B, data);
+    return runs;
   };
 
   function init() {
@@ -237,7 +270,8 @@
     var g = new Groups(section, area);
     api.controller = g;
     api.start = function () { section.open = true; return g.start(); };
-    api.groups = function () { return g.result.map(function (r) { return { label: r.label, n: r.runs, x: r.x, y: r.y, lo: r.lo, hi: r.hi }; }); };
+    api.groups = function () { return g.result.map(function (r) { return { label: r.label, n: r.runs, x: r.x, y: r.y, lo: r.lo, hi: r.hi,
+      nonfinite_steps: r.nonfinite.steps, nonfinite_runs: r.nonfinite.runs }; }); };
     api.set = function (name, value) {
       g.state[name] = value;
       if (g.selects && g.selects[name]) g.selects[name].value = value;

@@ -6,7 +6,8 @@
  * sitegen/pages/report.py; run data in RunpagesData.runs (data scripts on the site, inline in an
  * export). Each metric of a block is drawn into its <div class="rp-chart-cell" data-key> inside
  * #<id>-charts. With groups, each group is one line (the mean over its runs) and a min–max band,
- * on a shared x grid (each run interpolated where it has data).
+ * on a shared x grid (each run interpolated where it has data). A logged NaN/inf is a gap with a
+ * mark and a note (nonfinite.js); a group's mean leaves a run out where it logged one.
  *
  * window.runpagesReport = {plots: {"<block id>/<metric>": {figure, view}}, ready: Promise};
  * containers get data-ready="1" when drawn. User text reaches the page only through Bokeh
@@ -19,8 +20,9 @@
   window.runpagesReport = api;
 
   function finiteSorted(xs, ys) {
+    /* Points with a usable x, sorted; a NaN y stays, so an interpolation never bridges it. */
     var pts = [];
-    for (var i = 0; i < xs.length; i++) if (isFinite(xs[i]) && isFinite(ys[i])) pts.push([xs[i], ys[i]]);
+    for (var i = 0; i < xs.length; i++) if (isFinite(xs[i])) pts.push([xs[i], isFinite(ys[i]) ? ys[i] : NaN]);
     pts.sort(function (a, b) { return a[0] - b[0]; });
     return { x: pts.map(function (p) { return p[0]; }), y: pts.map(function (p) { return p[1]; }) };
   }
@@ -45,7 +47,7 @@
     var ys = cleanY(series.y, spec.log_y);
     if (spec.smoothing > 0) ys = RunpagesCharts.ema(ys, spec.smoothing);
     if (spec.log_x && spec.x !== "time") xs = xs.map(function (x) { return x > 0 ? x : NaN; });
-    return { x: xs, y: ys };
+    return { x: xs, y: ys, raw: series.y };
   }
 
   /* Mean and min–max over the runs of a group on a shared grid of x values. */
@@ -72,6 +74,19 @@
     return { x: grid, mean: mean, lo: lo, hi: hi, n: n };
   }
 
+  /* Marks at the logged NaN/inf of the drawn runs, at the edge of their finite values. */
+  function drawNonfinite(fig, B, drawn, logY) {
+    var lo = Infinity, hi = -Infinity, data = { x: [], y: [] };
+    drawn.forEach(function (p) {
+      p.y.forEach(function (v) { if (isFinite(v) && !(logY && v <= 0)) { if (v < lo) lo = v; if (v > hi) hi = v; } });
+    });
+    drawn.forEach(function (p) {
+      var m = RunpagesCharts.nonfinite.marks(p.x, p.raw, lo, hi);
+      for (var i = 0; i < m.x.length; i++) { data.x.push(m.x[i]); data.y.push(m.y[i]); }
+    });
+    RunpagesCharts.nonfinite.drawMarks(fig, B, data);
+  }
+
   function drawMetric(cell, spec, key, runs) {
     var B = window.Bokeh, attrs = {
       height: spec.height || 260, title: key, x_axis_label: xLabel(spec.x),
@@ -80,7 +95,7 @@
     };
     if (spec.y_range) attrs.y_range = new B.Range1d({ start: spec.y_range[0], end: spec.y_range[1] });
     var fig = RunpagesCharts.figure(attrs);
-    var hoverable = [], legend = false, colors = {};
+    var hoverable = [], legend = false, colors = {}, drawn = [], noted = [];
     (spec.runs || []).forEach(function (k, i) { colors[k] = (spec.colors || [])[i]; });
     if (spec.groups) {
       legend = true;
@@ -88,7 +103,7 @@
         var curves = [];
         g.runs.forEach(function (k) {
           var run = RunpagesData.runs[k], p = run && points(run, key, spec);
-          if (p) curves.push(finiteSorted(p.x, p.y));
+          if (p) { curves.push(finiteSorted(p.x, p.y)); drawn.push(p); noted.push(run); }
         });
         if (!curves.length) return;
         var b = band(curves), label = g.label + " (" + curves.length + ")";
@@ -105,6 +120,7 @@
       runs.forEach(function (run, i) {
         var p = points(run, key, spec);
         if (!p) return;
+        drawn.push(p); noted.push(run);
         var names = p.x.map(function () { return run.name; });
         var src = new B.ColumnDataSource({ data: { x: p.x, y: p.y, run: names } });
         var o = { x: { field: "x" }, y: { field: "y" }, source: src, line_color: colors[run.key] || run.color || "#0072b2", line_width: 1.6 };
@@ -112,6 +128,8 @@
         hoverable.push(fig.line(o));
       });
     }
+    drawNonfinite(fig, B, drawn, spec.log_y);
+    RunpagesCharts.nonfinite.note(cell, noted, key, false);
     var xFmt = spec.x === "time" ? "@x{%F %T}" : "@x{0,0.[000]}";
     var tips = spec.groups
       ? [["group", "@run"], [xLabel(spec.x), xFmt], ["mean", "@y{0.[0000]}"], ["min", "@lo{0.[0000]}"], ["max", "@hi{0.[0000]}"], ["runs", "@n"]]

@@ -3,6 +3,8 @@
  * Grouping (a column key, e.g. "group" or "config.lr"): runs sharing the column's value are
  * listed under one expandable group row (tr.rp-group-row) with mean ± std of the numeric
  * summary columns over its visible runs; members are laid out only while their group is open.
+ * A member whose value is NaN/inf is left out of the mean and counted on the cell
+ * ("0.31 ± 0.02 (1 NaN)"); a group of nothing but NaN shows NaN.
  * Table.prototype.paint hands over to paintGroups while a grouping is set.
  *
  * Loaded after query.js and before table.js, which installs this part into its Table.
@@ -105,10 +107,11 @@
         if (col.key === this.groupBy) {
           text = members.length ? members[0].tr.cells[col.index].textContent : g.value;
         } else if (col.type === "num" && col.group !== "run") {
-          var nums = [];
+          var nums = [], bad = 0, badKinds = {};
           for (var m = 0; m < members.length; m++) {
             var n = toNumber(members[m].values[col.key]);
             if (n !== null && isFinite(n)) nums.push(n);
+            else if (n !== null) { bad++; badKinds[fmt(n)] = 1; }   // NaN/inf: left out of the mean
           }
           var st = stats(nums);
           if (st) {
@@ -119,6 +122,12 @@
               text = st.n > 1 ? fmt(st.mean) + " \u00b1 " + fmt(st.std) : fmt(st.mean);
               title = "mean \u00b1 std of " + st.n + " runs; min " + fmt(lo) + ", max " + fmt(hi);
             }
+          }
+          if (bad && col.group !== "config") {
+            var kinds = Object.keys(badKinds);
+            text = st ? text + " (" + bad + " " + (kinds.length === 1 ? kinds[0] : "NaN/inf") + ")"
+              : (kinds.length === 1 ? kinds[0] : "NaN/inf");
+            title = (title ? title + "; " : "") + bad + (bad === 1 ? " run" : " runs") + " NaN or inf, left out of the mean";
           }
         } else {
           /* Run columns and text: the members' shown text when they all agree. */
