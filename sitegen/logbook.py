@@ -11,53 +11,18 @@ Invariants:
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from runpages import schema
 from runpages.problems import Problem
+from runpages.site_paths import run_page_path, slug, unique_slugs  # noqa: F401 - the one slug rule, shared with the logger (Run.url)
 
 REPORTS_PATH = "reports"
 CHECKS_DIR = ".checks"            # inside <runs>/<project>/; the reader skips dot-folders
 CONSOLE_TAIL_BYTES = 64 * 1024
-
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
-                     *(f"lpt{i}" for i in range(10))}
-
-
-def slug(name: Any, max_len: int = 80) -> str:
-    """A path-safe file name for ``name``: ASCII letters, digits, ``.``, ``_``, ``-`` only,
-    never starting with a dot (no hidden files, no ``..``), never empty."""
-    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
-    s = re.sub(r"[^A-Za-z0-9._-]+", "-", s)
-    s = re.sub(r"-{2,}", "-", s).strip("-.")
-    s = s[:max_len].strip("-.")
-    if not s:
-        s = "x-" + hashlib.sha1(str(name).encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    if s.split(".")[0].lower() in _WINDOWS_RESERVED:
-        s = "_" + s
-    return s
-
-
-def unique_slugs(names: Iterable[Any]) -> list[str]:
-    """Slugs for ``names`` in order; a repeat (compared case-insensitively) gets ``-2``, ``-3``."""
-    seen: set[str] = set()
-    out = []
-    for name in names:
-        base = slug(name)
-        s, n = base, 1
-        while s.lower() in seen:
-            n += 1
-            s = f"{base}-{n}"
-        seen.add(s.lower())
-        out.append(s)
-    return out
-
 
 class SiteMap:
     """Every path and key of the site, from the projects read. Paths are site-root relative."""
@@ -89,7 +54,7 @@ class SiteMap:
         return f"p/{self._project[name]}/index.html"
 
     def run_url(self, run) -> str:
-        return f"p/{self.key(run).replace('/', '/r/', 1)}/index.html"
+        return run_page_path(*self.key(run).split("/", 1))
 
     def run_data(self, run) -> str:
         return f"data/runs/{self.key(run)}.js"
