@@ -268,7 +268,7 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     Returns their site paths."""
     from runpages.sitegen import charts
     from runpages.sitegen.pages.checks import build_checks
-    from runpages.sitegen.pages.compare import build_compare
+    from runpages.sitegen.pages.compare import RUN_INDEX, build_compare, run_index_script
     from runpages.sitegen.pages.index import build_index
     from runpages.sitegen.pages.project import build_project
     from runpages.sitegen.pages.report import build_reports
@@ -285,6 +285,7 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     pages += list(reports.pages)
     rendered = render_pages(renderer, pages)
     data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in projects}
+    data[RUN_INDEX] = run_index_script(projects, site)
     for rel, text in rendered.items():
         if written.write_if_changed(rel, text):
             result.pages_written += 1

@@ -66,9 +66,11 @@ class SiteMap:
     def files_dir(self, run) -> str:
         return f"files/{self.key(run)}/"
 
-    def compare_url(self, runs: Iterable = ()) -> str:
+    def compare_url(self, runs: Iterable = (), pick: bool = False) -> str:
+        """``pick``: open the compare page's run picker (a run page's "Compare with…")."""
         keys = ",".join(self.key(r) for r in runs)
-        return "compare.html" + (f"?runs={keys}" if keys else "")
+        query = ([f"runs={keys}"] if keys else []) + (["pick=1"] if pick else [])
+        return "compare.html" + ("?" + "&".join(query) if query else "")
 
     @staticmethod
     def report_url(report) -> str:
