@@ -6,7 +6,8 @@ Invariants:
   check and serve all call ``load_logbook``; page builders take the ``Logbook`` and do no I/O
   (a console tail is read here, on first asking, and kept).
 - File names are slugs (``slug``): safe whatever a project or run name holds; two names that
-  slug alike are told apart by a suffix, deterministically (``unique_slugs``).
+  slug alike are told apart by a suffix, deterministically (``unique_slugs``). The rule itself
+  lives in ``runpages.site_paths``, which the logger shares (``Run.url``).
 - Reading never raises for bad input: it becomes a Problem on ``Logbook.problems``.
 """
 from __future__ import annotations
