@@ -72,7 +72,8 @@
   /* opts: {index, picked() -> keys, add(key), remove(key), toggle (the button that opens it)}. */
   function mount(container, opts) {
     var el = window.RunpagesSite.el;
-    var runs = decode(opts.index);
+    var runs = null;                    // decoded on first opening: a page load pays nothing for it
+    function allRuns() { if (!runs) runs = decode(opts.index); return runs; }
     var input = container.querySelector("input[type=search]");
     var count = container.querySelector(".rp-pick-count");
     var list = container.querySelector(".rp-pick-results");
@@ -110,7 +111,7 @@
       }
       var picked = {};
       opts.picked().forEach(function (k) { picked[k] = true; });
-      var found = search(runs, input.value, { prefer: projectsOfPicked() });
+      var found = search(allRuns(), input.value, { prefer: projectsOfPicked() });
       var frag = document.createDocumentFragment();
       found.matches.forEach(function (r) { frag.appendChild(item(r, picked)); });
       list.appendChild(frag);
@@ -123,7 +124,7 @@
 
     input.addEventListener("input", function () {
       clearTimeout(timer);
-      timer = setTimeout(render, runs.length > 2000 ? 60 : 0);
+      timer = setTimeout(render, allRuns().length > 2000 ? 60 : 0);
     });
     input.addEventListener("keydown", function (ev) {
       if (ev.key === "Escape") { ev.preventDefault(); api.close(); if (toggle) toggle.focus(); }
@@ -131,7 +132,7 @@
     if (toggle) toggle.addEventListener("click", function () { if (api.isOpen()) api.close(); else api.open(true); });
 
     var api = {
-      runs: runs,
+      runs: allRuns,
       isOpen: function () { return !container.hidden; },
       open: function (focus) {
         container.hidden = false;
