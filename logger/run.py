@@ -50,7 +50,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from . import folder, hooks, host, metric_defs, names, schema
+from . import folder, hooks, host, metric_defs, names, schema, site_paths
 from .encode import MAX_DEPTH, dumps, encode_into, to_json_tree
 from .ending import STATUSES_AT_END, Lifecycle
 from .files import RunFiles
@@ -504,6 +504,15 @@ class Run:
     @property
     def status(self) -> str:
         return self._life.status
+
+    @property
+    def url(self) -> str:
+        """The run page's path relative to the site root (W&B's ``run.url``), e.g.
+        ``p/mnist/r/20261125-100000-brisk-otter-1-a1b2c3/index.html``: join it to where the
+        site is published. Same slug rule as the site (``site_paths``); only when another
+        project or run of the logbook slugs to the same name does the site add a suffix."""
+        run_folder = os.path.basename(os.path.normpath(self.dir or "")) or str(self.id)
+        return site_paths.run_page_path(site_paths.slug(self.project), site_paths.slug(run_folder))
 
     def __repr__(self) -> str:
         return f"<runpages Run {self.project}/{self.id} {self._life.status}>"

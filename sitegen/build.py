@@ -274,7 +274,7 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     all written only when their bytes changed. Returns their site paths and the projects' state."""
     from runpages.sitegen import charts
     from runpages.sitegen.pages.checks import build_checks
-    from runpages.sitegen.pages.compare import build_compare
+    from runpages.sitegen.pages.compare import RUN_INDEX, build_compare, run_index_script
     from runpages.sitegen.pages.index import build_index
     from runpages.sitegen.pages.project import build_project
     from runpages.sitegen.pages.report import build_reports
@@ -307,6 +307,7 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     rendered = render_pages(renderer, pages)
     data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in redo}
     owner.update((site.project_data(p), p.name) for p in redo)
+    data[RUN_INDEX] = run_index_script(projects, site)       # every run, for the compare picker
     for rel, text in rendered.items():
         if written.write_if_changed(rel, text):
             result.pages_written += 1

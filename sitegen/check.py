@@ -105,7 +105,7 @@ def load_check_settings(toml_path: Path | None) -> CheckSettings:
 def _site_links(site, site_url: str | None):
     if not site_url:
         return None, None
-    from runpages.sitegen.logbook import slug
+    from runpages.sitegen.logbook import run_page_path, slug
     from runpages.sitegen.pages.checks import checks_url as checks_page
 
     root = site_url.rstrip("/") + "/"
@@ -113,7 +113,7 @@ def _site_links(site, site_url: str | None):
     def run_url(entry: Entry) -> str:
         if entry.run is not None:
             return root + site.run_url(entry.run)
-        return root + f"p/{slug(entry.project)}/r/{slug(entry.id)}/index.html"
+        return root + run_page_path(slug(entry.project), slug(entry.id))
 
     def checks_url(project) -> str:
         return root + checks_page(project, site)

@@ -6,58 +6,24 @@ Invariants:
   check and serve all call ``load_logbook``; page builders take the ``Logbook`` and do no I/O
   (a console tail is read here, on first asking, and kept).
 - File names are slugs (``slug``): safe whatever a project or run name holds; two names that
-  slug alike are told apart by a suffix, deterministically (``unique_slugs``).
+  slug alike are told apart by a suffix, deterministically (``unique_slugs``). The rule itself
+  lives in ``runpages.site_paths``, which the logger shares (``Run.url``).
 - Reading never raises for bad input: it becomes a Problem on ``Logbook.problems``.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from runpages import schema
 from runpages.problems import Problem
+from runpages.site_paths import run_page_path, slug, unique_slugs  # noqa: F401 - the one slug rule, shared with the logger (Run.url)
 
 REPORTS_PATH = "reports"
 CHECKS_DIR = ".checks"            # inside <runs>/<project>/; the reader skips dot-folders
 CONSOLE_TAIL_BYTES = 64 * 1024
-
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
-                     *(f"lpt{i}" for i in range(10))}
-
-
-def slug(name: Any, max_len: int = 80) -> str:
-    """A path-safe file name for ``name``: ASCII letters, digits, ``.``, ``_``, ``-`` only,
-    never starting with a dot (no hidden files, no ``..``), never empty."""
-    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
-    s = re.sub(r"[^A-Za-z0-9._-]+", "-", s)
-    s = re.sub(r"-{2,}", "-", s).strip("-.")
-    s = s[:max_len].strip("-.")
-    if not s:
-        s = "x-" + hashlib.sha1(str(name).encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    if s.split(".")[0].lower() in _WINDOWS_RESERVED:
-        s = "_" + s
-    return s
-
-
-def unique_slugs(names: Iterable[Any]) -> list[str]:
-    """Slugs for ``names`` in order; a repeat (compared case-insensitively) gets ``-2``, ``-3``."""
-    seen: set[str] = set()
-    out = []
-    for name in names:
-        base = slug(name)
-        s, n = base, 1
-        while s.lower() in seen:
-            n += 1
-            s = f"{base}-{n}"
-        seen.add(s.lower())
-        out.append(s)
-    return out
-
 
 class SiteMap:
     """Every path and key of the site, from the projects read. Paths are site-root relative."""
@@ -89,7 +55,7 @@ class SiteMap:
         return f"p/{self._project[name]}/index.html"
 
     def run_url(self, run) -> str:
-        return f"p/{self.key(run).replace('/', '/r/', 1)}/index.html"
+        return run_page_path(*self.key(run).split("/", 1))
 
     def run_data(self, run) -> str:
         return f"data/runs/{self.key(run)}.js"
@@ -101,9 +67,11 @@ class SiteMap:
     def files_dir(self, run) -> str:
         return f"files/{self.key(run)}/"
 
-    def compare_url(self, runs: Iterable = ()) -> str:
+    def compare_url(self, runs: Iterable = (), pick: bool = False) -> str:
+        """``pick``: open the compare page's run picker (a run page's "Compare with…")."""
         keys = ",".join(self.key(r) for r in runs)
-        return "compare.html" + (f"?runs={keys}" if keys else "")
+        query = ([f"runs={keys}"] if keys else []) + (["pick=1"] if pick else [])
+        return "compare.html" + ("?" + "&".join(query) if query else "")
 
     @staticmethod
     def report_url(report) -> str:

@@ -6,13 +6,16 @@ Site layout (all links relative, so the site works from ``file://`` and under an
     p/<project>/index.html                      project: runs table + overlaid charts
     p/<project>/r/<run-id>/index.html           run page
     compare.html?runs=<key>,<key>               compare any runs; the choice lives in the URL
+    data/runs-index.js                          every run (key, name, user, project, status,
+                                                colour) for the compare page's picker
     data/runs/<project>/<run-id>.js             per-run data script (see sitegen/charts.py)
     data/projects/<project>.js                  project table rows + low-resolution overlay series
     files/<project>/<run-id>/...                metrics.csv, metrics.jsonl, system.jsonl,
                                                 console.log, artifacts/<...>
     _static/                                    theme CSS/JS, bokeh/ (BokehJS copied once)
 
-``<project>`` and ``<run-id>`` are path-safe slugs of the names (``runpages.sitegen.logbook.slug``);
+``<project>`` and ``<run-id>`` are path-safe slugs of the names (``runpages.site_paths.slug``, used through
+``runpages.sitegen.logbook.SiteMap``);
 a run *key* is ``<project>/<run-id>`` and is unique across merged run folders.
 Data arrives as ``<script src>`` files, never ``fetch()``, because ``fetch`` is blocked on file://.
 """

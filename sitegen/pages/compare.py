@@ -1,14 +1,26 @@
-"""The compare page: one ``compare.html`` at the site root for runs of any projects.
+"""The compare page: one ``compare.html`` at the site root for runs of any projects, and the
+run index its picker searches (``data/runs-index.js``).
 
 Which runs it shows lives in the URL (``compare.html?runs=<key>,<key>``), so the page itself is
 the same for every choice: ``themes/default/static/compare.js`` reads the keys and loads each
 run's data script (``data/runs/<key>.js``) with ``RunpagesData.load``, which works from
-``file://`` and under any sub-path. The server side only lists the projects, for the empty state.
+``file://`` and under any sub-path. The server side only lists the projects, for the empty state,
+and writes the run index.
+
+The run index is one script for every run of the logbook, columnar so thousands of runs stay
+small: repeated values (project, user, status, colour) are written once and referred to by
+position. ``themes/default/static/picker.js`` reads it; the two change together (``INDEX_VERSION``).
 """
 from __future__ import annotations
 
+from runpages.sitegen.charts import PALETTE, run_color, to_js
 from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.contexts import CompareContext
+
+RUN_INDEX = "data/runs-index.js"
+INDEX_VERSION = 1
+# One row per run, in this order (picker.js reads rows by these positions).
+INDEX_FIELDS = ("project", "run", "name", "user", "status", "color", "started")
 
 
 def build_compare(book) -> Page:
@@ -19,5 +31,46 @@ def build_compare(book) -> Page:
             "title": f"Compare \u00b7 {getattr(config, 'title', 'runpages')}",
             "projects": [{"name": p.name, "url": site.project_url(p), "runs": len(p.runs)}
                          for p in listed],
+            "run_index": RUN_INDEX,       # the picker's data script
     }
     return Page("compare.html", "compare.html", ctx)
+
+
+def run_index(projects, site) -> dict:
+    """Every run as ``[project, run-slug, name, user, status, colour, started]``: project, user,
+    status and colour are positions in their lists; ``name`` is null when it is the run slug;
+    ``started`` is whole seconds or null. A run's key is ``<project slug>/<run slug>``."""
+    listed = sorted(projects, key=lambda p: p.name.lower())
+    users: dict[str, int] = {}
+    statuses: dict[str, int] = {}
+    colors = {c: i for i, c in enumerate(PALETTE)}
+    rows = []
+    for pi, project in enumerate(listed):
+        for run in project.runs:          # the picker sorts; order here does not matter
+            key = site.key(run)
+            run_slug = key.split("/", 1)[1]
+            name = str(run.name or run.id)
+            user = str(run.user or "")
+            status = str(run.status or "")
+            rows.append([pi, run_slug, None if name == run_slug else name,
+                         users.setdefault(user, len(users)), statuses.setdefault(status, len(statuses)),
+                         colors.setdefault(run_color(key), len(colors)), _seconds(run.started_at)])
+    return {
+        "v": INDEX_VERSION,
+        "fields": list(INDEX_FIELDS),
+        "projects": [[p.name, site.project_slug(p.name)] for p in listed],
+        "users": list(users), "statuses": list(statuses), "colors": list(colors),
+        "runs": rows,
+    }
+
+
+def _seconds(t) -> int | None:
+    """A start time as whole epoch seconds; anything that is not a plausible time is None."""
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not abs(t) < 1e11:   # also NaN
+        return None
+    return int(t)
+
+
+def run_index_script(projects, site) -> str:
+    """The run index as a script (``<script src>`` works from ``file://``, ``fetch`` does not)."""
+    return f"window.RunpagesRunIndex = {to_js(run_index(projects, site))};\n"

@@ -75,6 +75,7 @@ class RunContext(TypedDict):
 class CompareContext(TypedDict):
     title: str
     projects: list[dict]          # name, url, runs (the empty state)
+    run_index: str                # data/runs-index.js: every run, for the picker
 
 
 class ChecksContext(TypedDict):

@@ -147,7 +147,7 @@ def build_run(run, logbook, plan: Downloads | None = None) -> Page:
         "title": run.name or run.id,
         "key": site.key(run),
         "project_url": site.project_url(project),
-        "compare_url": site.compare_url([run]),
+        "compare_url": site.compare_url([run], pick=True),
         "data_script": site.run_data(run),
         "command": command,
         "cwd": str(run.meta.get("cwd") or ""),

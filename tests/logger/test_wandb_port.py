@@ -94,3 +94,24 @@ def test_define_metric_mean_and_bad_summary(tmp_path):
     else:
         raise AssertionError("an unknown summary kind should be refused")
     run.finish()
+
+
+def test_run_url_is_the_path_of_the_run_page_in_the_built_site(tmp_path):
+    """``run.url`` (W&B's run link) is where ``runpages build`` puts that run's page, also for
+    a project name that is not path-safe and a typed run id."""
+    from runpages.sitegen.build import build_site
+    from runpages.sitegen.config import SiteConfig
+
+    runs = []
+    for project, kw in (("Vision team / ResNet ü", {}), ("mnist", {"id": "My.run_1"})):
+        run = runpages.init(project=project, dir=tmp_path / "runs", system_metrics=False,
+                            capture_console=False, **kw)
+        run.log({"loss": 1.0})
+        run.finish()
+        runs.append(run)
+    assert runs[0].url.startswith("p/Vision-team-ResNet-u/r/") and runs[0].url.endswith("/index.html")
+    build_site(SiteConfig(runs_dirs=[tmp_path / "runs"], output=tmp_path / "site"))
+    for run in runs:
+        page = tmp_path / "site" / run.url
+        assert page.is_file(), f"{run.url} not in the site"
+        assert run.name in page.read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Lowest first. A module may import modules of its own layer and of every layer before it.
 LAYERS: list[tuple[str, list[str]]] = [
     ("base", ["runpages.errors", "runpages.problems", "runpages.schema", "runpages.names", "runpages.warn",
+              "runpages.site_paths",
               "sitegen", "sitegen.errors", "sitegen.atomic", "sitegen.values", "sitegen.config"]),
     ("logger", ["runpages", "runpages.*"]),                      # everything else in logger/
     ("logger plug-ins", ["runpages.integrations*", "runpages.importers*"]),

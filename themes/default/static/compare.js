@@ -2,8 +2,11 @@
  * and their data from data/runs/<key>.js through RunpagesData.load (script tags, so file://
  * and any sub-path work). Everything a run holds is written with textContent, never as HTML.
  *
- * Hooks for tests: window.RunpagesCompare = {ready, keys, failed, charts, remove(key),
- * setVisible(key, on), direction(metric)}.
+ * Runs are added with the picker (picker.js, over the run index data/runs-index.js); ?pick=1
+ * (the run page's "Compare with…") opens it with the search focused.
+ *
+ * Hooks for tests: window.RunpagesCompare = {ready, keys, failed, charts, add(key), remove(key),
+ * setVisible(key, on), direction(metric), picker}.
  */
 (function () {
   "use strict";
@@ -264,7 +267,20 @@
     if (!quiet) refresh();
   }
 
+  function add(key) {
+    if (api.keys.indexOf(key) !== -1) return;
+    api.keys.push(key);
+    writeKeys(api.keys);
+    if (!window.RunpagesData) { refresh(); return; }
+    api.ready = false;
+    window.RunpagesData.load([key], RunpagesSite.root(), function (failed) {
+      failed.forEach(function (k) { if (api.failed.indexOf(k) === -1) api.failed.push(k); });
+      refresh();
+    });
+  }
+
   function refresh() {
+    if (api.picker) api.picker.sync();
     var runs = currentRuns();
     var empty = !api.keys.length;
     $("rp-compare-empty").hidden = !empty;
@@ -275,7 +291,7 @@
       return;
     }
     $("rp-compare-status").textContent = runs.length + " run" + (runs.length === 1 ? "" : "s") +
-      " compared" + (runs.length === 1 ? "; add more from a project's table" : "");
+      " compared" + (runs.length === 1 ? "; add more with \u201cAdd runs\u2026\u201d" : "");
     renderFailed();
     $("rp-compare-body").hidden = !runs.length;
     $("rp-compare-runs-wrap").hidden = !runs.length;
@@ -307,8 +323,16 @@
   function init() {
     api.keys = readKeys();
     api.remove = function (key) { remove(key); };
+    api.add = add;
     api.setVisible = setVisible;
     $("rp-only-diff").addEventListener("change", applyOnlyDiff);
+    if (window.RunpagesPicker) {
+      api.picker = window.RunpagesPicker.mount($("rp-picker"), {
+        index: window.RunpagesRunIndex, toggle: $("rp-pick-toggle"),
+        picked: function () { return api.keys; }, add: add, remove: function (key) { remove(key); }
+      });
+      if (/[?&]pick=1/.test(location.search) || /(^#|&)pick=1/.test(location.hash)) api.picker.open(true);
+    }
     if (!api.keys.length) { refresh(); return; }
     $("rp-compare-empty").hidden = true;
     $("rp-compare-main").hidden = false;

@@ -9,10 +9,14 @@
  * window.RunpagesTableParts: table-columns.js (column chooser, CSV), table-groups.js (grouped
  * rows), table-charts.js (the overlaid charts following the table); then this file, the core
  * (rows, filter, sort, ticks, URL hash state), which installs the parts and enhances the table.
+ * Ticks are kept across project pages by selection.js (RunpagesSelection, loaded before the
+ * parts): this table's ticks are the selection's keys of this project; the toolbar counts the
+ * whole selection and links to the compare page with all of it ("Compare N runs", "Clear").
  *
  * Hooks for tests and other scripts: window.RunpagesTable = {ready, query(text), sortBy(key, desc),
- * csv(), lastCsv, lastFilterMs, lastSortMs, readyMs, readyAt, visibleKeys(), selectedKeys(),
- * compareUrl(keys), charts (the RunpagesCharts controller once drawn), chartsReady,
+ * csv(), lastCsv, lastFilterMs, lastSortMs, readyMs, readyAt, visibleKeys(), selectedKeys() (this
+ * table's ticks, in table order), allSelectedKeys() (every project's, first ticked first),
+ * compareUrl(keys), clearTicks(), charts (the RunpagesCharts controller once drawn), chartsReady,
  * rows() ([{key, values, url, visible, queryOk}]), columns() ([{key, label, group, type}]),
  * setKeyFilter(name, keys | null) (another view's filter, e.g. parallel-coordinate brushing: a
  * row stays visible only when every key filter holds its key), setGrouping(columnKey | ""),
@@ -100,7 +104,10 @@
     this.filter = document.getElementById("rp-filter");
     this.message = document.getElementById("rp-filter-msg");
     this.count = document.getElementById("rp-count");
-    this.compareButton = document.getElementById("rp-compare");
+    this.compareButton = document.getElementById("rp-compare");        // a link: "Compare N runs"
+    this.tickedNote = document.getElementById("rp-ticked");
+    this.clearButton = document.getElementById("rp-clear-ticks");
+    this.selection = window.RunpagesSelection || null;
     this.csvButton = document.getElementById("rp-csv");
     this.tickAll = document.getElementById("rp-tick-all");
     this.columnMenu = document.getElementById("rp-column-menu");
@@ -137,16 +144,26 @@
     });
     if (this.tickAll) {
       this.tickAll.addEventListener("change", function () {
-        var on = self.tickAll.checked;
+        var on = self.tickAll.checked, keys = [];
         self.rows.forEach(function (row) {
           if (row.shown) {
             var box = row.tr.querySelector("input.rp-tick");
             if (box) box.checked = on;
             self.setTicked(row.key, on, true);
+            keys.push(row.key);
           }
         });
+        if (self.selection) self.selection.setMany(keys, on);   // one write for all of them
         self.updateSelection();
       });
+    }
+    if (this.clearButton) this.clearButton.addEventListener("click", function () { self.clearTicks(); });
+    if (this.selection) {
+      var mine = {};
+      this.rows.forEach(function (row) { mine[row.key] = true; });
+      if (this.project) this.selection.retain(this.project + "/", mine);   // runs gone from the site
+      this.syncTicks();
+      this.selection.onChange(function () { self.syncTicks(); self.updateSelection(); });   // another tab
     }
     if (this.filter) {
       this.filter.addEventListener("input", function () { self.applyFilter(self.filter.value); self.saveHash(); });
@@ -154,10 +171,10 @@
         if (ev.key === "Escape") { self.filter.value = ""; self.applyFilter(""); self.saveHash(); }
       });
     }
-    if (this.compareButton) {
-      this.compareButton.addEventListener("click", function () {
+    if (this.compareButton && !this.selection) {
+      this.compareButton.addEventListener("click", function (ev) {
         var keys = self.selectedKeys();
-        if (keys.length) location.href = self.compareUrl(keys);
+        if (keys.length) { ev.preventDefault(); location.href = self.compareUrl(keys); }
       });
     }
     if (this.csvButton) this.csvButton.addEventListener("click", function () { self.download(); });
@@ -338,9 +355,43 @@
     return true;
   };
 
+  /* quiet: a caller ticking many rows writes the selection once itself, then updates. */
   Table.prototype.setTicked = function (key, on, quiet) {
     if (on) this.selected[key] = true; else delete this.selected[key];
-    if (!quiet) this.updateSelection();
+    if (!quiet) {
+      if (this.selection) this.selection.set(key, on);
+      this.updateSelection();
+    }
+  };
+
+  /* This table's ticks and boxes from the kept selection. */
+  Table.prototype.syncTicks = function () {
+    var sel = this.selection;
+    this.selected = {};
+    for (var i = 0; i < this.rows.length; i++) {
+      var row = this.rows[i], on = sel.has(row.key);
+      if (on) this.selected[row.key] = true;
+      var box = row.tr.querySelector("input.rp-tick");
+      if (box && box.checked !== on) box.checked = on;
+    }
+    if (this.tickAll && !sel.keys().length) this.tickAll.checked = false;
+  };
+
+  Table.prototype.clearTicks = function () {
+    if (this.selection) {
+      this.selection.clear();
+      this.syncTicks();
+    } else {
+      this.selected = {};
+      this.rows.forEach(function (row) { var b = row.tr.querySelector("input.rp-tick"); if (b) b.checked = false; });
+    }
+    if (this.tickAll) this.tickAll.checked = false;
+    this.updateSelection();
+  };
+
+  /* Every ticked run of the site, first ticked first (without selection.js: this table's). */
+  Table.prototype.allSelectedKeys = function () {
+    return this.selection ? this.selection.keys() : this.selectedKeys();
   };
 
   Table.prototype.selectedKeys = function () {
@@ -359,11 +410,18 @@
   };
 
   Table.prototype.updateSelection = function () {
-    var n = Object.keys(this.selected).length;
+    var all = this.allSelectedKeys(), n = all.length, here = Object.keys(this.selected).length;
     if (this.compareButton) {
-      this.compareButton.textContent = "Compare (" + n + ")";
-      this.compareButton.disabled = n === 0;
+      // No runs ticked: the link opens the compare page's picker instead.
+      this.compareButton.textContent = n ? "Compare " + n + " run" + (n === 1 ? "" : "s") : "Compare\u2026";
+      this.compareButton.setAttribute("href", n ? this.compareUrl(all) : this.root + "compare.html?pick=1");
+      this.compareButton.title = n ? "The first run ticked is the baseline of the comparison" : "Find runs of any project to compare";
     }
+    if (this.tickedNote) {
+      var other = n - here;
+      this.tickedNote.textContent = !n ? "" : n + " ticked" + (other ? " (" + other + " in other projects)" : "");
+    }
+    if (this.clearButton) this.clearButton.hidden = n === 0;
     this.scheduleChartSync();
   };
 
@@ -386,6 +444,8 @@
     api.csv = function () { return t.csv(); };
     api.visibleKeys = function () { return t.visibleKeys(); };
     api.selectedKeys = function () { return t.selectedKeys(); };
+    api.allSelectedKeys = function () { return t.allSelectedKeys(); };
+    api.clearTicks = function () { t.clearTicks(); };
     api.compareUrl = function (keys) { return t.compareUrl(keys); };
     api.rows = function () {
       return t.rows.map(function (r) {
