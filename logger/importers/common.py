@@ -5,8 +5,9 @@ Invariants:
   source had them) and never writes. ``write_run`` writes through the real logger with a
   ``clock`` set to the source's own times, so ``_time``, ``started_at`` and ``ended_at`` are the
   original ones; where a format has no times, the source file's modification time stands in.
-* The run id is ``imported-<format>-<hash>`` where the hash covers the source's resolved path and
-  its bytes: importing the same source twice finds the folder and skips it.
+* The run id is ``imported-<format>-<hash>`` where the hash covers the source's resolved path,
+  its bytes and the run's ``part`` (a session of a text log): importing the same source twice
+  finds the folder, in any project of the runs folder, and skips it.
 * Nothing is dropped silently: a line, row or record that cannot be read is a ``Problem``
   (file, line, reason) and the rest of the source is still imported.
 * ``meta.json`` describes the machine that trained, not the one that imported: the host fields
@@ -54,6 +55,9 @@ class Imported:
     host: dict = field(default_factory=dict)   # meta fields the source knows (user, host, ...)
     problems: list[Problem] = field(default_factory=list)
     project: str | None = None     # the source's own project name, used when none is given
+    group: str | None = None       # its experiment folder (Lightning's ``name``): a project
+    #                                only when the source holds several
+    part: str | None = None        # tells apart runs read from the same files (text sessions)
 
     def add(self, step: int, time: float | None, values: dict) -> None:
         if values:
@@ -73,9 +77,12 @@ def parse_number(text: str) -> float | int | str:
         return text
 
 
-def run_id(fmt: str, source: str, files: Iterable[str]) -> str:
-    """Deterministic id from the source path and the bytes of the files that make the run."""
+def run_id(fmt: str, source: str, files: Iterable[str], part: str | None = None) -> str:
+    """Deterministic id from the source path, the bytes of the files that make the run and the
+    part of them it is (None: all of it)."""
     h = hashlib.sha256(os.path.realpath(source).encode("utf-8"))
+    if part is not None:
+        h.update(b"\0part\0" + part.encode("utf-8"))
     for path in sorted(set(files)):
         h.update(b"\0" + os.path.relpath(path, source).encode("utf-8") + b"\0")
         try:
@@ -128,17 +135,31 @@ def mtime(path: str) -> float | None:
         return None
 
 
+def _ms(time: float | None) -> float | None:
+    return None if time is None else round(time, 3)    # the logger keeps milliseconds
+
+
 def _merged_steps(records: list[tuple[int, float | None, dict]]):
-    """Sort by step (stable) and merge records of one step while no key repeats."""
+    """Sort by step (stable) and merge records of one step and one time (to the millisecond)
+    while no key repeats: metrics logged at one step at different times keep their own times
+    (one line each)."""
     out: list[list] = []
     for step, time, values in sorted(records, key=lambda r: r[0]):
-        if out and out[-1][0] == step and not (out[-1][2].keys() & values.keys()):
+        if (out and out[-1][0] == step and _ms(out[-1][1]) == _ms(time)
+                and not (out[-1][2].keys() & values.keys())):
             out[-1][2].update(values)
-            if out[-1][1] is None:
-                out[-1][1] = time
         else:
             out.append([step, time, dict(values)])
     return out
+
+
+def find_imported(runs_dir: str, rid: str) -> str | None:
+    """The project folder name that already holds run ``rid``, or None."""
+    try:
+        projects = sorted(os.listdir(runs_dir))
+    except OSError:
+        return None
+    return next((p for p in projects if os.path.isdir(os.path.join(runs_dir, p, rid))), None)
 
 
 def _finite_max(*values: float | None) -> float | None:
@@ -146,17 +167,22 @@ def _finite_max(*values: float | None) -> float | None:
     return max(vals) if vals else None
 
 
-def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
-    """Write ``imp`` as a run folder; returns ``(run_id, written)`` (False: already there)."""
+def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool, str]:
+    """Write ``imp`` as a run folder; returns ``(run_id, written, project folder)``; written is
+    False when a finished import of it is already there, in this project or another one."""
     import runpages  # noqa: PLC0415 (the package that holds us; imported late to stay cheap)
     from ..names import safe_dir_name  # noqa: PLC0415
 
     files = imp.hash_files or [imp.source]
-    rid = run_id(imp.format, imp.source, files)
-    folder = os.path.join(os.path.abspath(runs_dir), safe_dir_name(project), rid)
+    rid = run_id(imp.format, imp.source, files, imp.part)
+    runs_dir = os.path.abspath(runs_dir)
+    earlier = find_imported(runs_dir, rid)
+    if earlier is not None and _complete(os.path.join(runs_dir, earlier, rid)):
+        return rid, False, earlier
+    project_dir = earlier or safe_dir_name(project)
+    project = earlier or project
+    folder = os.path.join(runs_dir, project_dir, rid)
     if os.path.isdir(folder):
-        if _complete(folder):
-            return rid, False
         import shutil  # noqa: PLC0415  (an earlier import died half way: redo it)
         shutil.rmtree(folder)
 
@@ -189,7 +215,7 @@ def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
         with open(os.path.join(folder, schema.CONSOLE_FILE), "w", encoding="utf-8") as f:
             f.write(imp.console)
     _mark_imported(folder, imp)
-    return rid, True
+    return rid, True, project_dir
 
 
 def _complete(folder: str) -> bool:

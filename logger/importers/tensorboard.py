@@ -17,6 +17,7 @@ import struct
 from typing import Iterator
 
 from .common import Imported, Problem
+from .lightning_csv import experiment_of
 from .yamlfile import load_yaml
 
 FORMAT = "tensorboard"
@@ -88,7 +89,8 @@ def read_dir(run_dir: str, ea_mod) -> Imported:
     hparams_yaml = os.path.join(run_dir, "hparams.yaml")
     parts = os.path.abspath(run_dir).replace(os.sep, "/").split("/")
     imp = Imported(format=FORMAT, source=run_dir, name="/".join(p for p in parts[-2:] if p),
-                   hash_files=files + ([hparams_yaml] if os.path.isfile(hparams_yaml) else []))
+                   hash_files=files + ([hparams_yaml] if os.path.isfile(hparams_yaml) else []),
+                   group=experiment_of(run_dir))
     for path in files:
         problem = check_framing(path)
         if problem:

@@ -6,7 +6,9 @@ HF writes one ``log_history`` entry per ``on_log``; eval entries carry ``eval_``
 go to the summary). Keys become ``eval/<rest>``, ``test/<rest>`` and ``train/<key>``
 (``train/train_loss``), the spelling HF's W&B callback uses; ``epoch`` stays as it is. The
 file has no times: the file's mtime stands in.
-Checkpoints hold copies of the same history: only the furthest one of each run is read.
+Checkpoints (``checkpoint-N/``, and ``last-checkpoint/`` that ``push_to_hub`` and
+``hub_strategy="checkpoint"`` write) hold copies of the same history: only the furthest one of
+each run is read.
 """
 from __future__ import annotations
 
@@ -61,13 +63,18 @@ def _files(folder: str) -> list[str]:
     return [p for p in walk_files(folder) if os.path.basename(p) == FILE]
 
 
+def is_checkpoint_dir(name: str) -> bool:
+    return name.startswith("checkpoint-") or name == "last-checkpoint"
+
+
 def _furthest(paths: list[str]) -> list[str]:
-    """Of ``out/checkpoint-N/trainer_state.json`` keep one per output folder: the file at the
-    top of the folder when there is one (HF writes it at the end), else the highest step."""
+    """Of ``out/checkpoint-N/`` and ``out/last-checkpoint/`` trainer states keep one per output
+    folder: the file at the top of the folder when there is one (HF writes it at the end), else
+    the highest step."""
     best: dict[str, tuple[tuple[bool, int], str]] = {}
     for p in paths:
         parent = os.path.dirname(p)
-        in_checkpoint = os.path.basename(parent).startswith("checkpoint-")
+        in_checkpoint = is_checkpoint_dir(os.path.basename(parent))
         key = os.path.dirname(parent) if in_checkpoint else parent
         try:
             with open(p, encoding="utf-8") as f:

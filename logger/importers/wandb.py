@@ -26,6 +26,7 @@ from .common import Imported, Problem, find_run_dirs
 from .yamlfile import load_yaml
 
 FORMAT = "wandb"
+OWNS_FOLDER = True   # every file in a run folder is part of that run (output.log too)
 _RUN_DIR = re.compile(r"^(offline-)?run-\d{8}_\d{6}-[A-Za-z0-9]+$")
 _BLOCK = 32768
 _HEADER = 7       # ":W&B" + u16 magic + u8 version
