@@ -198,6 +198,7 @@ def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool, st
     run = runpages.init(project=project, name=imp.name, config=imp.config, tags=tags,
                       notes=notes, dir=runs_dir, id=rid, resume="allow",
                       clock=lambda: now[0], system_metrics=False, capture_console=False,
+                      save_code=False,   # the importing machine's code is not the run's
                       meta={key: imp.host.get(key) for key in _HOST_FIELDS})
     last = start
     for step, time, values in records:
