@@ -224,9 +224,9 @@ def import_source(source: str | os.PathLike, runs_dir: str | os.PathLike = "runs
         (result.written if written else result.skipped).append(rid)
         result.projects[rid] = where
         result.problems.extend(imp.problems)
-    unread = _unread_files(path, runs + same) if pattern is None and format is None else []
+    unread = _unread_files(path, runs + same) if format is None else []
     if unread:
-        result.notes.append(f"{len(unread)} file{'s' * (len(unread) != 1)} no format took "
-                            f"(no metrics found): {', '.join(unread[:5])}"
+        result.notes.append(f"{len(unread)} file{'s' * (len(unread) != 1)} not imported (no "
+                            f"metrics found in them): {', '.join(unread[:5])}"
                             + (", ..." if len(unread) > 5 else ""))
     return result

@@ -128,6 +128,17 @@ def read_text(path: str, imp: Imported) -> str | None:
         return None
 
 
+def traceback_reason(console: str) -> str | None:
+    """The exception line of a Python traceback in the last lines of the console output."""
+    tail = console.rstrip().splitlines()[-40:]
+    for i, line in enumerate(tail):
+        if line.startswith("Traceback (most recent call last):"):
+            for later in reversed(tail[i + 1:]):
+                if later and not later.startswith((" ", "\t")):
+                    return later.strip()
+    return None
+
+
 def mtime(path: str) -> float | None:
     try:
         return os.path.getmtime(path)

@@ -22,7 +22,7 @@ import struct
 from typing import Any, Iterator
 
 from .. import schema
-from .common import Imported, Problem, find_run_dirs
+from .common import Imported, Problem, find_run_dirs, traceback_reason
 from .yamlfile import load_yaml
 
 FORMAT = "wandb"
@@ -138,21 +138,10 @@ def read_run(run_dir: str) -> Imported:
     if exit_code is not None and exit_code != 0:
         imp.status, imp.reason = schema.CRASHED, f"exit code {exit_code}"
     elif exit_code is None:
-        tb = _traceback_reason(imp.console or "")
+        tb = traceback_reason(imp.console or "")
         if tb:
             imp.status, imp.reason = schema.CRASHED, tb
     return imp
-
-
-def _traceback_reason(console: str) -> str | None:
-    """The exception line of a Python traceback in the last lines of the console output."""
-    tail = console.rstrip().splitlines()[-40:]
-    for i, line in enumerate(tail):
-        if line.startswith("Traceback (most recent call last):"):
-            for later in reversed(tail[i + 1:]):
-                if later and not later.startswith((" ", "\t")):
-                    return later.strip()
-    return None
 
 
 def read_chunks(data: bytes) -> tuple[list[bytes], int | None]:

@@ -140,7 +140,7 @@ def test_a_folder_with_nothing_importable_is_an_error_and_unread_files_are_named
                                                         for i in range(5)))
     result = import_source(tmp_path / "src", tmp_path / "runs")
     assert len(result.written) == 1
-    assert result.notes == ["1 file no format took (no metrics found): notes.md"]
+    assert result.notes == ["1 file not imported (no metrics found in them): notes.md"]
 
 
 def test_importing_a_sub_folder_again_adds_no_run_under_a_new_project(real_logs, tmp_path,
