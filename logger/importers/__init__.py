@@ -181,10 +181,10 @@ def _unread_files(path: str, runs: list[Imported]) -> list[str]:
     if not os.path.isdir(path):
         return []
     from .common import walk_files  # noqa: PLC0415
-    taken = [os.path.realpath(r.source) for r in runs]
-    taken += [os.path.realpath(f) for r in runs for f in r.hash_files]
+    taken = [os.path.abspath(r.source) for r in runs]
+    taken += [os.path.abspath(f) for r in runs for f in r.hash_files]
     return [os.path.relpath(p, path) for p in walk_files(path)
-            if p.lower().endswith(_UNREAD_EXTS) and not _inside(os.path.realpath(p), taken)]
+            if p.lower().endswith(_UNREAD_EXTS) and not _inside(os.path.abspath(p), taken)]
 
 
 def _projects(runs: list[Imported], project: str | None, fallback: str) -> list[str]:

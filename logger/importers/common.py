@@ -22,7 +22,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .. import schema
 from ..folder import read_json
@@ -126,6 +126,24 @@ def read_text(path: str, imp: Imported) -> str | None:
     except OSError as exc:
         imp.problems.append(Problem(path, None, f"cannot open ({exc.strerror})"))
         return None
+
+
+def history_shorter(imp: Imported, last_step: Any, who: str, slack: int = 0) -> Problem | None:
+    """A Problem when the source says the run reached ``last_step`` (its summary, its
+    ``global_step``) but the history read ends more than ``slack`` steps before it."""
+    if isinstance(last_step, bool) or not isinstance(last_step, (int, float)):
+        return None
+    got = max((step for step, _, _ in imp.records), default=None)
+    if got is not None and got + slack >= last_step:
+        return None
+    if got is None:
+        if not last_step:
+            return None
+        return Problem(imp.source, None, f"no step-by-step history was read, but {who} says the "
+                       f"run reached step {int(last_step)}; the charts of this run are empty")
+    return Problem(imp.source, None, f"the history ends at step {got}, but {who} says the run "
+                   f"reached step {int(last_step)}: the steps after {got} are missing from the "
+                   "source and were not imported (the summary is kept as the source has it)")
 
 
 def traceback_reason(console: str) -> str | None:

@@ -5,7 +5,8 @@ HF writes one ``log_history`` entry per ``on_log``; eval entries carry ``eval_``
 ``learning_rate``) and the last entry the run totals (``train_runtime``, ``train_loss``: these
 go to the summary). Keys become ``eval/<rest>``, ``test/<rest>`` and ``train/<key>``
 (``train/train_loss``), the spelling HF's W&B callback uses; ``epoch`` stays as it is. The
-file has no times: the file's mtime stands in.
+file has no times: the file's mtime stands in. A ``log_history`` that ends more than
+``logging_steps`` before ``global_step`` (a damaged file) is imported with a problem saying so.
 Checkpoints (``checkpoint-N/``, and ``last-checkpoint/`` that ``push_to_hub`` and
 ``hub_strategy="checkpoint"`` write) hold copies of the same history: only the furthest one of
 each run is read.
@@ -16,7 +17,7 @@ import json
 import os
 from typing import Iterator
 
-from .common import Imported, Problem, read_text, walk_files
+from .common import Imported, Problem, history_shorter, read_text, walk_files
 
 FORMAT = "trainer_state"
 FILE = "trainer_state.json"
@@ -148,4 +149,8 @@ def read_file(path: str) -> Imported:
     for k in _SUMMARY_KEYS:
         if state.get(k) is not None:
             imp.summary[k] = state[k]
+    slack = state.get("logging_steps") if isinstance(state.get("logging_steps"), int) else 0
+    problem = history_shorter(imp, state.get("global_step"), "its global_step", slack)
+    if problem:
+        imp.problems.append(problem)
     return imp
