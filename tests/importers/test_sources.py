@@ -157,3 +157,18 @@ def test_importing_a_sub_folder_again_adds_no_run_under_a_new_project(real_logs,
     out = capsys.readouterr().out
     assert "imported 0 runs (lightning_csv)" in out and "3 already imported" in out
     assert list(_projects(tmp_path / "runs")) == ["lightning_csv"]
+
+
+def test_a_trainer_state_whose_history_stops_early_says_so(real_logs, tmp_path):
+    state = json.loads((real_logs / "hf_trainer_state/multi-eval-groups/trainer_state.json")
+                       .read_text())
+    state["log_history"] = [e for e in state["log_history"] if e["step"] <= 6000]
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "trainer_state.json").write_text(json.dumps(state))
+    result = import_source(tmp_path / "out", tmp_path / "runs")
+    assert [p.reason for p in result.problems] == [
+        "the history ends at step 5614, but its global_step says the run reached step 12030: "
+        "the steps after 5614 are missing from the source and were not imported (the summary "
+        "is kept as the source has it)"]
+    complete = import_source(real_logs / "hf_trainer_state", tmp_path / "runs2")
+    assert not complete.problems
