@@ -135,13 +135,15 @@ def _close(a: Any, b: Any) -> bool:
 
 
 def _same_records(imp: Imported, other: Imported) -> bool:
-    """Whether ``imp`` holds nothing but what ``other`` holds (same config, and every value of
-    it at the same step in ``other``): two loggers of one training (Lightning's CSVLogger
-    beside its TensorBoardLogger, in ``version_1/`` beside ``version_0/``)."""
-    if imp.format == other.format or imp.config != other.config:
+    """Whether ``imp`` holds nothing but what ``other`` holds (its config, and every value of
+    it at the same step): two loggers of one training (Lightning's CSVLogger beside its
+    TensorBoardLogger, in ``version_1/`` beside ``version_0/``; TensorBoard adds hparams keys
+    and ``hp_metric``, so ``other`` may hold more)."""
+    if imp.format == other.format or not imp.records or not all(
+            k in other.config and other.config[k] == v for k, v in imp.config.items()):
         return False
     mine, theirs = _values(imp), _values(other)
-    return bool(mine) and all(k in theirs and _close(v, theirs[k]) for k, v in mine.items())
+    return all(k in theirs and _close(v, theirs[k]) for k, v in mine.items())
 
 
 def _same_run(imp: Imported, earlier: list[Imported]) -> Imported | None:
