@@ -118,3 +118,12 @@ def test_images_histograms_and_text_are_imported_as_media(tmp_path):
     assert hist["edges"] == sorted(hist["edges"])
     text = json.loads((run / next(r for r in index if r["kind"] == "table")["file"]).read_text())
     assert text == {"columns": ["text"], "data": [["<script>alert(1)</script> step 0"]]}
+
+
+def test_tensorflow_style_open_buckets_are_clamped_to_the_data_range():
+    from runpages.importers.media import histogram_edges
+    big = 1.7976931348623157e308
+    counts, edges = histogram_edges([-big, -1.0, 0.0, 1.0, big], [0, 2, 3, 0, 0], -1.5, 0.5)
+    assert counts == [2.0, 3.0] and edges == [-1.5, -1.0, 0.0]
+    counts, edges = histogram_edges([1.0, 2.0], [0, 0], 0.0, 0.0)
+    assert counts == [] and edges == []

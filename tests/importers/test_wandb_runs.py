@@ -126,3 +126,14 @@ def test_the_real_wandb_run_without_history_says_how_far_it_went(real_logs, tmp_
     (problem,) = result.problems
     assert "no .wandb file" in problem.reason
     assert "the summary says the run reached step 62509" in problem.reason
+
+
+@pytest.mark.parametrize("rel", ["../../../../etc/hostname", "/etc/hostname"])
+def test_a_history_media_path_out_of_the_run_folder_is_a_problem_not_a_read(tmp_path, rel):
+    from runpages.importers.common import Imported
+    from runpages.importers.wandb_media import Resolver
+    (tmp_path / "run" / "files").mkdir(parents=True)
+    imp = Imported(format="wandb", source=str(tmp_path / "run"), name="x")
+    media = Resolver(str(tmp_path / "run"), imp).media({"_type": "image-file", "path": rel})
+    assert media is None
+    assert [p.reason for p in imp.problems] == ["media path leads out of the run folder; skipped"]
