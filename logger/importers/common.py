@@ -8,6 +8,8 @@ Invariants:
 * The run id is ``imported-<format>-<hash>`` where the hash covers the source's resolved path,
   its bytes and the run's ``part`` (a session of a text log): importing the same source twice
   finds the folder, in any project of the runs folder, and skips it.
+* Records of one step are written as one line when they share a time (to the millisecond);
+  metrics of one step logged at different times keep their own times (a line each).
 * Nothing is dropped silently: a line, row or record that cannot be read is a ``Problem``
   (file, line, reason) and the rest of the source is still imported.
 * ``meta.json`` describes the machine that trained, not the one that imported: the host fields

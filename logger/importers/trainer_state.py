@@ -9,7 +9,8 @@ file has no times: the file's mtime stands in. A ``log_history`` that ends more 
 ``logging_steps`` before ``global_step`` (a damaged file) is imported with a problem saying so.
 Checkpoints (``checkpoint-N/``, and ``last-checkpoint/`` that ``push_to_hub`` and
 ``hub_strategy="checkpoint"`` write) hold copies of the same history: only the furthest one of
-each run is read.
+each run is read, also when a
+checkpoint folder is the source.
 """
 from __future__ import annotations
 
@@ -88,9 +89,25 @@ def _furthest(paths: list[str]) -> list[str]:
     return [p for _, p in best.values()]
 
 
+def _final_copy(path: str) -> str:
+    """A checkpoint's trainer state → the furthest one of its output folder: the same run,
+    so importing ``out/checkpoint-500/`` after ``out/`` finds the run already imported."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if not is_checkpoint_dir(os.path.basename(parent)):
+        return path
+    out = os.path.dirname(parent)
+    try:
+        names = sorted(os.listdir(out))
+    except OSError:
+        return path
+    copies = [os.path.join(out, FILE)] + [os.path.join(out, d, FILE) for d in names
+                                          if is_checkpoint_dir(d)]
+    return next(iter(_furthest([p for p in copies if os.path.isfile(p)])), path)
+
+
 def read(source: str, pattern: str | None = None) -> Iterator[Imported]:
     paths = [source] if os.path.isfile(source) else _furthest(_files(source))
-    for path in paths:
+    for path in dict.fromkeys(_final_copy(p) for p in paths):
         yield read_file(path)
 
 

@@ -172,3 +172,17 @@ def test_a_trainer_state_whose_history_stops_early_says_so(real_logs, tmp_path):
         "is kept as the source has it)"]
     complete = import_source(real_logs / "hf_trainer_state", tmp_path / "runs2")
     assert not complete.problems
+
+
+def test_importing_a_checkpoint_folder_after_its_output_folder_adds_no_run(real_logs, tmp_path):
+    out = tmp_path / "out"
+    state = real_logs / "hf_trainer_state/multi-eval-groups/trainer_state.json"
+    for where in (".", "checkpoint-500", "last-checkpoint"):
+        (out / where).mkdir(parents=True, exist_ok=True)
+        shutil.copy(state, out / where / "trainer_state.json")
+    first = import_source(out, tmp_path / "runs")
+    assert len(first.written) == 1
+    for sub in ("checkpoint-500", "last-checkpoint"):
+        again = import_source(out / sub, tmp_path / "runs", project="elsewhere")
+        assert again.skipped == first.written and not again.written
+    assert list(_projects(tmp_path / "runs")) == ["out"]
