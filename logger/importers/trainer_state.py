@@ -9,8 +9,7 @@ file has no times: the file's mtime stands in. A ``log_history`` that ends more 
 ``logging_steps`` before ``global_step`` (a damaged file) is imported with a problem saying so.
 Checkpoints (``checkpoint-N/``, and ``last-checkpoint/`` that ``push_to_hub`` and
 ``hub_strategy="checkpoint"`` write) hold copies of the same history: only the furthest one of
-each run is read, also when a
-checkpoint folder is the source.
+each run is read, also when a checkpoint folder is the source.
 """
 from __future__ import annotations
 
