@@ -113,6 +113,9 @@ def _add_import_parser(sub) -> None:
                    help="where run folders go (default: $RUNPAGES_DIR, else ./runs)")
     i.add_argument("--project", default=None, metavar="NAME",
                    help="project to import into (default: the source's own, else its folder name)")
+    i.add_argument("--format", default=None, metavar="NAME", dest="format",
+                   help="import only this format (wandb, mlflow, tensorboard, trainer_state, "
+                        "lightning_csv, keras_csv, text); default: every format found")
     i.add_argument("--pattern", default=None, metavar="REGEX",
                    help="read SOURCE as a text log: each line matching REGEX is a step, its named groups the values")
     i.set_defaults(func=commands.import_runs)

@@ -207,14 +207,19 @@ def import_runs(args) -> int:
     import os
 
     from runpages.importers import import_source
-    from runpages.names import safe_dir_name
 
     runs_dir = args.runs_dir or os.environ.get("RUNPAGES_DIR") or "runs"
-    result = import_source(args.source, runs_dir, project=args.project, pattern=args.pattern)
-    where = os.path.join(runs_dir, safe_dir_name(result.project))
+    result = import_source(args.source, runs_dir, project=args.project, pattern=args.pattern,
+                           format=getattr(args, "format", None))
+    if len(result.found) > 1:
+        print("runpages: found " + ", ".join(f"{n} {fmt} run{'s' * (n != 1)}"
+                                             for fmt, n in result.found.items()))
+    where = ", ".join(os.path.join(runs_dir, p) for p in dict.fromkeys(result.projects.values()))
     n, s = len(result.written), len(result.skipped)
     print(f"runpages: imported {n} run{'s' * (n != 1)} ({result.format}) into {where}"
           + (f"; {s} already imported" if s else ""))
+    for note in result.notes:
+        print(f"runpages: note: {note}")
     if result.problems:
         print(f"runpages: {len(result.problems)} problem"
               f"{'s' * (len(result.problems) != 1)} (the rest was imported):")

@@ -5,8 +5,11 @@ Invariants:
   source had them) and never writes. ``write_run`` writes through the real logger with a
   ``clock`` set to the source's own times, so ``_time``, ``started_at`` and ``ended_at`` are the
   original ones; where a format has no times, the source file's modification time stands in.
-* The run id is ``imported-<format>-<hash>`` where the hash covers the source's resolved path and
-  its bytes: importing the same source twice finds the folder and skips it.
+* The run id is ``imported-<format>-<hash>`` where the hash covers the source's resolved path,
+  its bytes and the run's ``part`` (a session of a text log): importing the same source twice
+  finds the folder, in any project of the runs folder, and skips it.
+* Records of one step are written as one line when they share a time (to the millisecond);
+  metrics of one step logged at different times keep their own times (a line each).
 * Nothing is dropped silently: a line, row or record that cannot be read is a ``Problem``
   (file, line, reason) and the rest of the source is still imported.
 * ``meta.json`` describes the machine that trained, not the one that imported: the host fields
@@ -21,7 +24,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .. import schema
 from ..folder import read_json
@@ -54,6 +57,9 @@ class Imported:
     host: dict = field(default_factory=dict)   # meta fields the source knows (user, host, ...)
     problems: list[Problem] = field(default_factory=list)
     project: str | None = None     # the source's own project name, used when none is given
+    group: str | None = None       # its experiment folder (Lightning's ``name``): a project
+    #                                only when the source holds several
+    part: str | None = None        # tells apart runs read from the same files (text sessions)
 
     def add(self, step: int, time: float | None, values: dict) -> None:
         if values:
@@ -73,9 +79,12 @@ def parse_number(text: str) -> float | int | str:
         return text
 
 
-def run_id(fmt: str, source: str, files: Iterable[str]) -> str:
-    """Deterministic id from the source path and the bytes of the files that make the run."""
+def run_id(fmt: str, source: str, files: Iterable[str], part: str | None = None) -> str:
+    """Deterministic id from the source path, the bytes of the files that make the run and the
+    part of them it is (None: all of it)."""
     h = hashlib.sha256(os.path.realpath(source).encode("utf-8"))
+    if part is not None:
+        h.update(b"\0part\0" + part.encode("utf-8"))
     for path in sorted(set(files)):
         h.update(b"\0" + os.path.relpath(path, source).encode("utf-8") + b"\0")
         try:
@@ -121,6 +130,35 @@ def read_text(path: str, imp: Imported) -> str | None:
         return None
 
 
+def history_shorter(imp: Imported, last_step: Any, who: str, slack: int = 0) -> Problem | None:
+    """A Problem when the source says the run reached ``last_step`` (its summary, its
+    ``global_step``) but the history read ends more than ``slack`` steps before it."""
+    if isinstance(last_step, bool) or not isinstance(last_step, (int, float)):
+        return None
+    got = max((step for step, _, _ in imp.records), default=None)
+    if got is not None and got + slack >= last_step:
+        return None
+    if got is None:
+        if not last_step:
+            return None
+        return Problem(imp.source, None, f"no step-by-step history was read, but {who} says the "
+                       f"run reached step {int(last_step)}; the charts of this run are empty")
+    return Problem(imp.source, None, f"the history ends at step {got}, but {who} says the run "
+                   f"reached step {int(last_step)}: the steps after {got} are missing from the "
+                   "source and were not imported (the summary is kept as the source has it)")
+
+
+def traceback_reason(console: str) -> str | None:
+    """The exception line of a Python traceback in the last lines of the console output."""
+    tail = console.rstrip().splitlines()[-40:]
+    for i, line in enumerate(tail):
+        if line.startswith("Traceback (most recent call last):"):
+            for later in reversed(tail[i + 1:]):
+                if later and not later.startswith((" ", "\t")):
+                    return later.strip()
+    return None
+
+
 def mtime(path: str) -> float | None:
     try:
         return os.path.getmtime(path)
@@ -128,17 +166,31 @@ def mtime(path: str) -> float | None:
         return None
 
 
+def _ms(time: float | None) -> float | None:
+    return None if time is None else round(time, 3)    # the logger keeps milliseconds
+
+
 def _merged_steps(records: list[tuple[int, float | None, dict]]):
-    """Sort by step (stable) and merge records of one step while no key repeats."""
+    """Sort by step (stable) and merge records of one step and one time (to the millisecond)
+    while no key repeats: metrics logged at one step at different times keep their own times
+    (one line each)."""
     out: list[list] = []
     for step, time, values in sorted(records, key=lambda r: r[0]):
-        if out and out[-1][0] == step and not (out[-1][2].keys() & values.keys()):
+        if (out and out[-1][0] == step and _ms(out[-1][1]) == _ms(time)
+                and not (out[-1][2].keys() & values.keys())):
             out[-1][2].update(values)
-            if out[-1][1] is None:
-                out[-1][1] = time
         else:
             out.append([step, time, dict(values)])
     return out
+
+
+def find_imported(runs_dir: str, rid: str) -> str | None:
+    """The project folder name that already holds run ``rid``, or None."""
+    try:
+        projects = sorted(os.listdir(runs_dir))
+    except OSError:
+        return None
+    return next((p for p in projects if os.path.isdir(os.path.join(runs_dir, p, rid))), None)
 
 
 def _finite_max(*values: float | None) -> float | None:
@@ -146,17 +198,22 @@ def _finite_max(*values: float | None) -> float | None:
     return max(vals) if vals else None
 
 
-def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
-    """Write ``imp`` as a run folder; returns ``(run_id, written)`` (False: already there)."""
+def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool, str]:
+    """Write ``imp`` as a run folder; returns ``(run_id, written, project folder)``; written is
+    False when a finished import of it is already there, in this project or another one."""
     import runpages  # noqa: PLC0415 (the package that holds us; imported late to stay cheap)
     from ..names import safe_dir_name  # noqa: PLC0415
 
     files = imp.hash_files or [imp.source]
-    rid = run_id(imp.format, imp.source, files)
-    folder = os.path.join(os.path.abspath(runs_dir), safe_dir_name(project), rid)
+    rid = run_id(imp.format, imp.source, files, imp.part)
+    runs_dir = os.path.abspath(runs_dir)
+    earlier = find_imported(runs_dir, rid)
+    if earlier is not None and _complete(os.path.join(runs_dir, earlier, rid)):
+        return rid, False, earlier
+    project_dir = earlier or safe_dir_name(project)
+    project = earlier or project
+    folder = os.path.join(runs_dir, project_dir, rid)
     if os.path.isdir(folder):
-        if _complete(folder):
-            return rid, False
         import shutil  # noqa: PLC0415  (an earlier import died half way: redo it)
         shutil.rmtree(folder)
 
@@ -172,6 +229,7 @@ def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
     run = runpages.init(project=project, name=imp.name, config=imp.config, tags=tags,
                       notes=notes, dir=runs_dir, id=rid, resume="allow",
                       clock=lambda: now[0], system_metrics=False, capture_console=False,
+                      save_code=False,   # the importing machine's code is not the run's
                       meta={key: imp.host.get(key) for key in _HOST_FIELDS})
     last = start
     for step, time, values in records:
@@ -189,7 +247,7 @@ def write_run(imp: Imported, runs_dir: str, project: str) -> tuple[str, bool]:
         with open(os.path.join(folder, schema.CONSOLE_FILE), "w", encoding="utf-8") as f:
             f.write(imp.console)
     _mark_imported(folder, imp)
-    return rid, True
+    return rid, True, project_dir
 
 
 def _complete(folder: str) -> bool:

@@ -2,12 +2,14 @@
 
 Columns are sparse: a row holds only the keys logged at that call, the others are empty. An
 empty cell is "not logged"; ``nan`` is a logged NaN (a diverged loss) and is kept. Each
-``version_N`` folder is one run named ``<name>/version_N``. No times: the file's mtime stands in.
+``version_N`` folder is one run named ``<name>/version_N``; when a source holds several
+experiments (``<name>`` folders), each is its own project. No times: the file's mtime stands in.
 """
 from __future__ import annotations
 
 import csv
 import os
+import re
 from typing import Iterator
 
 from .common import Imported, Problem, parse_number, walk_files
@@ -15,6 +17,14 @@ from .yamlfile import load_yaml
 
 FORMAT = "lightning_csv"
 FILE = "metrics.csv"
+
+
+def experiment_of(folder: str) -> str | None:
+    """Lightning's experiment name: ``<save_dir>/<name>/version_N`` → ``name``."""
+    folder = os.path.abspath(folder)
+    if re.fullmatch(r"version_\d+", os.path.basename(folder)):
+        return os.path.basename(os.path.dirname(folder)) or None
+    return None
 
 
 def csv_header(path: str) -> list[str]:
@@ -82,7 +92,8 @@ def read_file(path: str) -> Imported:
     name = f"{parent}/{os.path.basename(folder)}" if parent else os.path.basename(folder)
     hparams = os.path.join(folder, "hparams.yaml")
     files = [path] + ([hparams] if os.path.isfile(hparams) else [])
-    imp = Imported(format=FORMAT, source=folder, name=name, hash_files=files)
+    imp = Imported(format=FORMAT, source=folder, name=name, hash_files=files,
+                   group=experiment_of(folder))
     if os.path.isfile(hparams):
         config, problem = load_yaml(hparams)
         if problem:

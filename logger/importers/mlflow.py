@@ -17,6 +17,7 @@ from .common import Imported, Problem, find_run_dirs, parse_number, walk_files
 from .yamlfile import load_yaml
 
 FORMAT = "mlflow"
+OWNS_FOLDER = True   # every file in a run folder is part of that run
 # mlflow.entities.RunStatus: RUNNING=1, SCHEDULED=2, FINISHED=3, FAILED=4, KILLED=5
 _STATUS = {3: schema.FINISHED, 4: schema.CRASHED, 5: schema.KILLED,
            "FINISHED": schema.FINISHED, "FAILED": schema.CRASHED, "KILLED": schema.KILLED}

@@ -5,8 +5,11 @@ HF writes one ``log_history`` entry per ``on_log``; eval entries carry ``eval_``
 ``learning_rate``) and the last entry the run totals (``train_runtime``, ``train_loss``: these
 go to the summary). Keys become ``eval/<rest>``, ``test/<rest>`` and ``train/<key>``
 (``train/train_loss``), the spelling HF's W&B callback uses; ``epoch`` stays as it is. The
-file has no times: the file's mtime stands in.
-Checkpoints hold copies of the same history: only the furthest one of each run is read.
+file has no times: the file's mtime stands in. A ``log_history`` that ends more than
+``logging_steps`` before ``global_step`` (a damaged file) is imported with a problem saying so.
+Checkpoints (``checkpoint-N/``, and ``last-checkpoint/`` that ``push_to_hub`` and
+``hub_strategy="checkpoint"`` write) hold copies of the same history: only the furthest one of
+each run is read, also when a checkpoint folder is the source.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import json
 import os
 from typing import Iterator
 
-from .common import Imported, Problem, read_text, walk_files
+from .common import Imported, Problem, history_shorter, read_text, walk_files
 
 FORMAT = "trainer_state"
 FILE = "trainer_state.json"
@@ -61,13 +64,18 @@ def _files(folder: str) -> list[str]:
     return [p for p in walk_files(folder) if os.path.basename(p) == FILE]
 
 
+def is_checkpoint_dir(name: str) -> bool:
+    return name.startswith("checkpoint-") or name == "last-checkpoint"
+
+
 def _furthest(paths: list[str]) -> list[str]:
-    """Of ``out/checkpoint-N/trainer_state.json`` keep one per output folder: the file at the
-    top of the folder when there is one (HF writes it at the end), else the highest step."""
+    """Of ``out/checkpoint-N/`` and ``out/last-checkpoint/`` trainer states keep one per output
+    folder: the file at the top of the folder when there is one (HF writes it at the end), else
+    the highest step."""
     best: dict[str, tuple[tuple[bool, int], str]] = {}
     for p in paths:
         parent = os.path.dirname(p)
-        in_checkpoint = os.path.basename(parent).startswith("checkpoint-")
+        in_checkpoint = is_checkpoint_dir(os.path.basename(parent))
         key = os.path.dirname(parent) if in_checkpoint else parent
         try:
             with open(p, encoding="utf-8") as f:
@@ -80,9 +88,25 @@ def _furthest(paths: list[str]) -> list[str]:
     return [p for _, p in best.values()]
 
 
+def _final_copy(path: str) -> str:
+    """A checkpoint's trainer state → the furthest one of its output folder: the same run,
+    so importing ``out/checkpoint-500/`` after ``out/`` finds the run already imported."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if not is_checkpoint_dir(os.path.basename(parent)):
+        return path
+    out = os.path.dirname(parent)
+    try:
+        names = sorted(os.listdir(out))
+    except OSError:
+        return path
+    copies = [os.path.join(out, FILE)] + [os.path.join(out, d, FILE) for d in names
+                                          if is_checkpoint_dir(d)]
+    return next(iter(_furthest([p for p in copies if os.path.isfile(p)])), path)
+
+
 def read(source: str, pattern: str | None = None) -> Iterator[Imported]:
     paths = [source] if os.path.isfile(source) else _furthest(_files(source))
-    for path in paths:
+    for path in dict.fromkeys(_final_copy(p) for p in paths):
         yield read_file(path)
 
 
@@ -141,4 +165,8 @@ def read_file(path: str) -> Imported:
     for k in _SUMMARY_KEYS:
         if state.get(k) is not None:
             imp.summary[k] = state[k]
+    slack = state.get("logging_steps") if isinstance(state.get("logging_steps"), int) else 0
+    problem = history_shorter(imp, state.get("global_step"), "its global_step", slack)
+    if problem:
+        imp.problems.append(problem)
     return imp

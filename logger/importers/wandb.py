@@ -4,12 +4,14 @@ metadata, console output, and the history from the ``.wandb`` file where it can 
 ``files/config.yaml`` (``{key: {desc, value}}``; the ``_wandb`` entry dropped),
 ``files/wandb-summary.json`` (the summary; ``_step``/``_timestamp``/``_runtime`` give the end),
 ``files/wandb-metadata.json`` (host, user, program, args, start time) and ``files/output.log``
-(→ ``console.log``) are read as text. The history lives only in ``run-<id>.wandb``: a LevelDB
+(→ ``console.log``) are read as text; images, audio, video, tables and histograms the run logged
+become media (``wandb_media``). The history lives only in ``run-<id>.wandb``: a LevelDB
 log (32 KiB blocks of framed chunks) of ``wandb_internal_pb2.Record`` messages. wandb 0.20+
 no longer ships a Python reader for it, so this module walks the framing itself and decodes each
 record with the generated protobuf classes that ship in the ``wandb`` package (no network, no
 login); without ``wandb`` installed, or without a ``.wandb`` file, the history is left out and
-that is listed as a problem. A crash is read from the ``.wandb`` exit record, else from a
+that is listed as a problem. A history that ends before the summary's ``_step`` (the step the
+run reached) is imported as it is, with a problem saying how far it falls short. A crash is read from the ``.wandb`` exit record, else from a
 Python traceback at the end of ``output.log``.
 """
 from __future__ import annotations
@@ -22,10 +24,12 @@ import struct
 from typing import Any, Iterator
 
 from .. import schema
-from .common import Imported, Problem, find_run_dirs
+from . import wandb_media
+from .common import Imported, Problem, find_run_dirs, history_shorter, traceback_reason
 from .yamlfile import load_yaml
 
 FORMAT = "wandb"
+OWNS_FOLDER = True   # every file in a run folder is part of that run (output.log too)
 _RUN_DIR = re.compile(r"^(offline-)?run-\d{8}_\d{6}-[A-Za-z0-9]+$")
 _BLOCK = 32768
 _HEADER = 7       # ":W&B" + u16 magic + u8 version
@@ -106,7 +110,8 @@ def read_run(run_dir: str) -> Imported:
                           if k not in ("_wandb", "wandb_version")}
 
     summary = _json(os.path.join(files_dir, "wandb-summary.json"), imp)
-    imp.summary = {k: v for k, v in summary.items() if not k.startswith("_")}
+    imp.summary = {k: v for k, v in summary.items()
+                   if not k.startswith("_") and not wandb_media.is_media_value(v)}
     meta = _json(os.path.join(files_dir, "wandb-metadata.json"), imp)
     imp.started_at = _iso(meta.get("startedAt"))
     if isinstance(summary.get("_timestamp"), (int, float)):
@@ -129,29 +134,29 @@ def read_run(run_dir: str) -> Imported:
 
     exit_code = None
     if not run_files:
+        reached = summary.get("_step")
         imp.problems.append(Problem(run_dir, None, "no .wandb file: the step-by-step history "
                                     "was not imported, only config, summary, metadata and "
-                                    "console output"))
+                                    "console output" + (f" (the summary says the run reached "
+                                                        f"step {reached})" if isinstance(
+                                                            reached, int) and reached else "")))
+    said: dict = {}
+    media = wandb_media.Resolver(run_dir, imp)
     for path in run_files:
-        exit_code = _read_history(path, imp)
+        exit_code = _read_history(path, imp, said, media)
+    for step, key, item in media.unreferenced():     # files no history row points at
+        imp.add(step, None, {key: item})
+    last = summary.get("_step", said.get("_step"))
+    problem = history_shorter(imp, last, "the W&B summary") if run_files else None
+    if problem:
+        imp.problems.append(problem)
     if exit_code is not None and exit_code != 0:
         imp.status, imp.reason = schema.CRASHED, f"exit code {exit_code}"
     elif exit_code is None:
-        tb = _traceback_reason(imp.console or "")
+        tb = traceback_reason(imp.console or "")
         if tb:
             imp.status, imp.reason = schema.CRASHED, tb
     return imp
-
-
-def _traceback_reason(console: str) -> str | None:
-    """The exception line of a Python traceback in the last lines of the console output."""
-    tail = console.rstrip().splitlines()[-40:]
-    for i, line in enumerate(tail):
-        if line.startswith("Traceback (most recent call last):"):
-            for later in reversed(tail[i + 1:]):
-                if later and not later.startswith((" ", "\t")):
-                    return later.strip()
-    return None
 
 
 def read_chunks(data: bytes) -> tuple[list[bytes], int | None]:
@@ -182,7 +187,10 @@ def read_chunks(data: bytes) -> tuple[list[bytes], int | None]:
     return records, (pos if pos < len(data) and any(data[pos:]) else None)
 
 
-def _read_history(path: str, imp: Imported) -> int | None:
+def _read_history(path: str, imp: Imported, said: dict,
+                  media: wandb_media.Resolver) -> int | None:
+    """Add the history rows of one ``.wandb`` file to ``imp``; the summary's own keys
+    (``_step``) go to ``said``; returns the exit code, if the file has one."""
     try:
         from wandb.proto import wandb_internal_pb2 as pb  # noqa: PLC0415
     except ImportError:
@@ -212,7 +220,7 @@ def _read_history(path: str, imp: Imported) -> int | None:
             continue
         kind = rec.WhichOneof("record_type")
         if kind == "history":
-            _history_row(rec.history, imp)
+            _history_row(rec.history, imp, media)
         elif kind in ("run", "config"):
             items = rec.run.config.update if kind == "run" else rec.config.update
             config = _items(items)
@@ -233,7 +241,9 @@ def _read_history(path: str, imp: Imported) -> int | None:
     for k, v in rec_config.items():
         imp.config.setdefault(k, _config_value(v))
     for k, v in rec_summary.items():
-        if not k.startswith("_"):
+        if k.startswith("_"):
+            said[k] = v
+        elif not wandb_media.is_media_value(v):
             imp.summary.setdefault(k, v)
     return exit_code
 
@@ -250,16 +260,40 @@ def _items(items: Any) -> dict:
     return out
 
 
-def _history_row(history: Any, imp: Imported) -> None:
+def _leaves(tree: dict, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """``(key, value)`` of a history row; nested keys joined with ``/``, a media value (a dict
+    with ``_type``) kept whole."""
+    for key, value in tree.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict) and not wandb_media.is_media_value(value):
+            yield from _leaves(value, full + "/")
+        else:
+            yield full, value
+
+
+def _history_row(history: Any, imp: Imported, media: wandb_media.Resolver) -> None:
     values: dict = {}
     step = history.step.num if history.HasField("step") else None
     when = None
-    for key, value in _items(history.item).items():
+    items = {}
+    for item in history.item:
+        try:
+            items[tuple(item.nested_key) if item.nested_key else (item.key,)] = json.loads(
+                item.value_json)
+        except ValueError:
+            continue
+    for key, value in _leaves(wandb_media.nested(items)):
         if key == "_step" and isinstance(value, int):
             step = value if step is None else step
         elif key == "_timestamp" and isinstance(value, (int, float)):
             when = float(value)
-        elif not key.startswith("_") and not isinstance(value, dict):
+        elif key.startswith("_"):
+            continue
+        elif wandb_media.is_media_value(value):
+            found = media.media(value)
+            if found is not None:
+                values[key] = found
+        elif not isinstance(value, dict):
             values[key] = value
     if step is None:
         step = len(imp.records)

@@ -2,17 +2,25 @@
 
 A Lightning ``Logger``: ``log_hyperparams`` fills the run's config, ``log_metrics`` logs at
 Lightning's global step (train and validation share it, keys keep Lightning's names),
-``finalize`` finishes the run (``"failed"`` → crashed), ``experiment`` is the runpages run and
+``finalize`` finishes the run, ``experiment`` is the runpages run and
 ``version`` its id. ``log_checkpoints=True`` logs the best and last checkpoints as artifacts when
 training ends, ``"all"`` each checkpoint as it is saved. Only rank zero writes. Works with the
 ``lightning`` package and the older ``pytorch_lightning`` one.
+
+A failed ``fit`` ends the run like a crashed script: Lightning calls ``finalize("failed")`` from
+inside its ``except`` block, so the exception in flight is handed to the run's own exception
+hook (status ``crashed``, the exception line as the reason, the traceback in the ending and in
+``console.log``; Ctrl+C → ``killed``). A fit that fails before anything was logged still leaves
+that crashed run.
 """
 from __future__ import annotations
 
 import os
+import sys
 from argparse import Namespace
 from typing import Any, Mapping
 
+from .. import schema
 from . import missing
 from .session import LazyRun
 
@@ -84,14 +92,23 @@ class RunpagesLogger(Logger):
 
     @rank_zero_only
     def finalize(self, status: str) -> None:
+        if status == "failed":
+            self._fail(*sys.exc_info())
+            return
         if not self._lazy.started:
             return
-        if status != "failed" and self._log_checkpoints and self._checkpoint_callback:
+        if self._log_checkpoints and self._checkpoint_callback:
             self._log_checkpoint_files(self._checkpoint_callback, every=False)
-        if status == "failed":
-            self._lazy.finish("crashed", "Lightning reported the run failed")
-        else:
-            self._lazy.finish()
+        self._lazy.finish()
+
+    def _fail(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:        # "failed" with no exception in flight: say what we know
+            if self._lazy.started:
+                self._lazy.finish("crashed", "Lightning reported the run failed")
+            return
+        run = self._lazy.get()
+        if run.status == schema.RUNNING:
+            run.on_exception(exc_type, exc, tb)     # as the excepthook does for a script
 
     # ---- checkpoints ------------------------------------------------------------------------
     def _log_checkpoint_files(self, callback: Any, every: bool) -> None:

@@ -63,3 +63,38 @@ def test_lightning_checkpoints_become_artifacts_when_asked(tmp_path, only_run, r
     run = read_run(only_run(tmp_path / "runs", "lit"))
     assert [a["type"] for a in run["artifacts"]] == ["checkpoint"]
     assert run["artifacts"][0]["name"].endswith(".ckpt")
+
+
+def test_a_failed_fit_ends_crashed_with_its_traceback_and_console(tmp_path, only_run, read_run):
+    import lightning as L
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from examples.lightning_train import Regressor
+    from runpages.integrations.lightning import RunpagesLogger
+
+    class Diverges(Regressor):
+        def training_step(self, batch, batch_idx):
+            if self.global_step == 3:
+                print("about to fail at step 3")
+                raise FloatingPointError("loss is nan at step 3")
+            return super().training_step(batch, batch_idx)
+
+    data = TensorDataset(torch.randn(64, 3), torch.randn(64, 1))
+    run_logger = RunpagesLogger(project="lit", name="fails", dir=tmp_path / "runs",
+                                system_metrics=False, capture_console=True)
+    trainer = L.Trainer(max_epochs=2, logger=run_logger, log_every_n_steps=1,
+                        default_root_dir=tmp_path, accelerator="cpu", devices=1,
+                        enable_progress_bar=False, enable_model_summary=False)
+    with pytest.raises(FloatingPointError):
+        trainer.fit(Diverges(features=3, hidden=4), DataLoader(data, batch_size=8))
+    folder = only_run(tmp_path / "runs", "lit")
+    meta = read_run(folder)["meta"]
+    assert meta["status"] == "crashed"
+    assert meta["exit"]["reason"] == "FloatingPointError: loss is nan at step 3"
+    assert "Traceback (most recent call last)" in meta["exit"]["traceback"]
+    assert "training_step" in meta["exit"]["traceback"]
+    console = (folder / "console.log").read_text()
+    assert "about to fail at step 3" in console
+    assert "FloatingPointError: loss is nan at step 3" in console
+    assert [r["_step"] for r in read_run(folder)["metrics"] if "train/loss" in r] == [0, 1, 2]
