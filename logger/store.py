@@ -18,8 +18,11 @@ Invariants (what the store holds reads as a valid run at every moment):
   after the data of the same pass. Media and artifacts go up once.
 * A writer only touches ``<url>/<project>/<its run-id>/``; run ids carry a time and 6 random
   characters (36**6 per second and name), so machines that never talk do not collide.
-* Nothing here raises into training: a failing store warns once, retries with backoff (up to
-  ``MAX_BACKOFF_S``), and catches up later; the staging folder keeps everything.
+* Nothing here raises into training: a failing store warns once, retries with backoff (doubling
+  from ``sync_interval``, at most 8 intervals and ``MAX_BACKOFF_S``), and catches up later; the
+  staging folder keeps everything. After a failure the store is opened afresh (a new client,
+  so credentials renewed in the environment or ``~/.aws`` are read again); what is already
+  uploaded is remembered, so the catch-up sends only what is missing.
 * ``fsspec`` and the protocol's package are imported in the uploader thread on first use.
 """
 from __future__ import annotations
@@ -107,10 +110,14 @@ def _fsspec_kwargs(url: str, opts: dict) -> dict:
     return out
 
 
-def open_store(url: str, options: dict | None = None, quick_fail: bool = False):
-    """``(filesystem, path)`` for ``url`` (imports fsspec and the protocol's package now)."""
+def open_store(url: str, options: dict | None = None, quick_fail: bool = False,
+               fresh: bool = False):
+    """``(filesystem, path)`` for ``url`` (imports fsspec and the protocol's package now);
+    ``fresh``: a new client, not fsspec's cached one (credentials are read again)."""
     import fsspec  # noqa: PLC0415 (never at `import runpages`)
     opts = dict(store_options(url) if options is None else options)
+    if fresh:
+        opts["skip_instance_cache"] = True
     if quick_fail and url.lower().startswith(("s3://", "s3a://")):
         # The uploader has its own backoff: fail fast rather than hang the pass in retries.
         cfg = opts.setdefault("config_kwargs", {})
@@ -296,18 +303,23 @@ class RunUploader:
         self._lock = threading.Lock()             # one pass at a time
         self._stop = threading.Event()
         self._failures = 0
+        self._reopen = False                      # after a failure: a new client next pass
         self._thread = threading.Thread(target=self._loop, name="runpages-upload", daemon=True)
         self._thread.start()
 
     def _pass(self, final: bool = False) -> bool:
         with self._lock:
             try:
-                if self._sync is None:
-                    fs, path = open_store(self.url, self._options, quick_fail=True)
-                    self._sync = RunSync(self.local_dir, fs, path)
+                if self._sync is None or self._reopen:
+                    fs, path = open_store(self.url, self._options, quick_fail=True,
+                                          fresh=self._reopen)
+                    if self._sync is None:
+                        self._sync = RunSync(self.local_dir, fs, path)
+                    self._sync.fs, self._reopen = fs, False   # offsets kept: send what is missing
                 self._sync.push(final=final)
             except Exception as exc:  # noqa: BLE001 (any store error: warn once, retry)
                 self._failures += 1
+                self._reopen = True
                 self._warn("store-upload",
                            f"runpages: cannot upload to {self.url} ({type(exc).__name__}: "
                            f"{str(exc)[:200]}); training goes on, the run is kept in "
@@ -321,7 +333,7 @@ class RunUploader:
         while not self._stop.wait(wait):
             ok = self._pass()
             wait = self.interval if ok else min(MAX_BACKOFF_S, self.interval * 2 ** min(
-                self._failures, 8))
+                self._failures, 3))
 
     def finish(self, timeout: float | None = None) -> bool:
         """Stop the thread, then upload and compact, retrying until ``timeout`` seconds."""
