@@ -24,6 +24,11 @@ Invariants (what the store holds reads as a valid run at every moment):
   so credentials renewed in the environment or ``~/.aws`` are read again); what is already
   uploaded is remembered, so the catch-up sends only what is missing.
 * ``fsspec`` and the protocol's package are imported in the uploader thread on first use.
+* A staged run names its store URL in ``STORE_MARK`` and, once compacted there, holds
+  ``DONE_MARK`` (dot files: never uploaded). A job killed with -9 leaves a run without the
+  second; the next ``init`` on that machine (its uploader thread, before its own first pass)
+  uploads and compacts every such run whose writer is gone (its flock is free), so it reads
+  in the store as the local folder does: ``running`` with a stale heartbeat, i.e. ``lost``.
 """
 from __future__ import annotations
 
@@ -43,6 +48,8 @@ REWRITTEN_FILES = (schema.CONFIG_FILE, schema.SUMMARY_FILE)      # meta.json goe
 PARTS_SUFFIX = ".parts"
 _PART = re.compile(r"^(\d{16})-(\d{16})$")
 _TMP = re.compile(r"\.tmp\d+-\d+$")          # writer.atomic_write's temp names: never uploaded
+STORE_MARK = ".store-url"      # in a staged run folder: the URL it is uploaded to
+DONE_MARK = ".uploaded"        # in a staged run folder: the run is complete in the store
 DEFAULT_SYNC_INTERVAL_S = 15.0
 MAX_BACKOFF_S = 120.0
 FINISH_TIMEOUT_S = float(os.environ.get("RUNPAGES_SYNC_TIMEOUT", "30"))
@@ -277,8 +284,32 @@ def _modified(info: dict) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
+def writer_gone(local_dir: str) -> bool | None:
+    """True when the process that wrote the run is gone (its writer lock is free), False while
+    it holds the lock, None when this cannot be told (no lock file, or no ``flock`` here)."""
+    try:
+        import fcntl  # noqa: PLC0415 (POSIX only)
+        fd = os.open(os.path.join(local_dir, schema.WRITER_LOCK_FILE), os.O_RDWR)
+    except (ImportError, OSError):
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def run_is_live(local_dir: str, now: float | None = None) -> bool:
-    """A run still writing (status running, heartbeat recent): sync must not compact it."""
+    """A run still writing: sync must not compact it. The writer lock says so when it can
+    (a killed job's lock is free at once); else status running with a recent heartbeat."""
+    gone = writer_gone(local_dir)
+    if gone is not None:
+        return not gone
     try:
         with open(os.path.join(local_dir, schema.META_FILE), encoding="utf-8") as f:
             meta = json.load(f)
@@ -304,6 +335,7 @@ class RunUploader:
         self._stop = threading.Event()
         self._failures = 0
         self._reopen = False                      # after a failure: a new client next pass
+        self.leftovers: list[str] = []            # staged runs of dead jobs, uploaded first
         self._thread = threading.Thread(target=self._loop, name="runpages-upload", daemon=True)
         self._thread.start()
 
@@ -329,6 +361,8 @@ class RunUploader:
             return True
 
     def _loop(self) -> None:
+        self.leftovers = upload_leftovers(os.path.dirname(os.path.dirname(self.local_dir)),
+                                          self.local_dir, self._warn, self._stop)
         wait = self.interval
         while not self._stop.wait(wait):
             ok = self._pass()
@@ -344,6 +378,7 @@ class RunUploader:
         delay = 0.5
         while True:
             if self._pass(final=True):
+                _mark(self.local_dir, DONE_MARK, self.url)
                 return True
             if time.monotonic() + delay > deadline:
                 break
@@ -367,10 +402,67 @@ def _parent(url: str) -> str:
     return url.rstrip("/").rpartition("/")[0]
 
 
+def _mark(local_dir: str, name: str, url: str) -> None:
+    try:
+        with open(os.path.join(local_dir, name), "w", encoding="utf-8") as f:
+            f.write(url + "\n")
+    except OSError:
+        pass            # without the mark, `runpages sync` still completes the run
+
+
 def start_uploader(run: Any, store_url: str, staging: str, interval: float) -> RunUploader:
     """The seam ``api.init`` uses: upload ``run`` (staged in ``staging``) to ``store_url``."""
     rel = os.path.relpath(run.dir, staging).replace(os.sep, "/")
-    return RunUploader(run.dir, f"{store_url.rstrip('/')}/{rel}", interval, run._warn)
+    url = f"{store_url.rstrip('/')}/{rel}"
+    _mark(run.dir, STORE_MARK, url)
+    return RunUploader(run.dir, url, interval, run._warn)
+
+
+def _marked(local_dir: str) -> str | None:
+    try:
+        with open(os.path.join(local_dir, STORE_MARK), encoding="utf-8") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def left_behind(staging: str, skip: str | None = None) -> list[tuple[str, str]]:
+    """``(run folder, store URL)`` of staged runs not complete in their store whose writer is
+    gone: what a killed job left."""
+    out = []
+    try:
+        runs = find_staged_runs(staging)
+    except OSError:
+        return out
+    for rdir in runs:
+        if rdir == skip or os.path.exists(os.path.join(rdir, DONE_MARK)):
+            continue
+        url = _marked(rdir)     # None: staged before marks existed; `runpages sync` uploads it
+        if url and is_store_url(url) and not run_is_live(rdir):
+            out.append((rdir, url))
+    return out
+
+
+def upload_leftovers(staging: str, skip: str | None, warn: Callable[[str, str], None],
+                     stop: threading.Event | None = None) -> list[str]:
+    """Upload and compact what killed jobs left in ``staging``; returns the URLs completed.
+    Never raises: a store error warns once and leaves the run for the next try."""
+    done = []
+    for rdir, url in left_behind(staging, skip):
+        if stop is not None and stop.is_set():
+            break
+        try:
+            fs, path = open_store(url, quick_fail=True)
+            RunSync(rdir, fs, path).push(final=True)
+        except Exception as exc:  # noqa: BLE001 (the next init, or runpages sync, retries)
+            warn("store-leftover", f"runpages: cannot upload the run a stopped job left in {rdir} "
+                                   f"to {url} ({type(exc).__name__}: {str(exc)[:200]}); the next "
+                                   f"init retries, or `runpages sync {staging} "
+                                   f"{_parent(_parent(url))}`.")
+            continue
+        _mark(rdir, DONE_MARK, url)
+        done.append(url)
+    return done
 
 
 # ---- runpages sync --------------------------------------------------------------------------
@@ -401,6 +493,9 @@ def sync_folder(root: str, url: str, options: dict | None = None,
         sync = RunSync(rdir, fs, f"{base}/{rel}")
         final = not run_is_live(rdir, now)
         sync.push(final=final)
+        run_url = f"{url.rstrip('/')}/{rel}"
+        if final and _marked(rdir) == run_url:
+            _mark(rdir, DONE_MARK, run_url)     # the next init need not look at it again
         results.append({"run": rel, "url": f"{url.rstrip('/')}/{rel}", "bytes": sync.bytes_put,
                         "objects": sync.puts, "compacted": final})
     return results

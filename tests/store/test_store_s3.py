@@ -151,3 +151,54 @@ def test_no_credential_lands_in_a_run_the_cache_or_the_site(s3, tmp_path, monkey
     fs = s3.fs()
     for key in fs.find(s3.bucket):
         assert secret.encode() not in fs.cat_file(key), key
+
+
+def test_the_next_init_on_a_machine_uploads_what_a_killed_job_left(s3, tmp_path, monkeypatch):
+    url = f"s3://{s3.bucket}/runs"
+    script = tmp_path / "train.py"
+    script.write_text(WRITER)
+    staging = tmp_path / "stage-box"
+    env = dict(os.environ, RUNPAGES_DIR=url, RUNPAGES_STAGING=str(staging))
+    # a long sync interval: the killed job uploaded (almost) nothing before it died
+    job = subprocess.Popen([sys.executable, "-c", WRITER.replace("sync_interval=0.3",
+                                                                 "sync_interval=600"),
+                            "killed", "40", "hang"], env=env, stdout=subprocess.PIPE, text=True)
+    killed_id = job.stdout.readline().strip()
+    assert job.stdout.readline().strip() == "logged"
+    time.sleep(1.2)                                  # its writer flushed to the staging folder
+    job.send_signal(signal.SIGKILL)
+    job.wait(10)
+    fs = s3.fs()
+    assert not fs.exists(f"{s3.bucket}/runs/team/{killed_id}/metrics.jsonl")
+
+    monkeypatch.setenv("RUNPAGES_STAGING", str(staging))        # the same machine, later
+    run = runpages.init(project="team", dir=url, sync_interval=0.3, system_metrics=False,
+                        capture_console=False)
+    key = f"{s3.bucket}/runs/team/{killed_id}/metrics.jsonl"
+    deadline = time.time() + 15
+    while time.time() < deadline and not fs.exists(key):
+        time.sleep(0.2)
+    assert _metrics_steps(fs, key) == list(range(40))            # compacted, every step
+    assert not fs.glob(f"{s3.bucket}/runs/team/{killed_id}/metrics.jsonl.parts/*")
+    assert run.uploader.leftovers == [f"{url}/team/{killed_id}"]
+    run.log({"loss": 1.0})
+    run.finish()
+    # done once: the init after that one leaves it alone
+    again = runpages.init(project="team", dir=url, sync_interval=0.3, system_metrics=False,
+                          capture_console=False)
+    again.finish()
+    assert again.uploader.leftovers == []
+
+    # read from the bucket, the killed run is lost (status running, heartbeat stale), the
+    # finished one finished
+    from runpages import store
+    from runpages.sitegen.config import load_config
+    from runpages.sitegen.reader import read_runs
+    from runpages.sitegen.storemirror import refresh_mirrors
+
+    config, _ = load_config(None, {"runs_dirs": [url], "output": str(tmp_path / "site")})
+    refresh_mirrors(config)
+    later = time.time() + store.LIVE_HEARTBEAT_S + 60     # past schema.LOST_AFTER_S
+    projects, _problems = read_runs(config.runs_dirs, now=later)
+    status = {r.id: r.status for p in projects for r in p.runs}
+    assert status[killed_id] == "lost" and status[run.id] == "finished"
