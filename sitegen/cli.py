@@ -36,7 +36,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reports", metavar="DIR", dest="reports_dir",
                    help="folder of report .md files (default: reports/ in or beside the first runs folder)")
     p.add_argument("--cache-dir", metavar="DIR", dest="cache_dir",
-                   help="build cache folder, kept outside the site (default: under ~/.cache/runpages)")
+                   help="build cache folder, kept outside the site, also holding the mirror of runs on a "
+                        "store (default: under ~/.cache/runpages)")
 
 
 def _port(text: str) -> int:

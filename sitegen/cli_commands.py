@@ -136,10 +136,11 @@ def _add_user(args) -> int:
 def _poll_stores(config, poll, stop):
     """Runs on a store: refresh their mirror every ``poll`` (default 15) seconds; the watcher
     sees the mirror's files change. Returns the combined stop and the folders to show."""
-    from runpages.sitegen.storemirror import poll_mirrors, url_of
+    from runpages.sitegen.storemirror import cache_root, poll_mirrors, url_of
 
-    shown = [url_of(d) or str(d) for d in config.runs_dirs]
-    if not any(url_of(d) for d in config.runs_dirs):
+    root = cache_root(config)
+    shown = [url_of(d, root) or str(d) for d in config.runs_dirs]
+    if not any(url_of(d, root) for d in config.runs_dirs):
         return stop, shown
     said: set[str] = set()
 

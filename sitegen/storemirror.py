@@ -1,9 +1,12 @@
 """A local mirror of runs on an object store, so the reader and the build stay local.
 
 A store URL given as a runs folder (``runpages build s3://team/runs``) is mirrored into the
-folder ``mirror_dir(url)`` under the cache (``$RUNPAGES_CACHE_DIR``, else the user cache dir, then
-``store/<scheme>/<bucket>/<prefix>``): ``refresh_mirrors(config)`` brings it up to date and puts
-that folder in the URL's place in ``config.runs_dirs`` before anything reads it.
+folder ``mirror_dir(url, root)``: ``<root>/store/<scheme>/<bucket>/<prefix>``, where the root is
+the build's own cache choice (``--cache-dir`` or ``cache_dir`` in runpages.toml), else
+``$RUNPAGES_CACHE_DIR``, else ``$XDG_CACHE_HOME/runpages`` (``~/.cache/runpages``), so the
+mirror of one bucket is shared by every site built from it. ``refresh_mirrors(config)`` brings
+it up to date and puts that folder in the URL's place in ``config.runs_dirs`` before anything
+reads it.
 
 Invariants:
 * Incremental by the store's own metadata: one listing of the prefix, then only objects whose
@@ -36,7 +39,11 @@ FETCH_WORKERS = 16
 _SAFE_PART = re.compile(r"^[^\x00-\x1f\\]+$")
 
 
-def cache_root() -> Path:
+def cache_root(config: Any = None) -> Path:
+    """Where mirrors live: ``config.cache_dir`` when chosen, else the user's cache dir."""
+    chosen = getattr(config, "cache_dir", None)
+    if chosen:
+        return Path(chosen).expanduser().resolve()
     given = os.environ.get("RUNPAGES_CACHE_DIR")
     if given:
         return Path(given).expanduser().resolve()
@@ -44,17 +51,18 @@ def cache_root() -> Path:
     return Path(cache) / "runpages"
 
 
-def mirror_dir(url: str) -> Path:
-    """The local folder that stands for ``url`` (readable: ``store/s3/bucket/prefix``)."""
+def mirror_dir(url: str, root: Path | None = None) -> Path:
+    """The local folder that stands for ``url`` (readable: ``store/s3/bucket/prefix``) under
+    ``root`` (default ``cache_root()``)."""
     scheme, _, rest = url.partition("://")
     parts = [p for p in rest.split("/") if p not in ("", ".", "..")]
     safe = [re.sub(r"[^A-Za-z0-9._=+-]", "_", p) for p in parts] or ["_"]
-    return cache_root().joinpath("store", scheme.lower() or "_", *safe)
+    return (root or cache_root()).joinpath("store", scheme.lower() or "_", *safe)
 
 
-def url_of(path: Path | str) -> str | None:
-    """The store URL a mirror folder stands for, or None for an ordinary folder."""
-    root = cache_root() / "store"
+def url_of(path: Path | str, root: Path | None = None) -> str | None:
+    """The store URL a mirror folder (under ``root``) stands for, or None for an ordinary folder."""
+    root = (root or cache_root()) / "store"
     try:
         rel = Path(path).resolve().relative_to(root.resolve())
     except ValueError:
@@ -81,12 +89,13 @@ def refresh_mirrors(config: Any) -> list[MirrorStats]:
     from runpages.sitegen.errors import SiteError
 
     table = _store_table(getattr(config, "source", None))
+    root = cache_root(config)
     out = []
     for i, d in enumerate(config.runs_dirs):
-        url = str(d) if is_store_url(d) else url_of(d)
+        url = str(d) if is_store_url(d) else url_of(d, root)
         if url is None:
             continue
-        local = mirror_dir(url)
+        local = mirror_dir(url, root)
         config.runs_dirs[i] = local      # from here on everything reads the local mirror
         try:
             out.append(mirror(url, local, store_options(url, table)))
@@ -272,8 +281,8 @@ def poll_mirrors(config: Any, interval: float, on_error) -> threading.Event:
     return stop
 
 
-def clear_mirror(url: str) -> None:
+def clear_mirror(url: str, root: Path | None = None) -> None:
     """Forget a mirror (its files and tags)."""
-    local = mirror_dir(url)
+    local = mirror_dir(url, root)
     shutil.rmtree(local, ignore_errors=True)
     local.with_name(local.name + ".state.json").unlink(missing_ok=True)
