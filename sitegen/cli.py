@@ -167,7 +167,7 @@ def _add_publish_parser(subparsers) -> None:
 
 
 def _add_init_ci_parser(subparsers) -> None:
-    from runpages.sitegen.ci_workflow import WORKFLOW_PATH
+    from runpages.sitegen.ci_workflow import SCHEDULE_PATH, WORKFLOW_PATH
 
     p = subparsers.add_parser("init-ci", help=f"write {WORKFLOW_PATH}: check on pull requests, deploy to Pages",
                               description=f"Write {WORKFLOW_PATH}: on push and pull request, run your "
@@ -184,6 +184,12 @@ def _add_init_ci_parser(subparsers) -> None:
     g.add_argument("--baseline-file", default="runpages-baseline.json",
                    help="committed snapshot to compare with (default runpages-baseline.json)")
     g.add_argument("--baseline-branch", help="compare with runs recorded on this branch instead (runs folder committed)")
+    p.add_argument("--schedule", metavar="CRON",
+                   help="instead: a workflow that rebuilds from the store named by --runs-dir "
+                        "(s3://...) on this cron schedule, e.g. \"*/30 * * * *\", and deploys "
+                        f"(written to {SCHEDULE_PATH})")
+    p.add_argument("--to", metavar="STORE_URL",
+                   help="with --schedule: publish into this store (s3://bucket/site) instead of GitHub Pages")
     p.add_argument("-o", "--output", help=f"where to write (default {WORKFLOW_PATH})")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(func=commands.init_ci)

@@ -317,9 +317,17 @@ def init_ci(args) -> int:
     from runpages.sitegen.ci_workflow import install_command, write_workflow
 
     install = args.install or install_command(Path.cwd())
+    if args.schedule:
+        path = write_workflow(args.output, force=args.force, schedule=args.schedule,
+                              runs=args.runs_dir, to=args.to, python=args.python, install=install)
+        where = f"publishes into {args.to}" if args.to else "deploys to GitHub Pages"
+        print(f"wrote {path}: it rebuilds from {args.runs_dir} on \"{args.schedule}\" and {where}; "
+              "add the store's credentials as repository secrets (named in the file)")
+        return 0
     path = write_workflow(args.output, force=args.force, runs=args.runs_dir, command=args.command,
                           python=args.python, branch=args.branch, baseline_file=args.baseline_file,
-                          baseline_branch=args.baseline_branch, install=install)
+                          baseline_branch=args.baseline_branch, install=install,
+                          to=args.to)
     print(f"wrote {path}: edit its \"Train / evaluate\" step, add [[check.rules]] to runpages.toml, "
           "and set Settings > Pages > Source to GitHub Actions", file=sys.stdout)
     return 0
