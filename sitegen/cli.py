@@ -27,6 +27,10 @@ def _site_args(p: argparse.ArgumentParser, output_help: str = "where the site go
     p.add_argument("--theme", metavar="DIR", help="theme folder; its templates and static files win")
     p.add_argument("--max-artifact-mb", type=float, metavar="N", dest="max_artifact_mb",
                    help="artifacts larger than this are listed, not copied (default 100)")
+    p.add_argument("--artifacts", choices=("copy", "link", "skip"), default=None,
+                   help="copy artifacts into the site (default); link: those of runs on a store stay "
+                        "there, linked by public URL when the site is published in that store, else by "
+                        "a pre-signed URL valid 7 days; skip: list them, copy none")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -162,7 +166,7 @@ def _add_publish_parser(subparsers) -> None:
     p.add_argument("-m", "--message", metavar="TEXT", help="commit message")
     p.add_argument("--cname", metavar="DOMAIN", help="custom domain: written to CNAME (kept from the last publish otherwise)")
     p.add_argument("--no-push", action="store_true", help="commit to the local branch only")
-    p.add_argument("--no-artifacts", action="store_true", help="list artifacts on the run pages, copy none")
+    p.add_argument("--no-artifacts", action="store_true", help="the same as --artifacts skip")
     p.set_defaults(func=commands.publish)
 
 

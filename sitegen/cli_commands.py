@@ -24,6 +24,7 @@ def _load(args):
         "theme": args.theme,
         "strict": args.strict,
         "max_artifact_mb": args.max_artifact_mb,
+        "artifacts": getattr(args, "artifacts", None),
         "reports_dir": getattr(args, "reports_dir", None),
         "cache_dir": getattr(args, "cache_dir", None),
     }
@@ -279,15 +280,14 @@ def publish(args) -> int:
         check_target(git, branch=args.branch, remote=args.remote, push=not args.no_push)
     with tempfile.TemporaryDirectory(prefix="runpages-site-") as tmp:
         overrides = {"runs_dirs": args.runs_dirs or None, "output": args.output or os.path.join(tmp, "site"),
-                     "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb}
+                     "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb,
+                     "artifacts": "skip" if args.no_artifacts else args.artifacts, "publish_to": to}
         if not args.output:     # a throw-away site: its cache goes with it, not into ~/.cache
             overrides["cache_dir"] = os.path.join(tmp, "cache")
         config, warnings = load_config(Path(args.config) if args.config else None, overrides)
         for w in warnings:
             if "'check'" not in w:
                 print(f"runpages: warning: {w}", file=sys.stderr)
-        if args.no_artifacts:
-            config.max_artifact_mb = 0.0          # every artifact listed, none copied
         require_inputs(config)
         result = build_site(config)
         for line in summarize_problems(result.problems):

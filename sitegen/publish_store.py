@@ -102,14 +102,8 @@ def publish_to_store(site: Path, url: str, options: dict | None = None) -> dict:
 
 
 def site_url(url: str, fs=None) -> str:
-    """Where the published site opens: the endpoint's path-style URL, or S3's virtual host."""
-    scheme, _, rest = url.partition("://")
-    rest = rest.strip("/")
-    if scheme.lower() in ("s3", "s3a"):
-        endpoint = getattr(fs, "client_kwargs", {}).get("endpoint_url") or \
-            getattr(fs, "endpoint_url", None) or os.environ.get("AWS_ENDPOINT_URL")
-        if endpoint:
-            return f"{endpoint.rstrip('/')}/{rest}/index.html"
-        bucket, _, prefix = rest.partition("/")
-        return f"https://{bucket}.s3.amazonaws.com/{prefix + '/' if prefix else ''}index.html"
-    return f"{url.rstrip('/')}/index.html"
+    """Where the published site opens: the store's public address of its index.html."""
+    from runpages.sitegen.storelinks import public_url
+
+    page = f"{url.rstrip('/')}/index.html"
+    return public_url(page, fs) or page

@@ -91,18 +91,26 @@ def refresh_mirrors(config: Any) -> list[MirrorStats]:
     table = _store_table(getattr(config, "source", None))
     root = cache_root(config)
     out = []
+    mirrors: dict[Path, str] = {}
     for i, d in enumerate(config.runs_dirs):
         url = str(d) if is_store_url(d) else url_of(d, root)
         if url is None:
             continue
         local = mirror_dir(url, root)
         config.runs_dirs[i] = local      # from here on everything reads the local mirror
+        mirrors[local] = url
         try:
             out.append(mirror(url, local, store_options(url, table)))
         except (OSError, ValueError, ImportError, RuntimeError) as err:
             raise SiteError(f"cannot read {url}: {type(err).__name__}: {err}") from None
         except Exception as err:  # botocore/aiohttp errors have no common base
             raise SiteError(f"cannot read {url}: {type(err).__name__}: {err}") from None
+    if getattr(config, "artifacts", "copy") == "link" and mirrors:
+        from runpages.sitegen.storelinks import StoreLinks
+
+        # the run pages link to artifacts in the store (sitegen/storelinks.py)
+        config.store_links = StoreLinks(mirrors, getattr(config, "publish_to", None),
+                                        {u: store_options(u, table) for u in mirrors.values()})
     return out
 
 

@@ -202,3 +202,76 @@ def test_the_next_init_on_a_machine_uploads_what_a_killed_job_left(s3, tmp_path,
     projects, _problems = read_runs(config.runs_dirs, now=later)
     status = {r.id: r.status for p in projects for r in p.runs}
     assert status[killed_id] == "lost" and status[run.id] == "finished"
+
+
+def _artifact_run(s3, tmp_path):
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"weights" * 100)
+    run = runpages.init(project="p", dir=f"s3://{s3.bucket}/runs", sync_interval=5,
+                        system_metrics=False, capture_console=False, save_code=False)
+    run.log({"loss": 1.0})
+    run.log_artifact(str(model), name="model", type="model")
+    run.finish()
+    return run
+
+
+def _artifact_href(site, run) -> str:
+    import re
+
+    page = next(p for p in site.rglob("*.html") if run.id in str(p) and "artifact" in p.read_text())
+    m = re.search(r'<table class="artifacts">.*?href="([^"]+)"', page.read_text(), re.S)
+    assert m, "no artifact link on the run page"
+    import html
+    return html.unescape(m.group(1))
+
+
+def _get(url: str) -> bytes:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as r:      # 127.0.0.1 only
+        return r.read()
+
+
+def test_artifacts_link_copy_skip_from_a_bucket(s3, tmp_path, monkeypatch):
+    secret = "SECRET" + os.urandom(6).hex()
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)        # moto accepts any key
+    run = _artifact_run(s3, tmp_path)
+    url = f"s3://{s3.bucket}/runs"
+
+    copied = tmp_path / "copy"                                   # the default: copied as today
+    assert main(["build", url, "-o", str(copied)]) == 0
+    assert list(copied.rglob("model.bin")) and not _artifact_href(copied, run).startswith("http")
+
+    signed = tmp_path / "link"                                   # site elsewhere: pre-signed
+    assert main(["build", url, "-o", str(signed), "--artifacts", "link"]) == 0
+    href = _artifact_href(signed, run)
+    assert href.startswith(f"{s3.endpoint}/{s3.bucket}/runs/p/{run.id}/artifacts/")
+    assert "Signature=" in href and "Expires=" in href                  # SigV2 or SigV4 query
+    assert not list(signed.rglob("model.bin"))
+    assert _get(href) == b"weights" * 100
+    for path in signed.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+
+    skipped = tmp_path / "skip"
+    assert main(["build", url, "-o", str(skipped), "--artifacts", "skip"]) == 0
+    assert not list(skipped.rglob("model.bin"))
+    assert "artifacts = skip" in next(p for p in skipped.rglob("*.html")
+                                      if run.id in str(p) and "artifacts" in p.read_text()).read_text()
+
+
+def test_artifacts_link_in_a_site_published_to_the_same_bucket_is_the_public_url(s3, tmp_path):
+    run = _artifact_run(s3, tmp_path)
+    # a bucket serving a site is public-read; here the whole bucket, as the README says
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{s3.bucket}/*"}]}
+    s3.fs().call_s3("put_bucket_policy", Bucket=s3.bucket, Policy=json.dumps(policy))
+    site = tmp_path / "site"
+    assert main(["publish", f"s3://{s3.bucket}/runs", "-o", str(site),
+                 "--to", f"s3://{s3.bucket}/site", "--artifacts", "link"]) == 0
+    href = _artifact_href(site, run)
+    assert href.startswith(f"{s3.endpoint}/{s3.bucket}/runs/p/{run.id}/artifacts/")
+    assert "Signature" not in href
+    assert _get(href) == b"weights" * 100
+    assert not s3.fs().glob(f"{s3.bucket}/site/**/model.bin")
