@@ -132,7 +132,21 @@ def open_store(url: str, options: dict | None = None, quick_fail: bool = False,
         cfg.setdefault("read_timeout", 20)
         cfg.setdefault("retries", {"max_attempts": 1})
     fs, path = fsspec.core.url_to_fs(url, **opts)
+    if quick_fail:
+        _quick_azure(fs)
     return fs, path.rstrip("/")
+
+
+def _quick_azure(fs: Any) -> None:
+    """Azure's SDK retries a refused request 10 times from 15 s apart (minutes); adlfs takes
+    no retry setting, so its client's one retry policy (shared by every blob client it makes)
+    is told to try once more, soon: the uploader's own backoff does the rest."""
+    policy = getattr(getattr(getattr(fs, "service_client", None), "_config", None),
+                     "retry_policy", None)
+    for name, value in (("total_retries", 1), ("connect_retries", 1), ("read_retries", 1),
+                        ("initial_backoff", 0.5), ("increment_base", 1)):
+        if policy is not None and hasattr(policy, name):
+            setattr(policy, name, value)
 
 
 # ---- one run: local folder -> store ---------------------------------------------------------
