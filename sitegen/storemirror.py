@@ -16,6 +16,9 @@ Invariants:
   file's whole copy, if any: a grown run costs only its new segments, appended in place (so
   the reader's incremental read cache keeps its offsets). A gap stops the join until the
   missing segment is listed; overlaps are skipped byte-exactly.
+* An object listed but gone (or not yet readable) when fetched, as a run's segments are when
+  it is compacted between the listing and the GET, is left for the next pass: a missing
+  segment is a gap, a missing whole file keeps its last copy and tag.
 * An object whose key would land outside the mirror (``..``, empty parts, backslashes) is
   skipped. Objects gone from the store are removed from the mirror.
 * No storage option or credential is written anywhere: options are read each time from
@@ -143,6 +146,9 @@ def mirror(url: str, local: Path, options: dict | None = None) -> MirrorStats:
     local.mkdir(parents=True, exist_ok=True)
     state_path = local.with_name(local.name + ".state.json")
     state = _load_state(state_path)
+    # A listing cached by the client (s3fs keeps one per folder, and cat_file trusts it) would
+    # hide what was written since the last pass: every pass lists afresh.
+    fs.invalidate_cache()
     try:
         listing = fs.find(base, detail=True)
     except FileNotFoundError:
@@ -166,13 +172,24 @@ def mirror(url: str, local: Path, options: dict | None = None) -> MirrorStats:
 
     plans = {rel: _plan(rel, entry, state.get(rel), local) for rel, entry in files.items()}
     keys = sorted({k for p in plans.values() for k in p["fetch"]})
+    def get(key: str) -> bytes | None:
+        try:
+            return fs.cat_file(key)
+        except FileNotFoundError:
+            return None
+
     with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
-        blobs = dict(zip(keys, pool.map(fs.cat_file, keys)))
+        blobs = dict(zip(keys, pool.map(get, keys)))
     stats.fetched = len(keys)
-    stats.bytes = sum(len(b) for b in blobs.values())
+    stats.bytes = sum(len(b) for b in blobs.values() if b is not None)
     new_state = {}
     for rel, plan in plans.items():
         target = local.joinpath(*rel.split("/"))
+        base = plan["base"]
+        if plan["fresh"] and base is not None and blobs.get(base[0]) is None:
+            if rel in state:             # gone since the listing: as it was, until next pass
+                new_state[rel] = state[rel]
+            continue
         new_state[rel] = _apply(plan, blobs, target)
     for rel in set(state) - set(files):
         stats.removed += _remove(local, rel)
@@ -226,8 +243,8 @@ def _apply(plan: dict, blobs: dict, target: Path) -> dict:
     for start, end, key in plan["parts"]:
         if key not in blobs or end <= cur:
             continue
-        if start > cur:
-            break
+        if start > cur or blobs[key] is None:
+            break                      # a gap, or a segment gone since the listing
         data += blobs[key][cur - start:]
         cur = end
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -275,3 +275,27 @@ def test_artifacts_link_in_a_site_published_to_the_same_bucket_is_the_public_url
     assert "Signature" not in href
     assert _get(href) == b"weights" * 100
     assert not s3.fs().glob(f"{s3.bucket}/site/**/model.bin")
+
+
+def test_the_mirror_of_a_running_run_grows_with_each_pass(s3, tmp_path):
+    """s3fs caches folder listings and its cat_file trusts them: a mirror pass must not."""
+    from runpages.sitegen.storemirror import mirror, mirror_dir
+
+    url = f"s3://{s3.bucket}/runs"
+    run = runpages.init(project="p", dir=url, sync_interval=0.2, system_metrics=False,
+                        capture_console=False, save_code=False)
+    local = mirror_dir(url)
+    seen = []
+    for rnd in range(3):
+        for i in range(10):
+            run.log({"loss": float(rnd * 10 + i)})
+        deadline = time.time() + 10
+        target = local / "p" / run.id / "metrics.jsonl"
+        while time.time() < deadline:
+            mirror(url, local)
+            if target.is_file() and len(target.read_bytes().splitlines()) == 10 * (rnd + 1):
+                break
+            time.sleep(0.2)
+        seen.append(len(target.read_bytes().splitlines()))
+    run.finish()
+    assert seen == [10, 20, 30]
