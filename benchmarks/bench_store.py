@@ -4,20 +4,28 @@
 * bytes uploaded per synced step vs the bytes of the step (segments: new data only);
 * cold build from the store vs from the local copy of the same runs;
 * rebuild after one run grew: time, and GET requests the mirror made;
-* publish of an unchanged site (uploads: 0).
+* publish of an unchanged site (uploads: 0);
+* many runs in one prefix (``--many``, default 10,000): list time, and a rebuild when nothing
+  changed (mirror listing + build).
+
+The S3 server runs in its own process (``python -m moto.server``), as a real store is never
+inside the process that builds: in-process, its request handling competes with the build for
+the interpreter lock and the ratio measures that instead (``--in-process`` shows it).
 
     python benchmarks/bench_store.py                   # 30 runs x 2,000 steps (quick)
-    python benchmarks/bench_store.py --runs 100 --steps 10000
+    python benchmarks/bench_store.py --runs 100 --steps 10000 --many 10000
 
 Needs the ``store`` extra (fsspec, s3fs, moto[server]).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,15 +36,35 @@ sys.path.insert(0, str(ROOT))
 T0 = 1764000000.0
 
 
-def start_server():
+class _Process:
+    def __init__(self, port: int) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                      "-p", str(port)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def start_server(in_process: bool = False):
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
+    if in_process:
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+        server.start()
+    else:
+        server = _Process(port)
     endpoint = f"http://127.0.0.1:{port}"
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                       AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=endpoint,
@@ -104,21 +132,62 @@ def build(dirs, out: Path) -> float:
     return time.perf_counter() - t
 
 
+def many_runs(fs, url: str, n: int, work: Path) -> None:
+    """``n`` small finished runs in one prefix (meta.json + metrics.jsonl each, PUT in
+    parallel), then: listing time, the first mirror + build, and a rebuild with no change."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runpages.sitegen.storemirror import mirror, mirror_dir
+
+    bucket_path = url.split("://", 1)[1]
+
+    def put(i: int) -> None:
+        rid = f"20251124-000000-r{i}-{i:06d}"
+        meta = {"format_version": 1, "id": rid, "name": f"r{i}", "project": "many",
+                "status": "finished", "created_at": T0 + i, "heartbeat_at": T0 + i + 60,
+                "finished_at": T0 + i + 60}
+        fs.pipe_file(f"{bucket_path}/many/{rid}/meta.json", json.dumps(meta).encode())
+        fs.pipe_file(f"{bucket_path}/many/{rid}/metrics.jsonl", b"".join(
+            b'{"_step": %d, "_time": %.1f, "loss": %.3f}\n' % (s, T0 + i + s, 1 / (s + 1))
+            for s in range(10)))
+    t = time.perf_counter()
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(put, range(n)))
+    print(f"{n:,} runs in one prefix: written in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    listed = len(fs.find(bucket_path, detail=False))
+    print(f"  list: {time.perf_counter() - t:.2f} s ({listed:,} objects)")
+    t_cold = build([url], work / "site-many")
+    t = time.perf_counter()
+    stats = mirror(url, mirror_dir(url))
+    t_list = time.perf_counter() - t
+    t_same = build([url], work / "site-many")
+    print(f"  first build {t_cold:.1f} s; no-change rebuild {t_same:.2f} s (its listing "
+          f"included; a mirror pass alone {t_list:.2f} s, {stats.fetched} GETs)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--many", type=int, default=10_000, help="runs in one prefix (0: skip)")
+    ap.add_argument("--in-process", action="store_true", help="moto in this process (see above)")
+    ap.add_argument("--skip-main", action="store_true", help="only the --many measurement")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="rp-bench-store-"))
     os.environ["RUNPAGES_STAGING"] = str(work / "staging")
     os.environ["RUNPAGES_CACHE_DIR"] = str(work / "cache")
-    server, fs = start_server()
+    server, fs = start_server(args.in_process)
     try:
         from runpages import store
         from runpages.sitegen.publish_store import publish_to_store
         from runpages.sitegen.storemirror import mirror, mirror_dir
 
         url = "s3://bench/runs"
+        if args.many:
+            many_runs(fs, "s3://bench/many-prefix", args.many, work)
+        if args.skip_main:
+            return
         n = 20_000
         # alternate, best of 3: the machine is shared, the minimum is the cost itself
         off = min(log_cost(str(work / "local-cost"), n) for _ in range(3))

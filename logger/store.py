@@ -18,9 +18,17 @@ Invariants (what the store holds reads as a valid run at every moment):
   after the data of the same pass. Media and artifacts go up once.
 * A writer only touches ``<url>/<project>/<its run-id>/``; run ids carry a time and 6 random
   characters (36**6 per second and name), so machines that never talk do not collide.
-* Nothing here raises into training: a failing store warns once, retries with backoff (up to
-  ``MAX_BACKOFF_S``), and catches up later; the staging folder keeps everything.
+* Nothing here raises into training: a failing store warns once, retries with backoff (doubling
+  from ``sync_interval``, at most 8 intervals and ``MAX_BACKOFF_S``), and catches up later; the
+  staging folder keeps everything. After a failure the store is opened afresh (a new client,
+  so credentials renewed in the environment or ``~/.aws`` are read again); what is already
+  uploaded is remembered, so the catch-up sends only what is missing.
 * ``fsspec`` and the protocol's package are imported in the uploader thread on first use.
+* A staged run names its store URL in ``STORE_MARK`` and, once compacted there, holds
+  ``DONE_MARK`` (dot files: never uploaded). A job killed with -9 leaves a run without the
+  second; the next ``init`` on that machine (its uploader thread, before its own first pass)
+  uploads and compacts every such run whose writer is gone (its flock is free), so it reads
+  in the store as the local folder does: ``running`` with a stale heartbeat, i.e. ``lost``.
 """
 from __future__ import annotations
 
@@ -40,6 +48,8 @@ REWRITTEN_FILES = (schema.CONFIG_FILE, schema.SUMMARY_FILE)      # meta.json goe
 PARTS_SUFFIX = ".parts"
 _PART = re.compile(r"^(\d{16})-(\d{16})$")
 _TMP = re.compile(r"\.tmp\d+-\d+$")          # writer.atomic_write's temp names: never uploaded
+STORE_MARK = ".store-url"      # in a staged run folder: the URL it is uploaded to
+DONE_MARK = ".uploaded"        # in a staged run folder: the run is complete in the store
 DEFAULT_SYNC_INTERVAL_S = 15.0
 MAX_BACKOFF_S = 120.0
 FINISH_TIMEOUT_S = float(os.environ.get("RUNPAGES_SYNC_TIMEOUT", "30"))
@@ -107,10 +117,14 @@ def _fsspec_kwargs(url: str, opts: dict) -> dict:
     return out
 
 
-def open_store(url: str, options: dict | None = None, quick_fail: bool = False):
-    """``(filesystem, path)`` for ``url`` (imports fsspec and the protocol's package now)."""
+def open_store(url: str, options: dict | None = None, quick_fail: bool = False,
+               fresh: bool = False):
+    """``(filesystem, path)`` for ``url`` (imports fsspec and the protocol's package now);
+    ``fresh``: a new client, not fsspec's cached one (credentials are read again)."""
     import fsspec  # noqa: PLC0415 (never at `import runpages`)
     opts = dict(store_options(url) if options is None else options)
+    if fresh:
+        opts["skip_instance_cache"] = True
     if quick_fail and url.lower().startswith(("s3://", "s3a://")):
         # The uploader has its own backoff: fail fast rather than hang the pass in retries.
         cfg = opts.setdefault("config_kwargs", {})
@@ -118,7 +132,21 @@ def open_store(url: str, options: dict | None = None, quick_fail: bool = False):
         cfg.setdefault("read_timeout", 20)
         cfg.setdefault("retries", {"max_attempts": 1})
     fs, path = fsspec.core.url_to_fs(url, **opts)
+    if quick_fail:
+        _quick_azure(fs)
     return fs, path.rstrip("/")
+
+
+def _quick_azure(fs: Any) -> None:
+    """Azure's SDK retries a refused request 10 times from 15 s apart (minutes); adlfs takes
+    no retry setting, so its client's one retry policy (shared by every blob client it makes)
+    is told to try once more, soon: the uploader's own backoff does the rest."""
+    policy = getattr(getattr(getattr(fs, "service_client", None), "_config", None),
+                     "retry_policy", None)
+    for name, value in (("total_retries", 1), ("connect_retries", 1), ("read_retries", 1),
+                        ("initial_backoff", 0.5), ("increment_base", 1)):
+        if policy is not None and hasattr(policy, name):
+            setattr(policy, name, value)
 
 
 # ---- one run: local folder -> store ---------------------------------------------------------
@@ -270,8 +298,32 @@ def _modified(info: dict) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
+def writer_gone(local_dir: str) -> bool | None:
+    """True when the process that wrote the run is gone (its writer lock is free), False while
+    it holds the lock, None when this cannot be told (no lock file, or no ``flock`` here)."""
+    try:
+        import fcntl  # noqa: PLC0415 (POSIX only)
+        fd = os.open(os.path.join(local_dir, schema.WRITER_LOCK_FILE), os.O_RDWR)
+    except (ImportError, OSError):
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def run_is_live(local_dir: str, now: float | None = None) -> bool:
-    """A run still writing (status running, heartbeat recent): sync must not compact it."""
+    """A run still writing: sync must not compact it. The writer lock says so when it can
+    (a killed job's lock is free at once); else status running with a recent heartbeat."""
+    gone = writer_gone(local_dir)
+    if gone is not None:
+        return not gone
     try:
         with open(os.path.join(local_dir, schema.META_FILE), encoding="utf-8") as f:
             meta = json.load(f)
@@ -296,18 +348,24 @@ class RunUploader:
         self._lock = threading.Lock()             # one pass at a time
         self._stop = threading.Event()
         self._failures = 0
+        self._reopen = False                      # after a failure: a new client next pass
+        self.leftovers: list[str] = []            # staged runs of dead jobs, uploaded first
         self._thread = threading.Thread(target=self._loop, name="runpages-upload", daemon=True)
         self._thread.start()
 
     def _pass(self, final: bool = False) -> bool:
         with self._lock:
             try:
-                if self._sync is None:
-                    fs, path = open_store(self.url, self._options, quick_fail=True)
-                    self._sync = RunSync(self.local_dir, fs, path)
+                if self._sync is None or self._reopen:
+                    fs, path = open_store(self.url, self._options, quick_fail=True,
+                                          fresh=self._reopen)
+                    if self._sync is None:
+                        self._sync = RunSync(self.local_dir, fs, path)
+                    self._sync.fs, self._reopen = fs, False   # offsets kept: send what is missing
                 self._sync.push(final=final)
             except Exception as exc:  # noqa: BLE001 (any store error: warn once, retry)
                 self._failures += 1
+                self._reopen = True
                 self._warn("store-upload",
                            f"runpages: cannot upload to {self.url} ({type(exc).__name__}: "
                            f"{str(exc)[:200]}); training goes on, the run is kept in "
@@ -317,11 +375,13 @@ class RunUploader:
             return True
 
     def _loop(self) -> None:
+        self.leftovers = upload_leftovers(os.path.dirname(os.path.dirname(self.local_dir)),
+                                          self.local_dir, self._warn, self._stop)
         wait = self.interval
         while not self._stop.wait(wait):
             ok = self._pass()
             wait = self.interval if ok else min(MAX_BACKOFF_S, self.interval * 2 ** min(
-                self._failures, 8))
+                self._failures, 3))
 
     def finish(self, timeout: float | None = None) -> bool:
         """Stop the thread, then upload and compact, retrying until ``timeout`` seconds."""
@@ -332,6 +392,7 @@ class RunUploader:
         delay = 0.5
         while True:
             if self._pass(final=True):
+                _mark(self.local_dir, DONE_MARK, self.url)
                 return True
             if time.monotonic() + delay > deadline:
                 break
@@ -355,10 +416,67 @@ def _parent(url: str) -> str:
     return url.rstrip("/").rpartition("/")[0]
 
 
+def _mark(local_dir: str, name: str, url: str) -> None:
+    try:
+        with open(os.path.join(local_dir, name), "w", encoding="utf-8") as f:
+            f.write(url + "\n")
+    except OSError:
+        pass            # without the mark, `runpages sync` still completes the run
+
+
 def start_uploader(run: Any, store_url: str, staging: str, interval: float) -> RunUploader:
     """The seam ``api.init`` uses: upload ``run`` (staged in ``staging``) to ``store_url``."""
     rel = os.path.relpath(run.dir, staging).replace(os.sep, "/")
-    return RunUploader(run.dir, f"{store_url.rstrip('/')}/{rel}", interval, run._warn)
+    url = f"{store_url.rstrip('/')}/{rel}"
+    _mark(run.dir, STORE_MARK, url)
+    return RunUploader(run.dir, url, interval, run._warn)
+
+
+def _marked(local_dir: str) -> str | None:
+    try:
+        with open(os.path.join(local_dir, STORE_MARK), encoding="utf-8") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def left_behind(staging: str, skip: str | None = None) -> list[tuple[str, str]]:
+    """``(run folder, store URL)`` of staged runs not complete in their store whose writer is
+    gone: what a killed job left."""
+    out = []
+    try:
+        runs = find_staged_runs(staging)
+    except OSError:
+        return out
+    for rdir in runs:
+        if rdir == skip or os.path.exists(os.path.join(rdir, DONE_MARK)):
+            continue
+        url = _marked(rdir)     # None: staged before marks existed; `runpages sync` uploads it
+        if url and is_store_url(url) and not run_is_live(rdir):
+            out.append((rdir, url))
+    return out
+
+
+def upload_leftovers(staging: str, skip: str | None, warn: Callable[[str, str], None],
+                     stop: threading.Event | None = None) -> list[str]:
+    """Upload and compact what killed jobs left in ``staging``; returns the URLs completed.
+    Never raises: a store error warns once and leaves the run for the next try."""
+    done = []
+    for rdir, url in left_behind(staging, skip):
+        if stop is not None and stop.is_set():
+            break
+        try:
+            fs, path = open_store(url, quick_fail=True)
+            RunSync(rdir, fs, path).push(final=True)
+        except Exception as exc:  # noqa: BLE001 (the next init, or runpages sync, retries)
+            warn("store-leftover", f"runpages: cannot upload the run a stopped job left in {rdir} "
+                                   f"to {url} ({type(exc).__name__}: {str(exc)[:200]}); the next "
+                                   f"init retries, or `runpages sync {staging} "
+                                   f"{_parent(_parent(url))}`.")
+            continue
+        _mark(rdir, DONE_MARK, url)
+        done.append(url)
+    return done
 
 
 # ---- runpages sync --------------------------------------------------------------------------
@@ -389,6 +507,9 @@ def sync_folder(root: str, url: str, options: dict | None = None,
         sync = RunSync(rdir, fs, f"{base}/{rel}")
         final = not run_is_live(rdir, now)
         sync.push(final=final)
+        run_url = f"{url.rstrip('/')}/{rel}"
+        if final and _marked(rdir) == run_url:
+            _mark(rdir, DONE_MARK, run_url)     # the next init need not look at it again
         results.append({"run": rel, "url": f"{url.rstrip('/')}/{rel}", "bytes": sync.bytes_put,
                         "objects": sync.puts, "compacted": final})
     return results

@@ -63,8 +63,10 @@ def _settings_hash(config, theme_dirs: list[str]) -> str:
 
     shaping = {f.name: getattr(config, f.name) for f in fields(config)
                if f.name not in ("runs_dirs", "output", "strict", "source", "cache_dir")} if is_dataclass(config) else {}
+    links = getattr(config, "store_links", None)     # pre-signed links: re-rendered in time
     h.update(repr((__version__, config.title, str(config.theme or ""), config.max_artifact_mb,
-                   sorted((k, repr(v)) for k, v in shaping.items()))).encode())
+                   sorted((k, repr(v)) for k, v in shaping.items()),
+                   links and links.epoch)).encode())
     from runpages.sitegen.assets import BOKEH_FILES, bokeh_js_dir
 
     js = bokeh_js_dir()

@@ -1,4 +1,5 @@
-"""``runpages init-ci``: write ``.github/workflows/runpages.yml``.
+"""``runpages init-ci``: write ``.github/workflows/runpages.yml`` (or, with ``--schedule``, the
+scheduled rebuild from a bucket, ``.github/workflows/runpages-schedule.yml``).
 
 The workflow, on every push to the main branch and every pull request: installs, runs the
 user's training/evaluation command (a placeholder to edit), ``runpages check`` (its table goes
@@ -7,15 +8,23 @@ the main branch deploys the site with the official Pages actions (upload-pages-a
 deploy-pages), and on pull requests uploads the site as an artifact. A regression fails a pull
 request; on the main branch it is recorded and shown on the site without blocking the deploy.
 
+With ``--schedule CRON`` the workflow instead rebuilds the site from runs on an object store
+(the team logbook on a bucket) on that cron schedule and by hand (workflow_dispatch), so nobody
+keeps a machine running: it restores the mirror and build cache (``~/.cache/runpages``) from the
+previous run, so each rebuild fetches only what changed, then deploys to GitHub Pages or, with
+``--to``, publishes into the store. Credentials come from the repository's secrets.
+
 Invariant: every ``runpages ...`` line in a ``run:`` step parses with the real CLI parser
-(``tests/check/test_init_ci.py`` checks it).
+(``tests/publish/test_init_ci.py`` checks it).
 """
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
 WORKFLOW_PATH = ".github/workflows/runpages.yml"
+SCHEDULE_PATH = ".github/workflows/runpages-schedule.yml"
 
 TEMPLATE = """\
 # runpages: train or evaluate, gate on regressions, publish the logbook to GitHub Pages.
@@ -141,6 +150,159 @@ def render_workflow(runs: str = "runs", command: str = "python train.py", python
     return text
 
 
+SCHEDULE_TEMPLATE = """\
+# runpages: rebuild the team logbook from the bucket on a schedule, and deploy it.
+# Written by `runpages init-ci --schedule`. Nobody has to keep a machine running: GitHub runs this
+# @@WHEN@@, and by hand from the Actions tab (Run workflow).
+#
+# Store credentials: Settings > Secrets and variables > Actions > New repository secret:
+@@SECRETS_NOTE@@
+# Endpoint, region, profile of an S3-compatible store (MinIO, R2, ...): [store] in runpages.toml
+# at the top of the repository (no secrets there), e.g.
+#   [store]
+#   region = "eu-west-1"
+#   endpoint_url = "https://<account>.r2.cloudflarestorage.com"
+@@DEPLOY_NOTE@@
+name: runpages-schedule
+
+on:
+  schedule:
+    - cron: "@@CRON@@"
+  workflow_dispatch:
+
+permissions:
+  contents: read
+
+concurrency:
+  group: runpages-schedule
+  cancel-in-progress: false
+
+env:
+@@ENV@@
+
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "@@PYTHON@@"
+
+      - name: Install
+        run: |
+          python -m pip install --upgrade pip
+          @@INSTALL@@
+          pip install @@STORE_PACKAGES@@
+
+      - name: Restore the mirror of the bucket and the build cache
+        # each rebuild fetches only the segments and files that changed since the last one
+        uses: actions/cache@v4
+        with:
+          path: ~/.cache/runpages
+          key: runpages-store-${{ github.run_id }}
+          restore-keys: runpages-store-
+
+@@BUILD_STEPS@@
+"""
+
+PAGES_STEPS = """\
+      - name: Build the site from the bucket
+        run: |
+          runpages build @@RUNS@@ -o site
+
+      - name: Upload the site for GitHub Pages
+        uses: actions/upload-pages-artifact@v3
+        with:
+          path: site
+
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    permissions:
+      pages: write
+      id-token: write
+    environment:
+      name: github-pages
+      url: ${{ steps.deployment.outputs.page_url }}
+    steps:
+      - name: Deploy to GitHub Pages
+        id: deployment
+        uses: actions/deploy-pages@v4"""
+
+STORE_STEPS = """\
+      - name: Build from the bucket and publish the site into the store
+        # changed files only; files that are gone are removed after the new ones are in place
+        run: |
+          runpages publish @@RUNS@@ -o site --to @@TO@@"""
+
+# What each store's fsspec package reads from the environment, filled from secrets.
+_STORES = {
+    "s3": ("s3fs", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"], []),   # region: [store] region
+    "gs": ("gcsfs", ["GOOGLE_APPLICATION_CREDENTIALS_JSON"], []),
+    "az": ("adlfs", ["AZURE_STORAGE_CONNECTION_STRING"], []),
+}
+_STORES.update({"s3a": _STORES["s3"], "gcs": _STORES["gs"], "abfs": _STORES["az"],
+                "abfss": _STORES["az"]})
+_CRON_FIELD = re.compile(r"^(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?)*$")
+
+
+def check_cron(cron: str) -> str:
+    """``cron`` when it is five cron fields (what GitHub's ``schedule`` takes); else SiteError."""
+    from runpages.sitegen.errors import SiteError
+
+    fields = cron.split()
+    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+        raise SiteError(f"--schedule takes five cron fields (minute hour day month weekday), "
+                        f"e.g. \"*/30 * * * *\"; got {cron!r}")
+    return " ".join(fields)
+
+
+def render_schedule_workflow(runs: str, cron: str, to: str | None = None, python: str = "3.11",
+                             install: str = "pip install .") -> str:
+    """The scheduled rebuild from the store ``runs``: deploy to Pages, or publish ``--to`` a store."""
+    from runpages.sitegen.errors import SiteError
+    from runpages.schema import is_store_url
+
+    if not is_store_url(runs):
+        raise SiteError(f"--schedule rebuilds from an object store: give --runs-dir a store URL "
+                        f"such as s3://team-logbook/runs; got {runs!r}")
+    if to is not None and not is_store_url(to):
+        raise SiteError(f"--to takes a store URL such as s3://team-logbook/site; got {to!r}")
+    cron = check_cron(cron)
+    scheme = runs.partition("://")[0].lower()
+    package, secrets, variables = _STORES.get(scheme, (f"fsspec  # and the package for {scheme}://",
+                                                      [], []))
+    q = shlex.quote
+    env = [f"  {name}: ${{{{ secrets.{name} }}}}" for name in secrets]
+    env += [f"  {name}: ${{{{ vars.{name} }}}}" for name in variables]
+    secrets_note = "\n".join(f"#   {name}" for name in secrets) or \
+        f"#   (whatever {scheme}:// reads from the environment: add it under env: below)"
+    if scheme in ("gs", "gcs"):
+        secrets_note += ("\n#   (the JSON key of a service account; the Install step writes it to a file)")
+        env.append("  GOOGLE_APPLICATION_CREDENTIALS: /tmp/gcs-key.json")
+    if variables:
+        secrets_note += "\n# and under Variables: " + ", ".join(variables)
+    if to:
+        steps = STORE_STEPS.replace("@@TO@@", q(to))
+        deploy = f"#\n# Deploy: the site is published into {to}; open the URL the publish step prints."
+    else:
+        steps = PAGES_STEPS
+        deploy = "#\n# Deploy: GitHub Pages. Settings > Pages > Build and deployment > Source: \"GitHub Actions\"."
+    install_lines = install
+    if scheme in ("gs", "gcs"):
+        install_lines += "\n          printf '%s' \"$GOOGLE_APPLICATION_CREDENTIALS_JSON\" > /tmp/gcs-key.json"
+    text = SCHEDULE_TEMPLATE.replace("@@BUILD_STEPS@@", steps)
+    for key, value in (("@@SECRETS_NOTE@@", secrets_note), ("@@DEPLOY_NOTE@@", deploy),
+                       ("@@WHEN@@", f"on the cron schedule {cron!r} (UTC)"), ("@@CRON@@", cron),
+                       ("@@ENV@@", "\n".join(env) or "  RUNPAGES_SCHEDULED: \"1\""),
+                       ("@@PYTHON@@", python), ("@@INSTALL@@", install_lines),
+                       ("@@STORE_PACKAGES@@", package), ("@@RUNS@@", q(runs))):
+        text = text.replace(key, value)
+    return text
+
+
 def install_command(repo: Path) -> str:
     """How CI installs runpages for the repository at ``repo``: a source that exists.
 
@@ -182,9 +344,19 @@ def write_workflow(path: str | Path | None = None, force: bool = False, **option
     """Write the workflow (``render_workflow(**options)``) to ``path``; refuse to replace one unless ``force``."""
     from runpages.sitegen.errors import SiteError
 
-    path = Path(path or WORKFLOW_PATH)
+    schedule = options.pop("schedule", None)
+    path = Path(path or (SCHEDULE_PATH if schedule else WORKFLOW_PATH))
     if path.exists() and not force:
         raise SiteError(f"{path} already exists; pass --force to replace it")
+    if schedule:
+        text = render_schedule_workflow(options["runs"], schedule, to=options.get("to"),
+                                        python=options.get("python", "3.11"),
+                                        install=options.get("install", "pip install ."))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+    if options.pop("to", None):
+        raise SiteError("--to publishes into a store from the scheduled workflow: add --schedule CRON")
     command = options.get("command", "")
     if "\n" in command or not command.strip():
         raise SiteError("--command must be one line (edit the workflow for more)")

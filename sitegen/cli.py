@@ -27,6 +27,10 @@ def _site_args(p: argparse.ArgumentParser, output_help: str = "where the site go
     p.add_argument("--theme", metavar="DIR", help="theme folder; its templates and static files win")
     p.add_argument("--max-artifact-mb", type=float, metavar="N", dest="max_artifact_mb",
                    help="artifacts larger than this are listed, not copied (default 100)")
+    p.add_argument("--artifacts", choices=("copy", "link", "skip"), default=None,
+                   help="copy artifacts into the site (default); link: those of runs on a store stay "
+                        "there, linked by public URL when the site is published in that store, else by "
+                        "a pre-signed URL valid 7 days; skip: list them, copy none")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -36,7 +40,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reports", metavar="DIR", dest="reports_dir",
                    help="folder of report .md files (default: reports/ in or beside the first runs folder)")
     p.add_argument("--cache-dir", metavar="DIR", dest="cache_dir",
-                   help="build cache folder, kept outside the site (default: under ~/.cache/runpages)")
+                   help="build cache folder, kept outside the site, also holding the mirror of runs on a "
+                        "store (default: under ~/.cache/runpages)")
 
 
 def _port(text: str) -> int:
@@ -164,12 +169,12 @@ def _add_publish_parser(subparsers) -> None:
     p.add_argument("-m", "--message", metavar="TEXT", help="commit message")
     p.add_argument("--cname", metavar="DOMAIN", help="custom domain: written to CNAME (kept from the last publish otherwise)")
     p.add_argument("--no-push", action="store_true", help="commit to the local branch only")
-    p.add_argument("--no-artifacts", action="store_true", help="list artifacts on the run pages, copy none")
+    p.add_argument("--no-artifacts", action="store_true", help="the same as --artifacts skip")
     p.set_defaults(func=commands.publish)
 
 
 def _add_init_ci_parser(subparsers) -> None:
-    from runpages.sitegen.ci_workflow import WORKFLOW_PATH
+    from runpages.sitegen.ci_workflow import SCHEDULE_PATH, WORKFLOW_PATH
 
     p = subparsers.add_parser("init-ci", help=f"write {WORKFLOW_PATH}: check on pull requests, deploy to Pages",
                               description=f"Write {WORKFLOW_PATH}: on push and pull request, run your "
@@ -186,6 +191,12 @@ def _add_init_ci_parser(subparsers) -> None:
     g.add_argument("--baseline-file", default="runpages-baseline.json",
                    help="committed snapshot to compare with (default runpages-baseline.json)")
     g.add_argument("--baseline-branch", help="compare with runs recorded on this branch instead (runs folder committed)")
+    p.add_argument("--schedule", metavar="CRON",
+                   help="instead: a workflow that rebuilds from the store named by --runs-dir "
+                        "(s3://...) on this cron schedule, e.g. \"*/30 * * * *\", and deploys "
+                        f"(written to {SCHEDULE_PATH})")
+    p.add_argument("--to", metavar="STORE_URL",
+                   help="with --schedule: publish into this store (s3://bucket/site) instead of GitHub Pages")
     p.add_argument("-o", "--output", help=f"where to write (default {WORKFLOW_PATH})")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(func=commands.init_ci)

@@ -24,6 +24,7 @@ def _load(args):
         "theme": args.theme,
         "strict": args.strict,
         "max_artifact_mb": args.max_artifact_mb,
+        "artifacts": getattr(args, "artifacts", None),
         "reports_dir": getattr(args, "reports_dir", None),
         "cache_dir": getattr(args, "cache_dir", None),
     }
@@ -136,10 +137,11 @@ def _add_user(args) -> int:
 def _poll_stores(config, poll, stop):
     """Runs on a store: refresh their mirror every ``poll`` (default 15) seconds; the watcher
     sees the mirror's files change. Returns the combined stop and the folders to show."""
-    from runpages.sitegen.storemirror import poll_mirrors, url_of
+    from runpages.sitegen.storemirror import cache_root, poll_mirrors, url_of
 
-    shown = [url_of(d) or str(d) for d in config.runs_dirs]
-    if not any(url_of(d) for d in config.runs_dirs):
+    root = cache_root(config)
+    shown = [url_of(d, root) or str(d) for d in config.runs_dirs]
+    if not any(url_of(d, root) for d in config.runs_dirs):
         return stop, shown
     said: set[str] = set()
 
@@ -283,15 +285,14 @@ def publish(args) -> int:
         check_target(git, branch=args.branch, remote=args.remote, push=not args.no_push)
     with tempfile.TemporaryDirectory(prefix="runpages-site-") as tmp:
         overrides = {"runs_dirs": args.runs_dirs or None, "output": args.output or os.path.join(tmp, "site"),
-                     "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb}
+                     "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb,
+                     "artifacts": "skip" if args.no_artifacts else args.artifacts, "publish_to": to}
         if not args.output:     # a throw-away site: its cache goes with it, not into ~/.cache
             overrides["cache_dir"] = os.path.join(tmp, "cache")
         config, warnings = load_config(Path(args.config) if args.config else None, overrides)
         for w in warnings:
             if "'check'" not in w:
                 print(f"runpages: warning: {w}", file=sys.stderr)
-        if args.no_artifacts:
-            config.max_artifact_mb = 0.0          # every artifact listed, none copied
         require_inputs(config)
         result = build_site(config)
         for line in summarize_problems(result.problems):
@@ -321,9 +322,17 @@ def init_ci(args) -> int:
     from runpages.sitegen.ci_workflow import install_command, write_workflow
 
     install = args.install or install_command(Path.cwd())
+    if args.schedule:
+        path = write_workflow(args.output, force=args.force, schedule=args.schedule,
+                              runs=args.runs_dir, to=args.to, python=args.python, install=install)
+        where = f"publishes into {args.to}" if args.to else "deploys to GitHub Pages"
+        print(f"wrote {path}: it rebuilds from {args.runs_dir} on \"{args.schedule}\" and {where}; "
+              "add the store's credentials as repository secrets (named in the file)")
+        return 0
     path = write_workflow(args.output, force=args.force, runs=args.runs_dir, command=args.command,
                           python=args.python, branch=args.branch, baseline_file=args.baseline_file,
-                          baseline_branch=args.baseline_branch, install=install)
+                          baseline_branch=args.baseline_branch, install=install,
+                          to=args.to)
     print(f"wrote {path}: edit its \"Train / evaluate\" step, add [[check.rules]] to runpages.toml, "
           "and set Settings > Pages > Source to GitHub Actions", file=sys.stdout)
     return 0

@@ -11,6 +11,8 @@ relative to the file's folder, paths given on the command line relative to the c
     theme = "my-theme"                           # a folder; must exist
     strict = false                               # problems in the runs fail the build
     max_artifact_mb = 100
+    artifacts = "copy"                           # copy | link (to the store) | skip
+    # publish_to = "s3://team-logbook/site"      # the site is served from this store
     reports_dir = "reports"
     # cache_dir = "/var/tmp/runpages"           # build cache (default: under ~/.cache/runpages)
     main_metric = "val/acc"                      # default for every project, or:
@@ -48,6 +50,8 @@ class SiteConfig:
     theme: Path | None = None
     strict: bool = False
     max_artifact_mb: float = 100.0
+    artifacts: str = "copy"             # copy | link (runs on a store: the object's URL) | skip
+    publish_to: str | None = None       # the store the site is served from (link: public URLs)
     reports_dir: Path | None = None
     cache_dir: Path | None = None       # the build cache; None: under the user's cache dir
     main_metric: dict[str, str] = field(default_factory=dict)   # project -> metric
@@ -122,6 +126,14 @@ def _optional_text(value: Any, base: Path) -> str | None:
     return None if value is None else _text(value, base)
 
 
+def _choice(*choices: str) -> Callable[[Any, Path], str]:
+    def check(value: Any, base: Path) -> str:
+        if value not in choices:
+            raise _Bad(f"expected one of {', '.join(choices)}, got {value!r}")
+        return value
+    return check
+
+
 def _bool(value: Any, base: Path) -> bool:
     if not isinstance(value, bool):
         raise _Bad(f"expected true or false, got {_type_name(value)}")
@@ -162,6 +174,8 @@ _VALIDATORS: dict[str, Callable[[Any, Path], Any]] = {
     "theme": _existing_dir,
     "strict": _bool,
     "max_artifact_mb": _number(0, low_open=True),
+    "artifacts": _choice("copy", "link", "skip"),
+    "publish_to": _optional_text,
     "reports_dir": _optional_path,
     "cache_dir": _optional_path,
     "main_metric": _metric_map,

@@ -2,8 +2,8 @@
 
 Invariants:
 * One listing of the prefix; a file is uploaded only when its size or MD5 differs from the
-  object's (S3's ETag of a single-part PUT is the MD5), so republishing an unchanged site
-  uploads nothing.
+  object's (S3's ETag of a single-part PUT is the MD5; Azure keeps it as Content-MD5), so
+  republishing an unchanged site uploads nothing.
 * Order keeps every page whole for a reader: data and assets first, HTML pages last, and
   objects that are no longer in the site are deleted only after every new file is in place.
 * Each object gets its Content-Type and a Cache-Control: ``_static/`` (theme, BokehJS) may be
@@ -12,6 +12,7 @@ Invariants:
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import mimetypes
 import os
@@ -61,6 +62,27 @@ def _md5(path: Path) -> str:
     return h.hexdigest()
 
 
+def _remote_md5(info: dict) -> str:
+    """The object's MD5 as hex: Azure's Content-MD5, else an ETag that is one (S3, MinIO)."""
+    md5 = (info.get("content_settings") or {}).get("content_md5")
+    if md5:
+        raw = bytes(md5) if not isinstance(md5, str) else base64.b64decode(md5)
+        return raw.hex()
+    etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
+    return etag if len(etag) == 32 else ""
+
+
+def _headers(url: str, rel: str) -> dict:
+    """Content-Type and Cache-Control as the store's client takes them."""
+    scheme = url.partition("://")[0].lower()
+    if scheme in ("s3", "s3a"):
+        return {"ContentType": content_type(rel), "CacheControl": cache_control(rel)}
+    if scheme in ("az", "abfs", "abfss"):
+        return {"content_settings": {"content_type": content_type(rel),
+                                     "cache_control": cache_control(rel)}}
+    return {}
+
+
 def publish_to_store(site: Path, url: str, options: dict | None = None) -> dict:
     """Upload what changed in ``site`` to ``url``, then delete what is gone; returns counts
     ``{"uploaded", "unchanged", "deleted", "bytes", "url"}``."""
@@ -76,16 +98,14 @@ def publish_to_store(site: Path, url: str, options: dict | None = None) -> dict:
     for rel, path in local.items():
         info = remote.get(rel)
         if info is not None and int(info.get("size", -1)) == path.stat().st_size:
-            etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
-            if etag and etag == _md5(path):
+            md5 = _remote_md5(info)
+            if md5 and md5 == _md5(path):
                 continue
         changed.append(rel)
-    is_s3 = url.lower().startswith(("s3://", "s3a://"))
 
     def put(rel: str) -> int:
         data = local[rel].read_bytes()
-        extra = {"ContentType": content_type(rel), "CacheControl": cache_control(rel)} if is_s3 else {}
-        fs.pipe_file(f"{base}/{rel}", data, **extra)
+        fs.pipe_file(f"{base}/{rel}", data, **_headers(url, rel))
         return len(data)
 
     pages = [r for r in changed if r.endswith(".html")]
@@ -102,14 +122,8 @@ def publish_to_store(site: Path, url: str, options: dict | None = None) -> dict:
 
 
 def site_url(url: str, fs=None) -> str:
-    """Where the published site opens: the endpoint's path-style URL, or S3's virtual host."""
-    scheme, _, rest = url.partition("://")
-    rest = rest.strip("/")
-    if scheme.lower() in ("s3", "s3a"):
-        endpoint = getattr(fs, "client_kwargs", {}).get("endpoint_url") or \
-            getattr(fs, "endpoint_url", None) or os.environ.get("AWS_ENDPOINT_URL")
-        if endpoint:
-            return f"{endpoint.rstrip('/')}/{rest}/index.html"
-        bucket, _, prefix = rest.partition("/")
-        return f"https://{bucket}.s3.amazonaws.com/{prefix + '/' if prefix else ''}index.html"
-    return f"{url.rstrip('/')}/index.html"
+    """Where the published site opens: the store's public address of its index.html."""
+    from runpages.sitegen.storelinks import public_url
+
+    page = f"{url.rstrip('/')}/index.html"
+    return public_url(page, fs) or page

@@ -1,9 +1,12 @@
 """A local mirror of runs on an object store, so the reader and the build stay local.
 
 A store URL given as a runs folder (``runpages build s3://team/runs``) is mirrored into the
-folder ``mirror_dir(url)`` under the cache (``$RUNPAGES_CACHE_DIR``, else the user cache dir, then
-``store/<scheme>/<bucket>/<prefix>``): ``refresh_mirrors(config)`` brings it up to date and puts
-that folder in the URL's place in ``config.runs_dirs`` before anything reads it.
+folder ``mirror_dir(url, root)``: ``<root>/store/<scheme>/<bucket>/<prefix>``, where the root is
+the build's own cache choice (``--cache-dir`` or ``cache_dir`` in runpages.toml), else
+``$RUNPAGES_CACHE_DIR``, else ``$XDG_CACHE_HOME/runpages`` (``~/.cache/runpages``), so the
+mirror of one bucket is shared by every site built from it. ``refresh_mirrors(config)`` brings
+it up to date and puts that folder in the URL's place in ``config.runs_dirs`` before anything
+reads it.
 
 Invariants:
 * Incremental by the store's own metadata: one listing of the prefix, then only objects whose
@@ -13,6 +16,9 @@ Invariants:
   file's whole copy, if any: a grown run costs only its new segments, appended in place (so
   the reader's incremental read cache keeps its offsets). A gap stops the join until the
   missing segment is listed; overlaps are skipped byte-exactly.
+* An object listed but gone (or not yet readable) when fetched, as a run's segments are when
+  it is compacted between the listing and the GET, is left for the next pass: a missing
+  segment is a gap, a missing whole file keeps its last copy and tag.
 * An object whose key would land outside the mirror (``..``, empty parts, backslashes) is
   skipped. Objects gone from the store are removed from the mirror.
 * No storage option or credential is written anywhere: options are read each time from
@@ -36,7 +42,11 @@ FETCH_WORKERS = 16
 _SAFE_PART = re.compile(r"^[^\x00-\x1f\\]+$")
 
 
-def cache_root() -> Path:
+def cache_root(config: Any = None) -> Path:
+    """Where mirrors live: ``config.cache_dir`` when chosen, else the user's cache dir."""
+    chosen = getattr(config, "cache_dir", None)
+    if chosen:
+        return Path(chosen).expanduser().resolve()
     given = os.environ.get("RUNPAGES_CACHE_DIR")
     if given:
         return Path(given).expanduser().resolve()
@@ -44,17 +54,18 @@ def cache_root() -> Path:
     return Path(cache) / "runpages"
 
 
-def mirror_dir(url: str) -> Path:
-    """The local folder that stands for ``url`` (readable: ``store/s3/bucket/prefix``)."""
+def mirror_dir(url: str, root: Path | None = None) -> Path:
+    """The local folder that stands for ``url`` (readable: ``store/s3/bucket/prefix``) under
+    ``root`` (default ``cache_root()``)."""
     scheme, _, rest = url.partition("://")
     parts = [p for p in rest.split("/") if p not in ("", ".", "..")]
     safe = [re.sub(r"[^A-Za-z0-9._=+-]", "_", p) for p in parts] or ["_"]
-    return cache_root().joinpath("store", scheme.lower() or "_", *safe)
+    return (root or cache_root()).joinpath("store", scheme.lower() or "_", *safe)
 
 
-def url_of(path: Path | str) -> str | None:
-    """The store URL a mirror folder stands for, or None for an ordinary folder."""
-    root = cache_root() / "store"
+def url_of(path: Path | str, root: Path | None = None) -> str | None:
+    """The store URL a mirror folder (under ``root``) stands for, or None for an ordinary folder."""
+    root = (root or cache_root()) / "store"
     try:
         rel = Path(path).resolve().relative_to(root.resolve())
     except ValueError:
@@ -81,19 +92,28 @@ def refresh_mirrors(config: Any) -> list[MirrorStats]:
     from runpages.sitegen.errors import SiteError
 
     table = _store_table(getattr(config, "source", None))
+    root = cache_root(config)
     out = []
+    mirrors: dict[Path, str] = {}
     for i, d in enumerate(config.runs_dirs):
-        url = str(d) if is_store_url(d) else url_of(d)
+        url = str(d) if is_store_url(d) else url_of(d, root)
         if url is None:
             continue
-        local = mirror_dir(url)
+        local = mirror_dir(url, root)
         config.runs_dirs[i] = local      # from here on everything reads the local mirror
+        mirrors[local] = url
         try:
             out.append(mirror(url, local, store_options(url, table)))
         except (OSError, ValueError, ImportError, RuntimeError) as err:
             raise SiteError(f"cannot read {url}: {type(err).__name__}: {err}") from None
         except Exception as err:  # botocore/aiohttp errors have no common base
             raise SiteError(f"cannot read {url}: {type(err).__name__}: {err}") from None
+    if getattr(config, "artifacts", "copy") == "link" and mirrors:
+        from runpages.sitegen.storelinks import StoreLinks
+
+        # the run pages link to artifacts in the store (sitegen/storelinks.py)
+        config.store_links = StoreLinks(mirrors, getattr(config, "publish_to", None),
+                                        {u: store_options(u, table) for u in mirrors.values()})
     return out
 
 
@@ -126,6 +146,9 @@ def mirror(url: str, local: Path, options: dict | None = None) -> MirrorStats:
     local.mkdir(parents=True, exist_ok=True)
     state_path = local.with_name(local.name + ".state.json")
     state = _load_state(state_path)
+    # A listing cached by the client (s3fs keeps one per folder, and cat_file trusts it) would
+    # hide what was written since the last pass: every pass lists afresh.
+    fs.invalidate_cache()
     try:
         listing = fs.find(base, detail=True)
     except FileNotFoundError:
@@ -149,13 +172,24 @@ def mirror(url: str, local: Path, options: dict | None = None) -> MirrorStats:
 
     plans = {rel: _plan(rel, entry, state.get(rel), local) for rel, entry in files.items()}
     keys = sorted({k for p in plans.values() for k in p["fetch"]})
+    def get(key: str) -> bytes | None:
+        try:
+            return fs.cat_file(key)
+        except FileNotFoundError:
+            return None
+
     with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
-        blobs = dict(zip(keys, pool.map(fs.cat_file, keys)))
+        blobs = dict(zip(keys, pool.map(get, keys)))
     stats.fetched = len(keys)
-    stats.bytes = sum(len(b) for b in blobs.values())
+    stats.bytes = sum(len(b) for b in blobs.values() if b is not None)
     new_state = {}
     for rel, plan in plans.items():
         target = local.joinpath(*rel.split("/"))
+        base = plan["base"]
+        if plan["fresh"] and base is not None and blobs.get(base[0]) is None:
+            if rel in state:             # gone since the listing: as it was, until next pass
+                new_state[rel] = state[rel]
+            continue
         new_state[rel] = _apply(plan, blobs, target)
     for rel in set(state) - set(files):
         stats.removed += _remove(local, rel)
@@ -209,8 +243,8 @@ def _apply(plan: dict, blobs: dict, target: Path) -> dict:
     for start, end, key in plan["parts"]:
         if key not in blobs or end <= cur:
             continue
-        if start > cur:
-            break
+        if start > cur or blobs[key] is None:
+            break                      # a gap, or a segment gone since the listing
         data += blobs[key][cur - start:]
         cur = end
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -272,8 +306,8 @@ def poll_mirrors(config: Any, interval: float, on_error) -> threading.Event:
     return stop
 
 
-def clear_mirror(url: str) -> None:
+def clear_mirror(url: str, root: Path | None = None) -> None:
     """Forget a mirror (its files and tags)."""
-    local = mirror_dir(url)
+    local = mirror_dir(url, root)
     shutil.rmtree(local, ignore_errors=True)
     local.with_name(local.name + ".state.json").unlink(missing_ok=True)

@@ -76,6 +76,8 @@ def plan_downloads(run, site, config) -> Downloads:
     plan.copies.update(media_copies)
     plan.copies.update(repro_copies)
     art_root = run_dir / schema.ARTIFACTS_DIR
+    mode = getattr(config, "artifacts", "copy")            # copy | link | skip (config.py)
+    links = getattr(config, "store_links", None) if mode == "link" else None
     for a in run.artifacts:
         row = {"name": a.name, "type": a.type, "bytes": a.bytes, "sha256": a.sha256, "files": a.files,
                "step": a.step, "url": None, "note": ""}
@@ -87,6 +89,14 @@ def plan_downloads(run, site, config) -> Downloads:
             continue
         if not src.exists():
             row["note"] = "file missing from the run folder"
+            continue
+        if mode == "skip":
+            row["note"] = f"not copied (artifacts = skip; in the run folder under artifacts/{a.path})"
+            continue
+        linked = links.link(run_dir, Path(os.path.normpath(str(a.path))).as_posix()) \
+            if links and src.is_file() else None
+        if linked:                  # stays in the store (sitegen/storelinks.py)
+            row["url"], row["note"] = linked
             continue
         if limit_bytes is not None and (a.bytes or 0) > limit_bytes:
             row["note"] = f"larger than {limit:g} MB: not copied (in the run folder under artifacts/{a.path})"

@@ -71,3 +71,72 @@ def s3(monkeypatch, tmp_path):
     fs.mkdir(server.bucket)
     yield server
     server.stop()
+
+
+# ---- Azure Blob: Azurite (npm) on 127.0.0.1, through adlfs ---------------------------------
+AZURITE_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+               "KBHBeksoGMGw==")      # Azurite's published development account key
+
+
+def azurite_binary() -> str | None:
+    import shutil
+
+    return os.environ.get("RUNPAGES_AZURITE") or shutil.which("azurite-blob")
+
+
+class AzuriteServer:
+    def __init__(self, location) -> None:
+        self.port = free_port()
+        self.location = location
+        self._proc = None
+        self.connection_string = (
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+            f"AccountKey={AZURITE_KEY};BlobEndpoint=http://127.0.0.1:{self.port}/devstoreaccount1;")
+
+    def start(self) -> None:
+        import subprocess
+
+        self._proc = subprocess.Popen(
+            [azurite_binary(), "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
+             "--location", str(self.location), "--silent", "--skipApiVersionCheck", "--loose"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("Azurite did not start")
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(10)
+            self._proc = None
+
+    def fs(self):
+        import adlfs
+        return adlfs.AzureBlobFileSystem(connection_string=self.connection_string,
+                                         skip_instance_cache=True)
+
+
+@pytest.fixture
+def azurite(monkeypatch, tmp_path):
+    pytest.importorskip("adlfs")
+    if not azurite_binary():
+        if os.environ.get("RUNPAGES_REQUIRE_AZURITE"):
+            pytest.fail("azurite-blob not found (npm install -g azurite)")
+        pytest.skip("azurite-blob not found (npm install -g azurite)")
+    import adlfs
+
+    adlfs.AzureBlobFileSystem.clear_instance_cache()   # an earlier test's client, port and all
+    server = AzuriteServer(tmp_path / "azurite")
+    server.start()
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", server.connection_string)
+    monkeypatch.delenv("RUNPAGES_STORE_OPTIONS", raising=False)
+    monkeypatch.setenv("RUNPAGES_STAGING", str(tmp_path / "staging"))
+    monkeypatch.setenv("RUNPAGES_CACHE_DIR", str(tmp_path / "cache"))
+    server.container = f"logbook{os.urandom(4).hex()}"
+    server.fs().mkdir(server.container)
+    yield server
+    server.stop()

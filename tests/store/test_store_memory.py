@@ -187,3 +187,21 @@ def test_serve_watch_polling_brings_a_new_run_into_the_mirror(mem, tmp_path):
         assert errors == []
     finally:
         stop.set()
+
+
+def test_the_mirror_follows_the_cache_dir_of_the_build(mem, tmp_path):
+    from runpages.sitegen.cli import main
+
+    fs, url, root = mem
+    run = _start(url, sync_interval=5)
+    run.log({"loss": 0.5})
+    run.finish()
+    chosen = tmp_path / "chosen-cache"
+    assert main(["build", url, "-o", str(tmp_path / "site"), "--cache-dir", str(chosen)]) == 0
+    assert (mirror_dir(url, chosen) / "p" / run.id / "metrics.jsonl").is_file()
+    assert not mirror_dir(url).exists()              # nothing under $RUNPAGES_CACHE_DIR
+    # runpages.toml's cache_dir is the same setting
+    (tmp_path / "runpages.toml").write_text(f'cache_dir = "{tmp_path / "toml-cache"}"\n')
+    assert main(["build", url, "-o", str(tmp_path / "site2"),
+                 "--config", str(tmp_path / "runpages.toml")]) == 0
+    assert (mirror_dir(url, tmp_path / "toml-cache") / "p" / run.id / "meta.json").is_file()

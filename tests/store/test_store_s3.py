@@ -151,3 +151,151 @@ def test_no_credential_lands_in_a_run_the_cache_or_the_site(s3, tmp_path, monkey
     fs = s3.fs()
     for key in fs.find(s3.bucket):
         assert secret.encode() not in fs.cat_file(key), key
+
+
+def test_the_next_init_on_a_machine_uploads_what_a_killed_job_left(s3, tmp_path, monkeypatch):
+    url = f"s3://{s3.bucket}/runs"
+    script = tmp_path / "train.py"
+    script.write_text(WRITER)
+    staging = tmp_path / "stage-box"
+    env = dict(os.environ, RUNPAGES_DIR=url, RUNPAGES_STAGING=str(staging))
+    # a long sync interval: the killed job uploaded (almost) nothing before it died
+    job = subprocess.Popen([sys.executable, "-c", WRITER.replace("sync_interval=0.3",
+                                                                 "sync_interval=600"),
+                            "killed", "40", "hang"], env=env, stdout=subprocess.PIPE, text=True)
+    killed_id = job.stdout.readline().strip()
+    assert job.stdout.readline().strip() == "logged"
+    time.sleep(1.2)                                  # its writer flushed to the staging folder
+    job.send_signal(signal.SIGKILL)
+    job.wait(10)
+    fs = s3.fs()
+    assert not fs.exists(f"{s3.bucket}/runs/team/{killed_id}/metrics.jsonl")
+
+    monkeypatch.setenv("RUNPAGES_STAGING", str(staging))        # the same machine, later
+    run = runpages.init(project="team", dir=url, sync_interval=0.3, system_metrics=False,
+                        capture_console=False)
+    key = f"{s3.bucket}/runs/team/{killed_id}/metrics.jsonl"
+    deadline = time.time() + 15
+    while time.time() < deadline and not fs.exists(key):
+        time.sleep(0.2)
+    assert _metrics_steps(fs, key) == list(range(40))            # compacted, every step
+    assert not fs.glob(f"{s3.bucket}/runs/team/{killed_id}/metrics.jsonl.parts/*")
+    assert run.uploader.leftovers == [f"{url}/team/{killed_id}"]
+    run.log({"loss": 1.0})
+    run.finish()
+    # done once: the init after that one leaves it alone
+    again = runpages.init(project="team", dir=url, sync_interval=0.3, system_metrics=False,
+                          capture_console=False)
+    again.finish()
+    assert again.uploader.leftovers == []
+
+    # read from the bucket, the killed run is lost (status running, heartbeat stale), the
+    # finished one finished
+    from runpages import store
+    from runpages.sitegen.config import load_config
+    from runpages.sitegen.reader import read_runs
+    from runpages.sitegen.storemirror import refresh_mirrors
+
+    config, _ = load_config(None, {"runs_dirs": [url], "output": str(tmp_path / "site")})
+    refresh_mirrors(config)
+    later = time.time() + store.LIVE_HEARTBEAT_S + 60     # past schema.LOST_AFTER_S
+    projects, _problems = read_runs(config.runs_dirs, now=later)
+    status = {r.id: r.status for p in projects for r in p.runs}
+    assert status[killed_id] == "lost" and status[run.id] == "finished"
+
+
+def _artifact_run(s3, tmp_path):
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"weights" * 100)
+    run = runpages.init(project="p", dir=f"s3://{s3.bucket}/runs", sync_interval=5,
+                        system_metrics=False, capture_console=False, save_code=False)
+    run.log({"loss": 1.0})
+    run.log_artifact(str(model), name="model", type="model")
+    run.finish()
+    return run
+
+
+def _artifact_href(site, run) -> str:
+    import re
+
+    page = next(p for p in site.rglob("*.html") if run.id in str(p) and "artifact" in p.read_text())
+    m = re.search(r'<table class="artifacts">.*?href="([^"]+)"', page.read_text(), re.S)
+    assert m, "no artifact link on the run page"
+    import html
+    return html.unescape(m.group(1))
+
+
+def _get(url: str) -> bytes:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as r:      # 127.0.0.1 only
+        return r.read()
+
+
+def test_artifacts_link_copy_skip_from_a_bucket(s3, tmp_path, monkeypatch):
+    secret = "SECRET" + os.urandom(6).hex()
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)        # moto accepts any key
+    run = _artifact_run(s3, tmp_path)
+    url = f"s3://{s3.bucket}/runs"
+
+    copied = tmp_path / "copy"                                   # the default: copied as today
+    assert main(["build", url, "-o", str(copied)]) == 0
+    assert list(copied.rglob("model.bin")) and not _artifact_href(copied, run).startswith("http")
+
+    signed = tmp_path / "link"                                   # site elsewhere: pre-signed
+    assert main(["build", url, "-o", str(signed), "--artifacts", "link"]) == 0
+    href = _artifact_href(signed, run)
+    assert href.startswith(f"{s3.endpoint}/{s3.bucket}/runs/p/{run.id}/artifacts/")
+    assert "Signature=" in href and "Expires=" in href                  # SigV2 or SigV4 query
+    assert not list(signed.rglob("model.bin"))
+    assert _get(href) == b"weights" * 100
+    for path in signed.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+
+    skipped = tmp_path / "skip"
+    assert main(["build", url, "-o", str(skipped), "--artifacts", "skip"]) == 0
+    assert not list(skipped.rglob("model.bin"))
+    assert "artifacts = skip" in next(p for p in skipped.rglob("*.html")
+                                      if run.id in str(p) and "artifacts" in p.read_text()).read_text()
+
+
+def test_artifacts_link_in_a_site_published_to_the_same_bucket_is_the_public_url(s3, tmp_path):
+    run = _artifact_run(s3, tmp_path)
+    # a bucket serving a site is public-read; here the whole bucket, as the README says
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{s3.bucket}/*"}]}
+    s3.fs().call_s3("put_bucket_policy", Bucket=s3.bucket, Policy=json.dumps(policy))
+    site = tmp_path / "site"
+    assert main(["publish", f"s3://{s3.bucket}/runs", "-o", str(site),
+                 "--to", f"s3://{s3.bucket}/site", "--artifacts", "link"]) == 0
+    href = _artifact_href(site, run)
+    assert href.startswith(f"{s3.endpoint}/{s3.bucket}/runs/p/{run.id}/artifacts/")
+    assert "Signature" not in href
+    assert _get(href) == b"weights" * 100
+    assert not s3.fs().glob(f"{s3.bucket}/site/**/model.bin")
+
+
+def test_the_mirror_of_a_running_run_grows_with_each_pass(s3, tmp_path):
+    """s3fs caches folder listings and its cat_file trusts them: a mirror pass must not."""
+    from runpages.sitegen.storemirror import mirror, mirror_dir
+
+    url = f"s3://{s3.bucket}/runs"
+    run = runpages.init(project="p", dir=url, sync_interval=0.2, system_metrics=False,
+                        capture_console=False, save_code=False)
+    local = mirror_dir(url)
+    seen = []
+    for rnd in range(3):
+        for i in range(10):
+            run.log({"loss": float(rnd * 10 + i)})
+        deadline = time.time() + 10
+        target = local / "p" / run.id / "metrics.jsonl"
+        while time.time() < deadline:
+            mirror(url, local)
+            if target.is_file() and len(target.read_bytes().splitlines()) == 10 * (rnd + 1):
+                break
+            time.sleep(0.2)
+        seen.append(len(target.read_bytes().splitlines()))
+    run.finish()
+    assert seen == [10, 20, 30]
