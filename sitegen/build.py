@@ -218,6 +218,7 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
     """Per-run work (page, data script, downloads) for the runs that changed; returns the
     state of every run. Each run is rendered in memory, then written."""
     from runpages.sitegen import charts
+    from runpages.sitegen.media_page import media_script
     from runpages.sitegen.pages.run import build_run, plan_downloads
 
     site, out, result = book.site, written.out, written.result
@@ -243,7 +244,8 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
             plan = plan_downloads(run, site, book.config)
             page = build_run(run, book, plan)
             files: dict[str, bytes | str] = {page.path: renderer.render(page),
-                                             site.run_data(run): charts.run_script(run, site)}
+                                             site.run_data(run): charts.run_script(run, site),
+                                             site.media_data(run): media_script(key, plan.media)}
             if plan.csv:
                 files[plan.csv] = metrics_csv(run)
             for rel, data in files.items():

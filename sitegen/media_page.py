@@ -5,6 +5,8 @@ Invariants: only entries the reader kept (``sitegen.media``: files inside the ru
 are copied; table and histogram files are read here and handed to the page as JSON data (the
 template writes it with ``tojson``, so no user text is ever markup). Tables past
 ``MAX_INLINE_TABLE_BYTES`` in all keep their latest step inline and link the rest.
+The same sections go to ``data/media/<key>.js`` (``media_script``), from which the compare page
+(``themes/default/static/compare-media.js``) shows any chosen runs' media side by side.
 """
 from __future__ import annotations
 
@@ -90,6 +92,14 @@ def plan_media(run, base: str) -> tuple[dict[str, str], list[dict]]:
             sec["steps"] = [h["step"] for h in hists]
         sections.append(sec)
     return copies, sections
+
+
+def media_script(key: str, sections: list[dict]) -> str:
+    """``RunpagesMedia.add(key, sections);``: written for every run (an empty list when it has
+    no media), so the compare page never asks for a file that is not there."""
+    from runpages.sitegen.charts import to_js   # strings escaped for a <script> context
+
+    return f"RunpagesMedia.add({to_js(key)}, {to_js(sections)});\n"
 
 
 def plan_reproduce(run, base: str) -> tuple[dict[str, str], dict | None]:
