@@ -218,7 +218,7 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
     """Per-run work (page, data script, downloads) for the runs that changed; returns the
     state of every run. Each run is rendered in memory, then written."""
     from runpages.sitegen import charts
-    from runpages.sitegen.media_page import media_script
+    from runpages.sitegen.pages.compare_media import media_script
     from runpages.sitegen.pages.run import build_run, plan_downloads
 
     site, out, result = book.site, written.out, written.result

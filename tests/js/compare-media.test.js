@@ -1,17 +1,20 @@
-/* static/compare-media.js: nearest logged step per run, and tables matched by an id column. */
+/* static/compare-media.js: nearest logged step per run (cases shared with sitegen/media_page.py), and tables matched by an id column. */
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const { loadScripts } = require("./load.js");
+const { loadScripts, readCases } = require("./load.js");
 
 const M = loadScripts("compare-media.js").RunpagesCompareMedia;
 
-test("each run shows its logged step nearest to the chosen one, the earlier on a tie", () => {
-  assert.equal(M.nearestStep([0, 10, 20], 14), 10);
-  assert.equal(M.nearestStep([0, 10, 20], 16), 20);
-  assert.equal(M.nearestStep([0, 10, 20], 15), 10);
-  assert.equal(M.nearestStep([5], 1000), 5);
-  assert.equal(M.nearestStep([], 3), null);
+for (const { file, cases } of readCases("media")) {
+  for (const c of cases) {
+    test(`${file}: steps ${JSON.stringify(c.steps)} at ${c.target} show ${c.shown}`, () => {
+      assert.equal(M.nearestStep(c.steps, c.target), c.shown);
+    });
+  }
+}
+
+test("the step slider runs over every step any compared run logged", () => {
   assert.deepEqual(Array.from(M.unionSteps([[20, 0], null, [10, 0]])), [0, 10, 20]);
 });
 
