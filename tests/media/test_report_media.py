@@ -179,3 +179,34 @@ def test_nearest_step_follows_the_case_file_shared_with_compare_media_js():
     cases = json.loads((Path(__file__).parents[1] / "cases" / "media" / "nearest_step.json").read_text())
     for c in cases:
         assert nearest_step(c["steps"], c["target"]) == c["shown"], c
+
+
+def test_export_inlines_block_media_up_to_the_limit_and_says_when_it_links(built, tmp_path):
+    from runpages.sitegen.export import export_report
+
+    tmp, config, _, _ = built
+    report = tmp / "reports" / "samples.md"
+    out, problems = export_report(report, config, tmp_path / "all.html")
+    html = out.read_text()
+    assert "file://" not in html and "files/vision/" not in html
+    assert html.count('src="data:image/jpeg;base64,') >= 2          # thumbnails inline
+    assert 'href="data:image/png;base64,' in html                   # full size behind the link
+    assert not any("linked to the run folder" in str(p) for p in problems)
+    assert "<script>alert" not in html
+
+    out, problems = export_report(report, config, tmp_path / "cut.html", media_limit_mb=0.0005)
+    html = out.read_text()
+    notes = [str(p) for p in problems if "linked to the run folder" in str(p)]
+    assert len(notes) == 1 and "past the 0.0005 MB inline limit (--media-limit-mb)" in notes[0], notes
+    linked = re.findall(r'(?:src|href)="(file://[^"]+)"', html)
+    assert linked and all(Path(u[7:]).is_file() for u in linked)
+
+
+def test_the_export_command_prints_the_link_note(built, tmp_path, capsys):
+    from runpages.sitegen.cli import main
+
+    tmp, _, _, _ = built
+    code = main(["export", str(tmp / "reports" / "samples.md"), str(tmp / "runs"),
+                 "-o", str(tmp_path / "x.html"), "--media-limit-mb", "0"])
+    err = capsys.readouterr().err
+    assert code == 0 and "linked to the run folder instead of inlined" in err
