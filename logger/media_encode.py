@@ -143,11 +143,33 @@ def thumbnail_of_file(data: bytes) -> bytes | None:
         return None
 
 
-def encode_figure(fig: Any):
-    from .media import Encoded  # noqa: PLC0415
+class RenderedFigure(bytes):
+    """A matplotlib Figure drawn to PNG bytes (``render_figure``), waiting to be written."""
+    shape: list
+
+
+class FigureError(str):
+    """Why a Figure could not be drawn; ``encode_figure`` turns it into a MediaError."""
+
+
+def render_figure(fig: Any) -> "RenderedFigure | FigureError":
+    """Draw ``fig`` to PNG now (on the caller's thread; never raises)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return Encoded(buf.getvalue(), "png", {}, thumbnail_of_file(buf.getvalue()))
+    try:
+        fig.savefig(buf, format="png", dpi=100)
+    except Exception as exc:                  # a broken figure must not stop training
+        return FigureError(f"matplotlib could not draw the figure ({exc!r})")
+    out = RenderedFigure(buf.getvalue())
+    w, h = struct.unpack(">II", out[16:24])   # the PNG's IHDR
+    out.shape = [h, w, 4]
+    return out
+
+
+def encode_figure(fig: "RenderedFigure | FigureError"):
+    from .media import Encoded  # noqa: PLC0415
+    if isinstance(fig, FigureError):
+        raise _error(str(fig))
+    return Encoded(bytes(fig), "png", {"shape": fig.shape}, thumbnail_of_file(bytes(fig)))
 
 
 def encode_video_frames(value: Any, fps: int, gif: bool = False):
