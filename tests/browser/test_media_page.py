@@ -166,3 +166,28 @@ def test_a_5000_row_table_pages_sorts_and_filters_and_a_confusion_matrix_is_a_he
     except Exception:
         screenshot_on_failure(browser, request, "media-page-tables")
         raise
+
+
+def test_histograms_over_steps_draw_every_step_and_the_slider_picks_the_bars(browser, site, request):
+    browser.get(site.as_uri())
+    console_errors(browser)
+    try:
+        sec = ".media-histogram"
+        wait_for(browser, f"return document.querySelector('{sec} canvas.media-bars')")
+        assert browser.find_element("css selector", sec + " .media-step").text == "step 30"   # the latest
+        # The heat map has ink in each step's column (4 steps, left to right).
+        cols = browser.execute_script(
+            f"var c=document.querySelector('{sec} canvas.media-heat'), g=c.getContext('2d'), out=[];"
+            " for (var k=0;k<4;k++) { var d=g.getImageData(k*c.width/4+2,0,c.width/4-4,c.height-16).data, n=0;"
+            " for (var i=3;i<d.length;i+=4) if (d[i]) n++; out.push(n); } return out;")
+        assert all(n > 200 for n in cols), cols
+        bars = lambda: browser.execute_script(f"return document.querySelector('{sec} canvas.media-bars').toDataURL()")
+        latest = bars()
+        browser.execute_script(f"var s=document.querySelector('{sec} input[type=range]'); s.value='0';"
+                               "s.dispatchEvent(new Event('input'));")
+        assert browser.find_element("css selector", sec + " .media-step").text == "step 0"
+        assert bars() != latest                       # step 0's histogram, not the latest one
+        assert not console_errors(browser)
+    except Exception:
+        screenshot_on_failure(browser, request, "media-page-histogram")
+        raise
