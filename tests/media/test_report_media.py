@@ -121,7 +121,7 @@ def test_step_last_layout_rows_and_limit(built):
     assert "rp-media-rows" in second
     assert "step 20" in second and "step 15" in second and "nearest" not in second
     assert second.count("<img ") == 2                      # limit: 1 per run
-    assert second.count("1 more at this step") == 2
+    assert second.count("1 more at this step (raise the block's limit") == 2
 
 
 def test_a_histogram_is_an_inline_svg_and_tables_are_sorted_cut_and_escaped(built):
