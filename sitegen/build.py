@@ -244,17 +244,18 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
             plan = plan_downloads(run, site, book.config)
             page = build_run(run, book, plan)
             files: dict[str, bytes | str] = {page.path: renderer.render(page),
-                                             site.run_data(run): charts.run_script(run, site),
-                                             site.media_data(run): media_script(key, plan.media)}
+                                             site.run_data(run): charts.run_script(run, site)}
             if plan.csv:
                 files[plan.csv] = metrics_csv(run)
             for rel, data in files.items():
                 written.write(rel, data)
+            # Only when new media came: a compare page that loaded it reloads when it changes.
+            written.write_if_changed(site.media_data(run), media_script(key, plan.media))
             for rel, src in plan.copies.items():
                 written.copy(rel, src)
             result.pages_written += 1
             result.rebuilt_runs += 1
-            outputs = sorted(set(files) | set(plan.copies))
+            outputs = sorted(set(files) | set(plan.copies) | {site.media_data(run)})
             for stale in set(old_runs.get(key, {}).get("outputs", ())) - set(outputs):
                 written.remove(stale)
             new_runs[key] = {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status,

@@ -61,7 +61,7 @@ class SiteMap:
         return f"data/runs/{self.key(run)}.js"
 
     def media_data(self, run) -> str:
-        """The run's media sections as a script, for the compare page (``sitegen.media_page``)."""
+        """The run's media sections as a script, for the compare page (``pages.compare_media``)."""
         return f"data/media/{self.key(run)}.js"
 
     def project_data(self, project) -> str:
