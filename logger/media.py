@@ -67,7 +67,8 @@ class Media:
 
 
 class Image(Media):
-    """An image: numpy HWC (or CHW) array, torch CHW tensor, PIL image, or a file path.
+    """An image: numpy HWC (or CHW) array, torch CHW tensor, PIL image, matplotlib Figure (drawn
+    to PNG when the Image is made), or a file path.
 
     Float data in [0, 1] is scaled to 0..255 (data with negative values is taken as [-1, 1]),
     as W&B's ``normalize=True`` does. ``boxes``, ``masks`` and ``classes`` are accepted and not
@@ -83,9 +84,15 @@ class Image(Media):
         self.caption = None if caption is None else str(caption)
         self._normalize = normalize
         self._file_type = (file_type or "png").lower()
+        if is_figure(data_or_path):
+            # Rendered now, on the caller's thread: scripts reuse and clear figures after
+            # log(), and matplotlib is not thread-safe; the media thread only writes the PNG.
+            self._data = enc.render_figure(data_or_path)
 
     def encode(self) -> Encoded:
         d = self._data
+        if isinstance(d, (enc.RenderedFigure, enc.FigureError)):     # before paths: both are str/bytes
+            return enc.encode_figure(d)
         if _is_path(d):
             out = _read_path(d, IMAGE_EXTS, "image")
             out.thumb = enc.thumbnail_of_file(out.data)
@@ -96,8 +103,6 @@ class Image(Media):
         if root in ("numpy", "torch"):
             arr = enc.to_hwc_uint8(d, torch_chw=root == "torch", normalize=self._normalize)
             return enc.encode_array_image(arr)
-        if root == "matplotlib" and hasattr(d, "savefig"):
-            return enc.encode_figure(d)
         raise MediaError(f"runpages.Image takes a numpy array, a torch tensor, a PIL image, a "
                          f"matplotlib figure or a file path; got {type(d).__name__}")
 
@@ -203,10 +208,18 @@ class Histogram(Media):
         return enc.encode_histogram_values(self._values, self.num_bins)
 
 
+def is_figure(value: Any) -> bool:
+    """A matplotlib Figure (recognised by its type's module: matplotlib is never imported here)."""
+    return _root(value) == "matplotlib" and hasattr(value, "savefig") and hasattr(value, "canvas")
+
+
 def as_media_list(value: Any) -> list[Media] | None:
-    """``value`` as a list of media objects, or None when it is not media (a plain value)."""
+    """``value`` as a list of media objects, or None when it is not media (a plain value).
+    A matplotlib Figure logged as it is becomes an ``Image``."""
     if isinstance(value, Media):
         return [value]
+    if is_figure(value):
+        return [Image(value)]
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Media) for v in value):
         return list(value)
     return None

@@ -2,7 +2,8 @@
 ``media.jsonl`` line per file (the format: ``schema.py``).
 
 Invariants:
-* ``put()`` (the training thread) only appends a reference to a bounded queue; it never waits.
+* ``put()`` (the training thread) only appends a reference to a bounded queue; it never waits
+  and wakes nothing (the media thread polls the queue every ``POLL_S`` while idle).
   When ``MAX_PENDING`` items wait, the oldest pending item of the same key (else the oldest of
   all) is dropped, with one warning per run.
 * A file lands by temp name + rename before its index line is written, so every index line names
@@ -24,6 +25,7 @@ from .media import Media, MediaError, Table
 from .writer import JsonlWriter
 
 MAX_PENDING = 64
+POLL_S = 0.05           # how often an idle media thread looks at the queue
 
 
 def key_folder(key: str) -> str:
@@ -49,11 +51,12 @@ class MediaWriter:
 
     def put(self, key: str, step: int, time: float, items: list[Media]) -> None:
         items = [i.snapshot() if isinstance(i, Table) else i for i in items]
-        with self._cond:
-            if len(self._queue) >= MAX_PENDING:
+        if len(self._queue) >= MAX_PENDING:
+            with self._cond:
                 self._drop_oldest(key)
-            self._queue.append((key, step, time, items))
-            self._cond.notify()
+        # No lock and no wake-up: deque.append is atomic, and the media thread looks every
+        # POLL_S. Waking it here would let it take the GIL while log() is still running.
+        self._queue.append((key, step, time, items))
 
     def _drop_oldest(self, key: str) -> None:
         victim = next((q for q in self._queue if q[0] == key), self._queue[0])
@@ -66,7 +69,7 @@ class MediaWriter:
         while True:
             with self._cond:
                 while not self._queue and not self._closing:
-                    self._cond.wait()
+                    self._cond.wait(POLL_S)
                 if not self._queue:
                     return
                 job = self._queue.popleft()

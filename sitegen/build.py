@@ -220,6 +220,7 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
     """Per-run work (page, data script, downloads) for the runs that changed; returns the
     state of every run. Each run is rendered in memory, then written."""
     from runpages.sitegen import charts
+    from runpages.sitegen.pages.compare_media import media_script
     from runpages.sitegen.pages.run import build_run, plan_downloads
 
     site, out, result = book.site, written.out, written.result
@@ -250,11 +251,13 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
                 files[plan.csv] = metrics_csv(run)
             for rel, data in files.items():
                 written.write(rel, data)
+            # Only when new media came: a compare page that loaded it reloads when it changes.
+            written.write_if_changed(site.media_data(run), media_script(key, plan.media))
             for rel, src in plan.copies.items():
                 written.copy(rel, src)
             result.pages_written += 1
             result.rebuilt_runs += 1
-            outputs = sorted(set(files) | set(plan.copies))
+            outputs = sorted(set(files) | set(plan.copies) | {site.media_data(run)})
             for stale in set(old_runs.get(key, {}).get("outputs", ())) - set(outputs):
                 written.remove(stale)
             new_runs[key] = {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status,

@@ -102,6 +102,8 @@ def _add_report_parsers(sub) -> None:
     x.add_argument("--theme", metavar="DIR")
     x.add_argument("--config", metavar="TOML")
     x.add_argument("--strict", action="store_true", default=None, help="problems in the report fail the export")
+    x.add_argument("--media-limit-mb", type=float, default=25.0, metavar="MB",
+                   help="inline the media of media/table blocks up to this size in all, then link it (default 25)")
     x.set_defaults(func=commands.export)
     n = sub.add_parser("new-report", help="write a starter report with a chart of the latest runs")
     n.add_argument("title")

@@ -186,7 +186,8 @@ def export(args) -> int:
     config, warnings = load_config(Path(args.config) if args.config else None, overrides)
     for w in warnings:
         print(f"runpages: warning: {w}", file=sys.stderr)
-    path, problems = export_report(args.report, config, args.output)
+    path, problems = export_report(args.report, config, args.output,
+                                   media_limit_mb=getattr(args, "media_limit_mb", 25.0))
     for p in problems:
         print(f"runpages: warning: {p}", file=sys.stderr)
     print(f"wrote {path}")

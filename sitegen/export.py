@@ -2,7 +2,8 @@
 
 ``export_report`` writes one self-contained HTML file: the theme's CSS and scripts, BokehJS and
 the data of every run the report charts (only the metrics it draws) are inline; images next to
-the report become ``data:`` URLs; other images become links. Opened from ``file://`` (an e-mail
+the report become ``data:`` URLs; other images become links. Media that ```media and ```table
+blocks show is inlined up to a size limit, then linked to the run folder, and the export says so. Opened from ``file://`` (an e-mail
 attachment, a CI artifact) it makes no request at all. Links to run pages are left out: there
 is no site beside the file.
 
@@ -27,6 +28,11 @@ EXPORT_SCRIPTS = ("values.js", "site.js", "bokeh/bokeh.min.js", "bokeh/bokeh-api
 EXPORT_STYLES = ("runpages.css", "report.css")
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
 STARTER_RUNS = 5
+MEDIA_LIMIT_MB = 25.0
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
+               "webp": "image/webp", "bmp": "image/bmp", "mp4": "video/mp4", "webm": "video/webm",
+               "ogv": "video/ogg", "ogg": "audio/ogg", "oga": "audio/ogg", "wav": "audio/wav",
+               "mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4"}
 
 
 def _inline(text: str) -> Markup:
@@ -53,11 +59,53 @@ def _data_uri(path: Path) -> str | None:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+class MediaInliner:
+    """``src(run, rel)`` for the media of ```media/```table blocks in an export: a ``data:`` URL
+    while the files inlined so far stay within ``limit_mb``, else a ``file://`` link to the file
+    in the run folder (which opens on this machine only); ``linked`` lists those files."""
+
+    def __init__(self, limit_mb: float):
+        self.limit = max(0.0, float(limit_mb)) * 1024 * 1024
+        self.used = 0
+        self.linked: list[tuple[Path, int]] = []
+        self._done: dict[Path, str] = {}
+
+    def src(self, run, rel: str) -> tuple[str, bool]:
+        path = Path(run.dir, *rel.split("/"))
+        if path in self._done:
+            return self._done[path], True
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        mime = MEDIA_TYPES.get(path.suffix.lower().lstrip("."))
+        if mime and self.used + size <= self.limit:
+            self.used += size
+            url = f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+        else:
+            self.linked.append((path, size))
+            url = path.resolve().as_uri()
+        self._done[path] = url
+        return url, True         # final URLs: not made relative to the page
+
+    def note(self, display: str):
+        from runpages.sitegen.jsonl import Problem
+
+        n, total = len(self.linked), sum(s for _, s in self.linked)
+        return Problem(display, None,
+                       f"export: {n} media file{'s' if n != 1 else ''} ({total / 2**20:.1f} MB) "
+                       f"linked to the run folder instead of inlined: past the "
+                       f"{self.limit / 2**20:g} MB inline limit (--media-limit-mb); "
+                       "the file opens them only on this machine")
+
+
 def export_report(report_path: str | Path, config, output: str | Path | None = None,
-                  now: float | None = None) -> tuple[Path, list]:
+                  now: float | None = None, media_limit_mb: float = MEDIA_LIMIT_MB) -> tuple[Path, list]:
     """Write ``output`` (default: the report's name with ``.html``, in the current folder);
-    returns ``(path, problems)``. Raises ``SiteError`` for a missing report, and
-    ``ProblemsError`` under ``config.strict`` when the report has problems."""
+    returns ``(path, problems)``. Media of ```media/```table blocks is inlined up to
+    ``media_limit_mb`` in all, then linked (``MediaInliner``; a note among the problems says
+    so). Raises ``SiteError`` for a missing report, and ``ProblemsError`` under
+    ``config.strict`` when the report has problems."""
     from runpages.sitegen import __version__, charts
     from runpages.sitegen.assets import static_files
     from runpages.sitegen.logbook import load_logbook
@@ -89,7 +137,10 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
             uri = _data_uri(src)
             if uri:
                 images[link.target] = uri
-    base = report_context(report, site, links=False, images=images)
+    media = MediaInliner(media_limit_mb)
+    base = report_context(report, site, links=False, images=images, media_src=media.src)
+    if media.linked:
+        report.problems.append(media.note(report.display))
 
     # Run data: only the metrics the charts draw (and the x metric), no system series.
     need: dict[str, set[str]] = {}

@@ -60,6 +60,10 @@ class SiteMap:
     def run_data(self, run) -> str:
         return f"data/runs/{self.key(run)}.js"
 
+    def media_data(self, run) -> str:
+        """The run's media sections as a script, for the compare page (``pages.compare_media``)."""
+        return f"data/media/{self.key(run)}.js"
+
     def project_data(self, project) -> str:
         name = project if isinstance(project, str) else project.name
         return f"data/projects/{self._project[name]}.js"

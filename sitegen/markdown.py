@@ -9,7 +9,7 @@ Invariants:
   (``javascript:``, ``vbscript:``, ``file:``, ``data:text/html`` ...) is not made a link and
   stays visible as text, as markdown-it does with its own bad-protocol list.
 - Code fences are highlighted by Pygments on the build machine (no script, no network).
-- A fence whose info word is ``chart``, ``runs`` or ``compare`` is a *block*; a code span
+- A fence whose info word is ``chart``, ``runs``, ``compare``, ``media`` or ``table`` is a *block*; a code span
   ``=name(...)`` with a known ``name`` is an inline *value*. The render rules record each one in
   ``env`` and leave an unforgeable marker (NUL cannot survive markdown-it's input
   normalisation, which turns it into U+FFFD); ``render`` then splits the HTML at the markers
@@ -40,7 +40,7 @@ from typing import Any, Callable
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
-BLOCK_KINDS = ("chart", "runs", "compare")
+BLOCK_KINDS = ("chart", "runs", "compare", "media", "table")
 VALUE_FUNCTIONS = ("best", "last", "min", "max", "mean", "summary", "config", "count")
 _MARK = "\x00"
 _MARK_RE = re.compile("\x00([BV])(\\d+)\x00")
@@ -56,7 +56,7 @@ _IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200d\ufeff]")
 @dataclass
 class Block:
     index: int
-    kind: str            # "chart", "runs" or "compare"
+    kind: str            # one of BLOCK_KINDS
     source: str          # the YAML between the fences
     line: int            # 1-based line of the opening fence in the report file
 

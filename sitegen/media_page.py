@@ -5,10 +5,13 @@ Invariants: only entries the reader kept (``sitegen.media``: files inside the ru
 are copied; table and histogram files are read here and handed to the page as JSON data (the
 template writes it with ``tojson``, so no user text is ever markup). Tables past
 ``MAX_INLINE_TABLE_BYTES`` in all keep their latest step inline and link the rest.
+The same sections go to ``data/media/<key>.js`` (``sitegen.pages.compare_media``), from which the
+compare page (``themes/default/static/compare-media.js``) shows any chosen runs' media side by side.
 """
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,49 @@ def _hist(data: Any, step: int) -> dict | None:
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in counts + edges):
         return None
     return {"step": step, "counts": counts, "edges": edges}
+
+
+def read_table(path: Path) -> dict | None:
+    """A table file as ``{"columns", "data"}`` with display-safe cells, None when unreadable."""
+    return _table(_read_json(path))
+
+
+def read_hist(path: Path, step: int) -> dict | None:
+    return _hist(_read_json(path), step)
+
+
+def nearest_step(steps: list[int], target: int) -> int | None:
+    """The logged step nearest to ``target``, the earlier one on a tie (compare-media.js's
+    twin; both run tests/cases/media/nearest_step.json)."""
+    best = None
+    for s in steps:
+        if best is None or (abs(s - target), s) < (abs(best - target), best):
+            best = s
+    return best
+
+
+def confusion_matrix(table: dict) -> dict | None:
+    """``{"labels", "rows", "max"}`` when ``table`` is a square numeric matrix with labels: a
+    first column of row labels equal (as text, in any order) to the other columns' names, and a
+    finite number in every other cell. Rows come back in the columns' order."""
+    cols, data = table.get("columns") or [], table.get("data") or []
+    labels = [str(c) for c in cols[1:]]
+    n = len(labels)
+    if n < 2 or len(data) != n or len(set(labels)) != n:
+        return None
+    by_label = {}
+    for r in data:
+        if len(r) != n + 1 or isinstance(r[0], (bool, float)) or r[0] is None:
+            return None
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in r[1:]):
+            return None
+        by_label[str(r[0])] = r[1:]
+    if sorted(by_label) != sorted(labels):
+        return None
+    rows = [by_label[lab] for lab in labels]
+    return {"labels": labels, "rows": rows, "max": max((v for r in rows for v in r), default=0),
+            "row_title": str(cols[0])}
 
 
 def plan_media(run, base: str) -> tuple[dict[str, str], list[dict]]:
@@ -80,6 +126,8 @@ def plan_media(run, base: str) -> tuple[dict[str, str], list[dict]]:
                     tables[str(i.step)] = {"href": src}
                     continue
                 t = _table(_read_json(run_dir / i.file))
+                if t is not None:
+                    t["matrix"] = confusion_matrix(t)       # drawn as a heat map (media.js)
                 tables[str(i.step)] = t if t is not None else {"error": "unreadable table file", "href": src}
                 inline_left -= i.bytes
             sec["tables"] = tables

@@ -1,4 +1,5 @@
-"""Report blocks: ``chart``, ``runs`` and ``compare`` options checked and resolved to runs.
+"""Report blocks: ``chart``, ``runs`` and ``compare`` options checked and resolved to runs
+(``media`` and ``table`` blocks: ``sitegen.report_media``).
 
 Runs are selected with the runs-table filter language (``sitegen.query``) over rows shaped like
 the project table's rows plus ``project``, ``id`` and ``start`` (``run_row``). A block that
@@ -24,7 +25,10 @@ CHART_KEYS = ("runs", "project", "metric", "metrics", "x", "log_x", "log_y", "sm
               "group_by", "title", "y_range", "height")
 RUNS_KEYS = ("runs", "project", "columns", "best", "sort", "limit", "title")
 COMPARE_KEYS = ("runs", "project", "metrics", "charts", "x", "log_x", "log_y", "smoothing", "title")
-BLOCK_KEYS = {"chart": CHART_KEYS, "runs": RUNS_KEYS, "compare": COMPARE_KEYS}
+MEDIA_KEYS = ("runs", "project", "key", "step", "layout", "limit", "title")     # sitegen.report_media
+TABLE_KEYS = ("runs", "project", "key", "step", "columns", "sort", "limit", "title")
+BLOCK_KEYS = {"chart": CHART_KEYS, "runs": RUNS_KEYS, "compare": COMPARE_KEYS,
+              "media": MEDIA_KEYS, "table": TABLE_KEYS}
 X_MODES = {"step": "step", "time": "time", "relative": "rel", "rel": "rel"}
 RUN_COLUMNS = ("name", "project", "user", "host", "status", "group", "tags", "id")
 MAX_COMPARE_CHARTS = 4
@@ -411,6 +415,19 @@ def resolve_compare(block, opts, selector) -> dict:
             "metrics": charts, "groups": None, **view}
 
 
-RESOLVERS = {"chart": resolve_chart, "runs": resolve_runs, "compare": resolve_compare}
+def _resolve_media(block, opts, selector) -> dict:
+    from runpages.sitegen.report_media import resolve_media   # it builds on the helpers above
+
+    return resolve_media(block, opts, selector)
+
+
+def _resolve_table(block, opts, selector) -> dict:
+    from runpages.sitegen.report_media import resolve_table
+
+    return resolve_table(block, opts, selector)
+
+
+RESOLVERS = {"chart": resolve_chart, "runs": resolve_runs, "compare": resolve_compare,
+             "media": _resolve_media, "table": _resolve_table}
 
 

@@ -72,7 +72,7 @@ def _pct(v: float | None) -> str:
     return f"{v:+.1f}%" if abs(v) >= 0.05 else f"{v:+.2g}%"
 
 
-def block_context(index: int, data: dict, site, links: bool = True) -> dict:
+def block_context(index: int, data: dict, site, links: bool = True, media_src=None) -> dict:
     """What ``partials/report_block.html`` needs for one resolved block."""
     ctx: dict[str, Any] = {"id": f"rp-block-{index}", "kind": data["kind"], "line": data["line"],
                            "error": data.get("error"), "source": data.get("source", ""),
@@ -112,7 +112,67 @@ def block_context(index: int, data: dict, site, links: bool = True) -> dict:
                                      "abs": "" if c["abs"] is None else ("+" if c["abs"] > 0 else "") + format_number(c["abs"]),
                                      "pct": _pct(c["pct"]), "better": c["better"]} for c in d["cells"]]}
                          for d in data["deltas"]]
+    elif kind in ("media", "table"):
+        ctx.update(media_block_context(data, site, media_src or (lambda run, rel: (site.files_dir(run) + rel, False)),
+                                       links))
     return ctx
+
+
+def _file_item(m, run, media_src) -> dict:
+    src, inline = media_src(run, m.file)
+    thumb, thumb_inline = media_src(run, m.thumb) if m.thumb and m.kind == "image" else (src, inline)
+    return {"kind": m.kind, "src": src, "inline": inline, "thumb": thumb, "thumb_inline": thumb_inline,
+            "caption": m.caption or "", "gif": m.file.lower().endswith(".gif")}
+
+
+def _hist_bars(hist: dict, width: int = 320, height: int = 110) -> dict:
+    """An inline SVG's bars for one histogram (numbers only, so it needs no script)."""
+    counts, edges = hist["counts"], hist["edges"]
+    lo, hi = edges[0], edges[-1]
+    span, top = (hi - lo) or 1.0, max(counts) or 1.0
+    bars = []
+    for c, a, b in zip(counts, edges, edges[1:]):
+        h = c / top * height
+        bars.append({"x": round((a - lo) / span * width, 2), "w": round(max(0.6, (b - a) / span * width - 0.4), 2),
+                     "y": round(height - h, 2), "h": round(h, 2)})
+    return {"bars": bars, "lo": format_number(lo), "hi": format_number(hi), "w": width, "h": height}
+
+
+def _table_cell(v: Any) -> dict:
+    num = isinstance(v, (int, float)) and not isinstance(v, bool)
+    return {"text": format_value(v) if num else ("" if v is None else to_text(v)), "num": num}
+
+
+def _matrix(m: dict) -> dict:
+    top = m["max"] or 1
+    return {"labels": m["labels"], "row_title": m["row_title"],
+            "rows": [{"label": lab, "cells": [{"text": format_number(v), "alpha": round(max(0.0, v / top), 3),
+                                               "diag": i == j} for j, v in enumerate(r)]}
+                     for i, (lab, r) in enumerate(zip(m["labels"], m["rows"]))]}
+
+
+def media_block_context(data: dict, site, media_src, links: bool = True) -> dict:
+    """A ```media or ```table block's runs with what each shows; ``media_src(run, rel)`` gives
+    ``(url, inline)`` for a file of the run (site path, or a data: URL in an export)."""
+    cells = []
+    for e in data["shown"]:
+        run = e["run"]
+        cell: dict[str, Any] = {"run": _run_ref(run, site, links), "step": e["step"], "kind": e["kind"],
+                                "error": e.get("error")}
+        if data["kind"] == "media":
+            cell["more"] = e["more"]
+            if e["kind"] == "histogram":
+                cell["hists"] = [_hist_bars(h) for h in e.get("hists", [])]
+            else:
+                cell["files"] = [_file_item(m, run, media_src) for m in e["items"]]
+        elif not cell["error"]:
+            cell["columns"] = e["columns"]
+            cell["rows"] = [[_table_cell(v) for v in r] for r in e["rows"]]
+            cell["total"] = e["total"]
+            cell["matrix"] = _matrix(e["matrix"]) if e.get("matrix") else None
+        cells.append(cell)
+    return {"key": data["key"], "step": data["step"], "layout": data.get("layout", "grid"), "cells": cells,
+            "missing": [r.name or r.id for r in data["missing"]]}
 
 
 def block_colors(runs: list) -> list[str]:
@@ -145,14 +205,17 @@ def value_context(data: dict, site, links: bool = True) -> dict:
             "url": site.run_url(run) if (run is not None and links) else None}
 
 
-def report_context(report: Report, site, links: bool = True, images: dict[str, str] | None = None) -> ReportContext:
-    """The context shared by the site page and the exported file."""
+def report_context(report: Report, site, links: bool = True, images: dict[str, str] | None = None,
+                   media_src=None) -> ReportContext:
+    """The context shared by the site page and the exported file; ``media_src`` as in
+    ``media_block_context`` (default: the run's files in the site)."""
     parts = []
     for part in markdown.render(report.doc, images=images):
         if part.kind == "html":
             parts.append({"kind": "html", "html": Markup(part.html)})   # made by sitegen.markdown
         elif part.kind == "block":
-            parts.append({"kind": "block", "block": block_context(part.index, report.blocks[part.index], site, links)})
+            parts.append({"kind": "block", "block": block_context(part.index, report.blocks[part.index], site, links,
+                                                                     media_src)})
         else:
             parts.append({"kind": "value", "value": value_context(report.values[part.index], site, links)})
     specs = [s for i, b in enumerate(report.blocks) if (s := chart_spec(i, b, site))]

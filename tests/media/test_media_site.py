@@ -33,12 +33,27 @@ def test_media_files_are_copied_and_hostile_captions_keys_and_cells_stay_text(tm
     assert len(copied) == 1
 
 
+def test_the_compare_page_media_script_holds_the_run_sections_escaped(tmp_path):
+    run = start(tmp_path)
+    run.log({"s": runpages.Image(np.zeros((4, 4), np.uint8), caption=HOSTILE + "</script>")})
+    run.finish()
+    site = build(tmp_path / "runs", tmp_path / "site")
+    (script,) = site.glob("data/media/media/*.js")
+    text = script.read_text()
+    assert text.startswith(f'RunpagesMedia.add("media/{script.stem}", [')
+    assert "<" not in text and "\\u003c/script\\u003e" in text
+    assert f'"src": "files/media/{script.stem}/media/s/0-' in text.replace('":"', '": "')
+    assert "compare-media.js" in (site / "compare.html").read_text()
+
+
 def test_a_run_without_media_has_no_media_section_or_script(tmp_path):
     run = start(tmp_path)
     run.log({"loss": 1.0})
     run.finish()
     html = _page(build(tmp_path / "runs", tmp_path / "site"))
     assert 'id="media"' not in html and "media.js" not in html and 'id="reproduce"' not in html
+    (script,) = (tmp_path / "site").glob("data/media/media/*.js")     # the compare page asks
+    assert script.read_text().endswith(", []);\n")
 
 
 def _git(cwd, *args):

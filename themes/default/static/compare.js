@@ -300,6 +300,7 @@
     renderRuns(runs);
     renderConfig(runs);
     renderSummary(runs);
+    document.dispatchEvent(new CustomEvent("runpages:compare", { detail: { runs: runs } }));   // compare-media.js
     var chartsEl = $("rp-compare-charts");
     var promise;
     if (!window.RunpagesCharts) {

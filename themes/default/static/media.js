@@ -86,7 +86,7 @@
 
   function drawTable(sec, body) {
     var wrap = h("div", { "class": "media-table" });
-    var state = { table: null, sort: -1, dir: 1, q: "", page: 0 };
+    var state = { table: null, sort: -1, dir: 1, q: "", page: 0, rows: false };
     var filter = h("input", { type: "search", placeholder: "filter rows", "aria-label": sec.key + " filter" });
     var info = h("span", { "class": "muted small media-table-info" });
     var prev = h("button", { type: "button" }, "‹ prev"), next = h("button", { type: "button" }, "next ›");
@@ -94,9 +94,44 @@
     [filter, prev, next, info].forEach(function (e) { tools.appendChild(e); });
     var tableWrap = h("div", { "class": "table-wrap" });
 
+    var asRows = h("button", { type: "button", "class": "media-as-rows", hidden: "" }, "show as rows");
+    asRows.addEventListener("click", function () { state.rows = !state.rows; render(); });
+    tools.appendChild(asRows);
+
+    /* A square numeric matrix with labels (sitegen/media_page.py confusion_matrix): a heat map
+       whose cells keep their numbers; shade = value / largest value. */
+    function renderMatrix(m) {
+      var table = h("table", { "class": "media-confusion", "aria-label": sec.key + " (rows: " + m.row_title + ")" });
+      var tr = h("tr");
+      tr.appendChild(h("th", { scope: "col", "class": "muted small" }, m.row_title));
+      m.labels.forEach(function (l) { tr.appendChild(h("th", { scope: "col" }, l)); });
+      var thead = h("thead");
+      thead.appendChild(tr);
+      table.appendChild(thead);
+      var tb = h("tbody"), top = m.max || 1;
+      m.rows.forEach(function (r, i) {
+        var row = h("tr");
+        row.appendChild(h("th", { scope: "row" }, m.labels[i]));
+        r.forEach(function (v, j) {
+          var a = Math.max(0, v / top);
+          var td = h("td", { "class": "num" + (i === j ? " media-diag" : "") + (a > 0.55 ? " media-dark" : "") }, S.fmtNum(v));
+          td.style.setProperty("--a", a.toFixed(3));
+          row.appendChild(td);
+        });
+        tb.appendChild(row);
+      });
+      table.appendChild(tb);
+      tableWrap.appendChild(table);
+    }
+
     function render() {
       tableWrap.textContent = "";
       var t = state.table;
+      var matrix = t && t.matrix;
+      asRows.hidden = !matrix;
+      asRows.textContent = state.rows ? "show as heat map" : "show as rows";
+      [filter, prev, next, info].forEach(function (e) { e.hidden = !!matrix && !state.rows; });
+      if (matrix && !state.rows) { renderMatrix(matrix); return; }
       if (!t || !t.columns) {
         tableWrap.appendChild(h("p", { "class": "note" }, (t && t.error) || "This step's table is not shown inline."));
         if (t && t.href) tableWrap.appendChild(h("a", { href: S.url(t.href), download: "" }, "download"));
@@ -115,6 +150,7 @@
         var th = h("th", { scope: "col" }), btn = h("button", { type: "button", "class": "sort" }, c + (state.sort === ci ? (state.dir > 0 ? " ▲" : " ▼") : ""));
         btn.addEventListener("click", function () {
           if (state.sort === ci) state.dir = -state.dir; else { state.sort = ci; state.dir = 1; }
+          state.page = 0;                      // a new order starts at its first page
           render();
         });
         th.appendChild(btn);
