@@ -79,7 +79,7 @@ def block_context(index: int, data: dict, site, links: bool = True) -> dict:
                            "title": data.get("title", "")}
     if ctx["error"]:
         return ctx
-    runs = [_run_ref(r, site, links, c) for r, c in zip(data["runs"], block_colors(data["runs"]))]
+    runs = [_run_ref(r, site, links, c) for r, c in zip(data["runs"], block_colors(data["runs"], site))]
     ctx["runs"] = runs
     kind = data["kind"]
     if kind == "chart":
@@ -115,11 +115,9 @@ def block_context(index: int, data: dict, site, links: bool = True) -> dict:
     return ctx
 
 
-def block_colors(runs: list) -> list[str]:
-    """Colours by position in the block: neighbours in one chart never share a colour."""
-    from runpages.sitegen.charts import PALETTE
-
-    return [PALETTE[i % len(PALETTE)] for i in range(len(runs))]
+def block_colors(runs: list, site) -> list[str]:
+    """Each run's own colour (``SiteMap.color``), the one it has on every other page."""
+    return [site.color(r) for r in runs]
 
 
 def chart_spec(index: int, data: dict, site) -> dict | None:
@@ -129,7 +127,7 @@ def chart_spec(index: int, data: dict, site) -> dict | None:
     return {
         "id": f"rp-block-{index}", "kind": data["kind"], "metrics": data["metrics"],
         "runs": [site.key(r) for r in data["runs"]],
-        "colors": block_colors(data["runs"]),
+        "colors": block_colors(data["runs"], site),
         "groups": [{"label": g["label"], "color": g["color"], "runs": [site.key(r) for r in g["runs"]]}
                    for g in (data.get("groups") or [])] or None,
         "x": data["x"], "log_x": data["log_x"], "log_y": data["log_y"],
