@@ -11,9 +11,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from runpages.sitegen.atomic import copy_atomic
+from runpages.sitegen.atomic import copy_atomic, write_atomic
 
 BOKEH_FILES = ("bokeh.min.js", "bokeh-api.min.js")
+# The chart scripts under _static/, in load order (charts.js says what each holds); pages load
+# them through partials/charts_scripts.html, an exported report inlines them.
+CHART_SCRIPTS = ("bokeh/bokeh.min.js", "bokeh/bokeh-api.min.js", "chart-rules.js", "chart-series.js",
+                 "chart-data.js", "chart-figure.js", "chart-toolbar.js", "chart-ranges.js", "chart-plot.js",
+                 "chart-runlist.js", "charts.js", "nonfinite.js")
 
 
 def bokeh_js_dir() -> Path:
@@ -66,7 +71,27 @@ def static_files(theme_dirs: list[str]) -> dict[str, Path]:
     return files
 
 
+def generated_files() -> dict[str, str]:
+    """``{relative path under _static/: text}`` made by the build, not copied from a theme."""
+    from runpages.sitegen.chart_rules import RULES_FILE, rules_script
+
+    return {RULES_FILE: rules_script()}
+
+
 def copy_assets(theme_dirs: list[str], out: str | os.PathLike) -> list[str]:
-    """Copy what changed; returns the site paths written (``_static/…``)."""
+    """Copy (or generate) what changed; returns the site paths written (``_static/…``)."""
     dest = Path(out) / "_static"
-    return [f"_static/{rel}" for rel, src in static_files(theme_dirs).items() if _copy(src, dest / rel)]
+    written = [f"_static/{rel}" for rel, src in static_files(theme_dirs).items() if _copy(src, dest / rel)]
+    written += [f"_static/{rel}" for rel, text in generated_files().items() if _write(dest / rel, text)]
+    return written
+
+
+def _write(dest: Path, text: str) -> bool:
+    data = text.encode("utf-8")
+    try:
+        if dest.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    write_atomic(dest, data)
+    return True

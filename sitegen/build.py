@@ -235,6 +235,7 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
         if (not full and old and old.get("fingerprint") == run.fingerprint and run.fingerprint
                 and old.get("dir") == run.dir and old.get("status") == run.status
                 and old.get("extras") == extras and key not in changed and run.dir not in changed
+                and old.get("color") == site.color(run)      # a run started before it moved its colour
                 and (out / site.run_url(run)).exists()):
             new_runs[key] = old
         else:
@@ -261,7 +262,7 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
             for stale in set(old_runs.get(key, {}).get("outputs", ())) - set(outputs):
                 written.remove(stale)
             new_runs[key] = {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status,
-                             "extras": extras, "outputs": outputs, "entry": None}
+                             "extras": extras, "outputs": outputs, "entry": None, "color": site.color(run)}
             bar.update(1)
     finally:
         bar.close()

@@ -25,7 +25,6 @@ written as the JavaScript literals; every string goes through ``json.dumps`` wit
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from typing import Any, Iterable
@@ -38,19 +37,6 @@ MAX_POINTS = 2000
 PROJECT_MAX_POINTS = 200
 PROJECT_POINT_BUDGET = 200_000   # all series of one project together; keeps 1,000-run pages light
 PROJECT_MIN_POINTS = 24
-
-# Colour-blind-safe: Okabe-Ito (minus yellow and black) then Paul Tol's muted scheme.
-PALETTE = (
-    "#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9",
-    "#332288", "#117733", "#882255", "#44aa99", "#999933", "#aa4499",
-)
-
-
-def run_color(key: str) -> str:
-    """A stable colour for a run key (the same run has the same colour on every page)."""
-    h = int.from_bytes(hashlib.sha1(key.encode("utf-8")).digest()[:4], "big")
-    return PALETTE[h % len(PALETTE)]
-
 
 # ---------------------------------------------------------------------------------------------
 # Downsampling
@@ -205,7 +191,7 @@ def run_header(run, site) -> dict:
         "duration_s": getattr(run, "duration_s", None),
         "git": {"commit": commit[:8], "dirty": bool(git.get("dirty")), "branch": str(git.get("branch") or "")},
         "url": site.run_url(run),
-        "color": run_color(site.key(run)),
+        "color": site.color(run),        # sitegen/colors.py: the same on every page
     }
 
 

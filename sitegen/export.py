@@ -21,10 +21,10 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from runpages.sitegen.assets import CHART_SCRIPTS
 from runpages.sitegen.errors import ProblemsError, SiteError
 
-EXPORT_SCRIPTS = ("values.js", "site.js", "bokeh/bokeh.min.js", "bokeh/bokeh-api.min.js", "charts.js",
-                  "nonfinite.js")
+EXPORT_SCRIPTS = ("values.js", "site.js", *CHART_SCRIPTS)
 EXPORT_STYLES = ("runpages.css", "report.css")
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
 STARTER_RUNS = 5
@@ -107,7 +107,7 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
     so). Raises ``SiteError`` for a missing report, and ``ProblemsError`` under
     ``config.strict`` when the report has problems."""
     from runpages.sitegen import __version__, charts
-    from runpages.sitegen.assets import static_files
+    from runpages.sitegen.assets import generated_files, static_files
     from runpages.sitegen.logbook import load_logbook
     from runpages.sitegen.pages import Page
     from runpages.sitegen.pages.contexts import ReportExportContext  # noqa: F401 (annotation)
@@ -158,8 +158,8 @@ def export_report(report_path: str | Path, config, output: str | Path | None = N
         data.append(charts.data_script("add", payload))
 
     theme_dirs = _theme_dirs(config.theme)
-    files = static_files(theme_dirs)
-    read = lambda rel: files[rel].read_text(encoding="utf-8")  # noqa: E731
+    files, made = static_files(theme_dirs), generated_files()
+    read = lambda rel: made[rel] if rel in made else files[rel].read_text(encoding="utf-8")  # noqa: E731
     stamp = _dt.datetime.fromtimestamp(now, _dt.timezone.utc) if now is not None else _dt.datetime.now(_dt.timezone.utc)
     ctx: ReportExportContext = {
         **base,

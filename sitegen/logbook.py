@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from runpages import schema
 from runpages.problems import Problem
 from runpages.site_paths import run_page_path, slug, unique_slugs  # noqa: F401 - the one slug rule, shared with the logger (Run.url)
+from runpages.sitegen.colors import run_color, run_colors
 
 REPORTS_PATH = "reports"
 CHECKS_DIR = ".checks"            # inside <runs>/<project>/; the reader skips dot-folders
@@ -34,6 +35,7 @@ class SiteMap:
         self._project = dict(zip(names, unique_slugs(names)))
         self._run: dict[str, str] = {}
         self._by_key: dict[str, Any] = {}
+        self._colors: dict[str, str] | None = None
         for project in self.projects:
             runs = sorted(project.runs, key=lambda r: (r.id, r.source, r.dir))
             for run, s in zip(runs, unique_slugs(r.id for r in runs)):
@@ -49,6 +51,14 @@ class SiteMap:
 
     def run_by_key(self, key: str):
         return self._by_key.get(key)
+
+    def color(self, run) -> str:
+        """The run's colour on every page (``sitegen/colors.py``: start order in its project)."""
+        if self._colors is None:
+            self._colors = {}
+            for project in self.projects:
+                self._colors.update(run_colors((self.key(r), r.started_at) for r in project.runs))
+        return self._colors.get(self.key(run)) or run_color(self.key(run))
 
     def project_url(self, project) -> str:
         name = project if isinstance(project, str) else project.name

@@ -26,7 +26,13 @@ _INDEX_KEYS = (STEP, TIME)
 # Words that mean "lower is better" when they appear as a part of a metric name.
 _LOWER_IS_BETTER = ("loss", "err", "error", "perplexity", "ppl", "mse", "mae", "rmse",
                     "wer", "cer", "nll", "bpc", "bpb", "fid", "regret", "cost")
-_LOWER_RE = re.compile(r"(?:^|[^a-z])(" + "|".join(_LOWER_IS_BETTER) + r")", re.IGNORECASE)
+# Words that say higher is better; a name with neither list's word has no preferred direction.
+_HIGHER_IS_BETTER = ("acc", "accuracy", "f1", "auc", "precision", "recall", "bleu", "rouge", "score",
+                     "reward", "return", "map", "iou", "dice", "r2", "top1", "top5")
+# The browser builds the same pattern from the same words (sitegen/chart_rules.py hands them over).
+DIRECTION_PATTERN = r"(?:^|[^a-z])({words})"
+_LOWER_RE = re.compile(DIRECTION_PATTERN.format(words="|".join(_LOWER_IS_BETTER)), re.IGNORECASE)
+_HIGHER_RE = re.compile(DIRECTION_PATTERN.format(words="|".join(_HIGHER_IS_BETTER)), re.IGNORECASE)
 
 # Summary keys a person most likely means by "how good is this run", in order of preference.
 _MAIN_METRIC_PREFERENCE = (
@@ -43,6 +49,21 @@ def metric_direction(key: str) -> str:
     (``train/loss``, ``val_error``, ``eval/wer``) counts as lower-is-better.
     """
     return "min" if _LOWER_RE.search(key) else "max"
+
+
+def metric_preference(key: str) -> str | None:
+    """``metric_direction`` where the name says so, else None (epoch, lr: neither is better).
+
+    Used where better/worse is shown in colour (compare page deltas): no colour without a word.
+    """
+    if _LOWER_RE.search(key):
+        return "min"
+    return "max" if _HIGHER_RE.search(key) else None
+
+
+def direction_words() -> dict[str, list[str]]:
+    """The word lists of the direction rule, for the browser's twin."""
+    return {"lower": list(_LOWER_IS_BETTER), "higher": list(_HIGHER_IS_BETTER)}
 
 
 def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import jinja2
 
+from runpages.sitegen.assets import CHART_SCRIPTS
 from runpages.sitegen.atomic import write_atomic
 from runpages.sitegen.pages import Page
 from runpages.sitegen.values import format_duration, format_number, format_utc
@@ -132,6 +133,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(url=_url, filesize=_filesize, duration=format_duration, datetime=format_utc, value=_value)
+        self.env.globals["chart_scripts"] = CHART_SCRIPTS
         self.env.globals.update(globals or {})
 
     def render(self, page: Page) -> str:

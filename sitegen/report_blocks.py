@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 from runpages.sitegen import markdown
 from runpages.sitegen.config import nearest_key
+from runpages.sitegen.colors import GROUP_PALETTE
 from runpages.sitegen.model import metric_direction
 from runpages.sitegen.query import _MISSING, QueryError, lookup, parse_query, to_number, to_text
 from runpages.sitegen.values import format_number
@@ -32,8 +33,6 @@ BLOCK_KEYS = {"chart": CHART_KEYS, "runs": RUNS_KEYS, "compare": COMPARE_KEYS,
 X_MODES = {"step": "step", "time": "time", "relative": "rel", "rel": "rel"}
 RUN_COLUMNS = ("name", "project", "user", "host", "status", "group", "tags", "id")
 MAX_COMPARE_CHARTS = 4
-GROUP_COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9",
-                "#332288", "#117733", "#882255", "#44aa99", "#999933", "#aa4499")
 
 
 class BlockError(Exception):
@@ -281,7 +280,7 @@ def _groups(opts: dict, block, runs: list, selector: Selector) -> list[dict] | N
         raise BlockError(f"group_by: no selected run has {key!r}{_nearest(key, names)}", _opt_line(block, "group_by"))
     named = key.lower() not in ("group", "user", "name", "project", "status", "host")
     return [{"label": f"{key} = {label}" if named else label, "runs": members,
-             "color": GROUP_COLORS[i % len(GROUP_COLORS)]}
+             "color": GROUP_PALETTE[i % len(GROUP_PALETTE)]}
             for i, (label, members) in enumerate(groups.items())]
 
 

@@ -13,7 +13,8 @@ position. ``themes/default/static/picker.js`` reads it; the two change together 
 """
 from __future__ import annotations
 
-from runpages.sitegen.charts import PALETTE, run_color, to_js
+from runpages.sitegen.charts import to_js
+from runpages.sitegen.colors import PALETTE
 from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.contexts import CompareContext
 
@@ -54,7 +55,7 @@ def run_index(projects, site) -> dict:
             status = str(run.status or "")
             rows.append([pi, run_slug, None if name == run_slug else name,
                          users.setdefault(user, len(users)), statuses.setdefault(status, len(statuses)),
-                         colors.setdefault(run_color(key), len(colors)), _seconds(run.started_at)])
+                         colors.setdefault(site.color(run), len(colors)), _seconds(run.started_at)])
     return {
         "v": INDEX_VERSION,
         "fields": list(INDEX_FIELDS),

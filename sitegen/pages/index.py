@@ -10,6 +10,7 @@ import math
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
+from runpages.sitegen.colors import user_colors
 from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.contexts import IndexContext
 
@@ -28,7 +29,7 @@ def _day(t: float) -> str:
 
 
 def runs_per_day(projects, days: int = PULSE_DAYS) -> dict:
-    """``{"days": [...], "users": {user: [count per day]}}`` over the last ``days`` days that
+    """``{"days": [...], "users": {user: [count per day]}, "colors": {user: colour}}`` over the last ``days`` days that
     have runs (ending at the newest run, so an old site still shows its activity)."""
     starts = [(r.user or "(unknown)", r.started_at) for p in projects for r in p.runs
               if _finite(r.started_at) is not None]
@@ -46,7 +47,11 @@ def runs_per_day(projects, days: int = PULSE_DAYS) -> dict:
         if i is not None:
             users[user][i] += 1
     order = sorted(users, key=lambda u: (-sum(users[u]), u))
-    return {"days": day_list, "users": {u: users[u] for u in order}}
+    first_seen: dict[str, float] = {}
+    for user, t in starts:
+        first_seen[user] = min(t, first_seen.get(user, t))
+    colors = user_colors(first_seen)          # by first run ever: a new user moves no one
+    return {"days": day_list, "users": {u: users[u] for u in order}, "colors": {u: colors[u] for u in order}}
 
 
 def best_so_far(project) -> dict | None:

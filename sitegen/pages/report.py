@@ -79,7 +79,7 @@ def block_context(index: int, data: dict, site, links: bool = True, media_src=No
                            "title": data.get("title", "")}
     if ctx["error"]:
         return ctx
-    runs = [_run_ref(r, site, links, c) for r, c in zip(data["runs"], block_colors(data["runs"]))]
+    runs = [_run_ref(r, site, links, c) for r, c in zip(data["runs"], block_colors(data["runs"], site))]
     ctx["runs"] = runs
     kind = data["kind"]
     if kind == "chart":
@@ -157,7 +157,7 @@ def media_block_context(data: dict, site, media_src, links: bool = True) -> dict
     cells = []
     for e in data["shown"]:
         run = e["run"]
-        cell: dict[str, Any] = {"run": _run_ref(run, site, links), "step": e["step"], "kind": e["kind"],
+        cell: dict[str, Any] = {"run": _run_ref(run, site, links, site.color(run)), "step": e["step"], "kind": e["kind"],
                                 "error": e.get("error")}
         if data["kind"] == "media":
             cell["more"] = e["more"]
@@ -175,11 +175,9 @@ def media_block_context(data: dict, site, media_src, links: bool = True) -> dict
             "missing": [r.name or r.id for r in data["missing"]]}
 
 
-def block_colors(runs: list) -> list[str]:
-    """Colours by position in the block: neighbours in one chart never share a colour."""
-    from runpages.sitegen.charts import PALETTE
-
-    return [PALETTE[i % len(PALETTE)] for i in range(len(runs))]
+def block_colors(runs: list, site) -> list[str]:
+    """Each run's own colour (``SiteMap.color``), the one it has on every other page."""
+    return [site.color(r) for r in runs]
 
 
 def chart_spec(index: int, data: dict, site) -> dict | None:
@@ -189,7 +187,7 @@ def chart_spec(index: int, data: dict, site) -> dict | None:
     return {
         "id": f"rp-block-{index}", "kind": data["kind"], "metrics": data["metrics"],
         "runs": [site.key(r) for r in data["runs"]],
-        "colors": block_colors(data["runs"]),
+        "colors": block_colors(data["runs"], site),
         "groups": [{"label": g["label"], "color": g["color"], "runs": [site.key(r) for r in g["runs"]]}
                    for g in (data.get("groups") or [])] or None,
         "x": data["x"], "log_x": data["log_x"], "log_y": data["log_y"],

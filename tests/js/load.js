@@ -7,10 +7,22 @@ const vm = require("node:vm");
 const STATIC = path.join(__dirname, "..", "..", "themes", "default", "static");
 const CASES = path.join(__dirname, "..", "cases");
 
+/* The generated chart-rules.js (sitegen/chart_rules.py): tests/js/test_node.py writes it and
+ * names it in RUNPAGES_CHART_RULES; its text runs first, as the page loads it first. */
+function chartRules() {
+  const file = process.env.RUNPAGES_CHART_RULES;
+  if (!file) throw new Error("RUNPAGES_CHART_RULES is not set: run the JS tests through tests/js/test_node.py");
+  return fs.readFileSync(file, "utf8");
+}
+
 function loadScripts(...names) {
   const context = { console };
   context.window = context;
   vm.createContext(context);
+  // Chart scripts (and nonfinite.js, which takes its mark colour from the palette) need the rules.
+  if (names.some((n) => n.startsWith("chart") || n === "nonfinite.js")) {
+    vm.runInContext(chartRules(), context, { filename: "chart-rules.js" });
+  }
   for (const name of names) {
     vm.runInContext(fs.readFileSync(path.join(STATIC, name), "utf8"), context, { filename: name });
   }

@@ -98,7 +98,11 @@ def test_export_embeds_bokeh_and_only_the_charted_metrics(logbook, reports_folde
     assert "Bokeh" in html and "RunpagesCharts" in html and "RunpagesData.add(" in html
     data = html[html.index("RunpagesData.add("):]
     assert '"val/acc"' in data and '"train/loss"' not in data.split("</script>")[0]
-    assert html.count("</script>") == 9      # values, site, bokeh, bokeh-api, charts, nonfinite, data, spec, report
+    from runpages.sitegen.assets import CHART_SCRIPTS
+
+    # values, site, BokehJS and the chart scripts (rules generated from Python), data, spec, report
+    assert html.count("</script>") == 2 + len(CHART_SCRIPTS) + 3
+    assert "window.RunpagesCharts.rules = " in html
 
 
 def test_export_of_a_missing_report_is_a_site_error(logbook, tmp_path):

@@ -11,17 +11,9 @@
 (function () {
   "use strict";
 
-  // Mirrors sitegen.model.metric_direction's list: any "/"- or "_"-separated part starting
-  // with one of these words is lower-is-better. Higher-is-better needs a word too; anything
-  // else (epoch, lr, tokens) gets no colour, since better or worse means nothing there.
-  var LOWER = /(?:^|[^a-z])(loss|err|error|perplexity|ppl|mse|mae|rmse|wer|cer|nll|bpc|bpb|fid|regret|cost)/i;
-  var HIGHER = /(?:^|[^a-z])(acc|accuracy|f1|auc|precision|recall|bleu|rouge|score|reward|return|map|iou|dice|r2|top1|top5)/i;
-
-  function direction(key) {
-    if (LOWER.test(key)) return "min";
-    if (HIGHER.test(key)) return "max";
-    return null;
-  }
+  // Lower or higher is better, or neither (epoch, lr: no colour): sitegen.model.metric_preference,
+  // handed over in chart-rules.js.
+  function direction(key) { return window.RunpagesCharts ? window.RunpagesCharts.direction(key) : null; }
 
   var api = window.RunpagesCompare = {
     ready: false, keys: [], failed: [], charts: null, direction: direction
@@ -296,7 +288,6 @@
     $("rp-compare-body").hidden = !runs.length;
     $("rp-compare-runs-wrap").hidden = !runs.length;
     if (!runs.length) { api.ready = true; return; }
-    if (window.RunpagesCharts && window.RunpagesCharts.distinctColors) window.RunpagesCharts.distinctColors(runs);
     renderRuns(runs);
     renderConfig(runs);
     renderSummary(runs);

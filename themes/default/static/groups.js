@@ -210,7 +210,7 @@
       return Promise.resolve(true);
     }
     var dark = window.RunpagesSite ? RunpagesSite.isDark() : false;
-    var palette = window.RunpagesCharts.palette;
+    var palette = window.RunpagesCharts.rules.groupPalette;
     var fig = window.RunpagesCharts.figure({ height: 320, title: this.state.metric + " by " + this.state.by.replace(/^config\./, "") +
       " (" + this.state.stat + ", min\u2013max band)", x_axis_label: "step" }, dark);
     var lines = [];

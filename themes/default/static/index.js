@@ -30,7 +30,7 @@
         var src = new B.ColumnDataSource({ data: { x: xs, top: top, bottom: bottom.slice(), n: counts,
           user: xs.map(function () { return u; }), day: per.days } });
         var opts = { x: { field: "x" }, top: { field: "top" }, bottom: { field: "bottom" }, width: DAY * 0.8, source: src,
-          fill_color: C.palette[k % C.palette.length], line_color: null };
+          fill_color: (per.colors || {})[u] || C.palette[k % C.palette.length], line_color: null };
         if (users.length <= 10) opts.legend_label = u;
         hoverables.push(fig.vbar(opts));
         bottom = top;

@@ -16,7 +16,7 @@
   "use strict";
   var MAX_RUNS_NAMED = 3;
   var KINDS = ["NaN", "inf", "-inf"];
-  var MARK_COLOR = "#d55e00";
+  var MARK_COLOR = window.RunpagesCharts.rules.markColor;   // chart-rules.js, from sitegen/chart_rules.py
 
   /* Where a mark of value v goes, given the finite range [lo, hi] of its chart. */
   function markY(v, lo, hi) {

@@ -117,7 +117,7 @@
       if (x === null || y === null || (s.logX && x <= 0) || (s.logY && y <= 0)) continue;
       d.x.push(x); d.y.push(y); d.url.push(r.url); d.key.push(r.key); d.name.push(r.name);
       d.on.push(r.visible);
-      d.color.push(r.visible ? "#0072b2" : (c.grid || "#bbbbbb"));
+      d.color.push(r.visible ? window.RunpagesCharts.rules.palette[0] : (c.grid || "#bbbbbb"));
       d.alpha.push(r.visible ? 0.85 : 0.35);
     }
     this.total = rows.length;

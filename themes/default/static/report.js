@@ -123,7 +123,7 @@
         drawn.push(p); noted.push(run);
         var names = p.x.map(function () { return run.name; });
         var src = new B.ColumnDataSource({ data: { x: p.x, y: p.y, run: names } });
-        var o = { x: { field: "x" }, y: { field: "y" }, source: src, line_color: colors[run.key] || run.color || "#0072b2", line_width: 1.6 };
+        var o = { x: { field: "x" }, y: { field: "y" }, source: src, line_color: colors[run.key] || run.color || RunpagesCharts.rules.palette[0], line_width: 1.6 };
         if (legend) o.legend_label = run.name;
         hoverable.push(fig.line(o));
       });
