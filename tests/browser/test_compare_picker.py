@@ -102,6 +102,11 @@ def test_the_picker_finds_runs_of_every_project_and_the_url_shares_the_choice(br
         _pick(browser, M1)
         assert _compared(browser) == [C, M1]
         assert _url_keys(browser) == [C, M1]
+        # a picked run has the same colour in the picker as in the compare view
+        assert browser.execute_script(f"""
+            const sw = (sel) => getComputedStyle(document.querySelector(sel)).backgroundColor;
+            return sw("#rp-pick-results li[data-key='{M1}'] .rp-swatch") ===
+                   sw("#rp-compare-runs tr[data-key='{M1}'] .rp-swatch");""")
         assert browser.execute_script("return window.pwned") is None
         if width == 390:
             assert browser.execute_script(OVERFLOW) <= 0, "the page scrolls sideways at 390 px"

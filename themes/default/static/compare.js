@@ -272,7 +272,11 @@
   }
 
   function refresh() {
-    if (api.picker) api.picker.sync();
+    draw();
+    if (api.picker) api.picker.sync();      // ticks and colours as the view now has them
+  }
+
+  function draw() {
     var runs = currentRuns();
     var empty = !api.keys.length;
     $("rp-compare-empty").hidden = !empty;
@@ -321,7 +325,11 @@
     if (window.RunpagesPicker) {
       api.picker = window.RunpagesPicker.mount($("rp-picker"), {
         index: window.RunpagesRunIndex, toggle: $("rp-pick-toggle"),
-        picked: function () { return api.keys; }, add: add, remove: function (key) { remove(key); }
+        picked: function () { return api.keys; }, add: add, remove: function (key) { remove(key); },
+        colorOf: function (key) {
+          var run = api.keys.indexOf(key) !== -1 && window.RunpagesData && window.RunpagesData.runs[key];
+          return run ? run.color : null;
+        }
       });
       if (/[?&]pick=1/.test(location.search) || /(^#|&)pick=1/.test(location.hash)) api.picker.open(true);
     }

@@ -69,11 +69,18 @@
     return { matches: hits.slice(0, limit), total: hits.length };
   }
 
-  /* opts: {index, picked() -> keys, add(key), remove(key), toggle (the button that opens it)}. */
+  /* opts: {index, picked() -> keys, add(key), remove(key), toggle (the button that opens it),
+   * colorOf(key) (optional: a picked run's colour in the compare view, which may differ from the
+   * index's when the view spreads its runs over the palette)}. */
   function mount(container, opts) {
     var el = window.RunpagesSite.el;
     var runs = null;                    // decoded on first opening: a page load pays nothing for it
+    var keyed = null;
     function allRuns() { if (!runs) runs = decode(opts.index); return runs; }
+    function byKey() {
+      if (!keyed) { keyed = {}; allRuns().forEach(function (r) { keyed[r.key] = r; }); }
+      return keyed;
+    }
     var input = container.querySelector("input[type=search]");
     var count = container.querySelector(".rp-pick-count");
     var list = container.querySelector(".rp-pick-results");
@@ -86,6 +93,8 @@
       return Object.keys(seen);
     }
 
+    function colorFor(run) { return (opts.colorOf && opts.colorOf(run.key)) || run.color; }
+
     function item(run, picked) {
       var li = el("li", { "data-key": run.key });
       var label = el("label");
@@ -93,7 +102,7 @@
       box.checked = !!picked[run.key];
       box.addEventListener("change", function () { if (box.checked) opts.add(run.key); else opts.remove(run.key); });
       var sw = el("span", { "class": "rp-swatch", "aria-hidden": "true" });
-      sw.style.background = run.color;
+      sw.style.background = colorFor(run);
       label.appendChild(box);
       label.appendChild(sw);
       label.appendChild(el("span", { "class": "rp-pick-name" }, run.name));
@@ -149,8 +158,10 @@
         var picked = {};
         opts.picked().forEach(function (k) { picked[k] = true; });
         Array.prototype.forEach.call(list.querySelectorAll("li[data-key]"), function (li) {
-          var box = li.querySelector("input.rp-pick-box");
-          if (box) box.checked = !!picked[li.getAttribute("data-key")];
+          var key = li.getAttribute("data-key"), box = li.querySelector("input.rp-pick-box");
+          if (box) box.checked = !!picked[key];
+          var sw = li.querySelector(".rp-swatch"), run = byKey()[key];
+          if (sw && run) sw.style.background = colorFor(run);
         });
       },
       search: function (text) { input.value = text; render(); return api.shown(); },
