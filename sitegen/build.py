@@ -221,7 +221,8 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
     state of every run. Each run is rendered in memory, then written."""
     from runpages.sitegen import charts
     from runpages.sitegen.pages.compare_media import media_script
-    from runpages.sitegen.pages.run import build_run, plan_downloads
+    from runpages.sitegen.downloads import plan_downloads
+    from runpages.sitegen.pages.run import build_run
 
     site, out, result = book.site, written.out, written.result
     all_runs = [r for p in book.projects for r in p.runs]

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("reader", ["sitegen.jsonl", "sitegen.jsonsafe", "sitegen.limits", "sitegen.metacheck",
                 "sitegen.runscan", "sitegen.readcache", "sitegen.reader",
                 "sitegen.store*", "sitegen.media*"]),
-    ("logbook", ["sitegen.logbook", "sitegen.markdown", "sitegen.report_blocks", "sitegen.report_media", "sitegen.reports",
+    ("logbook", ["sitegen.logbook", "sitegen.downloads", "sitegen.markdown", "sitegen.report_blocks", "sitegen.report_media", "sitegen.reports",
                  "sitegen.check_report"]),
     ("pages", ["sitegen.pages", "sitegen.pages.*", "sitegen.charts", "sitegen.chart_rules"]),
     ("theme", ["sitegen.render", "sitegen.assets"]),

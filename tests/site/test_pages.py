@@ -5,7 +5,8 @@ from runpages.sitegen.logbook import SiteMap, load_logbook
 from runpages.sitegen.config import SiteConfig
 from runpages.sitegen.pages.index import best_so_far, build_index, runs_per_day
 from runpages.sitegen.logbook import console_tail
-from runpages.sitegen.pages.run import build_run, plan_downloads
+from runpages.sitegen.downloads import plan_downloads
+from runpages.sitegen.pages.run import build_run
 from runpages.sitegen.reader import read_runs
 
 
@@ -49,13 +50,13 @@ def test_run_page_context_and_downloads(tmp_path):
     config = SiteConfig(runs_dirs=[tmp_path])
     book = load_logbook(config)
     site, run = book.site, book.projects[0].runs[0]
-    page = build_run(run, book)
+    plan = plan_downloads(run, site, config)
+    page = build_run(run, book, plan)
     assert page.path == site.run_url(run) and page.template == "run.html"
     ctx = page.context
     assert ctx["data_script"] == site.run_data(run)
     assert ctx["git"]["short"] == "0123456" and ctx["git"]["dirty"]
     assert ctx["command"] == "python train.py --lr 1e-3"
-    plan = plan_downloads(run, site, config)
     assert plan.csv == site.files_dir(run) + "metrics.csv"
     assert {Path(p).name for p in plan.copies} >= {"metrics.jsonl", "system.jsonl", "console.log", "m.pt"}
     assert plan.artifacts[0]["url"].endswith("artifacts/m.pt")
