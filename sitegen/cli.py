@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from runpages.importers import FORMATS  # names only: the importers load their readers on use
 from runpages.sitegen import __version__
 from runpages.sitegen import cli_commands as commands
 
@@ -121,8 +122,7 @@ def _add_import_parser(sub) -> None:
     i.add_argument("--project", default=None, metavar="NAME",
                    help="project to import into (default: the source's own, else its folder name)")
     i.add_argument("--format", default=None, metavar="NAME", dest="format",
-                   help="import only this format (wandb, mlflow, tensorboard, trainer_state, "
-                        "lightning_csv, keras_csv, text); default: every format found")
+                   help=f"import only this format ({', '.join(FORMATS)}); default: every format found")
     i.add_argument("--pattern", default=None, metavar="REGEX",
                    help="read SOURCE as a text log: each line matching REGEX is a step, its named groups the values")
     i.set_defaults(func=commands.import_runs)
