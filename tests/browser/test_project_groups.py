@@ -133,6 +133,27 @@ def test_scatter_plots_every_run_with_log_axes_and_points_open_runs(browser, spe
         raise
 
 
+def test_a_scatter_with_no_run_having_both_values_says_so(browser, specs_and_site, request):
+    _, site = specs_and_site
+    try:
+        _open(browser, site)
+        wait_for(browser, "return !!document.querySelector('#rp-params[data-ready]')")
+        browser.execute_script("return RunpagesParams.set({x: 'config.lr', y: 'val/acc', logY: false})")
+        assert "runs have both values" in browser.find_element("css selector", "#rp-params p.muted").text
+        browser.execute_script("return RunpagesParams.set({x: 'config.no_such_key', y: 'val/acc'})")
+        note = wait_for(browser, "var p = document.querySelector('#rp-params p.muted'); "
+                                 "return p && /No run has both/.test(p.textContent) && p.textContent")
+        assert "choose other keys" in note and _points(browser) == []
+        assert console_errors(browser) == []
+    except Exception:
+        screenshot_on_failure(browser, request, "params-empty")
+        raise
+
+
+def _points(browser):
+    return browser.execute_script("return RunpagesParams.points()")
+
+
 def test_brushing_an_axis_filters_the_runs_table(browser, specs_and_site, request):
     specs, site = specs_and_site
     try:

@@ -172,6 +172,12 @@
   };
 
   Params.prototype.updateNote = function (data) {
+    var s = this.state;
+    if (!data.x.length) {     // an empty frame alone reads as a broken chart
+      this.note.textContent = "No run has both " + this.label(s.x) + " and " + this.label(s.y) +
+        (s.logX || s.logY ? " (above 0, for a log axis)" : "") + "; choose other keys above.";
+      return;
+    }
     var on = data.on.filter(function (v) { return v; }).length;
     this.note.textContent = data.x.length + " of " + this.total + " runs have both values" +
       (on < data.x.length ? " (" + on + " shown in the table, the rest faint)" : "") + "; click a point to open its run.";
