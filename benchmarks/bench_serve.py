@@ -14,48 +14,14 @@ import argparse
 import socket
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.serve.live_helpers import Serve, http_request  # noqa: E402
+from tests.serve.live_helpers import Serve, crowd, http_request, rss_kb  # noqa: E402
 from tests.site.runfolders import write_run  # noqa: E402
-
-
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-
-
-def crowd(serve: Serve, n: int) -> tuple[int, int, list[float]]:
-    start = threading.Barrier(n)
-    times: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-
-    def one():
-        start.wait()
-        t = time.monotonic()
-        try:
-            status, _ = http_request(serve.host, serve.port, "/index.html", timeout=30)
-            ok = status == 200
-        except Exception:  # noqa: BLE001 - counted
-            ok = False
-        with lock:
-            if ok:
-                times.append(time.monotonic() - t)
-            else:
-                errors[0] += 1
-
-    threads = [threading.Thread(target=one, daemon=True) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(90)
-    return len(times), errors[0], sorted(times)
 
 
 def half_open(serve: Serve, n: int, seconds: float) -> tuple[list[float], int, int]:
@@ -88,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'connections at once':>20} {'answered':>9} {'errors':>7} "
                   f"{'p50 s':>7} {'p99 s':>7} {'max s':>7}")
             for n in args.crowds:
-                ok, bad, t = crowd(serve, n)
+                t, failures = crowd(serve.host, serve.port, n)
+                ok, bad = len(t), len(failures)
                 if t:
                     print(f"{n:>20} {ok:>9} {bad:>7} {t[len(t) // 2]:7.3f} "
                           f"{t[min(len(t) - 1, int(len(t) * 0.99))]:7.3f} {t[-1]:7.3f}")

@@ -40,6 +40,43 @@ def http_request(host: str, port: int, path: str, method: str = "GET",
         c.close()
 
 
+def rss_kb(pid: int) -> int:
+    """A process's resident memory in KiB (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def crowd(host: str, port: int, n: int, path: str = "/index.html",
+          timeout: float = 30.0) -> tuple[list[float], list[str]]:
+    """``n`` GETs of ``path``, each on its own connection, sent at the same moment. Returns the
+    seconds each answered request took (sorted) and a description of each failure."""
+    start = threading.Barrier(n)
+    times: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def one():
+        start.wait()
+        t = time.monotonic()
+        try:
+            status, _ = http_request(host, port, path, timeout=timeout)
+            failure = None if status == 200 else f"HTTP {status}"
+        except Exception as e:  # noqa: BLE001 - every failure is counted
+            failure = repr(e)
+        with lock:
+            if failure is None:
+                times.append(time.monotonic() - t)
+            else:
+                errors.append(failure)
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout * 3)
+    return sorted(times), errors
+
+
 class Serve:
     def __init__(self, runs, site, *args: str, cwd=None, timeout: float = 30.0):
         self.cmd = [sys.executable, "-m", "runpages.sitegen", "serve", str(runs), "-o", str(site), "--port", "0", *args]

@@ -5,12 +5,11 @@ wait for a client's timeout (5 s and more), far past the bound used below."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 import pytest
 
-from tests.serve.live_helpers import Serve, http_request
+from tests.serve.live_helpers import Serve, crowd, http_request, rss_kb
 from tests.site.runfolders import write_run
 
 pytestmark = pytest.mark.slow
@@ -24,39 +23,9 @@ def served(tmp_path):
     assert serve.stop() == 0 and "Traceback" not in "".join(serve.err), serve.err
 
 
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-
-
 def test_500_connections_at_once_all_get_an_answer(served):
-    start = threading.Barrier(500)
-    times: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-
-    def one():
-        start.wait()
-        t = time.monotonic()
-        try:
-            status, _ = http_request(served.host, served.port, "/index.html", timeout=20)
-            if status != 200:
-                raise AssertionError(f"HTTP {status}")
-        except Exception as e:  # noqa: BLE001 - every failure is counted
-            with lock:
-                errors.append(repr(e))
-            return
-        with lock:
-            times.append(time.monotonic() - t)
-
-    threads = [threading.Thread(target=one, daemon=True) for _ in range(500)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    times.sort()
-    p99 = times[int(len(times) * 0.99) - 1] if times else None
-    print(f"500 at once: {len(times)} answered, p50 {times[len(times) // 2]:.3f} s, p99 {p99:.3f} s")
+    times, errors = crowd(served.host, served.port, 500, timeout=20)
+    print(f"500 at once: {len(times)} answered, p50 {times[len(times) // 2]:.3f} s" if times else "none answered")
     assert not errors, errors[:5]
     assert len(times) == 500
 
