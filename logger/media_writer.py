@@ -44,7 +44,6 @@ class MediaWriter:
         self._queue: deque = deque()
         self._cond = threading.Condition()
         self._closing = False
-        self._busy = False
         self._index = JsonlWriter(os.path.join(run_dir, schema.MEDIA_INDEX), warn)
         self._thread = threading.Thread(target=self._loop, name="runpages-media", daemon=True)
         self._thread.start()
@@ -73,16 +72,11 @@ class MediaWriter:
                 if not self._queue:
                     return
                 job = self._queue.popleft()
-                self._busy = True
             try:
                 self._write(*job)
             except Exception as exc:          # a bug or a full disk: warn, keep going
                 self._warn("media:" + type(exc).__name__,
                            f"runpages: writing media failed ({exc!r}); it is skipped.")
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
 
     def _write(self, key: str, step: int, time: float, items: list[Media]) -> None:
         folder = key_folder(key)

@@ -155,7 +155,7 @@ class Run:
                                config_dict=lambda: self.config.as_dict(),
                                summary_dict=self._summary_dict)
         self._life = Lifecycle(warn=self._warn, name=str(self.id), wind_down=self._wind_down,
-                               seal=self._seal, release=self._release)
+                               seal=self._seal, release=self._let_go)
         self._life.after = self._after_end
         self.config = Config(cfg, self._files.write_config)
         self.summary = Summary(self._last, self._mark_summary, self._on_skip)
@@ -428,7 +428,12 @@ class Run:
                               duration_s=round(max(0.0, end - self.started_at), 3))
             files.write_meta(final=True)
 
-    def _release(self, unlink: bool = True) -> None:
+    def _let_go(self) -> None:
+        """The folder is the run's no more: its lock goes, and the hooks forget the run."""
+        self._drop_writer_lock(unlink=True)
+        hooks.remove(self)
+
+    def _drop_writer_lock(self, unlink: bool) -> None:
         fd, self._writer_lock = self._writer_lock, None
         if fd is not None:
             if unlink:      # a finished run folder holds only the run's files
@@ -440,8 +445,6 @@ class Run:
                 os.close(fd)    # drops the flock: the run may be resumed now
             except OSError:
                 pass
-        if unlink:
-            hooks.remove(self)
 
     def _after_end(self) -> None:
         if self._on_end is not None:
@@ -477,7 +480,7 @@ class Run:
         """A forked child shares nothing with the run: fresh locks, tee off, calls ignored."""
         self._lock = threading.RLock()
         self._life.after_fork_in_child()
-        self._release(unlink=False)     # the parent's lock stays held through its own fd
+        self._drop_writer_lock(unlink=False)     # the parent's lock stays held through its own fd
         self._files.after_fork_in_child()
         if self._tees is not None:
             for tee in self._tees:

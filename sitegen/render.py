@@ -117,15 +117,10 @@ _COMPILED = _MemoryBytecodeCache()
 class Renderer:
     """One jinja2 Environment per build: theme folder first, then the packaged default theme."""
 
-    def __init__(self, theme: str | os.PathLike | None = None, globals: dict[str, Any] | None = None,
-                 cache_dir: str | os.PathLike | None = None):
-        bytecode_cache: jinja2.BytecodeCache = _COMPILED
-        if cache_dir is not None:
-            os.makedirs(cache_dir, exist_ok=True)
-            bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache_dir))
+    def __init__(self, theme: str | os.PathLike | None = None, globals: dict[str, Any] | None = None):
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_theme_dirs(theme)),
-            bytecode_cache=bytecode_cache,
+            bytecode_cache=_COMPILED,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
