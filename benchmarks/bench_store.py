@@ -132,6 +132,24 @@ def build(dirs, out: Path) -> float:
     return time.perf_counter() - t
 
 
+def fetch_floor(url: str) -> tuple[float, int, int]:
+    """The least a cold build from ``url`` can spend on the store: one listing, then one GET of
+    every non-empty object, FETCH_WORKERS at a time, held in memory (nothing written). A new
+    client, as the build opens."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runpages.sitegen.storemirror import FETCH_WORKERS
+    from runpages.store import open_store
+
+    t = time.perf_counter()
+    fs, base = open_store(url, fresh=True)
+    keys = [k for k, v in fs.find(base, detail=True).items()
+            if v.get("type") != "directory" and v.get("size")]
+    with ThreadPoolExecutor(FETCH_WORKERS) as pool:
+        got = sum(map(len, pool.map(lambda k: fs.cat_file(k, max_concurrency=1), keys)))
+    return time.perf_counter() - t, len(keys), got
+
+
 def many_runs(fs, url: str, n: int, work: Path) -> None:
     """``n`` small finished runs in one prefix (meta.json + metrics.jsonl each, PUT in
     parallel), then: listing time, the first mirror + build, and a rebuild with no change."""
@@ -191,9 +209,10 @@ def main() -> None:
         n = 20_000
         # alternate, best of 3: the machine is shared, the minimum is the cost itself
         off = min(log_cost(str(work / "local-cost"), n) for _ in range(3))
-        on = min(log_cost(url, n) for _ in range(3))
+        scratch = "s3://bench/scratch"      # apart from the runs the builds compare
+        on = min(log_cost(scratch, n) for _ in range(3))
         print(f"log() cost: uploader off {off:,.0f} ns, on {on:,.0f} ns  ({on / off:.2f}x)")
-        step_b, put_b, meta_b = bytes_per_synced_step(url, 1000)
+        step_b, put_b, meta_b = bytes_per_synced_step(scratch, 1000)
         print(f"bytes per step: {step_b:.0f} B in metrics.jsonl, {put_b:.0f} B uploaded per step "
               f"({put_b / step_b:.2f}x; includes meta/summary rewrites, {meta_b} B per pass)")
 
@@ -204,10 +223,15 @@ def main() -> None:
         print(f"{args.runs} runs x {args.steps} steps: synced to the store in "
               f"{time.perf_counter() - t:.2f} s")
         build([str(local)], work / "site-warm")          # imports and templates warm for both
+        t_floor, n_get, n_bytes = fetch_floor(url)
         t_local = build([str(local)], work / "site-local")
         t_store = build([url], work / "site-store")
         print(f"cold build: local {t_local:.2f} s, from the store {t_store:.2f} s "
               f"({t_store / t_local:.2f}x; includes listing + fetching every object)")
+        print(f"  floor: list + a bare GET of every object ({n_get} GETs, {n_bytes / 1e6:.1f} MB, "
+              f"nothing written) {t_floor:.2f} s; local build + floor = {t_local + t_floor:.2f} s "
+              f"({(t_local + t_floor) / t_local:.2f}x): the store build is "
+              f"{t_store - t_local - t_floor:+.2f} s from it")
 
         # one run grew: append steps to its local copy and sync the new segment
         grown = sorted((local / "bench").iterdir())[0]

@@ -80,16 +80,22 @@ def plan_downloads(run, site, config) -> Downloads:
         if parts is None or not inside(src, art_root):
             row["note"] = "path outside the run's artifacts folder; not copied"
             continue
-        if not src.exists():
+        rel = Path(os.path.normpath(str(a.path))).as_posix()
+        held = links.held(run_dir, rel) if links else None      # left in the store, not mirrored
+        if not held and not src.exists():
             row["note"] = "file missing from the run folder"
             continue
         if mode == "skip":
             row["note"] = f"not copied (artifacts = skip; in the run folder under artifacts/{a.path})"
             continue
-        linked = links.link(run_dir, Path(os.path.normpath(str(a.path))).as_posix()) \
-            if links and src.is_file() else None
+        is_file = held[0] == "file" if held else src.is_file()
+        linked = links.link(run_dir, rel) if links and is_file else None
         if linked:                  # stays in the store (sitegen/storelinks.py)
             row["url"], row["note"] = linked
+            continue
+        if held:
+            row["note"] = (f"folder of {held[1]} files, in the store under artifacts/{a.path}"
+                           if held[0] == "folder" else f"in the store under artifacts/{a.path}; no link could be made")
             continue
         if limit_bytes is not None and (a.bytes or 0) > limit_bytes:
             row["note"] = f"larger than {limit:g} MB: not copied (in the run folder under artifacts/{a.path})"

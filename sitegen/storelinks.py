@@ -13,6 +13,10 @@ the store: the run page links to the object instead of copying it into the site.
 * A store that cannot sign (``memory://``, a key-less account) or a run from a local folder:
   ``link`` returns None and the artifact is copied as with ``copy``.
 
+* The mirror does not download what is linked: every object under a run's ``artifacts/``
+  but the manifest stays in the store (``stays_in_store``), for stores that can link
+  (``can_link``); ``held`` answers from the listing what the run page needs (file or folder).
+
 Signing is local computation (no request); the store client is opened once per URL.
 """
 from __future__ import annotations
@@ -22,6 +26,9 @@ import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from runpages import schema
+from runpages.store import PARTS_SUFFIX
 
 LINK_EXPIRY_S = 7 * 24 * 3600
 REFRESH_S = 3 * 24 * 3600
@@ -43,6 +50,7 @@ class StoreLinks:
         self.options = options or {}
         self.epoch = int((time.time() if now is None else now) // REFRESH_S)
         self._fs: dict[str, Any] = {}
+        self._left: dict[Path, dict[str, int]] = {}
 
     def store_url(self, run_dir: Path | str, rel: str) -> str | None:
         """``<store url>/<project>/<run>/artifacts/<rel>`` for a run under a mirror."""
@@ -55,14 +63,41 @@ class StoreLinks:
             return f"{url}/{inner}/artifacts/{rel.lstrip('/')}"
         return None
 
+    def can_link(self, url: str) -> bool:
+        """Whether artifacts of runs under ``url`` get links (else they are copied, so the
+        mirror must fetch them)."""
+        return self.link_url(f"{url.rstrip('/')}/_") is not None
+
+    def remember(self, local: Path | str, left: dict[str, int]) -> None:
+        """What the mirror at ``local`` left in the store: path under it -> size."""
+        self._left[Path(local).resolve()] = left
+
+    def held(self, run_dir: Path | str, rel: str) -> tuple[str, int] | None:
+        """``("file", bytes)`` or ``("folder", files)`` for ``artifacts/<rel>`` of a mirrored
+        run that stays in the store; None when it is not left there (look in the mirror)."""
+        run_dir = Path(run_dir).resolve()
+        for local, left in self._left.items():
+            try:
+                inner = run_dir.relative_to(local).as_posix()
+            except ValueError:
+                continue
+            key = f"{inner}/{schema.ARTIFACTS_DIR}/{rel.strip('/')}"
+            if key in left:
+                return "file", left[key]
+            n = sum(1 for k in left if k.startswith(key + "/"))
+            return ("folder", n) if n else None
+        return None
+
     def public(self, url: str) -> bool:
         return self.publish_to is not None and _bucket(url) == _bucket(self.publish_to)
 
     def link(self, run_dir: Path | str, rel: str) -> tuple[str, str] | None:
         """``(href, note)``, or None where the artifact is to be copied instead."""
         url = self.store_url(run_dir, rel)
-        if url is None:
-            return None
+        return None if url is None else self.link_url(url)
+
+    def link_url(self, url: str) -> tuple[str, str] | None:
+        """``(href, note)`` for the object at ``url``, or None where it cannot be linked."""
         try:
             fs, path = self._open(url)
             if self.public(url):
@@ -82,6 +117,17 @@ class StoreLinks:
             self._fs[root] = open_store(root, self.options.get(root))[0]
         fs = self._fs[root]
         return fs, fs._strip_protocol(url)
+
+
+def stays_in_store(rel: str, listed: set[str]) -> bool:
+    """An artifact object (``<run>/artifacts/...`` under a folder holding meta.json, but not
+    the manifest, which the reader reads) that the mirror leaves in the store."""
+    parts = rel.split("/")
+    for i in range(1, len(parts) - 1):
+        if parts[i] == schema.ARTIFACTS_DIR and "/".join(parts[:i]) + "/" + schema.META_FILE in listed:
+            inner = parts[i + 1]
+            return inner not in (schema.ARTIFACT_MANIFEST, schema.ARTIFACT_MANIFEST + PARTS_SUFFIX)
+    return False
 
 
 def _root(url: str, roots) -> str:

@@ -26,19 +26,22 @@ Invariants:
 """
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
 import shutil
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from runpages.store import PARTS_SUFFIX, is_store_url, open_store, parse_part, store_options
 
 FETCH_WORKERS = 16
+SPILL_BYTES = 32 << 20             # larger objects are streamed to disk, not held
 _SAFE_PART = re.compile(r"^[^\x00-\x1f\\]+$")
 
 
@@ -84,6 +87,7 @@ class MirrorStats:
     bytes: int = 0
     removed: int = 0
     skipped: list[str] = field(default_factory=list)   # keys that would land outside
+    left: dict[str, int] = field(default_factory=dict)  # left in the store: path -> size
 
 
 def refresh_mirrors(config: Any) -> list[MirrorStats]:
@@ -94,26 +98,37 @@ def refresh_mirrors(config: Any) -> list[MirrorStats]:
     table = _store_table(getattr(config, "source", None))
     root = cache_root(config)
     out = []
-    mirrors: dict[Path, str] = {}
+    urls: dict[Path, str] = {}
+    for i, d in enumerate(config.runs_dirs):
+        url = str(d) if is_store_url(d) else url_of(d, root)
+        if url is not None:
+            urls[mirror_dir(url, root)] = url
+    links = None
+    if getattr(config, "artifacts", "copy") == "link" and urls:
+        from runpages.sitegen.storelinks import StoreLinks
+
+        # the run pages link to artifacts in the store (sitegen/storelinks.py)
+        links = config.store_links = StoreLinks(
+            urls, getattr(config, "publish_to", None),
+            {u: store_options(u, table) for u in urls.values()})
     for i, d in enumerate(config.runs_dirs):
         url = str(d) if is_store_url(d) else url_of(d, root)
         if url is None:
             continue
         local = mirror_dir(url, root)
         config.runs_dirs[i] = local      # from here on everything reads the local mirror
-        mirrors[local] = url
         try:
-            out.append(mirror(url, local, store_options(url, table)))
+            leave = None
+            if links is not None and links.can_link(url):
+                from runpages.sitegen.storelinks import stays_in_store as leave
+            stats = mirror(url, local, store_options(url, table), leave=leave)
         except (OSError, ValueError, ImportError, RuntimeError) as err:
             raise SiteError(f"cannot read {url}: {type(err).__name__}: {err}") from None
         except Exception as err:  # botocore/aiohttp errors have no common base
             raise SiteError(f"cannot read {url}: {type(err).__name__}: {err}") from None
-    if getattr(config, "artifacts", "copy") == "link" and mirrors:
-        from runpages.sitegen.storelinks import StoreLinks
-
-        # the run pages link to artifacts in the store (sitegen/storelinks.py)
-        config.store_links = StoreLinks(mirrors, getattr(config, "publish_to", None),
-                                        {u: store_options(u, table) for u in mirrors.values()})
+        if links is not None:
+            links.remember(local, stats.left)
+        out.append(stats)
     return out
 
 
@@ -139,21 +154,26 @@ def _safe_rel(rel: str) -> bool:
     return all(p not in ("", ".", "..") and _SAFE_PART.match(p) for p in parts)
 
 
-def mirror(url: str, local: Path, options: dict | None = None) -> MirrorStats:
-    """Make ``local`` hold what ``url`` holds (segments joined); returns what it cost."""
+def mirror(url: str, local: Path, options: dict | None = None,
+           leave: Callable[[str, set[str]], bool] | None = None) -> MirrorStats:
+    """Make ``local`` hold what ``url`` holds (segments joined); returns what it cost.
+
+    ``leave(rel, listed)``: objects (by path under ``url``; ``listed`` is every such path) the
+    caller reads from the store itself (``--artifacts link``): neither fetched nor removed,
+    and named in ``stats.left``."""
     fs, base = open_store(url, options)
     stats = MirrorStats(url, local)
     local.mkdir(parents=True, exist_ok=True)
     state_path = local.with_name(local.name + ".state.json")
     state = _load_state(state_path)
-    # A listing cached by the client (s3fs keeps one per folder, and cat_file trusts it) would
-    # hide what was written since the last pass: every pass lists afresh.
+    # A listing cached by the client (s3fs keeps one per folder) would hide what was written
+    # since the last pass: every pass lists afresh (one paginated listing of the prefix).
     fs.invalidate_cache()
     try:
         listing = fs.find(base, detail=True)
     except FileNotFoundError:
         listing = {}
-    files: dict[str, dict] = {}          # logical file -> {"base": (key, tag), "parts": [...]}
+    objects: dict[str, tuple[str, dict]] = {}
     for key, info in listing.items():
         if info.get("type") == "directory":
             continue
@@ -161,7 +181,16 @@ def mirror(url: str, local: Path, options: dict | None = None) -> MirrorStats:
         if not rel or not _safe_rel(rel):
             stats.skipped.append(key)
             continue
-        stats.listed += 1
+        objects[rel] = (key, info)
+    stats.listed = len(objects)
+    names = set(objects)
+    files: dict[str, dict] = {}          # logical file -> {"base": (key, tag, size), "parts": [...]}
+    sizes: dict[str, int] = {}
+    for rel, (key, info) in objects.items():
+        if leave is not None and leave(rel, names):
+            stats.left[rel] = int(info.get("size") or 0)
+            continue
+        sizes[key] = int(info.get("size") or 0)
         folder, _, name = rel.rpartition("/")
         span = parse_part(name) if folder.endswith(PARTS_SUFFIX) else None
         if span:
@@ -171,31 +200,60 @@ def mirror(url: str, local: Path, options: dict | None = None) -> MirrorStats:
             files.setdefault(rel, {"base": None, "parts": []})["base"] = (key, _tag(info))
 
     plans = {rel: _plan(rel, entry, state.get(rel), local) for rel, entry in files.items()}
-    keys = sorted({k for p in plans.values() for k in p["fetch"]})
-    def get(key: str) -> bytes | None:
-        try:
-            return fs.cat_file(key)
-        except FileNotFoundError:
-            return None
-
-    with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
-        blobs = dict(zip(keys, pool.map(get, keys)))
-    stats.fetched = len(keys)
-    stats.bytes = sum(len(b) for b in blobs.values() if b is not None)
     new_state = {}
-    for rel, plan in plans.items():
-        target = local.joinpath(*rel.split("/"))
-        base = plan["base"]
-        if plan["fresh"] and base is not None and blobs.get(base[0]) is None:
-            if rel in state:             # gone since the listing: as it was, until next pass
-                new_state[rel] = state[rel]
-            continue
-        new_state[rel] = _apply(plan, blobs, target)
-    for rel in set(state) - set(files):
+    # large objects spill beside the mirror (same disk: renamed into place, never copied)
+    with tempfile.TemporaryDirectory(prefix=f".{local.name}.fetch-", dir=local.parent) as spill, \
+            ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
+        get = _getter(fs, Path(spill))
+        # every GET is in flight at once (bounded by the pool); files are written in order as
+        # their objects arrive, each object dropped once written (memory: what is in flight)
+        pending = {rel: [(k, pool.submit(get, k, sizes[k])) for k in plan["fetch"]]
+                   for rel, plan in plans.items()}
+        for rel, plan in plans.items():
+            blobs = {k: f.result() for k, f in pending.pop(rel)}
+            stats.fetched += sum(1 for k in blobs if sizes[k])
+            stats.bytes += sum(sizes[k] for k, b in blobs.items() if b is not None)
+            target = local.joinpath(*rel.split("/"))
+            base_obj = plan["base"]
+            if plan["fresh"] and base_obj is not None and blobs.get(base_obj[0]) is None:
+                if rel in state:             # gone since the listing: as it was, until next pass
+                    new_state[rel] = state[rel]
+                continue
+            new_state[rel] = _apply(plan, blobs, target)
+    for rel in stats.left:               # read from the store itself: a copy here stays as it is
+        if rel in state:
+            new_state[rel] = state[rel]
+    for rel in set(state) - set(files) - set(stats.left):
         stats.removed += _remove(local, rel)
-    _prune_empty(local)
+    if stats.removed:
+        _prune_empty(local)
     _save_state(state_path, new_state)
     return stats
+
+
+def _getter(fs: Any, spill: Path) -> Callable[[str, int], Any]:
+    """``get(key, size)``: the object's bytes, a file under ``spill`` holding it (objects past
+    ``SPILL_BYTES``: streamed to disk, never whole in memory), or None when it is gone.
+
+    One GET each: s3fs's ``cat_file`` asks for the size first (a HEAD, or its folder cache,
+    which misses objects newer than it) unless told to read in one piece; the listing already
+    gave the size. An empty object needs no request."""
+    one_piece = {"max_concurrency": 1} if "max_concurrency" in \
+        inspect.signature(fs.cat_file).parameters else {}
+    counter = iter(range(1 << 62))
+
+    def get(key: str, size: int) -> Any:
+        if size == 0:
+            return b""
+        try:
+            if size > SPILL_BYTES:
+                path = spill / f"{next(counter)}"
+                fs.get_file(key, str(path))
+                return path
+            return fs.cat_file(key, **one_piece)
+        except FileNotFoundError:
+            return None
+    return get
 
 
 def _plan(rel: str, entry: dict, tag: dict | None, local: Path) -> dict:
@@ -205,8 +263,12 @@ def _plan(rel: str, entry: dict, tag: dict | None, local: Path) -> dict:
     tag = tag or {}
     length = tag.get("length", 0)
     fresh = (base is not None and tag.get("base") != base[1]) or \
-            (base is None and tag.get("base") is not None) or \
-            not target.is_file() or target.stat().st_size != length
+            (base is None and tag.get("base") is not None)
+    if not fresh:
+        try:
+            fresh = target.stat().st_size != length
+        except OSError:                  # not there (or not a file): fetched again
+            fresh = True
     fetch = []
     if fresh:
         length = 0
@@ -234,27 +296,40 @@ def _needed_parts(parts: list, length: int | None, after_base: bool) -> list[str
 
 
 def _apply(plan: dict, blobs: dict, target: Path) -> dict:
-    data = bytearray()
-    cur = plan["length"]
+    """Write one logical file: a fresh one by temp name + rename (a spilled base is renamed
+    into place as it is), a grown one by appending its new segments."""
     base = plan["base"]
-    if plan["fresh"] and base is not None:
-        data += blobs[base[0]]
-        cur = len(data)
-    for start, end, key in plan["parts"]:
-        if key not in blobs or end <= cur:
-            continue
-        if start > cur or blobs[key] is None:
-            break                      # a gap, or a segment gone since the listing
-        data += blobs[key][cur - start:]
-        cur = end
+    fresh = plan["fresh"]
+    if not fresh and not plan["fetch"]:
+        return {"base": base[1] if base else None, "length": plan["length"]}    # as it was
     target.parent.mkdir(parents=True, exist_ok=True)
-    if plan["fresh"]:
-        tmp = target.with_name(f".{target.name}.mirror-tmp")
-        tmp.write_bytes(bytes(data))
+    tmp = target.with_name(f".{target.name}.mirror-tmp")
+    if fresh and base is not None and isinstance(blobs[base[0]], Path):
+        os.replace(blobs[base[0]], tmp)
+        out, cur = open(tmp, "ab"), tmp.stat().st_size
+    else:
+        out = open(tmp if fresh else target, "wb" if fresh else "ab")
+        cur = plan["length"]
+        if fresh and base is not None:
+            out.write(blobs[base[0]])
+            cur = len(blobs[base[0]])
+    with out:
+        for start, end, key in plan["parts"]:
+            if key not in blobs or end <= cur:
+                continue
+            blob = blobs[key]
+            if start > cur or blob is None:
+                break                      # a gap, or a segment gone since the listing
+            if isinstance(blob, Path):
+                with open(blob, "rb") as f:
+                    f.seek(cur - start)
+                    shutil.copyfileobj(f, out, 1 << 20)
+                blob.unlink()
+            else:
+                out.write(memoryview(blob)[cur - start:])
+            cur = end
+    if fresh:
         os.replace(tmp, target)
-    elif data:
-        with open(target, "ab") as f:
-            f.write(data)
     return {"base": base[1] if base else None, "length": cur}
 
 

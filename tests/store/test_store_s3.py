@@ -260,6 +260,35 @@ def test_artifacts_link_copy_skip_from_a_bucket(s3, tmp_path, monkeypatch):
                                       if run.id in str(p) and "artifacts" in p.read_text()).read_text()
 
 
+def test_artifacts_link_leaves_artifact_objects_in_the_store_not_in_the_mirror(s3, tmp_path):
+    from runpages.sitegen.storemirror import mirror_dir
+
+    run = _artifact_run(s3, tmp_path)
+    folder = tmp_path / "ckpt"
+    for i in range(3):
+        (folder / f"shard{i}.bin").parent.mkdir(exist_ok=True)
+        (folder / f"shard{i}.bin").write_bytes(b"s" * 10)
+    again = runpages.init(project="p", dir=f"s3://{s3.bucket}/runs", id=run.id, resume="allow",
+                          system_metrics=False, capture_console=False, save_code=False)
+    again.log_artifact(str(folder), name="ckpt", type="checkpoint")
+    again.finish()
+    url = f"s3://{s3.bucket}/runs"
+    site = tmp_path / "site"
+    assert main(["build", url, "-o", str(site), "--artifacts", "link"]) == 0
+    held = mirror_dir(url) / "p" / run.id
+    assert (held / "artifacts" / "manifest.jsonl").is_file()      # the reader lists artifacts
+    assert not [p for p in (held / "artifacts").rglob("*") if p.is_file()
+                and p.name != "manifest.jsonl"], "artifact objects were downloaded"
+    href = _artifact_href(site, run)
+    assert "Signature=" in href and _get(href) == b"weights" * 100
+    page = next(p for p in site.rglob("*.html") if run.id in str(p) and "artifact" in p.read_text())
+    assert "folder of 3 files, in the store" in page.read_text()
+    # the same mirror then built with copy fetches them after all
+    copied = tmp_path / "copy"
+    assert main(["build", url, "-o", str(copied)]) == 0
+    assert list((held / "artifacts").rglob("model.bin")) and list(copied.rglob("model.bin"))
+
+
 def test_artifacts_link_in_a_site_published_to_the_same_bucket_is_the_public_url(s3, tmp_path):
     run = _artifact_run(s3, tmp_path)
     # a bucket serving a site is public-read; here the whole bucket, as the README says
