@@ -288,9 +288,14 @@ def publish(args) -> int:
         overrides = {"runs_dirs": args.runs_dirs or None, "output": args.output or os.path.join(tmp, "site"),
                      "title": args.title, "theme": args.theme, "max_artifact_mb": args.max_artifact_mb,
                      "artifacts": "skip" if args.no_artifacts else args.artifacts, "publish_to": to}
-        if not args.output:     # a throw-away site: its cache goes with it, not into ~/.cache
-            overrides["cache_dir"] = os.path.join(tmp, "cache")
         config, warnings = load_config(Path(args.config) if args.config else None, overrides)
+        if not args.output:     # a throw-away site: its build cache goes with it, not into ~/.cache
+            from runpages.sitegen.storemirror import cache_root
+
+            # but a store's mirror stays where a build keeps it: the next publish fetches
+            # only what changed, not the whole bucket
+            config.mirror_root = cache_root(config)
+            config.cache_dir = Path(tmp) / "cache"
         for w in warnings:
             if "'check'" not in w:
                 print(f"runpages: warning: {w}", file=sys.stderr)

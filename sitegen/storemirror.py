@@ -2,7 +2,8 @@
 
 A store URL given as a runs folder (``runpages build s3://team/runs``) is mirrored into the
 folder ``mirror_dir(url, root)``: ``<root>/store/<scheme>/<bucket>/<prefix>``, where the root is
-the build's own cache choice (``--cache-dir`` or ``cache_dir`` in runpages.toml), else
+the build's own cache choice (``--cache-dir`` or ``cache_dir`` in runpages.toml; ``publish``
+without ``-o`` keeps the mirror there though its build cache is thrown away), else
 ``$RUNPAGES_CACHE_DIR``, else ``$XDG_CACHE_HOME/runpages`` (``~/.cache/runpages``), so the
 mirror of one bucket is shared by every site built from it. ``refresh_mirrors(config)`` brings
 it up to date and puts that folder in the URL's place in ``config.runs_dirs`` before anything
@@ -46,8 +47,9 @@ _SAFE_PART = re.compile(r"^[^\x00-\x1f\\]+$")
 
 
 def cache_root(config: Any = None) -> Path:
-    """Where mirrors live: ``config.cache_dir`` when chosen, else the user's cache dir."""
-    chosen = getattr(config, "cache_dir", None)
+    """Where mirrors live: ``config.mirror_root`` (set by ``publish`` for a throw-away build
+    cache), else ``config.cache_dir`` when chosen, else the user's cache dir."""
+    chosen = getattr(config, "mirror_root", None) or getattr(config, "cache_dir", None)
     if chosen:
         return Path(chosen).expanduser().resolve()
     given = os.environ.get("RUNPAGES_CACHE_DIR")

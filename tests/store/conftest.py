@@ -73,6 +73,20 @@ def s3(monkeypatch, tmp_path):
     server.stop()
 
 
+@pytest.fixture
+def proxy(s3, monkeypatch):
+    """The fault proxy (``faultproxy.py``) in front of ``s3``; every client goes through it."""
+    import json
+
+    from .faultproxy import FaultProxy
+
+    p = FaultProxy(s3.port)
+    monkeypatch.setenv("RUNPAGES_STORE_OPTIONS", json.dumps({"endpoint_url": p.endpoint}))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", p.endpoint)
+    yield p
+    p.close()
+
+
 # ---- Azure Blob: Azurite (npm) on 127.0.0.1, through adlfs ---------------------------------
 AZURITE_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
                "KBHBeksoGMGw==")      # Azurite's published development account key

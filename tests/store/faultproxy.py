@@ -9,7 +9,8 @@ each request to moto unchanged, unless a fault is switched on:
 * ``accept_key``: only requests signed with this access key id get through; any other key is
   answered ``403 ExpiredToken`` (credentials that expired mid-run).
 
-``requests`` counts what reached the proxy, ``refused`` what it answered with a fault.
+``requests`` counts what reached the proxy, ``refused`` what it answered with a fault,
+``object_gets`` the GETs of one object (a listing is a GET of the bucket: not counted).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class FaultProxy:
         self.accept_key: str | None = None
         self.requests = 0
         self.refused = 0
+        self.object_gets = 0
         self._lock = threading.Lock()
         proxy = self
 
@@ -80,8 +82,10 @@ class FaultProxy:
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
+        path = h.path.split("?", 1)[0].strip("/")
         with self._lock:
             self.requests += 1
+            self.object_gets += h.command == "GET" and "/" in path
         if self.delay:
             time.sleep(self.delay)
         key = _KEY.search(h.headers.get("Authorization") or "")

@@ -16,18 +16,7 @@ import pytest
 import runpages
 from runpages.sitegen.cli import main
 
-from .faultproxy import FaultProxy
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def proxy(s3, monkeypatch):
-    p = FaultProxy(s3.port)
-    monkeypatch.setenv("RUNPAGES_STORE_OPTIONS", json.dumps({"endpoint_url": p.endpoint}))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", p.endpoint)
-    yield p
-    p.close()
 
 
 def _start(url, **kw):

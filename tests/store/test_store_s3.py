@@ -328,3 +328,42 @@ def test_the_mirror_of_a_running_run_grows_with_each_pass(s3, tmp_path):
         seen.append(len(target.read_bytes().splitlines()))
     run.finish()
     assert seen == [10, 20, 30]
+
+
+def _finished_run(url: str, steps: int = 5):
+    run = runpages.init(project="p", dir=url, sync_interval=5, system_metrics=False,
+                        capture_console=False)
+    for i in range(steps):
+        run.log({"loss": 1.0 / (i + 1)})
+    run.finish()
+    return run
+
+
+def test_a_rebuild_with_nothing_changed_gets_no_object(proxy, s3, tmp_path):
+    url = f"s3://{s3.bucket}/runs"
+    for _ in range(3):
+        _finished_run(url)
+    assert main(["build", url, "-o", str(tmp_path / "site")]) == 0
+    assert proxy.object_gets > 0
+    before = proxy.object_gets
+    assert main(["build", url, "-o", str(tmp_path / "site")]) == 0
+    assert proxy.object_gets == before          # one listing, no GET
+
+
+def test_publish_from_a_bucket_without_o_fetches_only_what_changed(proxy, s3, tmp_path, capsys):
+    """publish without -o builds in a throw-away folder; the bucket's mirror is kept."""
+    url = f"s3://{s3.bucket}/runs"
+    _finished_run(url)
+    to = f"s3://{s3.bucket}/site"
+    assert main(["publish", url, "--to", to]) == 0
+    first = proxy.object_gets
+    assert first > 0
+    assert main(["publish", url, "--to", to]) == 0
+    assert proxy.object_gets == first            # nothing changed: nothing fetched again
+    grown = _finished_run(url)                   # one new run: only its objects
+    assert main(["publish", url, "--to", to]) == 0
+    fetched = proxy.object_gets - first
+    objects = [k for k, v in s3.fs().find(f"{s3.bucket}/runs/p/{grown.id}", detail=True).items()
+               if v["size"]]
+    assert 0 < fetched <= len(objects)
+    assert "published to" in capsys.readouterr().out
