@@ -14,9 +14,10 @@ import time
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from . import porting, schema, store   # store: stdlib only; fsspec is imported in its thread
+from . import names, porting, schema, store   # store: stdlib only; fsspec is imported in its thread
 from .mappings import Config, Summary, config_to_dict
 from .run import Run, _not_a_dict
+from .warn import Warner
 
 _MODES = ("online", "offline", "disabled")
 _RESUME = (None, "allow", "must")
@@ -120,6 +121,9 @@ def init(project: str = "default", name: str | None = None, config: Any = None,
                 raise ValueError(f"runpages: sync_interval must be a positive number of "
                                  f"seconds; got {sync_interval!r}.")
             store_url, dir = str(dir), store.staging_root()
+            if id is not None and resume is not None:    # staged runs go once uploaded
+                store.restore_for_resume(store_url, dir, names.safe_dir_name(str(project)), id,
+                                         Warner())
         run = Run(project=project, name=name, config=config, tags=tags, notes=notes,
                   group=group, dir=dir, id=id, resume=resume,
                   system_metrics=bool(system_metrics), system_interval=float(system_interval),

@@ -29,12 +29,20 @@ Invariants (what the store holds reads as a valid run at every moment):
   second; the next ``init`` on that machine (its uploader thread, before its own first pass)
   uploads and compacts every such run whose writer is gone (its flock is free), so it reads
   in the store as the local folder does: ``running`` with a stale heartbeat, i.e. ``lost``.
+* A staged run whose upload is confirmed complete (a fresh listing holds every file of the
+  folder at its size, and no segment) is deleted from the staging folder, unless
+  ``$RUNPAGES_KEEP_STAGED`` is set (then it holds ``DONE_MARK``); an unconfirmed or failed
+  upload keeps it for ``runpages sync`` or the next ``init``. ``init(id=..., resume=...)``
+  of a run that is in the store but not staged here first copies it back (``restore_run``),
+  so the continued files grow from what the store holds; a store holding more of a file
+  than the staged copy (a resume that could not restore) is never appended to.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import threading
 import time
 from typing import Any, Callable
@@ -54,6 +62,7 @@ DEFAULT_SYNC_INTERVAL_S = 15.0
 MAX_BACKOFF_S = 120.0
 FINISH_TIMEOUT_S = float(os.environ.get("RUNPAGES_SYNC_TIMEOUT", "30"))
 LIVE_HEARTBEAT_S = 90.0                       # a "running" run beating this recently is live
+KEEP_ENV = "RUNPAGES_KEEP_STAGED"             # set: staged runs stay after a complete upload
 
 
 def staging_root() -> str:
@@ -150,6 +159,10 @@ def _quick_azure(fs: Any) -> None:
 
 
 # ---- one run: local folder -> store ---------------------------------------------------------
+class DivergedError(RuntimeError):
+    """The staged copy is not a continuation of what the store holds (never uploaded)."""
+
+
 class RunSync:
     """What of one staged run folder is in the store, and the pass that uploads the rest."""
 
@@ -161,6 +174,7 @@ class RunSync:
         self.parts: dict[str, list[str]] = {}     # append-only file -> segment paths
         self.bytes_put = 0
         self.puts = 0
+        self.diverged: list[str] = []             # append-only files the store holds more of
         self._known = False
 
     def learn(self) -> None:
@@ -195,6 +209,15 @@ class RunSync:
             # a rewritten file of the same size is current only if uploaded after its change
             if st.st_size == size and (not rewritten or modified >= st.st_mtime_ns / 1e9):
                 self.stamps[rel] = (st.st_size, st.st_mtime_ns)
+        for rel in APPEND_FILES:
+            try:
+                here = os.path.getsize(os.path.join(self.local_dir, rel))
+            except OSError:
+                here = 0
+            if self.offsets.get(rel, 0) > here:
+                # the store holds more than this copy: not its continuation (a resume that
+                # could not restore); appending would splice other bytes onto the store's
+                self.diverged.append(rel)
         self._known = True
 
     def _put(self, rel: str, data: bytes) -> None:
@@ -206,6 +229,9 @@ class RunSync:
         """One pass: new segments, changed files, then meta.json; ``final`` also compacts."""
         if not self._known:
             self.learn()
+        if self.diverged:
+            raise DivergedError(f"the store holds more of {', '.join(self.diverged)} than "
+                                f"{self.local_dir}; nothing of this copy is uploaded")
         for rel in APPEND_FILES:
             self._push_segment(rel, whole=final)
         for rel in self._other_files():
@@ -336,6 +362,107 @@ def run_is_live(local_dir: str, now: float | None = None) -> bool:
     return isinstance(beat, (int, float)) and now - beat < LIVE_HEARTBEAT_S
 
 
+def confirm_complete(fs: Any, path: str, local_dir: str) -> bool:
+    """A fresh listing of ``path`` holds every file of the staged run at its size, and no
+    segment is left: the store's copy is the whole run."""
+    fs.invalidate_cache(path)
+    remote = {}
+    for key, info in fs.find(path, detail=True).items():
+        if info.get("type") != "directory":
+            remote[key[len(path):].lstrip("/")] = int(info.get("size") or 0)
+    if not remote or any(f"{PARTS_SUFFIX}/" in rel for rel in remote):
+        return False
+    for root, dirs, files in os.walk(local_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            full = os.path.join(root, name)
+            if name.startswith(".") or _TMP.search(name) or os.path.islink(full):
+                continue
+            rel = os.path.relpath(full, local_dir).replace(os.sep, "/")
+            if remote.get(rel) != os.path.getsize(full):
+                return False
+    return True
+
+
+def settle(local_dir: str, url: str, fs: Any, path: str) -> bool:
+    """After a final upload: delete the staged run once the store's copy is confirmed whole
+    (kept, marked done, under ``$RUNPAGES_KEEP_STAGED``); an unconfirmed one is kept unmarked
+    for the next try. True when the store's copy is confirmed."""
+    try:
+        whole = confirm_complete(fs, path, local_dir)
+    except Exception:  # noqa: BLE001 (unconfirmed: kept for sync / the next init)
+        return False
+    if not whole:
+        return False
+    if os.environ.get(KEEP_ENV):
+        _mark(local_dir, DONE_MARK, url)
+        return True
+    shutil.rmtree(local_dir, ignore_errors=True)
+    try:
+        os.rmdir(os.path.dirname(local_dir))      # the project folder, once empty
+    except OSError:
+        pass
+    return True
+
+
+def restore_run(url: str, local_dir: str) -> bool:
+    """Copy the run at ``url`` into ``local_dir`` (which must not exist), segments joined
+    after each file's whole copy; True when the store held it. Store errors propagate."""
+    fs, path = open_store(url, quick_fail=True)
+    try:
+        listing = fs.find(path, detail=True)
+    except FileNotFoundError:
+        return False
+    files: dict[str, dict] = {}
+    for key, info in listing.items():
+        rel = key[len(path):].lstrip("/")
+        if not rel or info.get("type") == "directory" or ".." in rel.split("/"):
+            continue
+        folder, _, name = rel.rpartition("/")
+        span = parse_part(name) if folder.endswith(PARTS_SUFFIX) else None
+        entry = files.setdefault(folder[:-len(PARTS_SUFFIX)] if span else rel, {"parts": []})
+        if span:
+            entry["parts"].append((span[0], span[1], key))
+        else:
+            entry["base"] = key
+    if schema.META_FILE not in files:
+        return False
+    tmp = f"{local_dir}.restoring"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for rel, entry in files.items():
+        data = bytearray(fs.cat_file(entry["base"])) if "base" in entry else bytearray()
+        for start, end, key in sorted(entry["parts"]):
+            if start > len(data):
+                break                              # a gap: what follows waits in the store
+            if end > len(data):
+                data += fs.cat_file(key)[len(data) - start:]
+        target = os.path.join(tmp, *rel.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as f:
+            f.write(data)
+    os.makedirs(os.path.dirname(local_dir), exist_ok=True)
+    os.replace(tmp, local_dir)
+    return True
+
+
+def restore_for_resume(store_url: str, staging: str, project_dir_name: str, run_id: Any,
+                       warn: Callable[[str, str], None]) -> None:
+    """The seam ``api.init`` uses before opening a resumed run: bring it back from the store
+    when it is not staged here (deleted after its upload, or written on another machine)."""
+    if not isinstance(run_id, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", run_id):
+        return                       # the folder code refuses such an id with its own message
+    local = os.path.join(staging, project_dir_name, run_id)
+    if os.path.isdir(local):
+        return
+    url = f"{store_url.rstrip('/')}/{project_dir_name}/{run_id}"
+    try:
+        restore_run(url, local)
+    except Exception as exc:  # noqa: BLE001 (never raise into training)
+        warn("store-restore", f"runpages: cannot read run {run_id!r} back from {url} to continue "
+                              f"it ({type(exc).__name__}: {str(exc)[:200]}); if the store holds it, "
+                              "this process's records of it are kept here and not uploaded.")
+
+
 # ---- the uploader thread --------------------------------------------------------------------
 class RunUploader:
     """Pushes one staged run every ``interval`` seconds in a daemon thread; ``finish`` compacts."""
@@ -392,7 +519,7 @@ class RunUploader:
         delay = 0.5
         while True:
             if self._pass(final=True):
-                _mark(self.local_dir, DONE_MARK, self.url)
+                settle(self.local_dir, self.url, self._sync.fs, self._sync.path)
                 return True
             if time.monotonic() + delay > deadline:
                 break
@@ -468,13 +595,13 @@ def upload_leftovers(staging: str, skip: str | None, warn: Callable[[str, str], 
         try:
             fs, path = open_store(url, quick_fail=True)
             RunSync(rdir, fs, path).push(final=True)
+            settle(rdir, url, fs, path)
         except Exception as exc:  # noqa: BLE001 (the next init, or runpages sync, retries)
             warn("store-leftover", f"runpages: cannot upload the run a stopped job left in {rdir} "
                                    f"to {url} ({type(exc).__name__}: {str(exc)[:200]}); the next "
                                    f"init retries, or `runpages sync {staging} "
                                    f"{_parent(_parent(url))}`.")
             continue
-        _mark(rdir, DONE_MARK, url)
         done.append(url)
     return done
 
@@ -509,7 +636,9 @@ def sync_folder(root: str, url: str, options: dict | None = None,
         sync.push(final=final)
         run_url = f"{url.rstrip('/')}/{rel}"
         if final and _marked(rdir) == run_url:
-            _mark(rdir, DONE_MARK, run_url)     # the next init need not look at it again
+            # a staged run (the uploader's mark names this very URL; a user's own runs folder
+            # never has one): deleted once whole in the store, as after a normal finish
+            settle(rdir, run_url, fs, f"{base}/{rel}")
         results.append({"run": rel, "url": f"{url.rstrip('/')}/{rel}", "bytes": sync.bytes_put,
                         "objects": sync.puts, "compacted": final})
     return results

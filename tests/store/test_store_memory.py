@@ -205,3 +205,84 @@ def test_the_mirror_follows_the_cache_dir_of_the_build(mem, tmp_path):
     assert main(["build", url, "-o", str(tmp_path / "site2"),
                  "--config", str(tmp_path / "runpages.toml")]) == 0
     assert (mirror_dir(url, tmp_path / "toml-cache") / "p" / run.id / "meta.json").is_file()
+
+
+def test_a_finished_run_leaves_no_staging_folder_once_whole_in_the_store(mem, tmp_path, monkeypatch):
+    fs, url, root = mem
+    run = _start(url, sync_interval=0.2)
+    run.log({"loss": 1.0})
+    run.finish()
+    assert not Path(run.dir).exists() and fs.exists(f"{root}/p/{run.id}/meta.json")
+    monkeypatch.setenv("RUNPAGES_KEEP_STAGED", "1")                # a local copy wanted
+    kept = _start(url, sync_interval=0.2)
+    kept.log({"loss": 1.0})
+    kept.finish()
+    assert (Path(kept.dir) / "metrics.jsonl").is_file() and (Path(kept.dir) / store.DONE_MARK).is_file()
+
+
+def test_a_user_runs_folder_synced_to_the_store_is_never_deleted(mem, tmp_path):
+    fs, url, root = mem
+    run = runpages.init(project="p", dir=str(tmp_path / "mine"), system_metrics=False,
+                        capture_console=False)
+    run.log({"loss": 1.0})
+    run.finish()
+    store.sync_folder(str(tmp_path / "mine"), url)
+    assert (Path(run.dir) / "metrics.jsonl").is_file()
+
+
+def test_resuming_a_run_whose_staging_folder_was_deleted_continues_the_store_copy(mem):
+    fs, url, root = mem
+    run = _start(url, sync_interval=0.2, save_code=False)
+    for i in range(5):
+        run.log({"loss": float(i)})
+    run.finish()
+    assert not Path(run.dir).exists()
+    again = _start(url, sync_interval=0.2, save_code=False, id=run.id, resume="allow")
+    for i in range(3):
+        again.log({"loss": 9.0})
+    again.finish()
+    local = mirror_dir(url)
+    mirror(url, local)
+    assert _steps(local / "p" / run.id / "metrics.jsonl") == list(range(8))
+
+
+def test_a_staged_copy_shorter_than_the_store_is_never_spliced_onto_it(mem, tmp_path):
+    fs, url, root = mem
+    run = _start(url, sync_interval=0.2, save_code=False)
+    for i in range(5):
+        run.log({"loss": float(i)})
+    run.finish()
+    before = fs.cat_file(f"{root}/p/{run.id}/metrics.jsonl")
+    other = tmp_path / "elsewhere"                    # a copy of only its first line
+    other.mkdir()
+    (other / "metrics.jsonl").write_bytes(before.splitlines(keepends=True)[0] + b'{"_step": 1}\n')
+    sync = store.RunSync(str(other), fs, f"{root}/p/{run.id}")
+    with pytest.raises(store.DivergedError):
+        sync.push(final=True)
+    assert fs.cat_file(f"{root}/p/{run.id}/metrics.jsonl") == before
+
+
+def test_large_objects_are_streamed_into_the_mirror(mem, monkeypatch):
+    from runpages.sitegen import storemirror
+
+    fs, url, root = mem
+    monkeypatch.setattr(storemirror, "SPILL_BYTES", 64)
+    run = _start(url, sync_interval=0.2, save_code=False)
+    for i in range(50):
+        run.log({"loss": float(i)})
+    time.sleep(0.8)                                   # some segments up before compaction
+    run.finish()
+    local = mirror_dir(url)
+    mirror(url, local)
+    assert _steps(local / "p" / run.id / "metrics.jsonl") == list(range(50))
+    # a whole copy and overlapping segments, each past the limit, joined byte-exactly
+    data = b"".join(b'{"_step": %d}\n' % i for i in range(40))
+    a, b = data.index(b"\n", 100) + 1, data.index(b"\n", 300) + 1
+    rd = f"{root}/p/r9"
+    fs.pipe_file(f"{rd}/meta.json", b'{"id": "r9", "name": "r9", "project": "p"}')
+    fs.pipe_file(f"{rd}/metrics.jsonl", data[:a])
+    fs.pipe_file(f"{rd}/metrics.jsonl.parts/{store.part_name(a - 20, b)}", data[a - 20:b])
+    fs.pipe_file(f"{rd}/metrics.jsonl.parts/{store.part_name(b, len(data))}", data[b:])
+    mirror(url, local)
+    assert (local / "p" / "r9" / "metrics.jsonl").read_bytes() == data
+    assert not list(local.parent.glob(".*fetch-*"))   # the spill folder goes with the pass

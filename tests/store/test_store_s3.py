@@ -95,6 +95,8 @@ def test_two_machines_log_to_one_bucket_and_a_killed_one_is_completed_by_sync(s3
     assert [r["compacted"] for r in results] == [True]
     assert _metrics_steps(fs, f"{s3.bucket}/runs/team/{b_id}/metrics.jsonl") == list(range(80))
     assert json.loads(fs.cat_file(f"{s3.bucket}/runs/team/{b_id}/meta.json"))["status"] == "running"
+    assert not list((tmp_path / "stage-cluster").rglob("meta.json"))   # staged: gone once whole
+    assert not list((tmp_path / "stage-laptop").rglob("meta.json"))
     assert main(["build", url, "-o", str(site)]) == 0
 
 
@@ -181,8 +183,10 @@ def test_the_next_init_on_a_machine_uploads_what_a_killed_job_left(s3, tmp_path,
     assert _metrics_steps(fs, key) == list(range(40))            # compacted, every step
     assert not fs.glob(f"{s3.bucket}/runs/team/{killed_id}/metrics.jsonl.parts/*")
     assert run.uploader.leftovers == [f"{url}/team/{killed_id}"]
+    assert not (staging / "team" / killed_id).exists()          # whole in the store: deleted
     run.log({"loss": 1.0})
     run.finish()
+    assert not os.path.exists(run.dir)
     # done once: the init after that one leaves it alone
     again = runpages.init(project="team", dir=url, sync_interval=0.3, system_metrics=False,
                           capture_console=False)
@@ -367,3 +371,26 @@ def test_publish_from_a_bucket_without_o_fetches_only_what_changed(proxy, s3, tm
                if v["size"]]
     assert 0 < fetched <= len(objects)
     assert "published to" in capsys.readouterr().out
+
+
+def test_a_run_whose_upload_failed_keeps_its_staging_folder_until_sync(s3, tmp_path, monkeypatch):
+    from runpages import store
+
+    monkeypatch.setattr(store, "FINISH_TIMEOUT_S", 1.0)
+    url = f"s3://{s3.bucket}/runs"
+    run = runpages.init(project="p", dir=url, sync_interval=30, system_metrics=False,
+                        capture_console=False)
+    for i in range(5):
+        run.log({"loss": float(i)})
+    s3.stop()
+    import warnings
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        run.finish()
+    assert any("not fully uploaded" in str(w.message) for w in said)
+    assert os.path.isfile(os.path.join(run.dir, "metrics.jsonl"))         # kept for sync
+    s3.start()
+    assert main(["sync", str(tmp_path / "staging"), url]) == 0
+    assert _metrics_steps(s3.fs(), f"{s3.bucket}/runs/p/{run.id}/metrics.jsonl") == list(range(5))
+    assert not os.path.exists(run.dir)                                     # now whole: deleted
