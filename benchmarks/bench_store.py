@@ -5,15 +5,21 @@
 * cold build from the store vs from the local copy of the same runs;
 * rebuild after one run grew: time, and GET requests the mirror made;
 * publish of an unchanged site (uploads: 0);
-* many runs in one prefix (``--many``, default 10,000): list time, and a rebuild when nothing
-  changed (mirror listing + build).
+* many runs in one prefix (``--many N``; 10,000 in the issue): list time, and a rebuild when nothing
+  changed (mirror listing + build; GETs: 0).
+
+Store timings also give the CPU seconds of this process (client) and of the S3 server process:
+moto is pure Python on the same cores, so the server's share is not runpages' cost. The cold
+build is compared with a floor measured in the same run (one listing and a bare GET of every
+object, nothing written): local build + floor is what a perfect mirror would cost.
 
 The S3 server runs in its own process (``python -m moto.server``), as a real store is never
 inside the process that builds: in-process, its request handling competes with the build for
 the interpreter lock and the ratio measures that instead (``--in-process`` shows it).
 
     python benchmarks/bench_store.py                   # 30 runs x 2,000 steps (quick)
-    python benchmarks/bench_store.py --runs 100 --steps 10000 --many 10000
+    python benchmarks/bench_store.py --runs 100 --steps 10000 --many 0     # the issue's figures
+    python benchmarks/bench_store.py --many 10000 --skip-main               # 10,000 runs (slow on moto)
 
 Needs the ``store`` extra (fsspec, s3fs, moto[server]).
 """
@@ -51,6 +57,35 @@ class _Process:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+    def cpu(self) -> float:
+        """CPU seconds the server process has used (Linux /proc)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return float("nan")
+
+
+class Split:
+    """``with Split(server) as s:`` then ``str(s)``: wall time, and CPU seconds spent by this
+    process (the client: runpages, s3fs, botocore) and by the S3 server's process."""
+
+    def __init__(self, server) -> None:
+        self.server = server if hasattr(server, "cpu") else None
+
+    def __enter__(self) -> "Split":
+        self.t, self.c = time.perf_counter(), time.process_time()
+        self.s = self.server.cpu() if self.server else float("nan")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self.t
+        self.client = time.process_time() - self.c
+        self.srv = (self.server.cpu() if self.server else float("nan")) - self.s
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s (CPU: client {self.client:.2f} s, S3 server {self.srv:.2f} s)"
 
 
 def start_server(in_process: bool = False):
@@ -150,7 +185,7 @@ def fetch_floor(url: str) -> tuple[float, int, int]:
     return time.perf_counter() - t, len(keys), got
 
 
-def many_runs(fs, url: str, n: int, work: Path) -> None:
+def many_runs(server, fs, url: str, n: int, work: Path) -> None:
     """``n`` small finished runs in one prefix (meta.json + metrics.jsonl each, PUT in
     parallel), then: listing time, the first mirror + build, and a rebuild with no change."""
     from concurrent.futures import ThreadPoolExecutor
@@ -172,23 +207,24 @@ def many_runs(fs, url: str, n: int, work: Path) -> None:
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(put, range(n)))
     print(f"{n:,} runs in one prefix: written in {time.perf_counter() - t:.1f} s")
-    t = time.perf_counter()
-    listed = len(fs.find(bucket_path, detail=False))
-    print(f"  list: {time.perf_counter() - t:.2f} s ({listed:,} objects)")
+    with Split(server) as listing:
+        fs.invalidate_cache()
+        listed = len(fs.find(bucket_path, detail=False))
+    print(f"  list: {listing} ({listed:,} objects)")
     t_cold = build([url], work / "site-many")
-    t = time.perf_counter()
-    stats = mirror(url, mirror_dir(url))
-    t_list = time.perf_counter() - t
-    t_same = build([url], work / "site-many")
-    print(f"  first build {t_cold:.1f} s; no-change rebuild {t_same:.2f} s (its listing "
-          f"included; a mirror pass alone {t_list:.2f} s, {stats.fetched} GETs)")
+    with Split(server) as alone:
+        stats = mirror(url, mirror_dir(url))
+    with Split(server) as same:
+        build([url], work / "site-many")
+    print(f"  first build {t_cold:.1f} s; no-change rebuild {same} (its one listing included); "
+          f"a mirror pass alone {alone}, {stats.fetched} GETs of {stats.listed:,} objects listed")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--steps", type=int, default=2000)
-    ap.add_argument("--many", type=int, default=10_000, help="runs in one prefix (0: skip)")
+    ap.add_argument("--many", type=int, default=0, help="runs in one prefix (0: skip, the default)")
     ap.add_argument("--in-process", action="store_true", help="moto in this process (see above)")
     ap.add_argument("--skip-main", action="store_true", help="only the --many measurement")
     args = ap.parse_args()
@@ -203,7 +239,7 @@ def main() -> None:
 
         url = "s3://bench/runs"
         if args.many:
-            many_runs(fs, "s3://bench/many-prefix", args.many, work)
+            many_runs(server, fs, "s3://bench/many-prefix", args.many, work)
         if args.skip_main:
             return
         n = 20_000
@@ -223,13 +259,18 @@ def main() -> None:
         print(f"{args.runs} runs x {args.steps} steps: synced to the store in "
               f"{time.perf_counter() - t:.2f} s")
         build([str(local)], work / "site-warm")          # imports and templates warm for both
-        t_floor, n_get, n_bytes = fetch_floor(url)
+        with Split(server) as floor:
+            _t, n_get, n_bytes = fetch_floor(url)
+        t_floor = floor.wall
         t_local = build([str(local)], work / "site-local")
-        t_store = build([url], work / "site-store")
+        with Split(server) as cold:
+            build([url], work / "site-store")
+        t_store = cold.wall
         print(f"cold build: local {t_local:.2f} s, from the store {t_store:.2f} s "
               f"({t_store / t_local:.2f}x; includes listing + fetching every object)")
+        print(f"  the store build: {cold}")
         print(f"  floor: list + a bare GET of every object ({n_get} GETs, {n_bytes / 1e6:.1f} MB, "
-              f"nothing written) {t_floor:.2f} s; local build + floor = {t_local + t_floor:.2f} s "
+              f"nothing written) {floor}; local build + floor = {t_local + t_floor:.2f} s "
               f"({(t_local + t_floor) / t_local:.2f}x): the store build is "
               f"{t_store - t_local - t_floor:+.2f} s from it")
 
