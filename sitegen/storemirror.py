@@ -186,7 +186,7 @@ def mirror(url: str, local: Path, options: dict | None = None,
         objects[rel] = (key, info)
     stats.listed = len(objects)
     names = set(objects)
-    files: dict[str, dict] = {}          # logical file -> {"base": (key, tag, size), "parts": [...]}
+    files: dict[str, dict] = {}          # logical file -> {"base": (key, tag), "parts": [...]}
     sizes: dict[str, int] = {}
     for rel, (key, info) in objects.items():
         if leave is not None and leave(rel, names):
@@ -211,17 +211,11 @@ def mirror(url: str, local: Path, options: dict | None = None,
         # their objects arrive, each object dropped once written (memory: what is in flight)
         pending = {rel: [(k, pool.submit(get, k, sizes[k])) for k in plan["fetch"]]
                    for rel, plan in plans.items()}
-        for rel, plan in plans.items():
-            blobs = {k: f.result() for k, f in pending.pop(rel)}
-            stats.fetched += sum(1 for k in blobs if sizes[k])
-            stats.bytes += sum(sizes[k] for k, b in blobs.items() if b is not None)
-            target = local.joinpath(*rel.split("/"))
-            base_obj = plan["base"]
-            if plan["fresh"] and base_obj is not None and blobs.get(base_obj[0]) is None:
-                if rel in state:             # gone since the listing: as it was, until next pass
-                    new_state[rel] = state[rel]
-                continue
-            new_state[rel] = _apply(plan, blobs, target)
+        try:
+            _write_all(plans, pending, sizes, state, new_state, local, stats)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)    # a failing store: stop asking it
+            raise
     for rel in stats.left:               # read from the store itself: a copy here stays as it is
         if rel in state:
             new_state[rel] = state[rel]
@@ -231,6 +225,22 @@ def mirror(url: str, local: Path, options: dict | None = None,
         _prune_empty(local)
     _save_state(state_path, new_state)
     return stats
+
+
+def _write_all(plans: dict, pending: dict, sizes: dict, state: dict, new_state: dict,
+               local: Path, stats: MirrorStats) -> None:
+    """Write each planned file, in order, once its objects are in (``pending`` futures)."""
+    for rel, plan in plans.items():
+        blobs = {k: f.result() for k, f in pending.pop(rel)}
+        stats.fetched += sum(1 for k in blobs if sizes[k])
+        stats.bytes += sum(sizes[k] for k, b in blobs.items() if b is not None)
+        target = local.joinpath(*rel.split("/"))
+        base_obj = plan["base"]
+        if plan["fresh"] and base_obj is not None and blobs.get(base_obj[0]) is None:
+            if rel in state:             # gone since the listing: as it was, until next pass
+                new_state[rel] = state[rel]
+            continue
+        new_state[rel] = _apply(plan, blobs, target)
 
 
 def _getter(fs: Any, spill: Path) -> Callable[[str, int], Any]:
