@@ -50,7 +50,7 @@ class StoreLinks:
         self.options = options or {}
         self.epoch = int((time.time() if now is None else now) // REFRESH_S)
         self._fs: dict[str, Any] = {}
-        self._left: dict[Path, dict[str, int]] = {}
+        self._left: dict[Path, tuple[dict[str, int], dict[str, int]]] = {}
 
     def store_url(self, run_dir: Path | str, rel: str) -> str | None:
         """``<store url>/<project>/<run>/artifacts/<rel>`` for a run under a mirror."""
@@ -69,14 +69,21 @@ class StoreLinks:
         return self.link_url(f"{url.rstrip('/')}/_") is not None
 
     def remember(self, local: Path | str, left: dict[str, int]) -> None:
-        """What the mirror at ``local`` left in the store: path under it -> size."""
-        self._left[Path(local).resolve()] = left
+        """What the mirror at ``local`` left in the store: path under it -> size (kept with
+        the number of files under each folder, so ``held`` is one look-up)."""
+        folders: dict[str, int] = {}
+        for rel in left:
+            parts = rel.split("/")
+            for i in range(1, len(parts)):
+                folder = "/".join(parts[:i])
+                folders[folder] = folders.get(folder, 0) + 1
+        self._left[Path(local).resolve()] = (left, folders)
 
     def held(self, run_dir: Path | str, rel: str) -> tuple[str, int] | None:
         """``("file", bytes)`` or ``("folder", files)`` for ``artifacts/<rel>`` of a mirrored
         run that stays in the store; None when it is not left there (look in the mirror)."""
         run_dir = Path(run_dir).resolve()
-        for local, left in self._left.items():
+        for local, (left, folders) in self._left.items():
             try:
                 inner = run_dir.relative_to(local).as_posix()
             except ValueError:
@@ -84,8 +91,7 @@ class StoreLinks:
             key = f"{inner}/{schema.ARTIFACTS_DIR}/{rel.strip('/')}"
             if key in left:
                 return "file", left[key]
-            n = sum(1 for k in left if k.startswith(key + "/"))
-            return ("folder", n) if n else None
+            return ("folder", folders[key]) if key in folders else None
         return None
 
     def public(self, url: str) -> bool:
