@@ -262,13 +262,19 @@ def main() -> None:
         with Split(server) as floor:
             _t, n_get, n_bytes = fetch_floor(url)
         t_floor = floor.wall
-        t_local = build([str(local)], work / "site-local")
+        with Split(server) as local_build:
+            build([str(local)], work / "site-local")
+        t_local = local_build.wall
         with Split(server) as cold:
             build([url], work / "site-store")
         t_store = cold.wall
         print(f"cold build: local {t_local:.2f} s, from the store {t_store:.2f} s "
               f"({t_store / t_local:.2f}x; includes listing + fetching every object)")
+        print(f"  the local build: {local_build}")
         print(f"  the store build: {cold}")
+        print(f"  in CPU seconds of this process (less disturbed by other load): store "
+              f"{cold.client:.2f} / local {local_build.client:.2f} = "
+              f"{cold.client / local_build.client:.2f}x")
         print(f"  floor: list + a bare GET of every object ({n_get} GETs, {n_bytes / 1e6:.1f} MB, "
               f"nothing written) {floor}; local build + floor = {t_local + t_floor:.2f} s "
               f"({(t_local + t_floor) / t_local:.2f}x): the store build is "
