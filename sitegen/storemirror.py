@@ -12,7 +12,12 @@ reads it.
 Invariants:
 * Incremental by the store's own metadata: one listing of the prefix, then only objects whose
   ETag (or size and mtime where the store has no ETag) changed are fetched, in parallel on a
-  bounded pool. The tags live in ``<mirror>.state.json`` beside the mirror, never inside it.
+  bounded pool, one GET each (sizes come from the listing; an empty object needs none). A
+  pass with nothing changed makes no GET. Each file is written as its objects arrive; objects
+  past ``SPILL_BYTES`` are streamed to disk beside the mirror and renamed into place. The tags
+  live in ``<mirror>.state.json`` beside the mirror, never inside it.
+* ``leave`` (``--artifacts link``: ``storelinks.stays_in_store``) names objects read from the
+  store itself: not fetched, not removed, reported in ``MirrorStats.left``.
 * Segments ``<file>.parts/<start>-<end>`` (``runpages.store``) are joined in order after the
   file's whole copy, if any: a grown run costs only its new segments, appended in place (so
   the reader's incremental read cache keeps its offsets). A gap stops the join until the
