@@ -353,10 +353,17 @@ def metrics_csv(run) -> bytes:
                 columns[name] = pa.array(col.to_numpy(), mask=~run.logged_mask(name))
             else:
                 columns[name] = pa.Array.from_pandas(col)
+        table = pa.table(columns)
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(pa.table(columns), sink)
+        pacsv.write_csv(table, sink)
         data = sink.getvalue().to_pybytes()
-        return _NAN_FIELD.sub(b"NaN", data) if nan_steps else data
+        if not nan_steps:
+            return data
+        # Only the body is numbers; a quoted header name may hold "\nnan," and stays as logged.
+        head = pa.BufferOutputStream()
+        pacsv.write_csv(table.slice(0, 0), head)
+        n = head.getvalue().size
+        return data[:n] + _NAN_FIELD.sub(b"NaN", data[n:])
     except Exception:  # noqa: BLE001 - pyarrow missing or a column it cannot write: pandas
         import numpy as np
 
