@@ -27,6 +27,7 @@
   var NONFINITE = { "NaN": NaN, "Infinity": Infinity, "-Infinity": -Infinity };
   // A surrogate that is not half of a pair (Python's json never leaves a pair unjoined).
   var LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+  var LONG_INT = /[0-9]{308}/;      // may be an integer Python keeps as text (with a "-": 309 characters)
   var NUMBER = /(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
 
   /* ---------------------------------------------------------------------------------------
@@ -171,7 +172,8 @@
   function parseLine(line) {
     var v;
     try {
-      v = /NaN|Infinity|[0-9]{308}/.test(line) ? undefined : fromNative(JSON.parse(line), 0);
+      v = line.indexOf("NaN") >= 0 || line.indexOf("Infinity") >= 0 ||
+        (line.length > 308 && LONG_INT.test(line)) ? undefined : fromNative(JSON.parse(line), 0);
     } catch (err) {
       if (err instanceof Bad) return null;                  // nested too deep
       v = undefined;
@@ -223,34 +225,130 @@
   }
 
   /* ---------------------------------------------------------------------------------------
-   * Records to a frame, as jsonl._columns_of / _split_columns / finalize do for one chunk.
+   * Records to columns, as jsonl._columns_of / _split_columns do for one chunk, then the
+   * chunks to one frame as merge_parsed / finalize do. Columns are typed arrays (a value and
+   * a state a row: 0 not logged, null or text; 1 a number; 2 logged NaN), so a long run costs
+   * ~9 bytes a cell, not an object a record.
    * --------------------------------------------------------------------------------------- */
 
   function usableStep(v) {
     return typeof v === "number" && isFinite(v) && Math.abs(v) <= MAX_STEP;
   }
 
-  /* A chunk's records -> {columns: keys that are columns, rows: [{step, values}]}, or null when
-   * no record has a usable step (the chunk then adds nothing, not even its keys). */
-  function chunkOf(records) {
-    var order = new Map();                                  // key -> {text, number}
-    records.forEach(function (rec) {
-      rec.values.forEach(function (v, k) {
-        var seen = order.get(k);
-        if (!seen) { seen = { text: false, number: false }; order.set(k, seen); }
-        if (v === TEXT) seen.text = true;
-        else if (typeof v === "number" && v === v) seen.number = true;
+  function Chunk() {
+    this.index = new Map();          // key -> column, in first-seen order (skipped records too)
+    this.cols = [];                  // {key, text, number, vals, state}
+    this.rows = 0;
+    this.cap = 0;
+    this.steps = new Float64Array(0);
+  }
+
+  Chunk.prototype.grow = function () {
+    var cap = Math.max(1024, this.cap * 2);
+    this.steps = widen(this.steps, cap);
+    for (var c = 0; c < this.cols.length; c++) {
+      this.cols[c].vals = widen(this.cols[c].vals, cap);
+      this.cols[c].state = widen(this.cols[c].state, cap);
+    }
+    this.cap = cap;
+  };
+
+  function widen(arr, cap) {
+    var out = new arr.constructor(cap);
+    out.set(arr);
+    return out;
+  }
+
+  /* One record: its keys name columns even when it has no usable step (then it adds no row). */
+  Chunk.prototype.add = function (rec) {
+    var step = rec.values.get("_step"), row = -1, self = this;
+    if (usableStep(step)) {
+      if (this.rows === this.cap) this.grow();
+      row = this.rows++;
+      this.steps[row] = Math.trunc(step) || 0;        // int64: toward zero, no -0
+    }
+    rec.values.forEach(function (v, k) {
+      var c = self.index.get(k);
+      if (c === undefined) {
+        c = self.cols.length;
+        self.index.set(k, c);
+        self.cols.push({ key: k, text: false, number: false, vals: new Float64Array(self.cap),
+                         state: new Uint8Array(self.cap) });
+      }
+      var col = self.cols[c];
+      if (v === TEXT) { col.text = true; return; }
+      if (typeof v !== "number") return;               // null: not logged
+      if (v === v) col.number = true;
+      if (row >= 0) {
+        col.vals[row] = v;
+        col.state[row] = v === v ? 1 : 2;
+      }
+    });
+  };
+
+  /* The chunk's columns (a key holding text and no number is not one), or none when no
+   * record had a usable step (the chunk then adds nothing, not even its keys). */
+  Chunk.prototype.columns = function () {
+    if (!this.rows) return [];
+    return this.cols.filter(function (col) { return !col.text || col.number; });
+  };
+
+  /* Chunks in file order to {names, rows}: names _step, _time, then every chunk's columns in
+   * first-seen order (pandas.concat); one row per step, sorted (stable), a step logged twice
+   * keeping each key's last number (groupby().last()), else NaN if one logged NaN there. */
+  function toCsv(chunks) {
+    var names = new Map([["_step", 0], ["_time", 1]]);
+    var parts = chunks.map(function (chunk) {
+      var byName = new Map();
+      chunk.columns().forEach(function (col) {
+        if (!names.has(col.key)) names.set(col.key, names.size);
+        byName.set(col.key, col);
       });
+      return byName;
     });
-    var rows = [];
-    records.forEach(function (rec) {
-      var step = rec.values.get("_step");
-      if (usableStep(step)) rows.push({ step: Math.trunc(step) || 0, values: rec.values });
+    var keys = Array.from(names.keys());
+    var width = keys.length;
+    // Each chunk's columns in the frame's order (null where the chunk lacks the key).
+    var lay = parts.map(function (byName) {
+      return keys.map(function (k) { return k === "_step" ? null : byName.get(k) || null; });
     });
-    if (!rows.length) return null;
-    var columns = [];
-    order.forEach(function (seen, k) { if (!seen.text || seen.number) columns.push(k); });
-    return { columns: columns, rows: rows };
+    // Every row of every chunk, in file order: its step, chunk and row in that chunk.
+    var total = 0;
+    chunks.forEach(function (chunk) { total += chunk.rows; });
+    var steps = new Float64Array(total), from = new Uint8Array(total), at = new Int32Array(total);
+    var order = new Int32Array(total), n = 0;
+    chunks.forEach(function (chunk, ci) {
+      for (var r = 0; r < chunk.rows; r++, n++) {
+        steps[n] = chunk.steps[r];
+        from[n] = ci;
+        at[n] = r;
+        order[n] = n;
+      }
+    });
+    var sorted = true;
+    for (var i = 1; i < total && sorted; i++) sorted = steps[i] > steps[i - 1];
+    if (!sorted) order.sort(function (x, y) { return steps[x] - steps[y] || x - y; });
+    var out = [keys.map(function (k) { return '"' + k.replace(/"/g, '""') + '"'; }).join(",") + "\n"];
+    for (var g = 0; g < total;) {
+      var step = steps[order[g]], end = g + 1;
+      while (end < total && steps[order[end]] === step) end++;
+      var line = String(step);
+      for (var c = 1; c < width; c++) {
+        var num = 0, got = 0;                            // got: 0 nothing, 1 a number, 2 NaN only
+        for (var r = g; r < end; r++) {
+          var row = order[r], col = lay[from[row]][c];
+          if (!col) continue;
+          var st = col.state[at[row]];
+          if (st === 1) { num = col.vals[at[row]]; got = 1; }
+          else if (st === 2 && got === 0) got = 2;
+        }
+        // _time is an index key: a NaN there is not a logged NaN (jsonl._split_columns)
+        line += got === 1 ? "," + formatFloat(num) : got === 2 && c !== 1 ? ",NaN" : ",";
+      }
+      out.push(line + "\n");
+      g = end;
+    }
+    return out.join("");
   }
 
   /* The CSV of the metrics in ``bytes`` (a metrics.jsonl). ``ended``: the run had ended at the
@@ -262,110 +360,70 @@
     var capped = bytes.length > maxBytes;            // limits: what lies past the cap is not read
     if (capped) bytes = bytes.subarray(0, maxBytes);
     var cut = bytes.lastIndexOf(10) + 1;
-    var texts = [], spans = [], anyBad = false, start = 0;
-    for (var i = 0; i < cut; i++) {
-      if (bytes[i] !== 10) continue;
-      var text = i - start > maxLine ? undefined : utf8(bytes.subarray(start, i));
-      if (text === null) anyBad = true;
-      texts.push(text);
-      spans.push(start);
-      start = i + 1;
-    }
-    var records = [];
-    for (var j = 0; j < texts.length; j++) {
-      var line = texts[j];
-      if (line === undefined) continue;                // past the line cap: skipped
-      if (anyBad && line !== null && line.charCodeAt(0) === 0xfeff) {
-        line = line.slice(1);   // a chunk that is not all UTF-8 is read as bytes: BOM allowed
+    var main = new Chunk(), whole = utf8(bytes.subarray(0, cut));
+    if (whole !== null) {
+      // As the reader: one decode for the chunk, then its lines (a byte cap needs bytes only
+      // for a line whose UTF-16 length could be past it).
+      for (var pos = 0, nl = whole.indexOf("\n"); nl >= 0; pos = nl + 1, nl = whole.indexOf("\n", pos)) {
+        var text = whole.slice(pos, nl);
+        if (text.length * 3 > maxLine && ENCODER.encode(text).length > maxLine) continue;
+        read(text, main);
       }
-      if (line === null || !line.trim()) continue;
-      var rec = parseLine(line);
-      if (rec) records.push(rec);
+    } else {
+      // A chunk that is not all UTF-8 is read line by line as bytes, where a BOM is allowed.
+      for (var start = 0, j = bytes.indexOf(10); j >= 0 && j < cut; start = j + 1, j = bytes.indexOf(10, start)) {
+        if (j - start > maxLine) continue;             // past the line cap: skipped
+        var line = utf8(bytes.subarray(start, j));
+        if (line === null) continue;
+        read(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, main);
+      }
     }
-    var chunks = [chunkOf(records)];
+    var chunks = [main];
     var tail = capped ? bytes.subarray(0, 0) : bytes.subarray(cut);
     if (ended && tail.length && tail.length <= maxLine) {
-      var last = utf8(tail);
-      last = last === null ? null : parseLine(last);
+      var text = utf8(tail), last = text === null ? null : parseLine(text);
       // jsonl.parse_torn_line: kept only when it is one whole record and nothing was wrong
-      if (last && !last.repaired && usableStep(last.values.get("_step"))) chunks.push(chunkOf([last]));
+      if (last && !last.repaired && usableStep(last.values.get("_step"))) {
+        var torn = new Chunk();
+        torn.add(last);
+        chunks.push(torn);
+      }
     }
-    return toCsv(merge(chunks.filter(Boolean)));
+    return toCsv(chunks);
+  }
+
+  function read(line, chunk) {
+    if (!line.trim()) return;                          // blank: nothing to say
+    var rec = parseLine(line);
+    if (rec) chunk.add(rec);
   }
 
   var DECODER = typeof TextDecoder === "undefined" ? null
     : new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  var ENCODER = typeof TextEncoder === "undefined" ? null : new TextEncoder();
 
   function utf8(raw) {
     try { return DECODER.decode(raw); } catch (err) { return null; }
   }
 
-  /* Chunks in file order to one frame: columns in first-seen order (pandas.concat), one row
-   * per step (sorted; a step logged twice keeps each key's last number: groupby().last()). */
-  function merge(chunks) {
-    var names = new Map([["_step", true], ["_time", true]]);
-    var flat = [], at = 0;
-    chunks.forEach(function (c, ci) {
-      c.columns.forEach(function (k) { names.set(k, true); });
-      c.rows.forEach(function (r) { flat.push({ step: r.step, values: r.values, chunk: ci, order: at++ }); });
-    });
-    var columns = Array.from(names.keys());
-    var has = chunks.map(function (c) { return new Set(c.columns); });
-    flat.sort(function (a, b) { return a.step - b.step || a.order - b.order; });
-    var out = [];
-    for (var i = 0; i < flat.length;) {
-      var j = i;
-      while (j < flat.length && flat[j].step === flat[i].step) j++;
-      var cells = [flat[i].step];
-      for (var c = 1; c < columns.length; c++) {
-        var k = columns[c], num, nan = false;
-        num = undefined;
-        for (var r = i; r < j; r++) {
-          if (!has[flat[r].chunk].has(k)) continue;     // not a column of that chunk: NaN there
-          var v = flat[r].values.get(k);
-          if (typeof v !== "number") continue;           // not logged, null or text
-          if (v === v) num = v; else nan = true;
-        }
-        // _time is an index key: a NaN there is not a logged NaN (jsonl._split_columns)
-        cells.push(num !== undefined ? num : (nan && k !== "_time") ? NaN : null);
-      }
-      out.push(cells);
-      i = j;
-    }
-    return { columns: columns, rows: out };
-  }
-
   /* ---------------------------------------------------------------------------------------
-   * CSV as pyarrow.csv.write_csv writes it (then metrics_csv spells nan as NaN).
+   * CSV cells as pyarrow.csv.write_csv writes them (then metrics_csv spells nan as NaN).
    * --------------------------------------------------------------------------------------- */
 
   /* A float64 as Arrow's FloatToStringFormatter (double-conversion ToShortest, exponent sign
-   * shown, plain notation for exponents -6..9). */
+   * shown, plain notation for exponents -6..9). JavaScript's String() has the same shortest
+   * digits and the same layout except from 1e10 up to 1e21, which it writes out in full. */
   function formatFloat(x) {
     if (x !== x) return "NaN";
     if (x === Infinity) return "inf";
     if (x === -Infinity) return "-inf";
     if (x === 0) return 1 / x < 0 ? "-0" : "0";
-    var sign = x < 0 ? "-" : "";
-    var m = /^(\d)(?:\.(\d+))?e([-+]\d+)$/.exec(Math.abs(x).toExponential());
-    var digits = m[1] + (m[2] || ""), exp = Number(m[3]);
-    if (exp >= -6 && exp < 10) {
-      if (exp < 0) return sign + "0." + "0".repeat(-exp - 1) + digits;
-      if (digits.length <= exp + 1) return sign + digits + "0".repeat(exp + 1 - digits.length);
-      return sign + digits.slice(0, exp + 1) + "." + digits.slice(exp + 1);
-    }
-    return sign + digits.charAt(0) + (digits.length > 1 ? "." + digits.slice(1) : "") +
-      "e" + (exp < 0 ? "-" : "+") + Math.abs(exp);
-  }
-
-  function toCsv(frame) {
-    var parts = [frame.columns.map(function (k) { return '"' + k.replace(/"/g, '""') + '"'; }).join(",") + "\n"];
-    frame.rows.forEach(function (cells) {
-      var line = String(cells[0]);
-      for (var c = 1; c < cells.length; c++) line += "," + (cells[c] === null ? "" : formatFloat(cells[c]));
-      parts.push(line + "\n");
-    });
-    return parts.join("");
+    var str = String(x), a = x < 0 ? -x : x;
+    if (a < 1e10 || a >= 1e21) return str;
+    var sign = x < 0 ? "-" : "", body = sign ? str.slice(1) : str, dot = body.indexOf(".");
+    var whole = dot < 0 ? body : body.slice(0, dot);
+    var digits = (whole + (dot < 0 ? "" : body.slice(dot + 1))).replace(/0+$/, "");
+    return sign + digits.charAt(0) + (digits.length > 1 ? "." + digits.slice(1) : "") + "e+" + (whole.length - 1);
   }
 
   /* ---------------------------------------------------------------------------------------
