@@ -140,54 +140,89 @@
     return /^(?:0|[1-9][0-9]{0,9})$/.test(k) && Number(k) < 4294967295;
   }
 
-  /* A JSON.parse result as parseStrict's shapes (Map for objects), or null when JSON.parse may
-   * have read it otherwise than Python: an index-like key (order), a -0 (the integer -0 is 0). */
-  function fromNative(v, depth) {
-    if (v === null || typeof v !== "object") {
-      if (v === 0 && 1 / v < 0) return undefined;          // -0 or -0.0: ask parseStrict
-      return v;
-    }
-    if (depth >= MAX_DEPTH) throw new Bad("too deep");
-    if (Array.isArray(v)) {
-      var arr = [];
-      for (var i = 0; i < v.length; i++) {
-        var x = fromNative(v[i], depth + 1);
-        if (x === undefined) return undefined;
-        arr.push(x);
-      }
-      return arr;
-    }
-    var out = new Map(), keys = Object.keys(v);
+  /* JSON.parse's object flattened into ``rec``; false when JSON.parse may have read the line
+   * otherwise than Python's json (an index-like key: its order; a -0: the integer -0 is 0),
+   * and the line is then read again by parseStrict. ``depth``: the object's nesting level. */
+  function flattenNative(obj, prefix, rec, depth) {
+    if (depth > MAX_DEPTH) throw new Bad("too deep");
+    var keys = Object.keys(obj);
     for (var j = 0; j < keys.length; j++) {
-      if (isIndexKey(keys[j])) return undefined;
-      var y = fromNative(v[keys[j]], depth + 1);
-      if (y === undefined) return undefined;
-      out.set(keys[j], y);
+      var key = keys[j], v = obj[key];
+      if (isIndexKey(key)) return false;
+      var name = prefix ? prefix + clean(key, rec) : cleanKey(key, rec);
+      if (typeof v === "number") {
+        if (v === 0 && 1 / v < 0) return false;
+        rec.values.set(name, v);
+      } else if (v === null || typeof v !== "object") {
+        rec.values.set(name, classify(v, rec));          // null, true/false, text
+      } else if (!Array.isArray(v) && Object.keys(v).length) {
+        if (!flattenNative(v, name + "/", rec, depth + 1)) return false;
+      } else {
+        walkNative(v, rec, depth + 1);                   // a list or {}: text, but counted
+        rec.values.set(name, TEXT);
+      }
     }
-    return out;
+    return true;
+  }
+
+  // Inside a value kept as text only depth and lone surrogates count.
+  function walkNative(v, rec, depth) {
+    if (depth > MAX_DEPTH) throw new Bad("too deep");
+    var items = Array.isArray(v) ? v : Object.keys(v);
+    for (var i = 0; i < items.length; i++) {
+      var x = Array.isArray(v) ? items[i] : v[items[i]];
+      if (!Array.isArray(v)) clean(items[i], rec);
+      if (typeof x === "string") clean(x, rec);
+      else if (x !== null && typeof x === "object") walkNative(x, rec, depth + 1);
+    }
   }
 
   /* One line (a string) to a record: {values: Map key -> number | NaN (logged NaN) | null |
-   * TEXT, repaired: lone surrogates were replaced}, or null when the reader skips the line. */
+   * TEXT, repaired: lone surrogates were replaced}, or null when the reader skips the line.
+   * JSON.parse first (native, fast); parseStrict where Python's json may read it otherwise. */
   function parseLine(line) {
+    if (line.indexOf("NaN") < 0 && line.indexOf("Infinity") < 0 && !(line.length > 308 && LONG_INT.test(line))) {
+      var obj;
+      try {
+        obj = JSON.parse(line);
+      } catch (err) {
+        obj = undefined;                                    // let parseStrict decide
+      }
+      if (obj !== undefined) {
+        if (obj === null || typeof obj !== "object" || Array.isArray(obj)) return null;
+        var rec = { values: new Map(), repaired: false };
+        try {
+          if (flattenNative(obj, "", rec, 1)) return rec;
+        } catch (err) {
+          if (err instanceof Bad) return null;              // nested too deep
+          throw err;
+        }
+      }
+    }
     var v;
     try {
-      v = line.indexOf("NaN") >= 0 || line.indexOf("Infinity") >= 0 ||
-        (line.length > 308 && LONG_INT.test(line)) ? undefined : fromNative(JSON.parse(line), 0);
-    } catch (err) {
-      if (err instanceof Bad) return null;                  // nested too deep
-      v = undefined;
-    }
-    try {
-      if (v === undefined) v = parseStrict(line);
+      v = parseStrict(line);
     } catch (err) {
       if (err instanceof Bad || err instanceof RangeError) return null;
       throw err;
     }
     if (!(v instanceof Map)) return null;                   // not a JSON object
-    var rec = { values: new Map(), repaired: false };
-    flatten(v, "", rec);
-    return rec;
+    var out = { values: new Map(), repaired: false };
+    flatten(v, "", out);
+    return out;
+  }
+
+  // Top-level keys repeat on every line: their cleaned spelling is kept (a few thousand at most).
+  var KEYS = new Map();
+
+  function cleanKey(key, rec) {
+    var fixed = KEYS.get(key);
+    if (fixed === undefined) {
+      fixed = key.replace(LONE, "\ufffd");
+      if (KEYS.size < 4096) KEYS.set(key, fixed);
+    }
+    if (fixed !== key) rec.repaired = true;
+    return fixed;
   }
 
   function clean(text, rec) {
