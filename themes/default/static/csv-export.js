@@ -474,7 +474,8 @@
     var url = button.getAttribute("data-csv-from");
     var caps = { maxLine: Number(button.getAttribute("data-max-line")) || 0,
                  maxBytes: Number(button.getAttribute("data-max-bytes")) || 0 };
-    return fetch(url).then(function (resp) {
+    // no-cache: revalidate, so a running run's newer copy is read, not a cached older one
+    return fetch(url, { cache: "no-cache" }).then(function (resp) {
       if (!resp.ok) throw new Error(url + ": " + resp.status + " " + resp.statusText);
       return resp.arrayBuffer();
     }).then(function (buf) {
