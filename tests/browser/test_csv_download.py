@@ -90,7 +90,7 @@ def test_a_click_saves_the_csv_metrics_csv_writes_byte_for_byte(browser, serve_d
         wait_for(browser, "return !!window.RunpagesCsv")
         made = browser.execute_async_script(
             "var done = arguments[arguments.length - 1];"
-            "RunpagesCsv.make(document.querySelector(arguments[0])).then(done, function (e) { done('ERR ' + e); });",
+            "RunpagesCsv.make(document.querySelector(arguments[0])).then(function (p) { done(p.join('')); }, function (e) { done('ERR ' + e); });",
             BUTTON)
         assert made.encode("utf-8") == want
         if which == 0:

@@ -16,7 +16,8 @@
  *   inf/-inf, numbers as Arrow's CSV writer spells float64 (shortest round trip, plain from
  *   1e-6 up to 1e10, else 1.5e+20 / 1e-7); header names always quoted.
  * fetch() is blocked on pages opened from file://, so there the button says how to get the CSV.
- * window.RunpagesCsv = {fromJsonl(bytes, ended, caps) (pure), formatFloat, parseLine, attach(root)}.
+ * window.RunpagesCsv = {fromJsonl(bytes, ended, caps) and csvParts (pure), formatFloat, parseLine,
+ * make(button) (a Promise of csvParts), attach(root)}.
  */
 (function () {
   "use strict";
@@ -364,6 +365,7 @@
     for (var i = 1; i < total && sorted; i++) sorted = steps[i] > steps[i - 1];
     if (!sorted) order.sort(function (x, y) { return steps[x] - steps[y] || x - y; });
     var out = [keys.map(function (k) { return '"' + k.replace(/"/g, '""') + '"'; }).join(",") + "\n"];
+    var batch = "", rows = 0;
     for (var g = 0; g < total;) {
       var step = steps[order[g]], end = g + 1;
       while (end < total && steps[order[end]] === step) end++;
@@ -380,16 +382,23 @@
         // _time is an index key: a NaN there is not a logged NaN (jsonl._split_columns)
         line += got === 1 ? "," + formatFloat(num) : got === 2 && c !== 1 ? ",NaN" : ",";
       }
-      out.push(line + "\n");
+      batch += line + "\n";
+      if (++rows === 4096) { out.push(batch); batch = ""; rows = 0; }   // few, long strings
       g = end;
     }
-    return out.join("");
+    out.push(batch);
+    return out;
   }
 
   /* The CSV of the metrics in ``bytes`` (a metrics.jsonl). ``ended``: the run had ended at the
    * build (its meta.json status finished/crashed/killed), so a last line without "\n" is read.
    * ``caps``: {maxLine, maxBytes} (sitegen/limits.py, handed over by the page). */
   function fromJsonl(bytes, ended, caps) {
+    return csvParts(bytes, ended, caps).join("");
+  }
+
+  /* fromJsonl as a list of strings (a Blob takes them as they are: no one string of it all). */
+  function csvParts(bytes, ended, caps) {
     caps = caps || {};
     var maxLine = caps.maxLine || 16 * 1024 * 1024, maxBytes = caps.maxBytes || 2 * 1024 * 1024 * 1024;
     var capped = bytes.length > maxBytes;            // limits: what lies past the cap is not read
@@ -479,12 +488,12 @@
       if (!resp.ok) throw new Error(url + ": " + resp.status + " " + resp.statusText);
       return resp.arrayBuffer();
     }).then(function (buf) {
-      return fromJsonl(new Uint8Array(buf), button.getAttribute("data-ended") === "1", caps);
+      return csvParts(new Uint8Array(buf), button.getAttribute("data-ended") === "1", caps);
     });
   }
 
-  function save(text, name) {
-    var blob = new Blob([text], { type: "text/csv;charset=utf-8" });
+  function save(parts, name) {
+    var blob = new Blob(parts, { type: "text/csv;charset=utf-8" });
     var a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
     a.download = name;
@@ -512,8 +521,8 @@
           if (location.protocol === "file:") { say(button, FILE_NOTE); return; }
           button.disabled = true;
           say(button, "making the CSV\u2026");
-          make(button).then(function (text) {
-            save(text, button.getAttribute("data-csv-name") || "metrics.csv");
+          make(button).then(function (parts) {
+            save(parts, button.getAttribute("data-csv-name") || "metrics.csv");
             say(button, "");
           }, function (err) {
             say(button, "could not make the CSV: " + (err && err.message || err));
@@ -524,8 +533,8 @@
     return buttons.length;
   }
 
-  window.RunpagesCsv = { fromJsonl: fromJsonl, formatFloat: formatFloat, parseLine: parseLine,
-                         make: make, attach: attach, FILE_NOTE: FILE_NOTE };
+  window.RunpagesCsv = { fromJsonl: fromJsonl, csvParts: csvParts, formatFloat: formatFloat,
+                         parseLine: parseLine, make: make, attach: attach, FILE_NOTE: FILE_NOTE };
   if (typeof document === "undefined") return;
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { attach(); });
   else attach();
