@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 NODE_TIMER = r"""
 const fs = require("node:fs");
 const { loadScripts } = require(process.argv[1]);
-const Csv = loadScripts("csv-export.js").RunpagesCsv;
+const Csv = loadScripts("jsonl-line.js", "csv-export.js").RunpagesCsv;
 const bytes = new Uint8Array(fs.readFileSync(process.argv[2]));
 let t = process.hrtime.bigint();
 const text = new TextDecoder().decode(bytes);

@@ -7,7 +7,8 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { loadScripts } = require("./load.js");
 
-const Csv = loadScripts("csv-export.js").RunpagesCsv;
+const loaded = loadScripts("jsonl-line.js", "csv-export.js");
+const Csv = loaded.RunpagesCsv, Line = loaded.RunpagesJsonLine;
 const DIR = path.join(__dirname, "..", "cases", "csv");
 const NO_NEWLINE = "\\ No newline at end of file";
 
@@ -46,12 +47,12 @@ test("floats are spelled as Arrow's CSV writer spells them", () => {
 });
 
 test("a line is read as Python's json reads it: key order as written, NaN literals, long integers as text", () => {
-  const rec = Csv.parseLine('{"b": 1, "2": NaN, "a": {"x": "Infinity"}, "n": ' + "1".repeat(309) + "}");
+  const rec = Line.parseLine('{"b": 1, "2": NaN, "a": {"x": "Infinity"}, "n": ' + "1".repeat(309) + "}");
   assert.deepEqual(Array.from(rec.values.keys()), ["b", "2", "a/x", "n"]);
   assert.ok(Number.isNaN(rec.values.get("2")) && rec.values.get("a/x") === Infinity);
   assert.equal(typeof rec.values.get("n"), "object");              // text: not a number
-  assert.equal(Csv.parseLine("[1, 2]"), null);
-  assert.equal(Csv.parseLine('{"a": ' + "[".repeat(64) + "]".repeat(64) + "}"), null);   // 65 levels
-  assert.ok(Csv.parseLine('{"a": ' + "[".repeat(63) + "]".repeat(63) + "}"));
-  assert.equal(Csv.parseLine('{"\\ud800": 1}').repaired, true);
+  assert.equal(Line.parseLine("[1, 2]"), null);
+  assert.equal(Line.parseLine('{"a": ' + "[".repeat(64) + "]".repeat(64) + "}"), null);   // 65 levels
+  assert.ok(Line.parseLine('{"a": ' + "[".repeat(63) + "]".repeat(63) + "}"));
+  assert.equal(Line.parseLine('{"\\ud800": 1}').repaired, true);
 });

@@ -4,7 +4,7 @@
 const fs = require("node:fs");
 const { loadScripts } = require("./load.js");
 
-const Csv = loadScripts("csv-export.js").RunpagesCsv;
+const Csv = loadScripts("jsonl-line.js", "csv-export.js").RunpagesCsv;
 const jobs = JSON.parse(fs.readFileSync(0, "utf8"));
 const out = jobs.map((j) => Csv.fromJsonl(new Uint8Array(fs.readFileSync(j.path)), j.ended,
                                           { maxLine: j.maxLine, maxBytes: j.maxBytes }));
