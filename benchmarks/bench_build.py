@@ -36,6 +36,7 @@ TARGETS = {  # name: (limit, unit) -- from issue 5
     "run page size (no BokehJS)": (400.0, "KB"),
     "1,000-run project page interactive": (1.5, "s"),
     "peak memory (--large build)": (2048.0, "MB"),
+    "site size / runs size": (1.2, "x"),        # issue 18: no second full copy of the data
 }
 
 
@@ -152,6 +153,16 @@ def build(runs: Path, site: Path) -> dict:
 
 def tree_bytes(path: Path, names=("metrics.jsonl", "system.jsonl", "meta.json", "config.json", "summary.json")) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.name in names)
+
+
+def site_size(site: Path, runs: Path) -> tuple[int, int, int]:
+    """(runs bytes, site bytes as a host stores it, site bytes new on this disk): a site file that
+    is a hard link to a run's file (same inode) costs no disk here, but a host gets its bytes."""
+    run_files = [p.stat() for p in runs.rglob("*") if p.is_file() and p.name != ".complete"]
+    inodes = {(st.st_dev, st.st_ino) for st in run_files}
+    site_files = [p.stat() for p in site.rglob("*") if p.is_file()]
+    new = sum(st.st_size for st in site_files if (st.st_dev, st.st_ino) not in inodes)
+    return sum(st.st_size for st in run_files), sum(st.st_size for st in site_files), new
 
 
 def run_page_kb(site: Path) -> tuple[float, str]:
@@ -291,6 +302,7 @@ def main() -> int:
 
         floor = json_floor(runs)
         cold = build(runs, site)
+        runs_b, site_b, site_new = site_size(site, runs)
         lines.append(row("floor: json.loads every line", floor, "s", "same files, stdlib, in-process"))
         lines.append(row("cold build (100-run set)" if not args.large else "cold build (--large set)",
                          cold["seconds"], "s", f"{cold['pages']} pages, {cold['runs']} runs; "
@@ -308,6 +320,9 @@ def main() -> int:
         lines.append(row("one-run-grew rebuild" + tag, grew["seconds"], "s", f"{grew['rebuilt']} run redone"))
         kb, which = run_page_kb(site)
         lines.append(row("run page size (no BokehJS)", kb, "KB", which))
+        lines.append(row("site size / runs size", site_b / runs_b, "x",
+                         f"{site_b / 1e6:.0f} MB site as a host stores it, {runs_b / 1e6:.0f} MB runs; "
+                         f"{site_new / runs_b:.2f}x new on this disk (hard links)"))
         if args.large:
             huge = site / "data/runs/bench-huge"
             lines.append(row("1,000,000-step run data script", sum(p.stat().st_size for p in huge.glob("*.js")) / 1024, "KB"))

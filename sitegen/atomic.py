@@ -1,13 +1,16 @@
 """Files that land whole: write to a temp name in the same folder, then ``os.replace``.
 
 A reader of the site (a browser, a static host's sync, ``serve``) never sees half a file, and a
-failed write leaves the old file and no temp file behind.
+failed write leaves the old file and no temp file behind. Nothing here writes into an existing
+file in place, so a site file that is a hard link to a run's file (``link_atomic``) is only ever
+replaced, never changed, and the run's file stays as it was.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
@@ -51,3 +54,31 @@ def copy_atomic(src: str | os.PathLike, dest: str | os.PathLike) -> None:
     """Copy the file ``src`` to ``dest`` whole."""
     with atomic_file(dest) as f, open(src, "rb") as s:
         shutil.copyfileobj(s, f, 1 << 20)
+
+
+def link_atomic(src: str | os.PathLike, dest: str | os.PathLike) -> bool:
+    """Put ``src`` at ``dest`` as a hard link (no second copy of the bytes), landing whole like
+    the rest; where the file system will not link it (another device: EXDEV; no links there:
+    EPERM, ENOTSUP, EMLINK, ...) copy it instead. Returns whether ``dest`` is a link."""
+    dest = Path(dest)
+    try:
+        if os.path.samefile(src, dest):
+            return True                   # linked by an earlier build (rename would be a no-op)
+    except OSError:
+        pass
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{dest.name}.{uuid.uuid4().hex[:12]}.tmp"
+    try:
+        os.link(src, tmp)
+    except OSError:
+        copy_atomic(src, dest)
+        return False
+    try:
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return True

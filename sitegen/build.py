@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runpages.sitegen import __version__
-from runpages.sitegen.atomic import copy_atomic
+from runpages.sitegen.atomic import copy_atomic, link_atomic
 
 
 @dataclass
@@ -184,8 +184,9 @@ class _Writer:
         write_atomic(self.out / rel, data)
         self.note(rel)
 
-    def copy(self, rel: str, src) -> None:
-        copy_atomic(src, self.out / rel)
+    def copy(self, rel: str, src, link: bool = False) -> None:
+        """``link``: a hard link where the file system allows (``downloads.Downloads.linkable``)."""
+        (link_atomic if link else copy_atomic)(src, self.out / rel)
         self.note(rel)
 
     def write_if_changed(self, rel: str, data: bytes | str) -> bool:
@@ -256,7 +257,7 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
             # Only when new media came: a compare page that loaded it reloads when it changes.
             written.write_if_changed(site.media_data(run), media_script(key, plan.media))
             for rel, src in plan.copies.items():
-                written.copy(rel, src)
+                written.copy(rel, src, link=rel in plan.linkable)
             result.pages_written += 1
             result.rebuilt_runs += 1
             outputs = sorted(set(files) | set(plan.copies) | {site.media_data(run)})
@@ -353,10 +354,17 @@ def metrics_csv(run) -> bytes:
                 columns[name] = pa.array(col.to_numpy(), mask=~run.logged_mask(name))
             else:
                 columns[name] = pa.Array.from_pandas(col)
+        table = pa.table(columns)
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(pa.table(columns), sink)
+        pacsv.write_csv(table, sink)
         data = sink.getvalue().to_pybytes()
-        return _NAN_FIELD.sub(b"NaN", data) if nan_steps else data
+        if not nan_steps:
+            return data
+        # Only the body is numbers; a quoted header name may hold "\nnan," and stays as logged.
+        head = pa.BufferOutputStream()
+        pacsv.write_csv(table.slice(0, 0), head)
+        n = head.getvalue().size
+        return data[:n] + _NAN_FIELD.sub(b"NaN", data[n:])
     except Exception:  # noqa: BLE001 - pyarrow missing or a column it cannot write: pandas
         import numpy as np
 

@@ -1,7 +1,17 @@
 """What a run page offers to download, and what the build copies for it: the raw files the
-reader read, metrics.csv, media, the Reproduce files and artifacts, each under
-``files/<project>/<run-id>/``. ``plan_downloads`` only stats files (never reads their contents);
-the build makes one plan per run, copies what it names and hands it to ``pages.run.build_run``.
+reader read, media, the Reproduce files and artifacts, each under ``files/<project>/<run-id>/``.
+``plan_downloads`` only stats files (never reads their contents); the build makes one plan per
+run, copies what it names and hands it to ``pages.run.build_run``.
+
+Invariants:
+- The site holds one copy of a run's data: the full-resolution CSV is made in the browser from
+  the site's metrics.jsonl when asked (``static/csv-export.js``, byte for byte
+  ``build.metrics_csv``). Only when metrics.jsonl is not in the site (past ``max_artifact_mb``)
+  does the build write metrics.csv itself (``Downloads.csv``).
+- ``Downloads.linkable``: the files the build may hard-link instead of copying, those of a run
+  that has ended (meta.json says finished, crashed or killed), which nothing appends to any
+  more. A running run's files are copied: its logger appends to metrics.jsonl in place, and a
+  link would hand the site lines the build never read (and half-written ones).
 """
 from __future__ import annotations
 
@@ -10,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runpages import schema
+from runpages.sitegen import limits
 from runpages.sitegen.logbook import slug
 from runpages.sitegen.media_page import plan_media, plan_reproduce
 from runpages.sitegen.runscan import inside
@@ -21,12 +32,15 @@ RAW_FILES = (  # (file in the run folder, label)
     (schema.CONFIG_FILE, "config.json"),
     (schema.META_FILE, "meta.json"),
 )
+CSV_LABEL = "metrics (CSV, full resolution)"
+ENDED = (schema.FINISHED, schema.CRASHED, schema.KILLED)     # nothing writes to the folder any more
 
 
 @dataclass
 class Downloads:
     copies: dict[str, str] = field(default_factory=dict)       # site path -> source file
-    csv: str | None = None                                      # site path of metrics.csv
+    linkable: set[str] = field(default_factory=set)             # of those, may be hard links
+    csv: str | None = None                                      # site path of a metrics.csv the build writes
     links: list[dict] = field(default_factory=list)             # label, url, bytes
     artifacts: list[dict] = field(default_factory=list)         # rows for the artifacts table
     media: list[dict] = field(default_factory=list)             # sections (sitegen.media_page)
@@ -47,9 +61,7 @@ def plan_downloads(run, site, config) -> Downloads:
     base = site.files_dir(run)
     run_dir = Path(run.dir)
     plan = Downloads()
-    if len(run.metrics):
-        plan.csv = base + "metrics.csv"
-        plan.links.append({"label": "metrics (CSV, full resolution)", "url": plan.csv, "bytes": None})
+    csv_at = len(plan.links) if len(run.metrics) else None
     limit = getattr(config, "max_artifact_mb", None)
     limit_bytes = None if limit is None else float(limit) * 1024 * 1024
     for name, label in RAW_FILES:
@@ -63,6 +75,17 @@ def plan_downloads(run, site, config) -> Downloads:
             continue
         plan.copies[base + name] = str(src)
         plan.links.append({"label": label, "url": base + name, "bytes": size})
+
+    if csv_at is not None:
+        jsonl = base + schema.METRICS_FILE
+        if jsonl in plan.copies:          # made in the browser from the site's metrics.jsonl
+            link = {"label": CSV_LABEL, "url": None, "bytes": None, "csv_from": jsonl,
+                    "ended": run.meta.get("status") in ENDED, "max_line": limits.MAX_LINE_BYTES,
+                    "max_bytes": limits.MAX_JSONL_BYTES}
+        else:
+            plan.csv = base + "metrics.csv"
+            link = {"label": CSV_LABEL, "url": plan.csv, "bytes": None}
+        plan.links.insert(csv_at, link)
 
     media_copies, plan.media = plan_media(run, base)
     repro_copies, plan.reproduce = plan_reproduce(run, base)
@@ -119,4 +142,6 @@ def plan_downloads(run, site, config) -> Downloads:
         else:
             plan.copies[dest] = str(src)
             row["url"] = dest
+    if run.meta.get("status") in ENDED:
+        plan.linkable = set(plan.copies)
     return plan

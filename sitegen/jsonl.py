@@ -236,8 +236,9 @@ def _parse_chunk_fast(chunk: bytes, path: str, first_line: int, index_key: str, 
     for name, col in zip(table.column_names, table.columns):
         t = col.type
         if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
-            # nulls (key absent on that line) become NaN
-            values = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            # nulls (key absent on that line) become NaN; an integer past 2**53 becomes the
+            # nearest float, as on the line-by-line path (a safe cast would raise)
+            values = col.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
             for literal, value in swapped:
                 # a hair of tolerance in case a parser rounds the stand-in by an ulp
                 hit = np.abs(values - literal) <= abs(literal) * 1e-12

@@ -69,6 +69,10 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     server_version = "runpages"
     sys_version = ""
     timeout = IDLE_TIMEOUT_S   # per connection: a client that stops sending frees its thread
+    # A run's raw files are UTF-8 text (the stdlib says application/octet-stream): opened in a
+    # tab they read as text, and hosts that compress text compress them.
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".jsonl": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8"}
 
     def __init__(self, *args, directory: str, **kwargs):
         self.site_root = directory

@@ -10,14 +10,17 @@ Site layout (all links relative, so the site works from ``file://`` and under an
                                                 colour) for the compare page's picker
     data/runs/<project>/<run-id>.js             per-run data script (see sitegen/charts.py)
     data/projects/<project>.js                  project table rows + low-resolution overlay series
-    files/<project>/<run-id>/...                metrics.csv, metrics.jsonl, system.jsonl,
-                                                console.log, artifacts/<...>
+    files/<project>/<run-id>/...                metrics.jsonl, system.jsonl, console.log,
+                                                artifacts/<...> (hard links for ended runs;
+                                                metrics.csv only when metrics.jsonl is not here)
     _static/                                    theme CSS/JS, bokeh/ (BokehJS copied once)
 
 ``<project>`` and ``<run-id>`` are path-safe slugs of the names (``runpages.site_paths.slug``, used through
 ``runpages.sitegen.logbook.SiteMap``);
 a run *key* is ``<project>/<run-id>`` and is unique across merged run folders.
 Data arrives as ``<script src>`` files, never ``fetch()``, because ``fetch`` is blocked on file://.
+The one exception is the run page's CSV, made on a click from metrics.jsonl (over http only;
+from file:// the button says so: ``static/csv-export.js``).
 """
 from __future__ import annotations
 

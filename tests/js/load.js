@@ -16,7 +16,7 @@ function chartRules() {
 }
 
 function loadScripts(...names) {
-  const context = { console };
+  const context = { console, TextDecoder, TextEncoder };
   context.window = context;
   vm.createContext(context);
   // Chart scripts (and nonfinite.js, which takes its mark colour from the palette) need the rules.

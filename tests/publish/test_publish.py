@@ -154,3 +154,27 @@ def test_size_limits_name_big_files_and_the_flag():
         check_size(files, max_file=1000, max_total=200)
     assert "GitHub Pages allows" in str(err.value) and "model.pt" in str(err.value)
     check_size(files, max_file=1000, max_total=1000)
+
+
+def test_published_run_files_are_plain_files_with_the_runs_bytes_also_when_the_site_links_them(project):
+    """A site built beside the runs holds hard links to a finished run's files; the branch gets
+    ordinary files (git stores bytes), and publishing changes nothing in the run folder."""
+    work, remote, env = project["work"], project["remote"], project["env"]
+    (run,) = (work / "runs" / "mnist").iterdir()
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    site = work / "site-out"
+    done = runpages("publish", "runs", "-o", str(site), cwd=work, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    jsonl = site / "files" / "mnist" / run.name / "metrics.jsonl"
+    try:
+        linked = os.path.samefile(jsonl, run / "metrics.jsonl")
+    except OSError:
+        linked = False
+    assert linked or jsonl.read_bytes() == before["metrics.jsonl"]
+    tip = git("rev-parse", "refs/heads/gh-pages", cwd=remote, env=env)
+    entry = git("ls-tree", tip, f"files/mnist/{run.name}/metrics.jsonl", cwd=remote, env=env)
+    assert entry.startswith("100644 blob "), entry                  # a regular file, not a link
+    blob = subprocess.run(["git", "show", f"{tip}:files/mnist/{run.name}/metrics.jsonl"], cwd=remote,
+                          capture_output=True, env=dict(os.environ, **env)).stdout
+    assert blob == before["metrics.jsonl"]
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before

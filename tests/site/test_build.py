@@ -37,15 +37,14 @@ def test_build_writes_the_site_layout_and_one_summary_line(runs_dir, make_config
                 "_static/charts.js", "_static/runpages.css", "_static/site.js",
                 "p/mnist/r/20251124-130000-lr-sweep-def456/index.html",
                 "data/runs/mnist/20251124-130000-lr-sweep-def456.js", "data/projects/mnist.js",
-                "files/mnist/20251124-120000-baseline-abc123/metrics.csv",
                 "files/mnist/20251124-120000-baseline-abc123/metrics.jsonl",
                 "files/mnist/20251124-120000-baseline-abc123/console.log",
                 "files/mnist/20251124-120000-baseline-abc123/artifacts/model.pt"]:
         assert (out / rel).is_file(), rel
-    csv = (out / "files/mnist/20251124-120000-baseline-abc123/metrics.csv").read_text().splitlines()
-    assert csv[0].split(",")[:2] == ['"_step"', '"_time"'] or csv[0].startswith("_step")
-    assert len(csv) == 51
+    # No second copy of the data: the page makes the CSV from the site's metrics.jsonl
+    assert not (out / "files/mnist/20251124-120000-baseline-abc123/metrics.csv").exists()
     html = (out / "p/mnist/r/20251124-120000-baseline-abc123/index.html").read_text()
+    assert 'data-csv-from="../../../../files/mnist/20251124-120000-baseline-abc123/metrics.jsonl"' in html
     assert 'data-root="../../../../"' in html
     assert "http://" not in html and "https://" not in html
 
@@ -70,8 +69,8 @@ def test_a_run_that_grew_is_redone_alone(runs_dir, make_config):
     assert result.rebuilt_runs == 1
     data = (Path(config.output) / "data/runs/mnist/20251124-120000-baseline-abc123.js").read_text()
     assert "1049" in data
-    csv = (Path(config.output) / "files/mnist/20251124-120000-baseline-abc123/metrics.csv").read_text()
-    assert len(csv.splitlines()) == 1051
+    jsonl = (Path(config.output) / "files/mnist/20251124-120000-baseline-abc123/metrics.jsonl").read_text()
+    assert len(jsonl.splitlines()) == 1050
 
 
 def test_theme_change_rebuilds_everything(runs_dir, make_config, tmp_path):

@@ -29,8 +29,11 @@ def _diverging(runs, steps=10, nan_from=6):
 
 
 def _rows(out: Path, folder: Path) -> list[dict]:
-    text = (out / "files" / "div" / folder.name / "metrics.csv").read_text(encoding="utf-8")
-    return list(csv.DictReader(io.StringIO(text)))
+    """The CSV the run page makes (static/csv-export.js) from the site's metrics.jsonl."""
+    from tests.site.test_csv_twin import browser_csvs
+
+    (data,) = browser_csvs([out / "files" / "div" / folder.name])
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
 
 
 def test_the_csv_download_writes_nan_and_inf_and_leaves_unlogged_steps_empty(tmp_path, make_config):

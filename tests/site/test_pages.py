@@ -57,7 +57,9 @@ def test_run_page_context_and_downloads(tmp_path):
     assert ctx["data_script"] == site.run_data(run)
     assert ctx["git"]["short"] == "0123456" and ctx["git"]["dirty"]
     assert ctx["command"] == "python train.py --lr 1e-3"
-    assert plan.csv == site.files_dir(run) + "metrics.csv"
+    assert plan.csv is None            # made in the browser from the copied metrics.jsonl
+    (csv,) = [d for d in plan.links if d["label"] == "metrics (CSV, full resolution)"]
+    assert csv["csv_from"] == site.files_dir(run) + "metrics.jsonl" and csv["ended"] is True
     assert {Path(p).name for p in plan.copies} >= {"metrics.jsonl", "system.jsonl", "console.log", "m.pt"}
     assert plan.artifacts[0]["url"].endswith("artifacts/m.pt")
 
