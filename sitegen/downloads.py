@@ -47,7 +47,7 @@ def plan_downloads(run, site, config) -> Downloads:
     base = site.files_dir(run)
     run_dir = Path(run.dir)
     plan = Downloads()
-    if len(run.metrics):
+    if len(run.metrics) and getattr(run, "zoom", None) is None:   # a long run is not in memory whole
         plan.csv = base + "metrics.csv"
         plan.links.append({"label": "metrics (CSV, full resolution)", "url": plan.csv, "bytes": None})
     limit = getattr(config, "max_artifact_mb", None)
