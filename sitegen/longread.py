@@ -36,7 +36,9 @@ from runpages.sitegen.jsonl import STEP, TIME, Parsed, Problem, finalize, parse_
 from runpages.sitegen.readcache import FileEntry, ReadCache
 
 LONG_RUN_BYTES = 256 * 1024 * 1024     # metrics files above this are read in chunks
-CHUNK_BYTES = 32 * 1024 * 1024         # complete lines per chunk (above limits.MAX_LINE_BYTES)
+# Bytes per chunk: at most limits.MAX_LINE_BYTES, so a chunk is one plain read (a longer line
+# makes the window grow, and limits skips it with a Problem as a normal read does).
+CHUNK_BYTES = limits.MAX_LINE_BYTES
 LONG_MAX_BYTES = 64 * 1024 ** 3        # the chunked read's own cap (memory no longer grows with it)
 INFO_FILE = "info.json"
 INFO_VERSION = 1

@@ -59,10 +59,21 @@ def bucket_points(s: np.ndarray, y: np.ndarray, width: int) -> tuple[np.ndarray,
     keep = [_first_true(lo == np.repeat(np.minimum.reduceat(lo, starts), counts), starts),
             _first_true(hi == np.repeat(np.maximum.reduceat(hi, starts), counts), starts)]
     if not finite.all():
-        nf = _first_true(~finite, starts)
-        keep.append(nf[nf >= 0])
-    idx = np.unique(np.concatenate(keep))
+        keep.append(_first_true(~finite, starts))      # -1 where a bucket has none
+    # per bucket its 2-3 positions in order; buckets are in order already (no global sort)
+    idx = np.sort(np.stack(keep, axis=1), axis=1).ravel()
+    first = np.ones(len(idx), dtype=bool)
+    first[1:] = idx[1:] != idx[:-1]
+    idx = idx[first & (idx >= 0)]
     return s[idx], y[idx]
+
+
+def _count_buckets(s: np.ndarray, width: int) -> int:
+    """Buckets ascending steps ``s`` fall in."""
+    if not len(s):
+        return 0
+    b = s // width
+    return int(np.count_nonzero(b[1:] != b[:-1])) + 1
 
 
 def _first_true(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -226,7 +237,7 @@ class LevelChain:
             for key, v in points.items():
                 lv.kept.setdefault(key, []).append(v)
             if points:
-                lv.buckets += max(len(np.unique(s // lv.width)) for s, _ in points.values())
+                lv.buckets += max(_count_buckets(s, lv.width) for s, _ in points.values())
             if lv.buckets > MEM_BUCKETS:
                 self._start_writing(k, frontier)
                 return
