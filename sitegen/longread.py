@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from runpages.sitegen import limits, readcache, zoom_levels
+from runpages.sitegen import limits, long_resume, readcache, zoom_levels
 from runpages.sitegen.atomic import write_atomic
 from runpages.sitegen.jsonl import STEP, TIME, Parsed, Problem, finalize, parse_torn_line
 from runpages.sitegen.readcache import FileEntry, ReadCache
@@ -140,6 +140,27 @@ def _overview_frame(points: dict[str, tuple[np.ndarray, np.ndarray]], keys: list
     return pd.DataFrame(cols)
 
 
+def _coarse(points: dict) -> dict:
+    """One chunk's points as ~1,000 min/max buckets per metric (when there are no levels)."""
+    out = {}
+    for key, (s, y) in points.items():
+        width = max(1, int(s[-1] - s[0]) // 1000 + 1)
+        out[key] = zoom_levels.bucket_points(s, y, width)
+    return out
+
+
+def _joined(parts: list[dict]) -> dict:
+    """Overview parts in file order as one series per metric, by step (a later part wins a step)."""
+    keys = dict.fromkeys(k for p in parts for k in p)
+    out = {}
+    for key in keys:
+        s = np.concatenate([p[key][0] for p in parts if key in p])
+        y = np.concatenate([p[key][1] for p in parts if key in p])
+        order = np.argsort(s, kind="stable")
+        out[key] = (s[order], y[order])
+    return out
+
+
 def _unit(steps: np.ndarray) -> int:
     """A power of two near the typical step spacing (bucket widths are multiples of it)."""
     if len(steps) < 2:
@@ -161,15 +182,8 @@ def read_long_metrics(path: Path, cache: ReadCache | None, display: str, ended: 
     if (entry is not None and old_info is not None
             and (entry.dev, entry.ino, entry.size, entry.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             and old_info.get("stamp") == [st.st_size, st.st_mtime_ns]):
-        return _with_tail(entry.value, path, entry, st, display, ended), old_info
-    keep_below = {}
-    if (entry is not None and old_info is not None and (entry.dev, entry.ino) == (st.st_dev, st.st_ino)
-            and st.st_size >= entry.offset and readcache._prefix_unchanged(path, entry)):
-        keep_below = {int(k): int(v) for k, v in (old_info.get("last_tile") or {}).items()}
-    elif folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
-    parsed, info, lines, offset, tail_check = _read_chunks(path, st.st_size, display, parse, folder,
-                                                          keep_below, cache)
+        return _with_tail(entry.value, old_info, path, entry, st, display, ended)
+    parsed, info, lines, offset, tail_check = _read_chunks(path, st, display, parse, folder, cache)
     info["stamp"] = [st.st_size, st.st_mtime_ns]
     info["folder"] = str(folder) if folder is not None and info["levels"] else None
     if folder is not None:
@@ -177,29 +191,32 @@ def read_long_metrics(path: Path, cache: ReadCache | None, display: str, ended: 
     entry = FileEntry(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, offset, lines, tail_check, parsed)
     if cache is not None:
         cache.entries[key] = entry
-    return _with_tail(parsed, path, entry, st, display, ended), info
+    return _with_tail(parsed, info, path, entry, st, display, ended)
 
 
-def _with_tail(parsed: Parsed, path: Path, entry: FileEntry, st, display: str, ended: bool) -> Parsed:
-    """The torn last line of a run that has ended, as a normal read handles it (read, or a Problem)."""
+def _with_tail(parsed: Parsed, info: dict, path: Path, entry: FileEntry, st, display: str,
+               ended: bool) -> tuple[Parsed, dict]:
+    """The torn last line of a run that has ended, as a normal read handles it (read, or a
+    Problem); the levels do not hold it (a tile is never written for a line that may change)."""
     end = min(st.st_size, LONG_MAX_BYTES)
     if not ended or end <= entry.offset:
-        return parsed
+        return parsed, info
     tail = readcache._read_range(path, entry.offset, min(end, entry.offset + limits.MAX_LINE_BYTES + 1))
     if not tail.strip():
-        return parsed
+        return parsed, info
     if len(tail) > limits.MAX_LINE_BYTES:
-        return _plus(parsed, [Problem(display, entry.lines + 1, limits.long_line())])
+        return _plus(parsed, [Problem(display, entry.lines + 1, limits.long_line())]), info
     extra = parse_torn_line(tail, display, entry.lines + 1, STEP)
     if extra.problems or not len(extra.frame):
-        return _plus(parsed, extra.problems)
+        return _plus(parsed, extra.problems), info
     # A whole last record: shown in the summary like a normal read would (the overview keeps it).
     extra = finalize(extra, STEP)
     out = _plus(parsed, extra.problems)
     out.last_values = {**parsed.last_values, **extra.last_values}
     frame = pd.concat([parsed.frame, extra.frame], ignore_index=True, sort=False)
     out.frame = frame.drop_duplicates(STEP, keep="last").sort_values(STEP, kind="stable").reset_index(drop=True)
-    return out
+    new_row = not len(parsed.frame) or int(extra.frame[STEP].iloc[0]) not in set(parsed.frame[STEP].tolist()[-1:])
+    return out, {**info, "rows": int(info.get("rows", 0)) + int(new_row)}
 
 
 def _plus(parsed: Parsed, problems: list[Problem]) -> Parsed:
@@ -207,14 +224,21 @@ def _plus(parsed: Parsed, problems: list[Problem]) -> Parsed:
                   True, dict(parsed.last_values), parsed.nan_at)
 
 
-def _read_chunks(path: Path, size: int, display: str, parse, folder: Path | None,
-                 keep_below: dict[int, int], cache: ReadCache | None):
+def _read_chunks(path: Path, st, display: str, parse, folder: Path | None, cache: ReadCache | None):
+    """Read from where the last read of this file stopped (``long_resume``), else from the start."""
+    size = st.st_size
     end = min(size, LONG_MAX_BYTES)
     totals = _Totals()
-    chain = None
-    offset, line = 0, 1
-    tail_check = b""
+    chain, offset, line, tail_check = None, 0, 1, b""
+    resumed = long_resume.load(folder, path, st, totals, folder) if folder is not None else None
+    if resumed is not None:
+        chain, offset, lines, tail_check = resumed
+        line = lines + 1
+    elif folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        totals = _Totals()
     counter = cache.count if cache is not None else None
+    fallback: list[dict] = []              # overview parts once steps went back (no levels then)
     while offset < end:
         window = CHUNK_BYTES
         while True:
@@ -231,12 +255,23 @@ def _read_chunks(path: Path, size: int, display: str, parse, folder: Path | None
         points = totals.add(part)
         if points and totals.in_order:
             if chain is None:
-                chain = zoom_levels.LevelChain(folder, _unit(part.frame[STEP].to_numpy()), keep_below)
+                chain = zoom_levels.LevelChain(folder, _unit(part.frame[STEP].to_numpy()))
             chain.add(points, totals.last_step)
+        elif points:
+            if chain is not None:          # steps went back: no levels; the overview so far...
+                chain.close()
+                fallback.append(chain.overview())
+                chain = None
+            fallback.append(_coarse(points))   # ...then each chunk's own min/max points
+    if folder is not None:
+        if chain is not None and totals.in_order:
+            long_resume.save(folder, totals, chain, offset, line - 1, tail_check, st)
+        else:
+            long_resume.forget(folder)
     if chain is not None:
         chain.close()
     in_order = totals.in_order and chain is not None
-    overview = chain.overview() if in_order else {}
+    overview = chain.overview() if in_order else _joined(fallback)
     keys = list(totals.keys)
     frame = _overview_frame(overview, keys)
     if size > LONG_MAX_BYTES:
@@ -247,11 +282,9 @@ def _read_chunks(path: Path, size: int, display: str, parse, folder: Path | None
     info: dict[str, Any] = {"version": INFO_VERSION, "points": totals.points, "rows": totals.rows,
                             "nonfinite": {k: {kind: list(v) for kind, v in c.items()}
                                           for k, c in totals.counts.items()},
-                            "unit": 1, "levels": [], "last_tile": {}, "written": 0}
+                            "unit": 1, "levels": [], "written": 0}
     if in_order:
         info.update(chain.info())
-        info["last_tile"] = {str(k): (max(lv_tiles) if lv_tiles else 0)
-                             for k, lv_tiles in chain.tile_lists().items()}
         info["written"] = chain.written()
         _remove_stale(folder, chain)
     elif folder is not None:

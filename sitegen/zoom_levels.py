@@ -19,9 +19,9 @@ Invariants:
   (values) as base64 little-endian float64 (exact values, NaN/±inf kept), or ``"s": null``
   when the metric has the tile's shared ``"rows"`` steps (``{"a", "d", "n"}`` for evenly spaced
   steps). Metric names are JSON strings with ``<``, ``>``, ``&`` and line separators escaped.
-- A tile whose index is below ``keep_below`` for its level is not written again (it was
-  written by an earlier read of the same unchanged prefix); every other tile lands by temp
-  name + rename.
+- A tile is written once it is finished (and the open one when the file ends); a read that goes
+  on from where the last one stopped (``long_resume``) writes only the open tiles again and
+  the new ones. Each lands by temp name + rename.
 """
 from __future__ import annotations
 
@@ -126,8 +126,8 @@ def tile_script(level: int, tile: int, points: Points) -> str:
 class TileWriter:
     """One level's tiles: buffers points until a tile is finished, then writes it."""
 
-    def __init__(self, folder: Path | None, level: int, span: int, keep_below: int = 0):
-        self.folder, self.level, self.span, self.keep_below = folder, level, span, keep_below
+    def __init__(self, folder: Path | None, level: int, span: int):
+        self.folder, self.level, self.span = folder, level, span
         self.buf: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         self.tiles: list[int] = []        # tile indices holding points, ascending
         self.written = 0                  # tile files (re)written by this read
@@ -169,7 +169,7 @@ class TileWriter:
 
     def _write(self, tile: int, points: Points) -> None:
         self.tiles.append(tile)
-        if self.folder is None or tile < self.keep_below:
+        if self.folder is None:
             return
         write_atomic(self.folder / str(self.level) / f"{tile}.js", tile_script(self.level, tile, points))
         self.written += 1
@@ -187,14 +187,13 @@ class _Level:
 class LevelChain:
     """Every level of one run, fed chunk by chunk with level-0 points (in step order)."""
 
-    def __init__(self, folder: Path | None, unit: int, keep_below: dict[int, int] | None = None):
+    def __init__(self, folder: Path | None, unit: int):
         self.folder, self.unit = folder, max(1, int(unit))
-        self.keep_below = keep_below or {}
         self.levels: list[_Level] = [_Level(self.unit, self._writer(0, RAW_TILE * self.unit)),
                                      _Level(self.unit * FACTOR)]
 
     def _writer(self, level: int, span: int) -> TileWriter:
-        return TileWriter(self.folder, level, span, self.keep_below.get(level, 0))
+        return TileWriter(self.folder, level, span)
 
     def add(self, points: Points, last_step: int) -> None:
         """Level-0 points of one chunk; no later point has a step <= ``last_step``."""
@@ -295,18 +294,19 @@ def tile_ranges(tiles: list[int]) -> list[list[int]]:
 
 
 def tile_files(folder: Path) -> list[str]:
-    """Every tile file under a run's level folder, as ``<level>/<tile>.js``."""
+    """Every tile file under a run's level folder, as ``<level>/<tile>.js``, in level and tile order."""
     out = []
     try:
         levels = sorted(os.listdir(folder))
     except OSError:
         return out
-    for level in levels:
+    for level in sorted((n for n in levels if n.isdigit()), key=int):
         if not level.isdigit():
             continue
         try:
             names = os.listdir(folder / level)
         except OSError:
             continue
-        out.extend(f"{level}/{n}" for n in sorted(names) if n.endswith(".js"))
+        tiles = sorted(int(n[:-3]) for n in names if n.endswith(".js") and n[:-3].isdigit())
+        out.extend(f"{level}/{t}.js" for t in tiles)
     return out
