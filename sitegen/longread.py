@@ -268,6 +268,13 @@ def _read_chunks(path: Path, st, display: str, parse, folder: Path | None, cache
             long_resume.save(folder, totals, chain, offset, line - 1, tail_check, st)
         else:
             long_resume.forget(folder)
+    parsed, info = _finish(totals, chain, fallback, folder, size, display)
+    return parsed, info, line - 1, offset, tail_check
+
+
+def _finish(totals: _Totals, chain, fallback: list[dict], folder: Path | None, size: int,
+            display: str) -> tuple[Parsed, dict]:
+    """Close the levels; the overview as the final ``Parsed``, and the zoom info."""
     if chain is not None:
         chain.close()
     in_order = totals.in_order and chain is not None
@@ -289,7 +296,7 @@ def _read_chunks(path: Path, st, display: str, parse, folder: Path | None, cache
         _remove_stale(folder, chain)
     elif folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
-    return parsed, info, line - 1, offset, tail_check
+    return parsed, info
 
 
 def _remove_stale(folder: Path | None, chain) -> None:
