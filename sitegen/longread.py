@@ -39,7 +39,9 @@ LONG_RUN_BYTES = 256 * 1024 * 1024     # metrics files above this are read in ch
 # Bytes per chunk: at most limits.MAX_LINE_BYTES, so a chunk is one plain read (a longer line
 # makes the window grow, and limits skips it with a Problem as a normal read does).
 CHUNK_BYTES = limits.MAX_LINE_BYTES
-LONG_MAX_BYTES = 64 * 1024 ** 3        # the chunked read's own cap (memory no longer grows with it)
+# The chunked read's own cap: memory no longer grows with a file, so the 2 GB that
+# limits.MAX_JSONL_BYTES allows a file read whole does not apply here.
+LONG_MAX_BYTES = 64 * 1024 ** 3
 INFO_FILE = "info.json"
 INFO_VERSION = 1
 
@@ -205,7 +207,7 @@ def _with_tail(parsed: Parsed, info: dict, path: Path, entry: FileEntry, st, dis
     if not tail.strip():
         return parsed, info
     if len(tail) > limits.MAX_LINE_BYTES:
-        return _plus(parsed, [Problem(display, entry.lines + 1, limits.long_line())]), info
+        return parsed, info               # its Problem was noted while reading (``_read_chunks``)
     extra = parse_torn_line(tail, display, entry.lines + 1, STEP)
     if extra.problems or not len(extra.frame):
         return _plus(parsed, extra.problems), info
@@ -239,15 +241,20 @@ def _read_chunks(path: Path, st, display: str, parse, folder: Path | None, cache
         totals = _Totals()
     counter = cache.count if cache is not None else None
     fallback: list[dict] = []              # overview parts once steps went back (no levels then)
+    long_tail = None                       # line number of a torn last line past the line cap
     while offset < end:
-        window = CHUNK_BYTES
-        while True:
-            got = limits.read_lines(path, offset, min(offset + window, end), size)
-            if got.consumed or offset + window >= end:
-                break
-            window *= 2                   # one line longer than a chunk: read further
+        got = limits.read_lines(path, offset, min(offset + CHUNK_BYTES, end), size)
         if not got.consumed:
-            break                         # only a torn record left
+            if offset + CHUNK_BYTES >= end:
+                break                     # only a torn record left (``_with_tail``)
+            # No newline in a whole chunk: a line past limits.MAX_LINE_BYTES, skipped unread.
+            after = _next_line(path, offset + CHUNK_BYTES, end)
+            if after is None:
+                long_tail, offset = line, end
+                break
+            totals.problems.append(Problem(display, line, limits.long_line()))
+            line, offset, tail_check = line + 1, after, _tail_before(path, after)
+            continue
         part = finalize(readcache._parse(got, parse, display, line, STEP, counter), STEP)
         line += got.data.count(b"\n")
         offset += got.consumed
@@ -269,7 +276,30 @@ def _read_chunks(path: Path, st, display: str, parse, folder: Path | None, cache
         else:
             long_resume.forget(folder)
     parsed, info = _finish(totals, chain, fallback, folder, size, display)
+    if long_tail is not None:             # as a normal read says it, ended or not
+        parsed.problems.append(Problem(display, long_tail, limits.long_line()))
     return parsed, info, line - 1, offset, tail_check
+
+
+def _next_line(path: Path, start: int, end: int) -> int | None:
+    """The offset just past the next newline at or after ``start``, reading one block at a time
+    (memory stays one block whatever the line's length); None when there is none before ``end``."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        pos = start
+        while pos < end:
+            block = f.read(min(limits.BLOCK_BYTES, end - pos))
+            if not block:
+                return None
+            hit = block.find(b"\n")
+            if hit >= 0:
+                return pos + hit + 1
+            pos += len(block)
+    return None
+
+
+def _tail_before(path: Path, offset: int) -> bytes:
+    return readcache._read_range(path, max(0, offset - 64), offset)
 
 
 def _finish(totals: _Totals, chain, fallback: list[dict], folder: Path | None, size: int,
