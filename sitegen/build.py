@@ -155,6 +155,9 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
                                                      set(changed or ()))
     for stale in set(state.get("site_outputs") or ()) - set(site_outputs):
         written.remove(stale)                      # pages and data of projects that are gone
+    from runpages.sitegen.build_zoom import prune_levels
+
+    prune_levels(cache.levels_dir, [r for p in book.projects for r in p.runs])
     if _cache_marks(cache) != before or not (read_dir / "index.json").exists():
         cache.save(read_dir)
     running = [r.last_activity or now_t for p in book.projects for r in p.runs if r.status == "running"]

@@ -7,10 +7,13 @@ Invariants:
   a copy, when its size or age differs; each lands by temp name + rename.
 - Returns the site paths of every tile the run has, so the next build removes the ones it
   no longer has (the run state's ``outputs``).
+- ``prune_levels`` drops the cache's level folders no run read by this build uses (a run that
+  is gone, or no longer long), so the cache does not keep gigabytes for nothing.
 """
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from runpages.sitegen.atomic import copy_atomic
@@ -59,3 +62,15 @@ def _place(src: Path, dest: Path) -> bool:
             pass
         copy_atomic(src, dest)
     return True
+
+
+def prune_levels(levels_dir: Path, runs) -> None:
+    """Remove level folders under ``levels_dir`` that none of ``runs`` uses."""
+    keep = {Path(r.zoom["folder"]).name for r in runs if getattr(r, "zoom", None) and r.zoom.get("folder")}
+    try:
+        names = os.listdir(levels_dir)
+    except OSError:
+        return
+    for name in names:
+        if name not in keep:
+            shutil.rmtree(Path(levels_dir) / name, ignore_errors=True)

@@ -80,7 +80,10 @@ def test_a_long_run_that_is_gone_takes_its_tiles_with_it(tmp_path, chunked):
     _write(run, 0, STEPS)
     _write(tmp_path / "runs" / "long" / "small", 0, 100)
     _build(tmp_path)
+    levels = tmp_path / "cache" / "levels"
+    assert len(list(levels.iterdir())) == 1
     shutil.rmtree(run)
     result = _build(tmp_path)
     assert not (tmp_path / "site" / "data" / "runs" / "long" / "r1").exists()
     assert any("/z/" in p for p in result.removed)
+    assert not list(levels.iterdir())                 # the build cache lets its levels go too
