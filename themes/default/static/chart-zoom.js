@@ -9,7 +9,8 @@
  * it, once the overview has fewer; a wider window goes back to the overview. Points outside
  * the loaded tiles stay the overview's, so the line is whole at every zoom.
  * Pure parts (plan, decode, merge) are RunpagesCharts.zoom.*; hook() is a plotHooks entry.
- * Only per-run line charts of metrics take part (not system charts, not the many-runs mode).
+ * Only per-run line charts of metrics take part, with step or time on x (not system charts, not
+ * the many-runs mode, not a metric on x).
  */
 (function () {
   "use strict";
@@ -112,7 +113,8 @@
   }
 
   function hook(ctx) {
-    if (ctx.isSystem || ctx.plot.mode !== "lines") return;
+    /* x by another metric need not rise with step: no window of steps to load there */
+    if (ctx.isSystem || ctx.plot.mode !== "lines" || ctx.mode.indexOf("m:") === 0) return;
     var fig = ctx.figure, plot = ctx.plot, state = ctx.state, B = window.Bokeh;
     var lines = ctx.lines.filter(function (l) { return l.run.zoom && l.run.zoom.levels && l.run.zoom.levels.length; });
     if (!lines.length) return;
