@@ -103,3 +103,22 @@ def test_zooming_into_1000_steps_of_a_long_run_shows_every_point(browser, site, 
     except Exception:
         screenshot_on_failure(browser, request, "zoom-detail-failed")
         raise
+
+
+def test_with_relative_time_on_x_a_zoom_loads_the_same_detail(browser, site, request):
+    page = next((site / "p" / "long" / "r").iterdir()) / "index.html"
+    try:
+        browser.get(page.as_uri())
+        wait_for(browser, "return window.runpagesCharts && document.querySelector('#run-charts[data-ready]')")
+        browser.execute_script("window.runpagesCharts.setOption('x', 'rel')")
+        wait_for(browser, "return document.querySelector('#run-charts[data-ready]') && "
+                          "window.runpagesCharts.plots['train/loss']")
+        # _time is 1.7e9 + step and the run started at 1.7e9: relative seconds are steps
+        browser.execute_script(ZOOM, "train/loss", *WINDOW)
+        wait_for(browser, "return window.runpagesCharts.plots['train/loss'].zoomLevel === 0")
+        line = browser.execute_script(LINE, "train/loss", *WINDOW)
+        assert line["step"] == list(range(WINDOW[0], WINDOW[1] + 1))
+        assert console_errors(browser) == []
+    except Exception:
+        screenshot_on_failure(browser, request, "zoom-detail-rel-failed")
+        raise
