@@ -111,8 +111,12 @@ def test_with_relative_time_on_x_a_zoom_loads_the_same_detail(browser, site, req
         browser.get(page.as_uri())
         wait_for(browser, "return window.runpagesCharts && document.querySelector('#run-charts[data-ready]')")
         browser.execute_script("window.runpagesCharts.setOption('x', 'rel')")
-        wait_for(browser, "return document.querySelector('#run-charts[data-ready]') && "
-                          "window.runpagesCharts.plots['train/loss']")
+        wait_for(browser, "return !!(document.querySelector('#run-charts[data-ready]') && "
+                          "window.runpagesCharts.plots['train/loss'])")
+        label = browser.execute_script(
+            "var f = window.runpagesCharts.plots['train/loss'].figure;"
+            "return f.below.concat(f.above).map(function (a) { return a.axis_label; }).join('|')")
+        assert "relative time" in label
         # _time is 1.7e9 + step and the run started at 1.7e9: relative seconds are steps
         browser.execute_script(ZOOM, "train/loss", *WINDOW)
         wait_for(browser, "return window.runpagesCharts.plots['train/loss'].zoomLevel === 0")
