@@ -6,6 +6,9 @@ the same file measured in the same invocation.
     python benchmarks/bench_build.py --long --long-steps 1000000 # a quicker look
     python benchmarks/bench_build.py --long --work /tmp/rplong --keep   # keep the run between invocations
 
+Last, headless Chromium opens the run page from file:// and zooms into a 1,000-step window in
+the middle of the run: the detail must hold all 1,000 points with the values written.
+
 The run is written per schema by ``write_long_run``: the logger's exact line format
 (``logger/encode.py``: ``json`` with ``separators=(",", ":")``, ``_step`` then ``_time`` rounded
 to 3 decimals, then the values in ``bench_build.METRICS`` order, floats as ``repr``), in numpy
@@ -201,7 +204,77 @@ def run_long(work: Path, steps: int, grow, row) -> list[str]:
         f"{site_b / runs_b:.2f}x the run's files (hard links counted once)",
         f"{'levels / tiles':<40} {levels:>10d}      {tiles:,} tile files, {tile_b / 1e6:,.0f} MB",
     ]
+    zoom = zoom_check(site, steps)
+    if zoom is None:
+        lines.append(f"{'zoom to 1,000 steps (Chromium)':<40} {'n/a':>10}      no chromium/chromedriver")
+    else:
+        lines.append(f"{'zoom to 1,000 steps (Chromium)':<40} {zoom[1]:>10.2f} s    "
+                     f"{'all 1,000 points, exact values' if zoom[2] else 'MISSING points or values'}; "
+                     f"page ready in {zoom[0]:.2f} s, from file://")
     return lines
+
+
+ZOOM_JS = """
+var plot = window.runpagesCharts.plots[arguments[0]], r = plot.figure.x_range;
+r.setv({start: arguments[1], end: arguments[2]});
+if ('have_updated_interactively' in r) r.have_updated_interactively = true;
+"""
+WINDOW_JS = """
+var plot = window.runpagesCharts.plots[arguments[0]], lo = arguments[1], hi = arguments[2];
+var rs = plot.renderers[Object.keys(plot.renderers)[0]], d = rs[rs.length - 1].data_source.data;
+var step = [], raw = [];
+for (var i = 0; i < d.step.length; i++) if (d.step[i] >= lo && d.step[i] <= hi) { step.push(d.step[i]); raw.push(d.raw[i]); }
+return {level: plot.zoomLevel, step: step, raw: raw, n: d.step.length};
+"""
+
+
+def zoom_check(site: Path, steps: int) -> tuple[float, float, bool] | None:
+    """Open the run page from file:// in headless Chromium, zoom train/loss into a 1,000-step
+    window in the middle of the run: (seconds to the page ready, seconds to the detail, whether
+    all 1,000 points arrived with the values written). None without Chromium."""
+    import tempfile
+
+    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
+        return None
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="rp-bench-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1280,900", f"--user-data-dir={profile}"]:
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    try:
+        page = next((site / "p" / "bench-long" / "r").iterdir()) / "index.html"
+        t = time.perf_counter()
+        driver.get(page.as_uri())
+        ready = _poll(driver, "return !!document.querySelector('#run-charts[data-ready]')")
+        t_ready = time.perf_counter() - t
+        lo = (steps // 2 // 1000) * 1000 + 123
+        hi = lo + 999
+        t = time.perf_counter()
+        driver.execute_script(ZOOM_JS, "train/loss", lo, hi)
+        ok = ready and _poll(driver, "return window.runpagesCharts.plots['train/loss'].zoomLevel === 0")
+        t_detail = time.perf_counter() - t
+        got = driver.execute_script(WINDOW_JS, "train/loss", lo, hi)
+        want = _values(np.arange(lo, hi + 1, dtype=np.float64), steps)[0].tolist()
+        exact = bool(ok) and got["step"] == list(range(lo, hi + 1)) and got["raw"] == want
+        return t_ready, t_detail, exact
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _poll(driver, js: str, timeout: float = 60.0) -> bool:
+    end = time.time() + timeout
+    while time.time() < end:
+        if driver.execute_script(js):
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def add_arguments(ap) -> None:
