@@ -15,8 +15,10 @@ Invariants:
 - Levels are written under the read cache's ``levels_dir`` (outside the site); without one the
   run is still read in chunks, without levels. A file read before is not read again while its
   stat is unchanged (the overview is kept in the read cache under ``<path>#long``); a file that
-  grew past an unchanged prefix is read again, but only the tiles from the old last tile on
-  are written again.
+  grew past an unchanged prefix is read on from where the last read stopped (``long_resume``):
+  only the new lines are parsed, and only the open tiles and new ones are written.
+- Past the 2 GB that ``limits.MAX_JSONL_BYTES`` reads of a whole file, a chunked read goes on
+  to ``LONG_MAX_BYTES``; a line past ``limits.MAX_LINE_BYTES`` is skipped without being held.
 """
 from __future__ import annotations
 
