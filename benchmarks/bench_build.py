@@ -4,6 +4,7 @@ run page size, and the time a 1,000-run project page takes to become interactive
     python benchmarks/bench_build.py                 # 100 runs x 10,000 steps x 8 metrics (+ system)
     python benchmarks/bench_build.py --large         # 1,000 runs x 2,000 steps, plus one run of 1,000,000 steps
     python benchmarks/bench_build.py --work /tmp/rpbench --keep   # reuse generated runs between invocations
+    python benchmarks/bench_build.py --long          # one run of 10,000,000 steps (benchmarks/long_set.py)
 
 Runs are written by the real logger (``runpages.init`` / ``run.log`` with a fake clock; system
 samples every 10 simulated seconds are written per schema, since the sampler reads the real
@@ -23,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import long_set  # --long: benchmarks/long_set.py
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -269,7 +272,10 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work folder (and reuse its runs)")
     ap.add_argument("--no-logger", action="store_true", help="write files per schema instead of the logger")
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium measurement")
+    long_set.add_arguments(ap)
     args = ap.parse_args()
+    if args.long:
+        return long_set.main(args, grow, row)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="rp-bench-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ BOKEH_FILES = ("bokeh.min.js", "bokeh-api.min.js")
 # them through partials/charts_scripts.html, an exported report inlines them.
 CHART_SCRIPTS = ("bokeh/bokeh.min.js", "bokeh/bokeh-api.min.js", "chart-rules.js", "chart-series.js",
                  "chart-data.js", "chart-figure.js", "chart-toolbar.js", "chart-ranges.js", "chart-plot.js",
-                 "chart-runlist.js", "charts.js", "nonfinite.js")
+                 "chart-runlist.js", "charts.js", "nonfinite.js", "chart-zoom.js")
 
 
 def bokeh_js_dir() -> Path:

@@ -134,6 +134,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
                            seconds=time.perf_counter() - t_start, output=str(out), cache_dir=str(cache_dir))
 
     cache = ReadCache.load(read_dir)
+    cache.levels_dir = cache_dir / build_cache.LEVELS_DIR    # long runs' zoom tiles (sitegen/longread.py)
     before = _cache_marks(cache)
     book = load_logbook(config, cache=cache, now=now, found=found)
     if config.strict and book.problems:
@@ -154,6 +155,9 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
                                                      set(changed or ()))
     for stale in set(state.get("site_outputs") or ()) - set(site_outputs):
         written.remove(stale)                      # pages and data of projects that are gone
+    from runpages.sitegen.build_zoom import prune_levels
+
+    prune_levels(cache.levels_dir, [r for p in book.projects for r in p.runs])
     if _cache_marks(cache) != before or not (read_dir / "index.json").exists():
         cache.save(read_dir)
     running = [r.last_activity or now_t for p in book.projects for r in p.runs if r.status == "running"]
@@ -224,6 +228,7 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
     from runpages.sitegen.pages.compare_media import media_script
     from runpages.sitegen.downloads import plan_downloads
     from runpages.sitegen.pages.run import build_run
+    from runpages.sitegen.build_zoom import place_zoom_tiles
 
     site, out, result = book.site, written.out, written.result
     all_runs = [r for p in book.projects for r in p.runs]
@@ -258,9 +263,10 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
             written.write_if_changed(site.media_data(run), media_script(key, plan.media))
             for rel, src in plan.copies.items():
                 written.copy(rel, src, link=rel in plan.linkable)
+            zoom_tiles = place_zoom_tiles(run, charts.zoom_base(run, site), out, written.note)
             result.pages_written += 1
             result.rebuilt_runs += 1
-            outputs = sorted(set(files) | set(plan.copies) | {site.media_data(run)})
+            outputs = sorted(set(files) | set(plan.copies) | {site.media_data(run)} | set(zoom_tiles))
             for stale in set(old_runs.get(key, {}).get("outputs", ())) - set(outputs):
                 written.remove(stale)
             new_runs[key] = {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status,

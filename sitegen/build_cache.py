@@ -24,6 +24,7 @@ from runpages.problems import Problem
 CACHE_VERSION = 1
 STATE_FILE = "state.json"
 READ_DIR = "read"
+LEVELS_DIR = "levels"          # zoom tiles of long runs (sitegen/longread.py), linked into the site
 LEGACY_DIR = ".runpages"       # where builds before 0.x kept pickles, inside the site
 
 

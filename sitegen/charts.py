@@ -237,7 +237,8 @@ def metric_series(run, max_points: int = MAX_POINTS, keys: Iterable[str] | None 
         s, y = steps[present], y[present]
         idx = downsample_indices(y, max_points)
         out[key] = {"step": int_array(s[idx]), "y": num_array(y[idx])}
-        counts = nonfinite_counts(s, y)         # before downsampling: every step counts
+        # before downsampling: every step counts (a long run counted them while it was read)
+        counts = run.nonfinite_counts(key) if getattr(run, "zoom", None) else nonfinite_counts(s, y)
         if counts:
             out[key]["nonfinite"] = counts
     return out
@@ -287,7 +288,28 @@ def run_payload(run, site) -> dict:
     """Everything the run page and the compare page need to draw one run."""
     payload = project_run_entry(run, site, MAX_POINTS)
     payload["system"] = system_series(run, payload["t0"])
+    zoom = zoom_payload(run, site)
+    if zoom:
+        payload["zoom"] = zoom
     return payload
+
+
+def zoom_payload(run, site) -> dict | None:
+    """Where the run page finds the finer levels of a long run (``sitegen.zoom_levels``):
+    ``{"base": "data/runs/<key>/z/", "unit", "levels": [{"level", "width", "span", "ranges"}]}``;
+    None for a run without levels."""
+    zoom = getattr(run, "zoom", None)
+    if not zoom or not zoom.get("levels"):
+        return None
+    return {"base": zoom_base(run, site), "unit": int(zoom.get("unit") or 1),
+            "levels": [{"level": int(lv["level"]), "width": int(lv["width"]), "span": int(lv["span"]),
+                        "ranges": [[int(a), int(b)] for a, b in lv.get("ranges") or []]}
+                       for lv in zoom["levels"]]}
+
+
+def zoom_base(run, site) -> str:
+    """The site folder of a run's level tiles: next to its data script."""
+    return site.run_data(run)[:-len(".js")] + "/z/"
 
 
 def run_script(run, site) -> str:

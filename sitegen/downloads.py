@@ -78,7 +78,12 @@ def plan_downloads(run, site, config) -> Downloads:
 
     if csv_at is not None:
         jsonl = base + schema.METRICS_FILE
-        if jsonl in plan.copies:          # made in the browser from the site's metrics.jsonl
+        if getattr(run, "zoom", None) is not None:
+            # A long run is read in chunks, never whole: no CSV (a browser tab could not hold
+            # one either); its raw JSONL and the zoom levels carry every point.
+            link = {"label": CSV_LABEL, "url": None, "bytes": None,
+                    "note": "not made for a run this long: use the raw JSONL"}
+        elif jsonl in plan.copies:        # made in the browser from the site's metrics.jsonl
             link = {"label": CSV_LABEL, "url": None, "bytes": None, "csv_from": jsonl,
                     "ended": run.meta.get("status") in ENDED, "max_line": limits.MAX_LINE_BYTES,
                     "max_bytes": limits.MAX_JSONL_BYTES}

@@ -143,6 +143,9 @@ class Run:
     files: dict[str, int] = field(default_factory=dict)  # file name (relative) -> bytes, existing ones
     media: list = field(default_factory=list)   # sitegen.media.MediaItem, in media.jsonl order
     reproduce: dict = field(default_factory=dict)  # code/reproduce.json, checked (sitegen.media)
+    # A run read in chunks (sitegen/longread.py): metrics holds its overview; this holds point
+    # and non-finite counts of every step and the zoom levels written for it. None otherwise.
+    zoom: dict | None = None
 
     # meta.json is user-side data: these accessors give the documented types whatever it holds.
     @property
@@ -213,7 +216,9 @@ class Run:
 
     @property
     def steps(self) -> int:
-        """Number of logged steps (rows of ``metrics``)."""
+        """Number of logged steps (rows of ``metrics``; of the whole file for a long run)."""
+        if self.zoom is not None:
+            return int(self.zoom.get("rows", len(self.metrics)))
         return len(self.metrics)
 
     @property
@@ -252,7 +257,10 @@ class Run:
                 self.metrics[key].to_numpy(dtype=np.float64, na_value=np.nan)[mask])
 
     def nonfinite_counts(self, key: str) -> dict[str, tuple[int, int]]:
-        """``nonfinite_counts`` of what ``key`` logged."""
+        """``nonfinite_counts`` of what ``key`` logged (every step, also for a long run)."""
+        if self.zoom is not None:
+            return {kind: (int(n), int(first)) for kind, (n, first) in
+                    (self.zoom.get("nonfinite") or {}).get(key, {}).items()}
         return nonfinite_counts(*self.series(key))
 
     def _logged(self, key: str):

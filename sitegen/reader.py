@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from runpages import schema
-from runpages.sitegen import jsonl, jsonsafe, limits, readcache
+from runpages.sitegen import jsonl, jsonsafe, limits, longread, readcache
 from runpages.sitegen.jsonl import (NONFINITE, STEP, TIME, Parsed, Problem, describe, finalize,
                            json_error_reason, merge_parsed, parse_torn_line)
 from runpages.sitegen.media import read_media, read_reproduce
@@ -186,9 +186,14 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
     ended = status_hint in (schema.FINISHED, schema.CRASHED, schema.KILLED)
 
     metrics, text_keys, last_values, nan_steps = None, {}, {}, {}
+    zoom = None
     if schema.METRICS_FILE in stats:
-        parsed = finalize(_read_jsonl_file(real / schema.METRICS_FILE, STEP, cache,
-                                         show(schema.METRICS_FILE), problems, ended), STEP)
+        if longread.is_long(stats[schema.METRICS_FILE].st_size):    # read in chunks (sitegen/longread.py)
+            parsed, zoom = _read_long_file(real / schema.METRICS_FILE, cache,
+                                           show(schema.METRICS_FILE), problems, ended)
+        else:
+            parsed = finalize(_read_jsonl_file(real / schema.METRICS_FILE, STEP, cache,
+                                             show(schema.METRICS_FILE), problems, ended), STEP)
         if len(parsed.frame):
             # a lazy copy: a page that adds a column to run.metrics leaves the cache alone
             metrics, last_values = parsed.frame.copy(deep=False), parsed.last_values
@@ -249,6 +254,7 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
         source=source or str(run_dir.parent.parent),
         fingerprint=fingerprint(stats),
         files={name: st.st_size for name, st in stats.items()},
+        zoom=zoom,
     )
     last_seen = run.heartbeat_at
     if last_seen is None:
@@ -294,6 +300,17 @@ def _read_jsonl_file(path: Path, index_key: str, cache: ReadCache | None, displa
         if len(extra.frame):
             parsed = merge_parsed([parsed, extra])
     return parsed
+
+
+def _read_long_file(path: Path, cache: ReadCache | None, display: str, problems: list[Problem],
+                    ended: bool) -> tuple[Parsed, dict | None]:
+    try:
+        parsed, zoom = longread.read_long_metrics(path, cache, display, ended, parse_chunk)
+    except OSError as err:
+        problems.append(_unreadable(display, err))
+        return Parsed.empty(), None
+    problems.extend(_respell(parsed.problems, display))
+    return parsed, zoom
 
 
 def _read_manifest(path: Path, cache: ReadCache | None, display: str,

@@ -19,7 +19,11 @@ def small_caps(monkeypatch):
     monkeypatch.setattr(limits, "MAX_JSON_BYTES", 64 * 1024)
 
 
-def test_a_sparse_two_gigabyte_metrics_file_of_zeros_costs_one_block(hostile_site, small_caps):
+def test_a_sparse_two_gigabyte_metrics_file_of_zeros_costs_one_block(hostile_site, small_caps, monkeypatch):
+    from runpages.sitegen import longread
+
+    monkeypatch.setattr(longread, "LONG_RUN_BYTES", 4 * 1024 * MB)     # read whole: the per-file cap
+
     def sparse(bad, runs):
         with open(bad / schema.METRICS_FILE, "r+b") as f:
             f.seek(0, 2)
@@ -38,6 +42,29 @@ def test_a_sparse_two_gigabyte_metrics_file_of_zeros_costs_one_block(hostile_sit
     assert peak < 4 * MB, f"reading took {peak / MB:.1f} MB at its peak"
     files = list((site.out / "files").rglob(schema.METRICS_FILE))
     assert all(f.stat().st_size < MB for f in files)       # the 2 GB file was not copied
+
+
+def test_a_sparse_two_gigabyte_file_read_in_chunks_costs_one_block_and_says_its_line_is_too_long(
+        hostile_site, small_caps, monkeypatch):
+    from runpages.sitegen import longread
+    from runpages.sitegen.reader import read_run
+
+    monkeypatch.setattr(longread, "CHUNK_BYTES", 4 * MB)
+
+    def sparse(bad, runs):
+        with open(bad / schema.METRICS_FILE, "r+b") as f:
+            f.seek(0, 2)
+            f.truncate(2 * 1024 * MB)         # past longread.LONG_RUN_BYTES: read in chunks
+    site = hostile_site(sparse, max_artifact_mb=1)
+    site.survived("line longer than 1 MB; skipped")
+    tracemalloc.start()
+    try:
+        run, _ = read_run(site.bad)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * MB, f"reading took {peak / MB:.1f} MB at its peak"   # one chunk, not 2 GB
+    assert run.zoom is not None and run.steps >= 1            # the good lines before the zeros
 
 
 def test_one_huge_string_line_is_skipped_and_the_lines_after_it_kept(hostile_site, small_caps):

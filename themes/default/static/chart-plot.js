@@ -290,5 +290,6 @@
   }
 
   C.makePlot = makePlot;
+  C.linePoints = points;     // chart-zoom.js redraws a line from finer points the same way
   C.MANY_RUNS = MANY_RUNS;
 })();
