@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runpages.problems import Problem
 from runpages.sitegen import __version__
 from runpages.sitegen.atomic import copy_atomic
 
@@ -125,6 +126,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     now_t = time.time() if now is None else now
     if (not changed and state.get("settings") == settings
             and state.get("scan") == scan and now_t < (state.get("next_change_at") or math.inf)
+            and not state.get("retry")                 # a run's worker died last time: try it again
             and (out / "index.html").exists() and (out / "_static" / "charts.js").exists()):
         # Nothing on disk changed since the last build: the site is up to date as it stands.
         problems = list(state.get("problems") or [])
@@ -161,6 +163,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
         "version": build_cache.CACHE_VERSION, "settings": settings, "runs": new_runs, "scan": scan,
         "site_outputs": site_outputs, "projects": projects_state,
         "problems": result.problems, "pages": result.pages, "run_count": result.runs,
+        "retry": any(st.get("crashed") for st in new_runs.values()),
         # A running run turns "lost" when its heartbeat gets old: rebuild then even if no file changed.
         "next_change_at": (min(running) + _lost_after()) if running else None,
     })
@@ -218,17 +221,16 @@ def _renderer(config, book):
 def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: set[str],
                 written: _Writer) -> dict[str, dict]:
     """Per-run work (page, data script, downloads) for the runs that changed; returns the
-    state of every run. Each run is rendered in memory, then written."""
+    state of every run. Each run is rendered in memory, then written; many runs are done by
+    a pool of forked workers (``build_pool``), whose results are merged here in run order."""
     from runpages.sitegen import charts
-    from runpages.sitegen.pages.compare_media import media_script
-    from runpages.sitegen.downloads import plan_downloads
-    from runpages.sitegen.pages.run import build_run
+    from runpages.sitegen.build_pool import map_runs
 
     site, out, result = book.site, written.out, written.result
     all_runs = [r for p in book.projects for r in p.runs]
     result.runs = len(all_runs)
     new_runs: dict[str, dict] = {}
-    todo = []
+    todo: dict[str, tuple] = {}
     for run in all_runs:
         key = site.key(run)
         old = old_runs.get(key)
@@ -240,38 +242,76 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
                 and (out / site.run_url(run)).exists()):
             new_runs[key] = old
         else:
-            todo.append((run, extras))
+            todo[key] = (run, extras)
+    points = {p.name: charts.project_points(sum(len(r.metric_keys) for r in p.runs)) for p in book.projects}
+
+    def work(batch: list[str]) -> list[dict]:
+        """Render and write the runs ``batch`` names (in this process or a forked worker)."""
+        out = []
+        for key in batch:
+            run, extras = todo[key]
+            local = _Writer(written.out, BuildResult())
+            state = _write_run(book, renderer, run, extras, old_runs.get(key, {}), points[run.project], local)
+            out.append({"state": state, "written": sorted(local.result.written),
+                        "removed": sorted(local.result.removed), "files": local.result.files})
+        return out
+
     bar = _progress(len(todo), "runs")
     try:
-        for run, extras in todo:
-            key = site.key(run)
-            plan = plan_downloads(run, site, book.config)
-            page = build_run(run, book, plan)
-            files: dict[str, bytes | str] = {page.path: renderer.render(page),
-                                             site.run_data(run): charts.run_script(run, site)}
-            if plan.csv:
-                files[plan.csv] = metrics_csv(run)
-            for rel, data in files.items():
-                written.write(rel, data)
-            # Only when new media came: a compare page that loaded it reloads when it changes.
-            written.write_if_changed(site.media_data(run), media_script(key, plan.media))
-            for rel, src in plan.copies.items():
-                written.copy(rel, src)
-            result.pages_written += 1
-            result.rebuilt_runs += 1
-            outputs = sorted(set(files) | set(plan.copies) | {site.media_data(run)})
-            for stale in set(old_runs.get(key, {}).get("outputs", ())) - set(outputs):
-                written.remove(stale)
-            new_runs[key] = {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status,
-                             "extras": extras, "outputs": outputs, "entry": None, "color": site.color(run)}
-            bar.update(1)
+        outcomes, crashed = map_runs(work, list(todo), on_batch=bar.update)
     finally:
         bar.close()
+    for key, got in zip(todo, outcomes):
+        if got is None:                      # its worker died: a Problem, and redone next build
+            run = todo[key][0]
+            problem = Problem(run.dir, None, f"the build could not render this run: {crashed[key]}; "
+                                             "its pages are left as they were and are tried again next build")
+            result.problems.append(problem)
+            book.problems.append(problem)
+            new_runs[key] = {**old_runs.get(key, {"outputs": []}), "fingerprint": None, "entry": None,
+                             "crashed": True}
+            continue
+        new_runs[key] = got["state"]
+        result.written.update(got["written"])
+        result.removed.update(got["removed"])
+        result.files += got["files"]
+        result.pages_written += 1
+        result.rebuilt_runs += 1
     for key, old in old_runs.items():          # runs that are gone: remove what they left behind
         if key not in new_runs:
             for stale in old.get("outputs", ()):
                 written.remove(stale)
     return new_runs
+
+
+def _write_run(book, renderer, run, extras: str, old: dict, points: int, written: _Writer) -> dict:
+    """One run's page, data script, media script and downloads, rendered in memory, then
+    written; returns the run's build state (with its project-script entry at ``points``)."""
+    from runpages.sitegen import charts
+    from runpages.sitegen.downloads import plan_downloads
+    from runpages.sitegen.pages.compare_media import media_script
+    from runpages.sitegen.pages.run import build_run
+
+    site = book.site
+    key = site.key(run)
+    plan = plan_downloads(run, site, book.config)
+    page = build_run(run, book, plan)
+    files: dict[str, bytes | str] = {page.path: renderer.render(page),
+                                     site.run_data(run): charts.run_script(run, site)}
+    if plan.csv:
+        files[plan.csv] = metrics_csv(run)
+    for rel, data in files.items():
+        written.write(rel, data)
+    # Only when new media came: a compare page that loaded it reloads when it changes.
+    written.write_if_changed(site.media_data(run), media_script(key, plan.media))
+    for rel, src in plan.copies.items():
+        written.copy(rel, src)
+    outputs = sorted(set(files) | set(plan.copies) | {site.media_data(run)})
+    for stale in set(old.get("outputs", ())) - set(outputs):
+        written.remove(stale)
+    entry = [points, charts.to_js(charts.project_run_entry(run, site, points))]
+    return {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status, "extras": extras,
+            "outputs": outputs, "entry": entry, "color": site.color(run)}
 
 
 def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Writer, old: dict,
