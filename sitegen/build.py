@@ -341,7 +341,7 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
             if not full and keys[p.name] and old_projects.get(p.name, {}).get("key") == keys[p.name]
             and all((written.out / rel).exists() for rel in old_projects[p.name]["outputs"])}
     redo = [p for p in projects if p.name not in kept]
-    _load_aggregates(book, runs_state, cache_dir, {p.name for p in redo})
+    missing = _load_aggregates(book, runs_state, cache_dir, {p.name for p in redo})
     reports = build_reports(book)
     owner: dict[str, str] = {}          # page path -> the project it belongs to
     pages = [build_index(book), build_compare(book)]
@@ -359,7 +359,10 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     pages += list(reports.pages)
     rendered = render_pages(renderer, pages)
     data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in redo}
-    _save_aggregates(book, runs_state, cache_dir, redo)
+    redone = {p.name for p in redo}
+    _save_aggregates(book, runs_state, cache_dir,
+                     [(p, _AGGREGATES if p.name in redone else ("usage",)) for p in projects
+                      if p.name in redone or p.name in missing])
     owner.update((site.project_data(p), p.name) for p in redo)
     data[RUN_INDEX] = run_index_script(projects, site)       # every run, for the compare picker
     for rel, text in rendered.items():
@@ -466,14 +469,16 @@ def _cache_marks(cache) -> dict:
 _AGGREGATES = ("entry", "usage")      # per-run values kept per project in the build cache
 
 
-def _load_aggregates(book, runs_state: dict, cache_dir: Path, redo: set[str]) -> None:
+def _load_aggregates(book, runs_state: dict, cache_dir: Path, redo: set[str]) -> set[str]:
     """Give the pages what the cache keeps of unchanged runs: every run's utilisation figures
     (the site page sums them all), and for projects being redone their script entries. A kept
-    value counts only while its run's fingerprint is the one it was made from."""
+    value counts only while its run's fingerprint is the one it was made from. Returns the
+    projects whose kept figures were missing (an older cache): they are saved this time."""
     from runpages.sitegen import build_cache
     from runpages.sitegen.pages.utilisation import remember_usage
 
     site, config = book.site, book.config
+    missing = set()
     for project in book.projects:
         slug = site.project_slug(project.name)
         kinds = ("usage", "entry") if project.name in redo else ("usage",)
@@ -495,17 +500,21 @@ def _load_aggregates(book, runs_state: dict, cache_dir: Path, redo: set[str]) ->
                             st["entry"] = value
                 if kind == "usage" and value is not None:
                     remember_usage(run, config, value)
+                elif kind == "usage":
+                    missing.add(project.name)
+    return missing
 
 
-def _save_aggregates(book, runs_state: dict, cache_dir: Path, redo: list) -> None:
-    """Keep the redone projects' per-run values for the next build (``_load_aggregates``)."""
+def _save_aggregates(book, runs_state: dict, cache_dir: Path, todo: list[tuple]) -> None:
+    """Keep per-run values for the next build (``_load_aggregates``): ``todo`` lists
+    ``(project, kinds)``, the redone projects with every kind."""
     from runpages.sitegen import build_cache
     from runpages.sitegen.pages.utilisation import usage_record
 
     site, config = book.site, book.config
-    for project in redo:
+    for project, kinds in todo:
         slug = site.project_slug(project.name)
-        for kind in _AGGREGATES:
+        for kind in kinds:
             data = {}
             for run in project.runs:
                 st = runs_state.get(site.key(run)) or {}
