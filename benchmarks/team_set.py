@@ -249,12 +249,13 @@ def build(runs: Path, site: Path, cache: Path) -> dict:
     t = time.perf_counter()
     p = subprocess.Popen([sys.executable, "-c", BUILD_CHILD, str(ROOT), str(runs), str(site), str(cache)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    peak = peak_pss = 0
     me = psutil.Process(p.pid)
     while p.poll() is None:
         try:
             procs = [me] + me.children(recursive=True)
             peak = max(peak, sum(q.memory_info().rss for q in procs if q.is_running()))
+            peak_pss = max(peak_pss, sum(_pss(q.pid) for q in procs))
         except psutil.Error:
             pass
         time.sleep(0.02)
@@ -264,7 +265,21 @@ def build(runs: Path, site: Path, cache: Path) -> dict:
     res = json.loads(out.strip().splitlines()[-1])
     res["wall_s"] = time.perf_counter() - t
     res["peak_mb"] = peak / 2**20
+    res["peak_pss_mb"] = peak_pss / 2**20
     return res
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size (bytes): forked workers share their parent's pages, which a sum
+    of RSS counts once per process; PSS splits each shared page between its sharers."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def row(name: str, value: float | None, unit: str, note: str = "") -> str:
@@ -297,34 +312,34 @@ def main(args) -> int:
         data_gb = sum(p.stat().st_size for p in runs.glob("*/*/*")) / 1e9
         walk, n_found = scandir_floor(runs)
         floor = json_floor(runs, jobs)
-        lines = [f"team set: {n_found:,} runs x {steps:,} steps, {data_gb:.2f} GB of run files; "
+        lines = ["", f"team set: {n_found:,} runs x {steps:,} steps, {data_gb:.2f} GB of run files; "
                  f"{jobs} cores (measured under whatever load the machine has)", "",
                  row("floor: os.scandir walk + stat", walk, "s", f"{n_found:,} run folders"),
                  row("floor: json.loads every line", floor, "s", f"{jobs} processes")]
-        print("\n".join(lines), flush=True)
+        print("\n".join(lines), file=sys.stderr, flush=True)   # progress; the table comes at the end
         cold = build(runs, site, cache)
         lines.append(row("cold build", cold["wall_s"], "s",
                          f"{cold['pages']:,} pages, {cold['runs']:,} runs, {cold['problems']} problems; "
                          f"{cold['wall_s'] / floor:.2f}x the json floor; "
                          f"{1000 * cold['wall_s'] / max(1, cold['runs']):.1f} ms/run"))
-        print(lines[-1], flush=True)
+        print(lines[-1], file=sys.stderr, flush=True)
         same = build(runs, site, cache)
         lines.append(row("no-change rebuild", same["wall_s"], "s",
                          f"{same['rebuilt']} runs redone, {same['n_html']} pages rewritten; "
                          f"{same['seconds']:.2f}s in build_site, the rest is a new process's imports; "
                          f"{same['wall_s'] / walk:.1f}x the scandir floor"))
-        print(lines[-1], flush=True)
+        print(lines[-1], file=sys.stderr, flush=True)
         grown = sorted((runs / PROJECTS[0]).iterdir())[0]
         grow(grown, spec(0, steps), 1000)
         grew = build(runs, site, cache)
         lines.append(row("one run grew by 1,000 steps", grew["wall_s"], "s",
                          f"{grew['rebuilt']} run redone, {grew['n_html']} pages rewritten: "
                          + ", ".join(grew["html"][:6])))
-        print(lines[-1], flush=True)
+        print(lines[-1], file=sys.stderr, flush=True)
         lines.append(row("peak memory (build + workers)", max(cold["peak_mb"], same["peak_mb"], grew["peak_mb"]),
-                         "MB", f"cold {cold['peak_mb']:.0f}, no-change {same['peak_mb']:.0f}, grew {grew['peak_mb']:.0f}"))
-        print()
-        print("\n".join(lines))
+                         "MB", f"sum of RSS: cold {cold['peak_mb']:.0f}, no-change {same['peak_mb']:.0f}, "
+                         f"grew {grew['peak_mb']:.0f}; sum of PSS (shared pages once): cold {cold['peak_pss_mb']:.0f}"))
+        print("\n" + "\n".join(lines))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

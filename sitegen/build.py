@@ -103,8 +103,6 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     """
     from runpages.sitegen import build_cache
     from runpages.sitegen.errors import ProblemsError, SiteError
-    from runpages.sitegen.logbook import load_logbook
-    from runpages.sitegen.reader import ReadCache, summarize_problems
     from runpages.sitegen.render import _theme_dirs
     from runpages.sitegen.runscan import scan_runs
 
@@ -131,9 +129,15 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
         # Nothing on disk changed since the last build: the site is up to date as it stands.
         problems = list(state.get("problems") or [])
         if config.strict and problems:
+            from runpages.sitegen.reader import summarize_problems
+
             raise ProblemsError(summarize_problems(problems))
         return BuildResult(pages=state.get("pages", 0), runs=state.get("run_count", 0), problems=problems,
                            seconds=time.perf_counter() - t_start, output=str(out), cache_dir=str(cache_dir))
+
+    # Imported past the fast path: the reader brings pandas (~1-2 s of a fresh process).
+    from runpages.sitegen.logbook import load_logbook
+    from runpages.sitegen.reader import ReadCache, summarize_problems
 
     cache = ReadCache.load(read_dir)
     before = _cache_marks(cache)
