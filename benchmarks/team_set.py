@@ -242,6 +242,35 @@ print(json.dumps({"seconds": dt, "pages": r.pages, "written": r.pages_written, "
 """
 
 
+WARM_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[1] + "/benchmarks")
+import team_set
+from pathlib import Path
+from runpages.sitegen.build import build_site
+from runpages.sitegen.config import SiteConfig
+cfg = SiteConfig(runs_dirs=[sys.argv[2]], output=sys.argv[3], cache_dir=sys.argv[4])
+other = sorted(Path(sys.argv[2]).glob("*/*"))[-1]  # as serve --watch after one change: the process stays up
+build_site(cfg, changed={str(other.resolve())})
+team_set.grow(Path(sys.argv[5]), team_set.spec(int(sys.argv[6]), int(sys.argv[7])), 1000)
+t = time.perf_counter()
+r = build_site(cfg)
+dt = time.perf_counter() - t
+html = sorted(p for p in r.written if p.endswith(".html"))
+print(json.dumps({"seconds": dt, "rebuilt": r.rebuilt_runs, "n_html": len(html), "html": html[:20]}))
+"""
+
+
+def warm_grew(runs: Path, site: Path, cache: Path, run_dir: Path, i: int, steps: int) -> dict:
+    """One run grew, rebuilt by a process that built a moment ago (``serve --watch``)."""
+    p = subprocess.run([sys.executable, "-c", WARM_CHILD, str(ROOT), str(runs), str(site), str(cache),
+                        str(run_dir), str(i), str(steps)], capture_output=True, text=True)
+    if p.returncode:
+        sys.exit(f"build failed:\n{p.stderr}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def build(runs: Path, site: Path, cache: Path) -> dict:
     """One build in a fresh process: its figures, wall time and the peak RSS of its tree."""
     import psutil
@@ -335,6 +364,10 @@ def main(args) -> int:
         lines.append(row("one run grew by 1,000 steps", grew["wall_s"], "s",
                          f"{grew['rebuilt']} run redone, {grew['n_html']} pages rewritten: "
                          + ", ".join(grew["html"][:6])))
+        print(lines[-1], file=sys.stderr, flush=True)
+        warm = warm_grew(runs, site, cache, sorted((runs / PROJECTS[1]).iterdir())[0], 1, steps)
+        lines.append(row("  ... in a warm process (serve)", warm["seconds"], "s",
+                         f"{warm['rebuilt']} run redone, {warm['n_html']} pages rewritten; read cache in memory"))
         print(lines[-1], file=sys.stderr, flush=True)
         lines.append(row("peak memory (build + workers)", max(cold["peak_mb"], same["peak_mb"], grew["peak_mb"]),
                          "MB", f"sum of RSS: cold {cold['peak_mb']:.0f}, no-change {same['peak_mb']:.0f}, "
