@@ -28,6 +28,7 @@ from pathlib import Path
 from runpages.problems import Problem
 from runpages.sitegen import __version__
 from runpages.sitegen.atomic import copy_atomic
+from runpages.sitegen.build_aggregates import AGGREGATES, load_aggregates, save_aggregates
 
 
 @dataclass
@@ -165,8 +166,8 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     running = [r.last_activity or now_t for p in book.projects for r in p.runs if r.status == "running"]
     build_cache.save_state(cache_dir, {
         "version": build_cache.CACHE_VERSION, "settings": settings, "scan": scan,
-        # per-project aggregates live in their own files (_save_aggregates), not in every state
-        "runs": {k: {n: v for n, v in st.items() if n not in _AGGREGATES} for k, st in new_runs.items()},
+        # per-project aggregates live in their own files (build_aggregates), not in every state
+        "runs": {k: {n: v for n, v in st.items() if n not in AGGREGATES} for k, st in new_runs.items()},
         "site_outputs": site_outputs, "projects": projects_state,
         "problems": result.problems, "pages": result.pages, "run_count": result.runs,
         "retry": any(st.get("crashed") for st in new_runs.values()),
@@ -345,7 +346,7 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
             if not full and keys[p.name] and old_projects.get(p.name, {}).get("key") == keys[p.name]
             and all((written.out / rel).exists() for rel in old_projects[p.name]["outputs"])}
     redo = [p for p in projects if p.name not in kept]
-    missing = _load_aggregates(book, runs_state, cache_dir, {p.name for p in redo})
+    missing = load_aggregates(book, runs_state, cache_dir, {p.name for p in redo})
     reports = build_reports(book)
     owner: dict[str, str] = {}          # page path -> the project it belongs to
     pages = [build_index(book), build_compare(book)]
@@ -364,9 +365,9 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     rendered = render_pages(renderer, pages)
     data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in redo}
     redone = {p.name for p in redo}
-    _save_aggregates(book, runs_state, cache_dir,
-                     [(p, _AGGREGATES if p.name in redone else ("usage",)) for p in projects
-                      if p.name in redone or p.name in missing])
+    save_aggregates(book, runs_state, cache_dir,
+                    [(p, AGGREGATES if p.name in redone else ("usage",)) for p in projects
+                     if p.name in redone or p.name in missing])
     owner.update((site.project_data(p), p.name) for p in redo)
     data[RUN_INDEX] = run_index_script(projects, site)       # every run, for the compare picker
     for rel, text in rendered.items():
@@ -468,64 +469,6 @@ def _stat_tree(folder: Path) -> dict[str, str]:
 
 def _cache_marks(cache) -> dict:
     return {k: (e.size, e.mtime_ns, e.offset, e.ino) for k, e in cache.entries.items()}
-
-
-_AGGREGATES = ("entry", "usage")      # per-run values kept per project in the build cache
-
-
-def _load_aggregates(book, runs_state: dict, cache_dir: Path, redo: set[str]) -> set[str]:
-    """Give the pages what the cache keeps of unchanged runs: every run's utilisation figures
-    (the site page sums them all), and for projects being redone their script entries. A kept
-    value counts only while its run's fingerprint is the one it was made from. Returns the
-    projects whose kept figures were missing (an older cache): they are saved this time."""
-    from runpages.sitegen import build_cache
-    from runpages.sitegen.pages.utilisation import remember_usage
-
-    site, config = book.site, book.config
-    missing = set()
-    for project in book.projects:
-        slug = site.project_slug(project.name)
-        kinds = ("usage", "entry") if project.name in redo else ("usage",)
-        for kind in kinds:
-            stored = None
-            for run in project.runs:
-                key = site.key(run)
-                st = runs_state.get(key)
-                if st is None or not run.fingerprint:
-                    continue
-                value = st.get(kind)
-                if value is None:
-                    if stored is None:
-                        stored = build_cache.load_aggregates(cache_dir, slug, kind)
-                    fp_value = stored.get(key)
-                    if isinstance(fp_value, list) and len(fp_value) == 2 and fp_value[0] == run.fingerprint:
-                        value = fp_value[1]
-                        if kind == "entry":
-                            st["entry"] = value
-                if kind == "usage" and value is not None:
-                    remember_usage(run, config, value)
-                elif kind == "usage":
-                    missing.add(project.name)
-    return missing
-
-
-def _save_aggregates(book, runs_state: dict, cache_dir: Path, todo: list[tuple]) -> None:
-    """Keep per-run values for the next build (``_load_aggregates``): ``todo`` lists
-    ``(project, kinds)``, the redone projects with every kind."""
-    from runpages.sitegen import build_cache
-    from runpages.sitegen.pages.utilisation import usage_record
-
-    site, config = book.site, book.config
-    for project, kinds in todo:
-        slug = site.project_slug(project.name)
-        for kind in kinds:
-            data = {}
-            for run in project.runs:
-                st = runs_state.get(site.key(run)) or {}
-                value = st.get(kind) if kind == "entry" else usage_record(run, config)
-                if value is not None and run.fingerprint and not st.get("crashed"):
-                    data[site.key(run)] = [run.fingerprint, value]
-            build_cache.save_aggregates(cache_dir, slug, kind, data)
 
 
 def _project_script(project, site, runs_state: dict, charts) -> str:
