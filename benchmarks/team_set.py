@@ -342,7 +342,8 @@ def main(args) -> int:
         walk, n_found = scandir_floor(runs)
         floor = json_floor(runs, jobs)
         lines = ["", f"team set: {n_found:,} runs x {steps:,} steps, {data_gb:.2f} GB of run files; "
-                 f"{jobs} cores (measured under whatever load the machine has)", "",
+                 f"{jobs} cores (measured under whatever load the machine has)"
+                 + ("" if n_runs == 100_000 else f"; the targets are for 100,000 runs, this set is {n_runs:,}"), "",
                  row("floor: os.scandir walk + stat", walk, "s", f"{n_found:,} run folders"),
                  row("floor: json.loads every line", floor, "s", f"{jobs} processes")]
         print("\n".join(lines), file=sys.stderr, flush=True)   # progress; the table comes at the end
