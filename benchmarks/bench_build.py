@@ -5,6 +5,7 @@ run page size, and the time a 1,000-run project page takes to become interactive
     python benchmarks/bench_build.py --large         # 1,000 runs x 2,000 steps, plus one run of 1,000,000 steps
     python benchmarks/bench_build.py --work /tmp/rpbench --keep   # reuse generated runs between invocations
     python benchmarks/bench_build.py --long          # one run of 10,000,000 steps (benchmarks/long_set.py)
+    python benchmarks/bench_build.py --team [--team-runs N]      # the team-year set: benchmarks/team_set.py
 
 Runs are written by the real logger (``runpages.init`` / ``run.log`` with a fake clock; system
 samples every 10 simulated seconds are written per schema, since the sampler reads the real
@@ -273,9 +274,17 @@ def main() -> int:
     ap.add_argument("--no-logger", action="store_true", help="write files per schema instead of the logger")
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium measurement")
     long_set.add_arguments(ap)
+    ap.add_argument("--team", action="store_true", help="the team-year set (benchmarks/team_set.py)")
+    ap.add_argument("--team-runs", type=int, default=100_000, help="--team: number of runs")
+    ap.add_argument("--team-steps", type=int, default=1000, help="--team: steps per run")
     args = ap.parse_args()
     if args.long:
         return long_set.main(args, grow, row)
+    if args.team:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import team_set
+
+        return team_set.main(args)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="rp-bench-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runpages.problems import Problem
 from runpages.sitegen import __version__
 from runpages.sitegen.atomic import copy_atomic, link_atomic
+from runpages.sitegen.build_aggregates import AGGREGATES, load_aggregates, save_aggregates
 
 
 @dataclass
@@ -102,8 +104,6 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     """
     from runpages.sitegen import build_cache
     from runpages.sitegen.errors import ProblemsError, SiteError
-    from runpages.sitegen.logbook import load_logbook
-    from runpages.sitegen.reader import ReadCache, summarize_problems
     from runpages.sitegen.render import _theme_dirs
     from runpages.sitegen.runscan import scan_runs
 
@@ -125,13 +125,20 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     now_t = time.time() if now is None else now
     if (not changed and state.get("settings") == settings
             and state.get("scan") == scan and now_t < (state.get("next_change_at") or math.inf)
+            and not state.get("retry")                 # a run's worker died last time: try it again
             and (out / "index.html").exists() and (out / "_static" / "charts.js").exists()):
         # Nothing on disk changed since the last build: the site is up to date as it stands.
         problems = list(state.get("problems") or [])
         if config.strict and problems:
+            from runpages.sitegen.reader import summarize_problems
+
             raise ProblemsError(summarize_problems(problems))
         return BuildResult(pages=state.get("pages", 0), runs=state.get("run_count", 0), problems=problems,
                            seconds=time.perf_counter() - t_start, output=str(out), cache_dir=str(cache_dir))
+
+    # Imported past the fast path: the reader brings pandas (~1-2 s of a fresh process).
+    from runpages.sitegen.logbook import load_logbook
+    from runpages.sitegen.reader import ReadCache, summarize_problems
 
     cache = ReadCache.load(read_dir)
     cache.levels_dir = cache_dir / build_cache.LEVELS_DIR    # long runs' zoom tiles (sitegen/longread.py)
@@ -152,7 +159,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     full = state.get("settings") != settings
     new_runs = _write_runs(book, renderer, state.get("runs", {}), full, set(changed or ()), written)
     site_outputs, projects_state = _write_site_pages(book, renderer, new_runs, written, state, full,
-                                                     set(changed or ()))
+                                                     set(changed or ()), cache_dir)
     for stale in set(state.get("site_outputs") or ()) - set(site_outputs):
         written.remove(stale)                      # pages and data of projects that are gone
     from runpages.sitegen.build_zoom import prune_levels
@@ -162,9 +169,12 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
         cache.save(read_dir)
     running = [r.last_activity or now_t for p in book.projects for r in p.runs if r.status == "running"]
     build_cache.save_state(cache_dir, {
-        "version": build_cache.CACHE_VERSION, "settings": settings, "runs": new_runs, "scan": scan,
+        "version": build_cache.CACHE_VERSION, "settings": settings, "scan": scan,
+        # per-project aggregates live in their own files (build_aggregates), not in every state
+        "runs": {k: {n: v for n, v in st.items() if n not in AGGREGATES} for k, st in new_runs.items()},
         "site_outputs": site_outputs, "projects": projects_state,
         "problems": result.problems, "pages": result.pages, "run_count": result.runs,
+        "retry": any(st.get("crashed") for st in new_runs.values()),
         # A running run turns "lost" when its heartbeat gets old: rebuild then even if no file changed.
         "next_change_at": (min(running) + _lost_after()) if running else None,
     })
@@ -223,18 +233,16 @@ def _renderer(config, book):
 def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: set[str],
                 written: _Writer) -> dict[str, dict]:
     """Per-run work (page, data script, downloads) for the runs that changed; returns the
-    state of every run. Each run is rendered in memory, then written."""
+    state of every run. Each run is rendered in memory, then written; many runs are done by
+    a pool of forked workers (``build_pool``), whose results are merged here in run order."""
     from runpages.sitegen import charts
-    from runpages.sitegen.pages.compare_media import media_script
-    from runpages.sitegen.downloads import plan_downloads
-    from runpages.sitegen.pages.run import build_run
-    from runpages.sitegen.build_zoom import place_zoom_tiles
+    from runpages.sitegen.build_pool import map_runs
 
     site, out, result = book.site, written.out, written.result
     all_runs = [r for p in book.projects for r in p.runs]
     result.runs = len(all_runs)
     new_runs: dict[str, dict] = {}
-    todo = []
+    todo: dict[str, tuple] = {}
     for run in all_runs:
         key = site.key(run)
         old = old_runs.get(key)
@@ -246,34 +254,41 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
                 and (out / site.run_url(run)).exists()):
             new_runs[key] = old
         else:
-            todo.append((run, extras))
+            todo[key] = (run, extras)
+    points = {p.name: charts.project_points(sum(len(r.metric_keys) for r in p.runs)) for p in book.projects}
+
+    def work(batch: list[str]) -> list[dict]:
+        """Render and write the runs ``batch`` names (in this process or a forked worker)."""
+        out = []
+        for key in batch:
+            run, extras = todo[key]
+            local = _Writer(written.out, BuildResult())
+            state = _write_run(book, renderer, run, extras, old_runs.get(key, {}), points[run.project], local)
+            out.append({"state": state, "written": sorted(local.result.written),
+                        "removed": sorted(local.result.removed), "files": local.result.files})
+        return out
+
     bar = _progress(len(todo), "runs")
     try:
-        for run, extras in todo:
-            key = site.key(run)
-            plan = plan_downloads(run, site, book.config)
-            page = build_run(run, book, plan)
-            files: dict[str, bytes | str] = {page.path: renderer.render(page),
-                                             site.run_data(run): charts.run_script(run, site)}
-            if plan.csv:
-                files[plan.csv] = metrics_csv(run)
-            for rel, data in files.items():
-                written.write(rel, data)
-            # Only when new media came: a compare page that loaded it reloads when it changes.
-            written.write_if_changed(site.media_data(run), media_script(key, plan.media))
-            for rel, src in plan.copies.items():
-                written.copy(rel, src, link=rel in plan.linkable)
-            zoom_tiles = place_zoom_tiles(run, charts.zoom_base(run, site), out, written.note)
-            result.pages_written += 1
-            result.rebuilt_runs += 1
-            outputs = sorted(set(files) | set(plan.copies) | {site.media_data(run)} | set(zoom_tiles))
-            for stale in set(old_runs.get(key, {}).get("outputs", ())) - set(outputs):
-                written.remove(stale)
-            new_runs[key] = {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status,
-                             "extras": extras, "outputs": outputs, "entry": None, "color": site.color(run)}
-            bar.update(1)
+        outcomes, crashed = map_runs(work, list(todo), on_batch=bar.update)
     finally:
         bar.close()
+    for key, got in zip(todo, outcomes):
+        if got is None:                      # its worker died: a Problem, and redone next build
+            run = todo[key][0]
+            problem = Problem(run.dir, None, f"the build could not render this run: {crashed[key]}; "
+                                             "its pages are left as they were and are tried again next build")
+            result.problems.append(problem)
+            book.problems.append(problem)
+            new_runs[key] = {**old_runs.get(key, {"outputs": []}), "fingerprint": None, "entry": None,
+                             "crashed": True}
+            continue
+        new_runs[key] = got["state"]
+        result.written.update(got["written"])
+        result.removed.update(got["removed"])
+        result.files += got["files"]
+        result.pages_written += 1
+        result.rebuilt_runs += 1
     for key, old in old_runs.items():          # runs that are gone: remove what they left behind
         if key not in new_runs:
             for stale in old.get("outputs", ()):
@@ -281,8 +296,43 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
     return new_runs
 
 
+def _write_run(book, renderer, run, extras: str, old: dict, points: int, written: _Writer) -> dict:
+    """One run's page, data script, media script and downloads, rendered in memory, then
+    written; returns the run's build state (with its project-script entry at ``points``)."""
+    from runpages.sitegen import charts
+    from runpages.sitegen.downloads import plan_downloads
+    from runpages.sitegen.pages.compare_media import media_script
+    from runpages.sitegen.pages.run import build_run
+    from runpages.sitegen.build_zoom import place_zoom_tiles
+
+    site = book.site
+    key = site.key(run)
+    plan = plan_downloads(run, site, book.config)
+    page = build_run(run, book, plan)
+    files: dict[str, bytes | str] = {page.path: renderer.render(page),
+                                     site.run_data(run): charts.run_script(run, site)}
+    if plan.csv:
+        files[plan.csv] = metrics_csv(run)
+    for rel, data in files.items():
+        written.write(rel, data)
+    # Only when new media came: a compare page that loaded it reloads when it changes.
+    written.write_if_changed(site.media_data(run), media_script(key, plan.media))
+    for rel, src in plan.copies.items():
+        written.copy(rel, src, link=rel in plan.linkable)
+    zoom_tiles = place_zoom_tiles(run, charts.zoom_base(run, site), written.out, written.note)
+    outputs = sorted(set(files) | set(plan.copies) | {site.media_data(run)} | set(zoom_tiles))
+    for stale in set(old.get("outputs", ())) - set(outputs):
+        written.remove(stale)
+    from runpages.sitegen.pages.utilisation import usage_record
+
+    entry = [points, charts.to_js(charts.project_run_entry(run, site, points))]
+    return {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status, "extras": extras,
+            "outputs": outputs, "entry": entry, "color": site.color(run),
+            "usage": usage_record(run, book.config)}     # the run page's card computed it
+
+
 def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Writer, old: dict,
-                      full: bool, changed: set[str]) -> tuple[list[str], dict]:
+                      full: bool, changed: set[str], cache_dir: Path) -> tuple[list[str], dict]:
     """Site-wide pages (home, compare, site utilisation, reports: rendered every time) and each
     project's pages and data (rendered only when the project's key changed, ``_project_key``);
     all written only when their bytes changed. Returns their site paths and the projects' state."""
@@ -303,6 +353,7 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
             if not full and keys[p.name] and old_projects.get(p.name, {}).get("key") == keys[p.name]
             and all((written.out / rel).exists() for rel in old_projects[p.name]["outputs"])}
     redo = [p for p in projects if p.name not in kept]
+    missing = load_aggregates(book, runs_state, cache_dir, {p.name for p in redo})
     reports = build_reports(book)
     owner: dict[str, str] = {}          # page path -> the project it belongs to
     pages = [build_index(book), build_compare(book)]
@@ -320,6 +371,10 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     pages += list(reports.pages)
     rendered = render_pages(renderer, pages)
     data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in redo}
+    redone = {p.name for p in redo}
+    save_aggregates(book, runs_state, cache_dir,
+                    [(p, AGGREGATES if p.name in redone else ("usage",)) for p in projects
+                     if p.name in redone or p.name in missing])
     owner.update((site.project_data(p), p.name) for p in redo)
     data[RUN_INDEX] = run_index_script(projects, site)       # every run, for the compare picker
     for rel, text in rendered.items():

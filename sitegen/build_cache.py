@@ -64,3 +64,23 @@ def save_state(folder: Path, state: dict[str, Any]) -> None:
 
     out = dict(state, problems=[[p.path, p.line, p.reason] for p in state.get("problems") or []])
     write_atomic(Path(folder) / STATE_FILE, json.dumps(out))
+
+
+PROJECTS_DIR = "projects"      # per project: what its runs add to the project-wide pages
+
+
+def load_aggregates(folder: Path, slug: str, kind: str) -> dict[str, Any]:
+    """``{run key: [fingerprint, value]}`` kept for one project (``kind``: "entries", the
+    project script's low-resolution series; "usage", the utilisation figures). Kept apart
+    from ``state.json`` so a rebuild reads only the projects it redoes; unreadable: empty."""
+    try:
+        data = json.loads((Path(folder) / PROJECTS_DIR / f"{slug}.{kind}.json").read_bytes())
+        return data if isinstance(data, dict) else {}
+    except Exception:  # noqa: BLE001 - a broken file only means recomputing
+        return {}
+
+
+def save_aggregates(folder: Path, slug: str, kind: str, data: dict[str, Any]) -> None:
+    from runpages.sitegen.atomic import write_atomic
+
+    write_atomic(Path(folder) / PROJECTS_DIR / f"{slug}.{kind}.json", json.dumps(data))

@@ -78,6 +78,7 @@ class ReadCache:
             kept[1].seen, kept[1].parsed_bytes = set(), 0   # what this process saved there last
             return kept[1]
         cache = cls()
+        stamp = _stamp(Path(path) / INDEX_FILE)
         try:
             data = json.loads((Path(path) / INDEX_FILE).read_bytes())
             if not (isinstance(data, dict) and data.get("layout") == json.loads(json.dumps(cls._layout()))
@@ -91,6 +92,10 @@ class ReadCache:
                 cache.entries[key] = _entry_from_json(raw, Path(path))
             except Exception:  # noqa: BLE001 - one bad entry: that file is read again
                 continue
+        if stamp is not None and len(cache.entries) == len(entries):
+            # What the folder holds: a long-lived process's next build need not read it again
+            # (the first change after ``serve`` starts; a no-change build saves nothing).
+            _LAST_SAVED[str(Path(path))] = (stamp, cache)
         return cache
 
     def save(self, path: str | Path) -> None:
@@ -131,7 +136,7 @@ class ReadCache:
             del self.entries[key]
 
 
-# A long-lived process (serve --watch) loads the cache it saved a moment ago: keep that object
+# A long-lived process (serve --watch) loads the cache it saved (or loaded) a moment ago: keep that object
 # and hand it back while index.json is the very file it wrote (same inode, size, mtime). One
 # object per folder. A build that failed after changing it leaves only entries that are true
 # of the files as they are now (an entry is keyed by the file's stat), so reusing it is safe.

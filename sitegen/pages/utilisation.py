@@ -173,16 +173,40 @@ def _figures(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config
 # The run page's card and these pages share one computation per run, and serve --watch
 # rebuilds keep the figures of a run whose files did not change (same fingerprint).
 # Bounded: cleared when it outgrows any plausible site.
+# The build keeps each run's figures in its cache between processes (``usage_record`` /
+# ``remember_usage``), so a rebuild computes them only for runs that changed.
 _CACHE: dict[tuple, U.RunUsage] = {}
-_CACHE_MAX = 50_000
+_CACHE_MAX = 250_000
+
+
+def _cache_key(run, config) -> tuple:
+    return (run.dir, getattr(run, "fingerprint", ""), run.status, getattr(config, "idle_util_pct", None),
+            getattr(config, "gpu_hour_cost", None), getattr(config, "kwh_cost", None))
+
+
+def usage_record(run, config) -> dict | None:
+    """The run's figures as plain JSON values, when they were computed (for the build cache)."""
+    hit = _CACHE.get(_cache_key(run, config)) if getattr(run, "fingerprint", "") else None
+    return dataclasses.asdict(hit) if hit is not None else None
+
+
+def remember_usage(run, config, record: dict) -> None:
+    """Take figures ``usage_record`` gave for this run (same fingerprint) instead of computing them."""
+    if not getattr(run, "fingerprint", "") or len(_CACHE) >= _CACHE_MAX:
+        return
+    try:
+        rec = dict(record)
+        rec["per_gpu"] = [U.GpuUsage(**g) for g in rec.get("per_gpu") or []]
+        _CACHE[_cache_key(run, config)] = U.RunUsage(**rec)
+    except (TypeError, ValueError):       # a record of another shape: computed afresh
+        pass
 
 
 def _usage(run, config, key: str | None = None) -> U.RunUsage:
     fp = getattr(run, "fingerprint", "")
     if not fp:
         return U.run_usage(run, config, key=key)
-    ck = (run.dir, fp, run.status, getattr(config, "idle_util_pct", None),
-          getattr(config, "gpu_hour_cost", None), getattr(config, "kwh_cost", None))
+    ck = _cache_key(run, config)
     hit = _CACHE.get(ck)
     if hit is None:
         if len(_CACHE) >= _CACHE_MAX:

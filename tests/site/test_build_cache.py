@@ -55,6 +55,17 @@ def test_the_process_that_saved_the_cache_reuses_it_until_the_folder_changes(run
     assert again is not first and set(again.entries) == set(first.entries)
 
 
+def test_the_process_that_loaded_the_cache_reuses_it_until_the_folder_changes(runs_dir, make_config):
+    result = build_site(make_config([runs_dir]))
+    folder = Path(result.cache_dir) / build_cache.READ_DIR
+    readcache._LAST_SAVED.clear()               # a new serve process: its first load reads the folder
+    first = ReadCache.load(folder)
+    assert first.entries and ReadCache.load(folder) is first
+    index = folder / readcache.INDEX_FILE
+    index.write_text(index.read_text())
+    assert ReadCache.load(folder) is not first
+
+
 def test_cache_dir_flag_and_setting_choose_the_folder(runs_dir, tmp_path):
     chosen = tmp_path / "my-cache"
     assert main(["build", str(runs_dir), "-o", str(tmp_path / "out"), "--cache-dir", str(chosen)]) == 0
