@@ -439,7 +439,7 @@ def metrics_csv(run) -> bytes:
 
 
 def _reports_dir(config) -> Path | None:
-    from runpages.sitegen.reports import reports_dir
+    from runpages.sitegen.config import reports_dir
 
     return reports_dir(config)
 

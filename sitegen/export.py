@@ -213,7 +213,7 @@ def new_report(title: str, runs_dirs, reports_dir: str | Path | None = None,
                author: str | None = None, now: float | None = None) -> Path:
     """Write ``<reports>/<date>-<title slug>.md`` and return its path (never overwrites)."""
     from runpages.sitegen.config import SiteConfig
-    from runpages.sitegen.reports import reports_dir as find_reports_dir
+    from runpages.sitegen.config import reports_dir as find_reports_dir
 
     if not title or not title.strip():
         raise SiteError("new-report: give the report a title, e.g. runpages new-report \"LR sweep\"")

@@ -195,7 +195,8 @@ def load_records(project_dirs: list[Path]) -> list[dict[str, Any]]:
 
 
 def _read_reports(book: Logbook) -> None:
-    from runpages.sitegen.reports import load_reports, reports_dir
+    from runpages.sitegen.config import reports_dir
+    from runpages.sitegen.reports import load_reports
 
     folder = reports_dir(book.config)
     book.reports_folder = folder

@@ -53,29 +53,6 @@ class Report:
 # ---------------------------------------------------------------------------------------------
 # Finding and reading reports
 
-def reports_dir(config) -> Path | None:
-    """``config.reports_dir``; else ``reports/`` inside the first runs dir, else beside it.
-
-    A ``reports/`` beside the runs folder belongs to that logbook only: it is taken when the
-    runs folder is the conventional ``runs/`` of a repository, or when a ``runpages.toml`` in
-    the same parent folder set up the build. Building some other folder of the same parent
-    (``experiments-old/``) does not pick up the team's reports.
-    """
-    if getattr(config, "reports_dir", None):
-        return Path(config.reports_dir)
-    if not config.runs_dirs:
-        return None
-    first = Path(config.runs_dirs[0])
-    if (first / "reports").is_dir():
-        return first / "reports"
-    source = getattr(config, "source", None)
-    owns_beside = first.name == "runs" or (source is not None and
-                                             Path(source).resolve().parent == first.resolve().parent)
-    if owns_beside and (first.parent / "reports").is_dir():
-        return first.parent / "reports"
-    return None
-
-
 def find_reports(folder: Path | None) -> list[Path]:
     if folder is None or not Path(folder).is_dir():
         return []

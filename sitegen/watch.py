@@ -53,7 +53,7 @@ class WatchTargets:
 
         reports = None
         try:
-            from runpages.sitegen.reports import reports_dir
+            from runpages.sitegen.config import reports_dir
 
             reports = reports_dir(config)
         except Exception:  # noqa: BLE001 - reports are optional: watch without them

@@ -51,7 +51,7 @@ def test_reports_become_pages_listed_newest_first_with_problems(logbook, reports
 
 def test_reports_folder_defaults_to_one_inside_or_beside_the_runs(logbook, tmp_path):
     from runpages.sitegen.config import SiteConfig
-    from runpages.sitegen.reports import reports_dir
+    from runpages.sitegen.config import reports_dir
 
     runs = tmp_path / "runs"
     runs.mkdir()
@@ -65,7 +65,7 @@ def test_reports_folder_defaults_to_one_inside_or_beside_the_runs(logbook, tmp_p
 
 def test_reports_beside_a_runs_folder_are_not_picked_up_by_a_build_of_another_folder(tmp_path):
     from runpages.sitegen.config import SiteConfig
-    from runpages.sitegen.reports import reports_dir
+    from runpages.sitegen.config import reports_dir
 
     (tmp_path / "runs").mkdir()
     (tmp_path / "reports").mkdir()
