@@ -7,6 +7,9 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,18 @@ MACHINE = textwrap.dedent("""
         time.sleep(0.05)
     run.finish()
 """)
+
+
+def _wait_for_page(url: str, timeout: float) -> None:
+    end = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            if time.time() > end:
+                raise
+            time.sleep(0.2)
 
 
 class Machine:
@@ -59,6 +74,8 @@ def test_two_machines_on_one_bucket_appear_and_grow_in_serve_watch(s3, browser, 
     try:
         machines.append(Machine(tmp_path, "laptop", url))
         serve = Serve(url, tmp_path / "site", "--watch", "--poll", "0.5", timeout=60)
+        # serve may have built before the run's first upload landed: its poll picks the run up
+        _wait_for_page(serve.url + "p/team/index.html", timeout=30)
         browser.get(serve.url + "p/team/index.html")
         wait_for(browser, "return window.RunpagesLive && RunpagesLive.polling", timeout=30)
         assert machines[0].id in browser.page_source
