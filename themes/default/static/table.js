@@ -214,6 +214,7 @@
     this.updateSelection();
     table.classList.add("rp-enhanced");
     this.readyMs = performance.now() - t0;
+    if (this.virtual) this.warmWords();
   }
 
   Table.prototype.compareUrl = function (keys) {
@@ -240,6 +241,10 @@
     writeHash({ q: this.query, sort: this.sort ? (this.sort.desc ? "-" : "") + this.sort.key : "", group: this.groupBy });
   };
 
+  Table.prototype.columnKeys = function () {
+    return this.columns.map(function (c) { return c.key; });
+  };
+
   Table.prototype.knownKey = function (key) {
     var probe = {};
     this.columns.forEach(function (c) { probe[c.key] = 1; });
@@ -263,9 +268,11 @@
     this.showMessage(unknown.length ? "warning" : "", unknown.length ?
       "no column named " + unknown.map(function (k) { return "\u201c" + k + "\u201d"; }).join(", ") : "");
     this.query = text;
+    // Virtual rows hold every column, so the query binds its keys once (query.js bind).
+    var match = this.virtual ? q.bind(this.columnKeys()) : q.matches;
     for (var i = 0; i < this.rows.length; i++) {
       var row = this.rows[i];
-      row.queryOk = q.matches(row.values);
+      row.queryOk = match(row.values);
     }
     this.refilter();
     this.lastFilterMs = performance.now() - t0;
