@@ -5,6 +5,12 @@ headless Chromium; page and data sizes.
     python benchmarks/bench_table.py --runs 10000             # a smaller set
     python benchmarks/bench_table.py --work /tmp/rptable --keep   # reuse the generated runs
     python benchmarks/bench_table.py --full-build             # the real build_site (every run page too)
+    python benchmarks/bench_table.py --runs 20000 --tile 5    # 20,000 real runs, the browser at 100,000 rows
+
+``--tile K`` repeats the built rows K times in the rows script (run ids suffixed ``-t<k>``) so the
+browser figures can be taken at N x K rows where reading N x K runs would take too long (the
+reader costs ~20 ms a run on a busy 2-core machine: 100,000 runs are half an hour before the
+first page); build figures are always those of the N real runs.
 
 Runs are written per schema by ``bench_build.write_direct`` (20 steps each by default: the
 table reads summaries and configs, not series). The default build renders what the project page
@@ -61,7 +67,20 @@ def generate(runs: Path, n: int, steps: int) -> float:
     return time.perf_counter() - t
 
 
-def build_table_only(runs: Path, out: Path) -> dict:
+def _tile(payload: dict, k: int) -> dict:
+    """The rows ``k`` times over, ids suffixed, for browser figures beyond the runs read."""
+    from runpages.sitegen.pages.project_rows import _pack
+
+    def unpack(a):
+        return [a["d"][i] for i in a["i"]] if isinstance(a, dict) else a
+    ids = payload["ids"] + [f"{rid}-t{j}" for j in range(1, k) for rid in payload["ids"]]
+    out = {"n": payload["n"] * k, "ids": ids, "url": payload["url"], "columns": []}
+    for col in payload["columns"]:
+        out["columns"].append({name: _pack(unpack(arr) * k) for name, arr in col.items()})
+    return out
+
+
+def build_table_only(runs: Path, out: Path, tile: int = 1) -> dict:
     """The project page and what it loads, from the real page builders."""
     from runpages.sitegen import charts
     from runpages.sitegen.assets import copy_assets
@@ -86,6 +105,12 @@ def build_table_only(runs: Path, out: Path) -> dict:
     times["project page"] = time.perf_counter() - t
     t = time.perf_counter()
     rows = rows_script(project, site) if is_large(project) else ""
+    if tile > 1:
+        from runpages.sitegen.charts import js_json
+        from runpages.sitegen.pages.project_rows import rows_payload
+
+        rows = ("(window.RunpagesRows = window.RunpagesRows || {})[" + js_json(site.project_slug(PROJECT)) + "] = "
+                + js_json(_tile(rows_payload(project, site), tile)) + ";\n")
     times["rows script"] = time.perf_counter() - t
     t = time.perf_counter()
     data = charts.project_script(project, site, None, chart_runs(project) if is_large(project) else None)
@@ -208,6 +233,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work folder (and reuse its runs)")
     ap.add_argument("--full-build", action="store_true", help="build the whole site with build_site")
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium measurements")
+    ap.add_argument("--tile", type=int, default=1, help="repeat the rows K times in the rows script (browser figures at N x K rows)")
     args = ap.parse_args()
 
     work = args.work or Path(tempfile.mkdtemp(prefix="rp-bench-table-"))
@@ -219,19 +245,21 @@ def main() -> int:
             print(f"  written in {generate(runs, args.runs, args.steps):.1f}s", flush=True)
         shutil.rmtree(site, ignore_errors=True)
         print("building ...", flush=True)
-        times = (build_full if args.full_build else build_table_only)(runs, site)
+        times = build_full(runs, site) if args.full_build else build_table_only(runs, site, args.tile)
         rows_rel = f"data/projects/{PROJECT}.rows.js"
         html = site / "p" / PROJECT / "index.html"
         rows = site / rows_rel
         data = site / "data" / "projects" / f"{PROJECT}.js"
         figures = None if args.no_browser else browser_figures(site, rows_rel)
 
-        print(f"\nLarge project: {args.runs:,} runs ({'build_site' if args.full_build else 'table-only build'})")
+        shown = args.runs * (1 if args.full_build else args.tile)
+        print(f"\nLarge project: {args.runs:,} runs ({'build_site' if args.full_build else 'table-only build'})"
+              + (f", browser at {shown:,} rows (the rows tiled {args.tile}x)" if shown != args.runs else ""))
         for k, v in times.items():
             print(line(f"build: {k}", v, "s"))
         print(line("project page HTML", html.stat().st_size / 1024, "KB"))
         print(line("rows script", rows.stat().st_size / 1048576 if rows.exists() else None, "MB",
-                   f"{rows.stat().st_size / max(1, args.runs):.0f} B/run" if rows.exists() else ""))
+                   f"{rows.stat().st_size / max(1, shown):.0f} B/run" if rows.exists() else ""))
         print(line("chart data script", data.stat().st_size / 1024, "KB"))
         if figures is None:
             print("browser figures skipped (no chromium/chromedriver, or --no-browser)")

@@ -150,6 +150,35 @@
       this.renderWindow();
     };
 
+    /* Column widths from the first rows laid out, then a fixed table layout: a scroll or a
+     * sort lays out its rows without measuring every cell again, and columns keep their width
+     * while the rows under them change. The column chooser measures afresh (unfixWidths). */
+    Table.prototype.fixWidths = function () {
+      var ths = this.table.tHead.rows[0].cells, widths = [], total = 0, i;
+      for (i = 0; i < ths.length; i++) {
+        var w = ths[i].getBoundingClientRect().width;
+        widths.push(w);
+        total += w;
+      }
+      for (i = 0; i < ths.length; i++) {
+        ths[i].style.boxSizing = "border-box";
+        ths[i].style.width = widths[i] + "px";
+      }
+      this.table.style.width = Math.ceil(total) + "px";
+      this.table.style.tableLayout = "fixed";
+      this.widthsFixed = true;
+    };
+
+    Table.prototype.unfixWidths = function () {
+      if (!this.virtual || !this.widthsFixed) return;
+      var ths = this.table.tHead.rows[0].cells;
+      for (var i = 0; i < ths.length; i++) { ths[i].style.width = ""; ths[i].style.boxSizing = ""; }
+      this.table.style.width = "";
+      this.table.style.tableLayout = "";
+      this.widthsFixed = false;
+      this.renderWindow();
+    };
+
     Table.prototype.spacer = function (px) {
       var tr = document.createElement("tr"), td = document.createElement("td");
       tr.className = "rp-spacer";
@@ -179,6 +208,11 @@
       this.tbody.textContent = "";
       this.tbody.appendChild(frag);
       this.window = { first: first, last: last };
+      /* The box is a fixed height (contain: strict); a short list shrinks it to fit. */
+      var fit = head + items.length * h + (wrap.offsetHeight - wrap.clientHeight) + 2;
+      var height = fit < window.innerHeight * 0.75 ? Math.ceil(fit) + "px" : "";
+      if (wrap.style.height !== height) wrap.style.height = height;
+      if (!this.widthsFixed && laid.length) this.fixWidths();
       /* Place rows by their real height once one is laid out (fonts, zoom, phone width). */
       if (!again && laid.length) {
         var real = (laid[laid.length - 1].getBoundingClientRect().bottom - laid[0].getBoundingClientRect().top) / laid.length;
