@@ -157,6 +157,54 @@ def test_scrolling_lays_out_the_rows_in_view(browser, large):
     browser.execute_script("RunpagesTable.clearTicks()")
 
 
+def test_columns_groups_ticks_and_csv_work_on_the_large_path(browser, large, request):
+    site, rows = large
+    _open(browser, site)
+    try:
+        # The column chooser hides a column in the rows laid out (and those laid out later).
+        hidden = browser.execute_script("""
+            const box = document.querySelector('#rp-column-menu input[data-key="user"]');
+            box.click();
+            const idx = Array.from(document.querySelectorAll('#rp-runs thead th')).findIndex(th => th.dataset.key === 'user');
+            const td = document.querySelector('#rp-runs tbody tr[data-key]').cells[idx];
+            const out = getComputedStyle(td).display;
+            box.click();
+            return [out, getComputedStyle(document.querySelector('#rp-runs tbody tr[data-key]').cells[idx]).display];""")
+        assert hidden == ["none", "table-cell"]
+        # Grouping: one row per optimiser, members laid out once their group opens.
+        out = browser.execute_script("""
+            const t = RunpagesTable;
+            t.setGrouping('config.optim');
+            const groups = Array.from(document.querySelectorAll('#rp-runs tbody tr.rp-group-row')).map(tr => tr.dataset.group);
+            const before = t.renderedKeys().length;
+            t.toggleGroup('adam', true);
+            return {groups: groups, before: before, after: t.renderedKeys().length,
+                    count: document.getElementById('rp-count').textContent};""")
+        optims = {r["values"]["config.optim"] for r in rows}
+        adam = sum(1 for r in rows if r["values"]["config.optim"] == "adam")
+        assert sorted(out["groups"]) == sorted(optims) and out["before"] == 0
+        assert out["after"] == adam and out["count"] == f"{N + 1} runs in {len(optims)} groups"
+        browser.execute_script("RunpagesTable.setGrouping('')")
+        # Tick two rows: selectedKeys in table order, the compare link first ticked first (its
+        # baseline); the CSV holds the filter's rows.
+        keys = browser.execute_script("""
+            RunpagesTable.query('user = ana');
+            const boxes = document.querySelectorAll('#rp-runs tbody tr[data-key] input.rp-tick');
+            boxes[1].click(); boxes[0].click();
+            return RunpagesTable.selectedKeys();""")
+        want = [r["key"] for r in rows if r["values"]["user"] == "ana"][:2]
+        assert keys == want
+        href = browser.execute_script("return document.getElementById('rp-compare').getAttribute('href')")
+        assert href.endswith("compare.html?runs=" + ",".join([want[1], want[0]]))
+        csv_lines = browser.execute_script("return RunpagesTable.csv().trim().split('\\r\\n').length")
+        assert csv_lines == 1 + sum(1 for r in rows if r["values"]["user"] == "ana")
+        browser.execute_script("RunpagesTable.clearTicks(); RunpagesTable.query('')")
+        assert console_errors(browser) == []
+    except Exception:
+        screenshot_on_failure(browser, request, "large-project-parts")
+        raise
+
+
 def _wait_drawn(browser, js: str, want: list[str], timeout: float = 30.0):
     end = time.time() + timeout
     got = None
