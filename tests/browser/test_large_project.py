@@ -290,3 +290,24 @@ def test_a_two_thousand_run_project_page_stays_usable(browser, two_thousand, ser
     except Exception:
         screenshot_on_failure(browser, request, "two-thousand-runs")
         raise
+
+
+def test_the_large_table_at_phone_width_scrolls_in_its_box_not_the_page(browser, large, request):
+    from tests.browser.test_phone_width import OVERFLOW
+
+    site, _ = large
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        _open(browser, site)
+        scroll, width, culprits = browser.execute_script(OVERFLOW)
+        assert scroll <= width and not culprits, (scroll, width, culprits)
+        laid = browser.execute_script("return RunpagesTable.renderedKeys().length")
+        assert 10 <= laid <= 80
+        browser.execute_script("document.querySelector('.rp-table-wrap').scrollTop = 25 * RunpagesTable.rowHeight")
+        wait_for(browser, "return RunpagesTable.renderedKeys()[0] !== RunpagesTable.visibleKeys()[0]")
+    except Exception:
+        screenshot_on_failure(browser, request, "large-project-phone")
+        raise
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
