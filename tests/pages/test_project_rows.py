@@ -127,6 +127,19 @@ def test_the_build_writes_rows_only_for_large_projects_and_chart_data_only_for_t
     assert big_data.count('"key":"big/') == OVERLAY_MAX_RUNS
     assert (data / "small.js").read_text().count('"key":"small/') == 4
     assert (tmp_path / "site" / "p" / "small" / "index.html").read_text().count('<tr data-key="small/') == 4
+    # Nothing changed: the rows stay as they are; a new run rewrites them (and only that project's).
+    assert "data/projects/big.rows.js" not in build(runs, tmp_path / "site").written
+    write_run(runs, "big", "20261125-170000-new-ffffff", name="newcomer", steps=3)
+    written = build(runs, tmp_path / "site").written
+    assert "data/projects/big.rows.js" in written and "data/projects/small.js" not in written
+    assert "newcomer" in (data / "big.rows.js").read_text()
+    # Runs deleted down to the threshold: HTML rows again, and the rows script goes.
+    import shutil
+    for d in sorted((runs / "big").iterdir())[:16]:
+        shutil.rmtree(d)
+    result = build(runs, tmp_path / "site")
+    assert "data/projects/big.rows.js" in result.removed and not (data / "big.rows.js").exists()
+    assert (tmp_path / "site" / "p" / "big" / "index.html").read_text().count('<tr data-key="big/') == 10
 
 
 def test_the_home_page_stays_small_whatever_the_number_of_runs(tmp_path):
