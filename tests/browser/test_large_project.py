@@ -64,18 +64,33 @@ def _open(browser, site: Path):
     wait_for(browser, "return !!(window.RunpagesTable && window.RunpagesTable.ready)")
 
 
-def _sorted_keys(rows, query: str, key: str, desc: bool) -> list[str]:
-    """What the page must show: the query through sitegen/query.py, then table.js's sort rule
-    (numbers, empty and NaN last either way, ties in the table's first order)."""
+def _sorted_keys(rows, query: str, key: str, desc: bool, numeric: bool = True) -> list[str]:
+    """What the page must show: the query through sitegen/query.py, then the table's sort rule
+    (numbers or lower-cased text; empty and NaN last either way; ties in the table's first order)."""
+    import functools
+
     q = parse_query(query)
     hits = [(i, r) for i, r in enumerate(rows) if q.matches(r["values"])]
 
-    def rank(item):
-        i, r = item
-        n = to_number(r["values"].get(key))
-        empty = n is None or math.isnan(n)
-        return (empty, 0.0 if empty else (-n if desc else n), i)
-    return [r["key"] for _, r in sorted(hits, key=rank)]
+    def sort_key(r):
+        v = r["values"].get(key)
+        if isinstance(v, list):
+            v = ", ".join(v)
+        if numeric:
+            n = to_number(v)
+            return None if n is None or math.isnan(n) else n
+        return None if v in (None, "") else str(v).lower()
+
+    def cmp(a, b):
+        x, y = sort_key(a[1]), sort_key(b[1])
+        if x == y:
+            return a[0] - b[0]
+        if x is None:
+            return 1
+        if y is None:
+            return -1
+        return (-1 if x < y else 1) * (-1 if desc else 1)
+    return [r["key"] for _, r in sorted(hits, key=functools.cmp_to_key(cmp))]
 
 
 QUERIES = ["", "lr < 1e-3", "user = ana", "tag = baseline status != finished", "run-00",
@@ -89,8 +104,9 @@ def test_virtual_rows_match_the_filter_language_in_python(browser, large, reques
         assert browser.execute_script("return RunpagesTable.virtual") is True
         assert browser.execute_script("return document.querySelectorAll('#rp-runs tbody tr[data-key]').length") <= 60
         for query in QUERIES:
-            for key, desc in (("val/acc", True), ("config.lr", False)):
-                want = _sorted_keys(rows, query, key, desc)
+            for key, desc, numeric in (("val/acc", True, True), ("config.lr", False, True),
+                                       ("config.lr", True, True), ("user", True, False), ("name", False, False)):
+                want = _sorted_keys(rows, query, key, desc, numeric)
                 got = browser.execute_script(
                     "RunpagesTable.query(arguments[0]); RunpagesTable.sortBy(arguments[1], arguments[2]);"
                     "return RunpagesTable.visibleKeys();", query, key, desc)

@@ -361,21 +361,29 @@
     return keys;
   };
 
+  /* Row indices by a column's sort keys, ascending, ties in the table's first order, empty
+   * cells last; made once per column (a typed index array and a plain comparator: 100,000
+   * rows sort in a few tens of ms), so a second sort by it, either way, is one pass. */
+  Table.prototype.sortedIndex = function (col) {
+    if (col.sortedIndex) return col.sortedIndex;
+    var keys = this.sortKeysFor(col), n = keys.length, full = [], m = 0, i;
+    var idx = new Uint32Array(n), empty = [];
+    for (i = 0; i < n; i++) { if (keys[i] === null) empty.push(i); else full.push(i); }
+    var cmp = col.type === "num" ?
+      function (a, b) { return (keys[a] - keys[b]) || (a - b); } :
+      function (a, b) { var x = keys[a], y = keys[b]; return x < y ? -1 : x > y ? 1 : a - b; };
+    full.sort(cmp);
+    for (i = 0; i < full.length; i++) idx[m++] = full[i];
+    for (i = 0; i < empty.length; i++) idx[m++] = empty[i];
+    col.sortedIndex = { index: idx, full: full.length };
+    return col.sortedIndex;
+  };
+
   Table.prototype.sortBy = function (key, desc) {
     var col = this.column(key);
     if (!col) return false;
     var t0 = performance.now();
-    var keys = this.sortKeysFor(col);
-    var dir = desc ? -1 : 1;
-    var sorted = this.rows.slice().sort(function (a, b) {
-      var x = keys[a.index], y = keys[b.index];
-      if (x === y) return a.index - b.index;
-      if (x === null) return 1;           // empty cells last, whichever the direction
-      if (y === null) return -1;
-      if (x < y) return -dir;
-      if (x > y) return dir;
-      return a.index - b.index;
-    });
+    var keys = this.sortKeysFor(col), sorted = this.sortedRows(col, keys, !!desc);
     if (!this.virtual) {
       var frag = document.createDocumentFragment();
       for (var i = 0; i < sorted.length; i++) frag.appendChild(sorted[i].tr);
@@ -388,6 +396,26 @@
     this.sort = { key: key, desc: !!desc };
     this.lastSortMs = performance.now() - t0;
     return true;
+  };
+
+  /* Descending keeps ties in the table's first order and empty cells last: the ascending
+   * index read from its end, a run of equal keys at a time, each run in its own order. */
+  Table.prototype.sortedRows = function (col, keys, desc) {
+    var si = this.sortedIndex(col), idx = si.index, rows = this.rows, n = idx.length;
+    var out = new Array(n), o = 0, i;
+    if (!desc) {
+      for (i = 0; i < n; i++) out[i] = rows[idx[i]];
+      return out;
+    }
+    var end = si.full;
+    while (end > 0) {
+      var start = end - 1, k = keys[idx[start]];
+      while (start > 0 && keys[idx[start - 1]] === k) start--;
+      for (i = start; i < end; i++) out[o++] = rows[idx[i]];
+      end = start;
+    }
+    for (i = si.full; i < n; i++) out[o++] = rows[idx[i]];
+    return out;
   };
 
   /* quiet: a caller ticking many rows writes the selection once itself, then updates. */
