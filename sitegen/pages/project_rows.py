@@ -11,7 +11,8 @@ filtering, sorting, grouping, CSV and display stay one rule. Invariants:
 - ``columns[c]`` belongs to the ``c``-th ``<th data-key>`` and holds ``v``: the value the
   filter language sees (the HTML cell's ``data-v``, else its text; tags as a list), ``t``: the
   shown text where it differs from ``v`` (else absent, or null per row), ``h``: the title
-  (tooltip) per row, absent when no row has one;
+  (tooltip) per row (1: the same as ``v``), absent when no row has one; ``n``: whether the
+  cells align as numbers (1 all, 0 none, else one 0/1 per row);
 - an array with few distinct values is stored as ``{"d": [distinct...], "i": [index...]}``;
 - the text is JSON with ``<``, ``>``, ``&`` and line separators escaped (``charts.js_json``):
   user-written names and configs cannot end the script.
@@ -45,16 +46,18 @@ def _pack(values: list[Any]) -> Any:
 
 
 def _column(cells: list[dict]) -> dict:
-    values, texts, titles = [], [], []
+    values, texts, titles, nums = [], [], [], []
     for c in cells:
+        nums.append(1 if c["num"] else 0)
         if c["kind"] == "tags":
             v = list(c["tags"])
         else:
             v = c["v"] if c["v"] is not None else c["text"]
         values.append(v)
         texts.append(None if c["kind"] == "tags" or c["text"] == v else c["text"])
-        titles.append(c["title"] or None)
-    out: dict[str, Any] = {"v": _pack(values)}
+        # A number's title is its full value, the same as v: 1 says so in one byte.
+        titles.append(1 if c["title"] and c["title"] == v else (c["title"] or None))
+    out: dict[str, Any] = {"v": _pack(values), "n": 1 if all(nums) else 0 if not any(nums) else _pack(nums)}
     if any(t is not None for t in texts):
         out["t"] = _pack(texts)
     if any(t is not None for t in titles):

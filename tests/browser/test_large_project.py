@@ -56,6 +56,7 @@ def large(tmp_path_factory):
         mp.setattr("runpages.sitegen.pages.project.SERVER_ROWS_MAX", 10)
         build(runs, root / "site")
         rows = _python_rows(runs)
+    build(runs, root / "html-site")            # the same runs as HTML rows, to compare cells with
     return root / "site", rows
 
 
@@ -136,6 +137,26 @@ def test_hostile_names_and_configs_stay_text_in_laid_out_rows(browser, large):
     assert cell["tags"] == ["<i>t</i>"] and cell["img"] == 0
     assert (site / "p" / PROJECT / cell["href"]).resolve().is_file()
     assert browser.execute_script("return window.pwned") is None
+
+
+CELLS = """
+    return Array.from(document.querySelectorAll('#rp-runs tbody tr[data-key]')).slice(0, arguments[0]).map(tr =>
+      [tr.dataset.key, tr.querySelector('input.rp-tick').getAttribute('aria-label')].concat(Array.from(tr.cells).slice(1).map(td =>
+        [td.textContent, td.title, td.className, Array.from(td.children).map(e => e.tagName + '.' + e.className + ' ' +
+         (e.href ? e.href.slice(e.href.indexOf('/p/')) : '')).join('|')])));"""
+
+
+def test_laid_out_rows_show_what_html_rows_show(browser, large):
+    site, _ = large
+    html_site = site.parent / "html-site"
+    got = {}
+    for which, root in (("virtual", site), ("html", html_site)):
+        _open(browser, root)
+        assert browser.execute_script("return RunpagesTable.virtual") is (which == "virtual")
+        got[which] = browser.execute_script("RunpagesTable.sortBy('name', false);" + CELLS, 25)
+    assert len(got["virtual"]) == 25
+    diffs = [(v[0], j, a, b) for v, h in zip(got["virtual"], got["html"]) for j, (a, b) in enumerate(zip(v, h)) if a != b]
+    assert not diffs, diffs[:6]
 
 
 def test_scrolling_lays_out_the_rows_in_view(browser, large):

@@ -71,7 +71,10 @@ def test_rows_script_cells_are_the_html_cells(big):
             assert values[i] == want, (col.key, i)
             assert (texts[i] if texts[i] is not None else (cell["text"] if col.key != "tags" else "")) == \
                 (cell["text"] if col.key != "tags" else ""), (col.key, i)
-            assert (titles[i] or "") == cell["title"], (col.key, i)
+            n = payload["columns"][j]["n"]
+            assert bool(n if isinstance(n, int) else _unpack(n)[i]) == cell["num"], (col.key, i)
+            title = values[i] if titles[i] == 1 else titles[i]
+            assert (title or "") == cell["title"], (col.key, i)
 
 
 def test_rows_script_keeps_user_text_from_ending_the_script(big):

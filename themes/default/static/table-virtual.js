@@ -34,14 +34,15 @@
         this.rowsMissing = src;
         return;
       }
-      var cols = this.columns, n = data.n, ids = data.ids, values = [], texts = [], titles = [];
+      var cols = this.columns, n = data.n, ids = data.ids, values = [], texts = [], titles = [], nums = [];
       for (var c = 0; c < cols.length; c++) {
         var d = data.columns[c] || {};
         values.push(unpack(d.v) || new Array(n));
         texts.push(unpack(d.t));
         titles.push(unpack(d.h));
+        nums.push(typeof d.n === "number" || d.n === undefined ? !!d.n : unpack(d.n));
       }
-      this.cellData = { values: values, texts: texts, titles: titles };
+      this.cellData = { values: values, texts: texts, titles: titles, nums: nums };
       var urls = unpack(data.urls), pre = data.url[0], post = data.url[1];
       var nameCol = -1;
       for (c = 0; c < cols.length; c++) if (cols[c].key === "name" && cols[c].group === "run") nameCol = c;
@@ -94,9 +95,11 @@
       tr.appendChild(tick);
       for (var c = 0; c < cols.length; c++) {
         var col = cols[c], td = document.createElement("td"), text = this.textAt(c, i), inner;
-        var titles = this.cellData.titles[c];
-        if (titles && titles[i]) td.title = titles[i];
-        if (col.type === "num") td.className = "num";
+        var titles = this.cellData.titles[c], title = titles && titles[i];
+        if (title === 1) title = String(this.cellData.values[c][i]);     // the full value (rows script)
+        if (title) td.title = title;
+        var num = this.cellData.nums[c];
+        if (num === true || (num && num[i])) td.className = "num";
         var kind = col.group === "run" ? col.key : "";
         if (kind === "name") {
           inner = document.createElement("a");
