@@ -91,6 +91,7 @@ def _progress(total: int, desc: str):
     """A tqdm bar on a terminal only, shown when the work takes more than a moment."""
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0      # no monitor thread: the build pool forks only a thread-free process
     return tqdm(total=total, desc=desc, unit="run", leave=False, delay=0.8,
                 disable=not sys.stderr.isatty(), file=sys.stderr)
 
