@@ -91,6 +91,7 @@ def _progress(total: int, desc: str):
     """A tqdm bar on a terminal only, shown when the work takes more than a moment."""
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0      # no monitor thread: the build pool forks only a thread-free process
     return tqdm(total=total, desc=desc, unit="run", leave=False, delay=0.8,
                 disable=not sys.stderr.isatty(), file=sys.stderr)
 
@@ -340,7 +341,8 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     from runpages.sitegen.pages.checks import build_checks
     from runpages.sitegen.pages.compare import RUN_INDEX, build_compare, run_index_script
     from runpages.sitegen.pages.index import build_index
-    from runpages.sitegen.pages.project import build_project
+    from runpages.sitegen.pages.project import build_project, is_large
+    from runpages.sitegen.pages.project_rows import rows_script
     from runpages.sitegen.pages.report import build_reports
     from runpages.sitegen.pages.utilisation import SITE_PATH as UTIL_SITE_PATH, build_utilisation
     from runpages.sitegen.pages.utilisation import project_path as util_path
@@ -376,6 +378,10 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
                     [(p, AGGREGATES if p.name in redone else ("usage",)) for p in projects
                      if p.name in redone or p.name in missing])
     owner.update((site.project_data(p), p.name) for p in redo)
+    for p in redo:                  # a large project's table rows: columnar, laid out on demand
+        if is_large(p):
+            data[site.project_rows(p)] = rows_script(p, site)
+            owner[site.project_rows(p)] = p.name
     data[RUN_INDEX] = run_index_script(projects, site)       # every run, for the compare picker
     for rel, text in rendered.items():
         if written.write_if_changed(rel, text):
@@ -487,18 +493,22 @@ def _cache_marks(cache) -> dict:
 
 def _project_script(project, site, runs_state: dict, charts) -> str:
     """The project data script; each run's low-resolution entry is reused while its
-    fingerprint (and the project's point budget) is unchanged."""
-    n_series = sum(len(r.metric_keys) for r in project.runs)
+    fingerprint (and the project's point budget) is unchanged. A large project's script holds
+    only the runs its overlay charts open with (``pages.project.chart_runs``)."""
+    from runpages.sitegen.pages.project import chart_runs, is_large
+
+    runs = chart_runs(project) if is_large(project) else project.runs
+    n_series = sum(len(r.metric_keys) for r in runs)
     points = charts.project_points(n_series)
     entries = {}
-    for run in project.runs:
+    for run in runs:
         st = runs_state[site.key(run)]
         cached = st.get("entry")
         if cached is None or cached[0] != points:
             cached = (points, charts.to_js(charts.project_run_entry(run, site, points)))
             st["entry"] = cached
         entries[site.key(run)] = charts._Raw(cached[1])
-    return charts.project_script(project, site, entries)
+    return charts.project_script(project, site, entries, runs)
 
 
 def _project_key(book, project, runs_state: dict, changed: set[str]) -> str:

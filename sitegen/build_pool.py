@@ -12,6 +12,9 @@ Invariants:
   named in ``crashed`` with the exit status, for the caller to turn into a Problem.
 - Small builds stay in one process (``POOL_MIN_RUNS``), where forking costs more than it saves.
   ``RUNPAGES_JOBS=1`` turns the pool off; ``RUNPAGES_JOBS=N`` sets the number of workers.
+- A process with other threads running (``serve --watch``: its HTTP and watcher threads) stays
+  in one process too: a fork copies every lock another thread may hold at that moment (stdout,
+  logging, an import), and a worker would wait on it forever.
 """
 from __future__ import annotations
 
@@ -33,6 +36,13 @@ def jobs() -> int:
     return n if n > 0 else (os.cpu_count() or 1)
 
 
+def _alone() -> bool:
+    """No other thread runs in this process (then a fork is safe)."""
+    import threading
+
+    return threading.active_count() == 1
+
+
 def _call(items: list) -> list:
     return _work(items)
 
@@ -43,7 +53,7 @@ def map_runs(work: Callable[[list], list], items: list, on_batch: Callable[[int]
     (None for an item that crashed its worker) and ``{item: why}`` for those. One process when
     the pool would not pay; an exception raised by ``work`` is raised here (it is a bug)."""
     n = jobs()
-    if n <= 1 or len(items) < POOL_MIN_RUNS or not hasattr(os, "fork"):
+    if n <= 1 or len(items) < POOL_MIN_RUNS or not hasattr(os, "fork") or not _alone():
         out = []
         for k in range(0, len(items), 64):
             out += work(items[k:k + 64])

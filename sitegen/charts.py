@@ -96,6 +96,16 @@ def js_string(s: str) -> str:
     return out
 
 
+def js_json(obj: Any) -> str:
+    """Strict JSON (no NaN) as a JavaScript expression, escaped like ``js_string``: for large
+    payloads of strings and lists, where ``to_js``'s per-value walk costs too much."""
+    out = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for a, b in _JS_ESCAPES.items():
+        if a in out:
+            out = out.replace(a, b)
+    return out
+
+
 def _num(v: float, fmt: str) -> str:
     if v != v:
         return "NaN"
@@ -338,13 +348,15 @@ def project_run_entry(run, site, max_points: int) -> dict:
     return entry
 
 
-def project_payload(project, site, entries: dict[str, dict] | None = None) -> dict:
-    """``entries`` maps run key -> ``project_run_entry`` (the build caches them per fingerprint)."""
+def project_payload(project, site, entries: dict[str, dict] | None = None, runs_in=None) -> dict:
+    """``entries`` maps run key -> ``project_run_entry`` (the build caches them per fingerprint);
+    ``runs_in``: the runs to carry (default every run of the project)."""
     runs = []
+    chosen = project.runs if runs_in is None else runs_in
     n_series = sum(len(getattr(r, "metric_keys", None) or [c for c in r.metrics.columns if not c.startswith("_")])
-                   for r in project.runs)
+                   for r in chosen)
     points = project_points(n_series)
-    for run in project.runs:
+    for run in chosen:
         key = site.key(run)
         entry = (entries or {}).get(key)
         runs.append(entry if entry is not None else project_run_entry(run, site, points))
@@ -357,5 +369,5 @@ def project_payload(project, site, entries: dict[str, dict] | None = None) -> di
     }
 
 
-def project_script(project, site, entries: dict[str, dict] | None = None) -> str:
-    return data_script("addProject", project_payload(project, site, entries))
+def project_script(project, site, entries: dict[str, dict] | None = None, runs_in=None) -> str:
+    return data_script("addProject", project_payload(project, site, entries, runs_in))

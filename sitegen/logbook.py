@@ -78,6 +78,11 @@ class SiteMap:
         name = project if isinstance(project, str) else project.name
         return f"data/projects/{self._project[name]}.js"
 
+    def project_rows(self, project) -> str:
+        """A large project's table rows, columnar (``pages.project_rows``)."""
+        name = project if isinstance(project, str) else project.name
+        return f"data/projects/{self._project[name]}.rows.js"
+
     def files_dir(self, run) -> str:
         return f"files/{self.key(run)}/"
 

@@ -30,6 +30,8 @@ class ProjectContext(TypedDict):
     rows: list[dict]              # key, name, cells
     hidden_css: str
     data_src: str
+    rows_src: str | None          # the columnar rows script (large projects: no HTML rows)
+    overlay: dict                 # max, metric, direction, total (pages.project.overlay_rule)
     charts_open: bool
     group_options: list
     utilisation_url: str

@@ -15,6 +15,7 @@ from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.contexts import IndexContext
 
 PULSE_DAYS = 60
+BEST_MAX_STEPS = 200     # best-so-far improvements drawn per project: the home page stays small
 
 
 def _finite(v) -> float | None:
@@ -79,6 +80,11 @@ def best_so_far(project) -> dict | None:
             xs.append(t)
             ys.append(v)
             names.append(name)
+    if len(xs) > BEST_MAX_STEPS:
+        # A project that improved with almost every run: keep evenly spaced improvements and
+        # the last one (the best), so the step line keeps its shape and the page its size.
+        keep = sorted({round(i * (len(xs) - 1) / (BEST_MAX_STEPS - 1)) for i in range(BEST_MAX_STEPS)})
+        xs, ys, names = [xs[i] for i in keep], [ys[i] for i in keep], [names[i] for i in keep]
     xs.append(points[-1][0])
     ys.append(best)
     names.append(names[-1])

@@ -1,4 +1,8 @@
-"""The project page: one row per run, rendered on the server so it reads without JavaScript.
+"""The project page: one row per run, rendered on the server so it reads without JavaScript,
+up to ``SERVER_ROWS_MAX`` runs; a larger project's rows come from its columnar rows script
+(``pages.project_rows``) and table.js lays out only the rows in view (no ``<tr>`` per run in the
+HTML, so 100,000 runs open in about a second). Small projects keep HTML rows on purpose: they read
+without JavaScript and their layout costs nothing.
 
 ``themes/default/static/table.js`` enhances the table in place (sort, filter, columns, ticks,
 CSV, charts). Invariants the script relies on:
@@ -20,6 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from runpages.sitegen.model import metric_preference
 from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.contexts import ProjectContext
 from runpages.sitegen.pages.checks import checks_url
@@ -31,6 +36,8 @@ MAX_DEFAULT_CONFIG_COLUMNS = 8
 MAX_DEFAULT_SUMMARY_COLUMNS = 8
 CHARTS_OPEN_MAX_RUNS = 100       # above this the overlay charts draw when their section opens
 PAGE_ROWS = 250                  # rows laid out at first; "Show all" lays out the rest (JS only)
+SERVER_ROWS_MAX = 500            # above this the rows come from the columnar rows script, on demand
+OVERLAY_MAX_RUNS = 20            # the overlay charts draw at most this many runs at a time
 # Who and what first, then results (main metric, test metrics), then the configuration, then
 # when/where: what a reader scans for, left to right. The name column stays pinned on the left.
 LEAD_COLUMNS = ("name", "status", "user")
@@ -202,19 +209,73 @@ def _sort_time(run) -> float:
     return float(t) if _is_number(t) and math.isfinite(t) else -math.inf
 
 
+def is_large(project) -> bool:
+    """Rows from the columnar rows script, laid out on demand, instead of HTML rows."""
+    return len(project.runs) > SERVER_ROWS_MAX
+
+
+def table_runs(project) -> list:
+    """The table's first order: newest first (ties by run id)."""
+    return sorted(project.runs, key=lambda r: (_sort_time(r), r.id), reverse=True)
+
+
+def run_cells(run, site, summary_keys: list[str], config_keys: list[str]) -> list[dict]:
+    """One row's cells in column order (``project_columns``)."""
+    base = _run_cells(run, site)
+    cells = [base[k] for k in LEAD_COLUMNS]
+    cells += [_value_cell(run.summary.get(k)) for k in summary_keys]
+    cells += [_value_cell(run.config.get(k)) for k in config_keys]
+    cells += [base[k] for k in TAIL_COLUMNS]
+    return cells
+
+
+def overlay_rule(project) -> dict:
+    """Which runs the overlay charts draw when more than ``max`` would: the best ``max`` by the
+    main metric in its preferred direction (``model.metric_preference``), else the newest;
+    table-charts.js applies the same rule to the filtered or ticked runs."""
+    metric = getattr(project, "main_metric", None)
+    direction = metric_preference(metric) if metric else None
+    return {"max": OVERLAY_MAX_RUNS, "metric": metric if direction else None, "direction": direction,
+            "total": len(project.runs)}
+
+
+def _finite_value(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) and not isinstance(v, bool) else None
+
+
+def chart_runs(project, limit: int = OVERLAY_MAX_RUNS) -> list:
+    """The runs the overlay charts open with, by ``overlay_rule``: ties and runs without a finite
+    value keep the table's order (newest first), after the ranked ones."""
+    runs = table_runs(project)
+    rule = overlay_rule(project)
+    if len(runs) <= limit:
+        return runs
+    if not rule["direction"]:
+        return runs[:limit]
+    sign = 1.0 if rule["direction"] == "min" else -1.0
+    metric = rule["metric"]
+
+    def rank(item):
+        v = _finite_value(item[1].summary.get(metric)) if isinstance(item[1].summary, dict) else None
+        return (v is None, sign * v if v is not None else 0.0, item[0])
+    return [r for _, r in sorted(enumerate(runs), key=rank)[:limit]]
+
+
 def build_project(project, book) -> Page:
-    """``p/<project>/index.html``: every run of ``project`` in one table, newest first."""
+    """``p/<project>/index.html``: every run of ``project`` in one table, newest first (as HTML
+    rows up to ``SERVER_ROWS_MAX`` runs, else from the rows script)."""
     config, site = book.config, book.site
-    runs = sorted(project.runs, key=lambda r: (_sort_time(r), r.id), reverse=True)
+    runs = table_runs(project)
     columns, config_keys, summary_keys = project_columns(project)
+    large = is_large(project)
     rows = []
-    for run in runs:
-        base = _run_cells(run, site)
-        cells = [base[k] for k in LEAD_COLUMNS]
-        cells += [_value_cell(run.summary.get(k)) for k in summary_keys]
-        cells += [_value_cell(run.config.get(k)) for k in config_keys]
-        cells += [base[k] for k in TAIL_COLUMNS]
-        rows.append({"key": site.key(run), "name": run.name or run.id, "cells": cells})
+    for run in ([] if large else runs):
+        rows.append({"key": site.key(run), "name": run.name or run.id,
+                     "cells": run_cells(run, site, summary_keys, config_keys)})
     slug = site.project_slug(project.name)
     status_counts = project.status_counts() if hasattr(project, "status_counts") else {}
     ctx: ProjectContext = {
@@ -227,6 +288,8 @@ def build_project(project, book) -> Page:
             "rows": rows,
             "hidden_css": hidden_columns_css(columns),
             "data_src": site.project_data(project),
+            "rows_src": site.project_rows(project) if large else None,
+            "overlay": overlay_rule(project),
             "charts_open": len(runs) <= CHARTS_OPEN_MAX_RUNS,
             "group_options": group_options(project, config_keys),
             "utilisation_url": utilisation_path(site, project),

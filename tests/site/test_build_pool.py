@@ -24,6 +24,7 @@ def test_the_pool_builds_the_same_site_bytes_as_one_process(make_run, make_confi
     single = build_site(one)
     monkeypatch.setenv("RUNPAGES_JOBS", "2")
     monkeypatch.setattr(build_pool, "POOL_MIN_RUNS", 1)
+    monkeypatch.setattr(build_pool, "_alone", lambda: True)    # a test server's thread may be alive
     two = make_config([make_run.runs], output=tmp_path / "two", cache_dir=tmp_path / "cache-two")
     pooled = build_site(two)
     assert pooled.rebuilt_runs == single.rebuilt_runs == 6
@@ -31,6 +32,26 @@ def test_the_pool_builds_the_same_site_bytes_as_one_process(make_run, make_confi
     a, b = _site(tmp_path / "one"), _site(tmp_path / "two")
     assert sorted(a) == sorted(b)
     assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_a_process_with_other_threads_stays_in_one_process(monkeypatch):
+    """serve --watch builds beside its HTTP threads: a fork there could copy a held lock."""
+    import threading
+
+    monkeypatch.setenv("RUNPAGES_JOBS", "2")
+    monkeypatch.setattr(build_pool, "POOL_MIN_RUNS", 1)
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        got, crashed = build_pool.map_runs(lambda batch: [os.getpid() for _ in batch], list(range(8)))
+    finally:
+        stop.set()
+        t.join()
+    assert got == [os.getpid()] * 8 and crashed == {}
+    monkeypatch.setattr(build_pool, "_alone", lambda: True)
+    pooled, _ = build_pool.map_runs(lambda batch: [os.getpid() for _ in batch], list(range(8)))
+    assert os.getpid() not in pooled
 
 
 def test_a_worker_that_dies_becomes_a_problem_on_its_run_and_the_build_goes_on(make_run, make_config,
@@ -48,6 +69,7 @@ def test_a_worker_that_dies_becomes_a_problem_on_its_run_and_the_build_goes_on(m
 
     monkeypatch.setenv("RUNPAGES_JOBS", "2")
     monkeypatch.setattr(build_pool, "POOL_MIN_RUNS", 1)
+    monkeypatch.setattr(build_pool, "_alone", lambda: True)    # a test server's thread may be alive
     monkeypatch.setattr(run_page, "build_run", build_run)
     config = make_config([make_run.runs])
     result = build_site(config)
@@ -67,6 +89,7 @@ def test_one_run_grew_rewrites_that_run_its_project_and_home_only(make_run, make
     runs = _runs(make_run, 8)
     monkeypatch.setenv("RUNPAGES_JOBS", "2")
     monkeypatch.setattr(build_pool, "POOL_MIN_RUNS", 1)
+    monkeypatch.setattr(build_pool, "_alone", lambda: True)    # a test server's thread may be alive
     config = make_config([make_run.runs])
     build_site(config)
     out = config.output

@@ -52,6 +52,7 @@
         }
       });
       if (this.hiddenStyle) this.hiddenStyle.textContent = rules.length ? rules.join(",\n") + " { display: none; }" : "";
+      if (this.unfixWidths) this.unfixWidths();       // a large table measures its columns again
     };
 
     Table.prototype.buildColumnMenu = function () {

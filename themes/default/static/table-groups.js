@@ -52,7 +52,7 @@
         }
         this.groups = list;
         this.groupsByValue = byValue;
-      } else {
+      } else if (!this.virtual) {
         var frag = document.createDocumentFragment();
         for (var k = 0; k < this.order.length; k++) frag.appendChild(this.order[k].tr);
         this.tbody.appendChild(frag);
@@ -105,7 +105,7 @@
           continue;
         }
         if (col.key === this.groupBy) {
-          text = members.length ? members[0].tr.cells[col.index].textContent : g.value;
+          text = members.length ? this.cellText(members[0], col) : g.value;
         } else if (col.type === "num" && col.group !== "run") {
           var nums = [], bad = 0, badKinds = {};
           for (var m = 0; m < members.length; m++) {
@@ -116,7 +116,7 @@
           var st = stats(nums);
           if (st) {
             var lo = Math.min.apply(null, nums), hi = Math.max.apply(null, nums);
-            if (col.group === "config" && lo === hi) text = members[0].tr.cells[col.index].textContent;
+            if (col.group === "config" && lo === hi) text = this.cellText(members[0], col);
             else if (col.group === "config") text = fmt(lo) + "\u2013" + fmt(hi);
             else {
               text = st.n > 1 ? fmt(st.mean) + " \u00b1 " + fmt(st.std) : fmt(st.mean);
@@ -131,7 +131,7 @@
           }
         } else {
           /* Run columns and text: the members' shown text when they all agree. */
-          var shownText = function (row) { return row.tr.cells[col.index].textContent; };
+          var self = this, shownText = function (row) { return self.cellText(row, col); };
           var first = members.length ? shownText(members[0]) : "", same = true;
           for (var k = 1; k < members.length && same; k++) same = shownText(members[k]) === first;
           text = same && col.type !== "list" ? first : "";
@@ -149,13 +149,20 @@
         if (!visibleOf[g.value]) { visibleOf[g.value] = []; seen.push(g); }
         if (this.order[i].visible) visibleOf[g.value].push(this.order[i]);
       }
-      var frag = document.createDocumentFragment(), matched = 0, groupsShown = 0;
+      var frag = document.createDocumentFragment(), matched = 0, groupsShown = 0, items = [];
       for (i = 0; i < seen.length; i++) {
         g = seen[i];
         var members = visibleOf[g.value], open = !!this.openGroups[g.value];
         this.fillGroupRow(g, members);
         g.tr.hidden = members.length === 0;
         if (members.length) groupsShown++;
+        if (this.virtual) {
+          /* Only the group rows and the open groups' visible members, laid out on demand. */
+          if (members.length) items.push(g);
+          if (open) for (var m = 0; m < members.length; m++) items.push(members[m]);
+          matched += members.length;
+          continue;
+        }
         frag.appendChild(g.tr);
         var rows = g.rows.slice().sort(function (a, b) { return a.pos - b.pos; });
         for (var r = 0; r < rows.length; r++) {
@@ -165,12 +172,9 @@
           frag.appendChild(row.tr);
         }
       }
-      this.tbody.appendChild(frag);
+      if (this.virtual) this.renderItems(items); else this.tbody.appendChild(frag);
       this.matched = matched;
-      if (this.count) {
-        this.count.textContent = (matched === this.rows.length ? this.rows.length + " runs" :
-          matched + " of " + this.rows.length + " runs") + " in " + groupsShown + (groupsShown === 1 ? " group" : " groups");
-      }
+      this.showCount(matched, " in " + groupsShown + (groupsShown === 1 ? " group" : " groups"));
       if (this.more) this.more.hidden = true;
     };
   }

@@ -3,11 +3,15 @@
  * The table is server-rendered HTML, readable without JavaScript; this file enhances it in
  * place and never rebuilds rows: filtering toggles `hidden`, sorting re-appends the existing
  * <tr> nodes through a DocumentFragment, hidden columns are one generated <style> element.
+ * A large project (the table has data-rows; sitegen/pages/project_rows.py) has no HTML rows:
+ * its rows come from the columnar script window.RunpagesRows[project], and only the rows in
+ * view of the scrolling .rp-table-wrap are laid out, between two spacer rows ("virtual" mode;
+ * the same row objects, filter, sort, groups, ticks and CSV as the HTML rows).
  *
  * Files (project.html loads them in this order): query.js (the filter language, RunpagesQuery),
  * then the parts of the table, each pushing an install(Table) function onto
- * window.RunpagesTableParts: table-columns.js (column chooser, CSV), table-groups.js (grouped
- * rows), table-charts.js (the overlaid charts following the table); then this file, the core
+ * window.RunpagesTableParts: table-virtual.js (rows from the rows script, laid out on demand),
+ * table-columns.js (column chooser, CSV), table-groups.js (grouped rows), table-charts.js (the overlaid charts following the table); then this file, the core
  * (rows, filter, sort, ticks, URL hash state), which installs the parts and enhances the table.
  * Ticks are kept across project pages by selection.js (RunpagesSelection, loaded before the
  * parts): this table's ticks are the selection's keys of this project; the toolbar counts the
@@ -17,10 +21,12 @@
  * csv(), lastCsv, lastFilterMs, lastSortMs, readyMs, readyAt, visibleKeys(), selectedKeys() (this
  * table's ticks, in table order), allSelectedKeys() (every project's, first ticked first),
  * compareUrl(keys), clearTicks(), charts (the RunpagesCharts controller once drawn), chartsReady,
+ * overlay ({shown, of, keys}: the runs the charts draw, table-charts.js),
  * rows() ([{key, values, url, visible, queryOk}]), columns() ([{key, label, group, type}]),
  * setKeyFilter(name, keys | null) (another view's filter, e.g. parallel-coordinate brushing: a
  * row stays visible only when every key filter holds its key), setGrouping(columnKey | ""),
- * grouping(), toggleGroup(value)}. After every change of the visible rows the table fires
+ * grouping(), toggleGroup(value), virtual (bool), renderedKeys() (the run rows laid out now, in
+ * DOM order), rowHeight}. After every change of the visible rows the table fires
  * "rp-table-change" on document.
  */
 (function () {
@@ -77,7 +83,10 @@
       });
     }
     this.rows = [];
-    var trs = this.tbody.rows;
+    this.virtual = table.hasAttribute("data-rows");
+    this.wrap = table.parentNode;
+    if (this.virtual) this.rowsFromScript(table.getAttribute("data-rows"));
+    var trs = this.virtual ? [] : this.tbody.rows;
     for (var r = 0; r < trs.length; r++) {
       var tr = trs[r], values = {}, cells = tr.cells;
       for (var j = 0; j < this.columns.length; j++) {
@@ -91,8 +100,10 @@
         values[col.key] = v;
       }
       // visible: passes the filter; shown: laid out (the first `pageRows` visible rows, or all).
+      var link = tr.querySelector("a[href]");
       this.rows.push({ tr: tr, key: tr.getAttribute("data-key"), values: values, index: r, visible: true,
-        queryOk: true, shown: !tr.hidden });
+        queryOk: true, shown: !tr.hidden, url: link ? link.getAttribute("href") : "",
+        name: link ? link.textContent : tr.getAttribute("data-key") });
     }
     this.order = this.rows.slice();
     this.pageRows = parseInt(table.getAttribute("data-page-rows"), 10) || 0;
@@ -146,8 +157,8 @@
       this.tickAll.addEventListener("change", function () {
         var on = self.tickAll.checked, keys = [];
         self.rows.forEach(function (row) {
-          if (row.shown) {
-            var box = row.tr.querySelector("input.rp-tick");
+          if (self.virtual ? row.visible : row.shown) {
+            var box = row.tr && row.tr.querySelector("input.rp-tick");
             if (box) box.checked = on;
             self.setTicked(row.key, on, true);
             keys.push(row.key);
@@ -187,11 +198,23 @@
       if (button) self.toggleGroup(button.getAttribute("data-group"));
     });
     window.addEventListener("hashchange", function () { self.restoreHash(); });
+    if (this.virtual) {
+      var queued = false;
+      var later = function () {
+        if (queued) return;
+        queued = true;
+        requestAnimationFrame(function () { queued = false; self.renderWindow(); });
+      };
+      this.wrap.addEventListener("scroll", later, { passive: true });
+      window.addEventListener("resize", later);
+      this.paint();
+    }
 
     this.restoreHash();
     this.updateSelection();
     table.classList.add("rp-enhanced");
     this.readyMs = performance.now() - t0;
+    if (this.virtual) this.warmWords();
   }
 
   Table.prototype.compareUrl = function (keys) {
@@ -218,6 +241,10 @@
     writeHash({ q: this.query, sort: this.sort ? (this.sort.desc ? "-" : "") + this.sort.key : "", group: this.groupBy });
   };
 
+  Table.prototype.columnKeys = function () {
+    return this.columns.map(function (c) { return c.key; });
+  };
+
   Table.prototype.knownKey = function (key) {
     var probe = {};
     this.columns.forEach(function (c) { probe[c.key] = 1; });
@@ -241,9 +268,11 @@
     this.showMessage(unknown.length ? "warning" : "", unknown.length ?
       "no column named " + unknown.map(function (k) { return "\u201c" + k + "\u201d"; }).join(", ") : "");
     this.query = text;
+    // Virtual rows hold every column, so the query binds its keys once (query.js bind).
+    var match = this.virtual ? q.bind(this.columnKeys()) : q.matches;
     for (var i = 0; i < this.rows.length; i++) {
       var row = this.rows[i];
-      row.queryOk = q.matches(row.values);
+      row.queryOk = match(row.values);
     }
     this.refilter();
     this.lastFilterMs = performance.now() - t0;
@@ -278,6 +307,7 @@
    * the browser's layout of a thousand rows costs far more than the filter itself. */
   Table.prototype.paint = function () {
     if (this.groupBy) return this.paintGroups();
+    if (this.virtual) return this.paintVirtual();
     var matched = 0, limit = this.showAll || !this.pageRows ? Infinity : this.pageRows;
     for (var i = 0; i < this.order.length; i++) {
       var row = this.order[i];
@@ -289,15 +319,18 @@
       }
     }
     this.matched = matched;
-    if (this.count) {
-      this.count.textContent = matched === this.rows.length ? this.rows.length + " runs" :
-        matched + " of " + this.rows.length + " runs";
-    }
+    this.showCount(matched, "");
     if (this.more) {
       var rest = matched - Math.min(matched, limit);
       this.more.hidden = rest <= 0;
       this.more.textContent = "Show all " + matched + " runs (" + rest + " more)";
     }
+  };
+
+  Table.prototype.showCount = function (matched, suffix) {
+    if (!this.count) return;
+    this.count.textContent = (matched === this.rows.length ? this.rows.length + " runs" :
+      matched + " of " + this.rows.length + " runs") + suffix;
   };
 
   Table.prototype.showMessage = function (kind, text) {
@@ -328,24 +361,34 @@
     return keys;
   };
 
+  /* Row indices by a column's sort keys, ascending, ties in the table's first order, empty
+   * cells last; made once per column (a typed index array and a plain comparator: 100,000
+   * rows sort in a few tens of ms), so a second sort by it, either way, is one pass. */
+  Table.prototype.sortedIndex = function (col) {
+    if (col.sortedIndex) return col.sortedIndex;
+    var keys = this.sortKeysFor(col), n = keys.length, full = [], m = 0, i;
+    var idx = new Uint32Array(n), empty = [];
+    for (i = 0; i < n; i++) { if (keys[i] === null) empty.push(i); else full.push(i); }
+    var cmp = col.type === "num" ?
+      function (a, b) { return (keys[a] - keys[b]) || (a - b); } :
+      function (a, b) { var x = keys[a], y = keys[b]; return x < y ? -1 : x > y ? 1 : a - b; };
+    full.sort(cmp);
+    for (i = 0; i < full.length; i++) idx[m++] = full[i];
+    for (i = 0; i < empty.length; i++) idx[m++] = empty[i];
+    col.sortedIndex = { index: idx, full: full.length };
+    return col.sortedIndex;
+  };
+
   Table.prototype.sortBy = function (key, desc) {
     var col = this.column(key);
     if (!col) return false;
     var t0 = performance.now();
-    var keys = this.sortKeysFor(col);
-    var dir = desc ? -1 : 1;
-    var sorted = this.rows.slice().sort(function (a, b) {
-      var x = keys[a.index], y = keys[b.index];
-      if (x === y) return a.index - b.index;
-      if (x === null) return 1;           // empty cells last, whichever the direction
-      if (y === null) return -1;
-      if (x < y) return -dir;
-      if (x > y) return dir;
-      return a.index - b.index;
-    });
-    var frag = document.createDocumentFragment();
-    for (var i = 0; i < sorted.length; i++) frag.appendChild(sorted[i].tr);
-    this.tbody.appendChild(frag);
+    var keys = this.sortKeysFor(col), sorted = this.sortedRows(col, keys, !!desc);
+    if (!this.virtual) {
+      var frag = document.createDocumentFragment();
+      for (var i = 0; i < sorted.length; i++) frag.appendChild(sorted[i].tr);
+      this.tbody.appendChild(frag);
+    }
     this.order = sorted;
     this.paint();
     this.columns.forEach(function (c) { c.th.removeAttribute("aria-sort"); });
@@ -353,6 +396,26 @@
     this.sort = { key: key, desc: !!desc };
     this.lastSortMs = performance.now() - t0;
     return true;
+  };
+
+  /* Descending keeps ties in the table's first order and empty cells last: the ascending
+   * index read from its end, a run of equal keys at a time, each run in its own order. */
+  Table.prototype.sortedRows = function (col, keys, desc) {
+    var si = this.sortedIndex(col), idx = si.index, rows = this.rows, n = idx.length;
+    var out = new Array(n), o = 0, i;
+    if (!desc) {
+      for (i = 0; i < n; i++) out[i] = rows[idx[i]];
+      return out;
+    }
+    var end = si.full;
+    while (end > 0) {
+      var start = end - 1, k = keys[idx[start]];
+      while (start > 0 && keys[idx[start - 1]] === k) start--;
+      for (i = start; i < end; i++) out[o++] = rows[idx[i]];
+      end = start;
+    }
+    for (i = si.full; i < n; i++) out[o++] = rows[idx[i]];
+    return out;
   };
 
   /* quiet: a caller ticking many rows writes the selection once itself, then updates. */
@@ -371,7 +434,7 @@
     for (var i = 0; i < this.rows.length; i++) {
       var row = this.rows[i], on = sel.has(row.key);
       if (on) this.selected[row.key] = true;
-      var box = row.tr.querySelector("input.rp-tick");
+      var box = row.tr && row.tr.querySelector("input.rp-tick");
       if (box && box.checked !== on) box.checked = on;
     }
     if (this.tickAll && !sel.keys().length) this.tickAll.checked = false;
@@ -383,7 +446,7 @@
       this.syncTicks();
     } else {
       this.selected = {};
-      this.rows.forEach(function (row) { var b = row.tr.querySelector("input.rp-tick"); if (b) b.checked = false; });
+      this.rows.forEach(function (row) { var b = row.tr && row.tr.querySelector("input.rp-tick"); if (b) b.checked = false; });
     }
     if (this.tickAll) this.tickAll.checked = false;
     this.updateSelection();
@@ -396,6 +459,10 @@
 
   Table.prototype.selectedKeys = function () {
     var out = [];
+    if (this.virtual) {
+      for (var j = 0; j < this.order.length; j++) if (this.selected[this.order[j].key]) out.push(this.order[j].key);
+      return out;
+    }
     // In table order, so the compare page's first run (the delta baseline) is the one on top.
     for (var i = 0; i < this.tbody.rows.length; i++) {
       var k = this.tbody.rows[i].getAttribute("data-key");
@@ -449,9 +516,7 @@
     api.compareUrl = function (keys) { return t.compareUrl(keys); };
     api.rows = function () {
       return t.rows.map(function (r) {
-        var a = r.tr.querySelector("a[href]");
-        return { key: r.key, values: r.values, url: a ? a.getAttribute("href") : "", visible: r.visible,
-                 queryOk: r.queryOk, name: a ? a.textContent : r.key };
+        return { key: r.key, values: r.values, url: r.url, visible: r.visible, queryOk: r.queryOk, name: r.name };
       });
     };
     api.columns = function () {
@@ -461,6 +526,12 @@
     api.setGrouping = function (key) { var ok = t.setGrouping(key); t.saveHash(); return ok; };
     api.grouping = function () { return t.groupBy; };
     api.toggleGroup = function (value, open) { return t.toggleGroup(value, open); };
+    api.virtual = t.virtual;
+    api.renderedKeys = function () {
+      return Array.prototype.map.call(t.tbody.querySelectorAll("tr[data-key]"), function (tr) { return tr.getAttribute("data-key"); });
+    };
+    Object.defineProperty(api, "rowHeight", { get: function () { return t.rowHeight; }, configurable: true });
+    Object.defineProperty(api, "overlay", { get: function () { return t.overlay; }, configurable: true });
     Object.defineProperty(api, "lastCsv", { get: function () { return t.lastCsv; }, configurable: true });
     Object.defineProperty(api, "lastFilterMs", { get: function () { return t.lastFilterMs; }, configurable: true });
     Object.defineProperty(api, "lastSortMs", { get: function () { return t.lastSortMs; }, configurable: true });
