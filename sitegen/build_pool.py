@@ -118,10 +118,15 @@ def _run_batches(work, batches: list[list], n: int, on_batch) -> Iterable[tuple]
 
 
 def _how_it_died(procs: list) -> str:
-    for p in procs:
-        p.join(1.0)
-        code = p.exitcode
-        if code:
-            how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
-            return f"the worker process building it died ({how})"
-    return "the worker process building it died"
+    import time
+
+    end = time.monotonic() + 5.0      # a loaded machine may take a moment to reap the dead one
+    while True:
+        for p in procs:
+            code = p.exitcode
+            if code:
+                how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+                return f"the worker process building it died ({how})"
+        if time.monotonic() > end:
+            return "the worker process building it died"
+        time.sleep(0.05)
