@@ -35,11 +35,15 @@ def atomic_file(path: str | os.PathLike, exclusive: bool = False) -> Iterator[IO
         else:
             os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _discard(tmp)
         raise
+
+
+def _discard(tmp) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
 
 
 def write_atomic(path: str | os.PathLike, data: bytes | str, exclusive: bool = False) -> None:
@@ -76,9 +80,6 @@ def link_atomic(src: str | os.PathLike, dest: str | os.PathLike) -> bool:
     try:
         os.replace(tmp, dest)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _discard(tmp)
         raise
     return True
