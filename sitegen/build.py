@@ -256,7 +256,11 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
             new_runs[key] = old
         else:
             todo[key] = (run, extras)
-    points = {p.name: charts.project_points(sum(len(r.metric_keys) for r in p.runs)) for p in book.projects}
+    # A run's project-script entry is made with its page, at the script's point budget, and
+    # only for the runs the script carries (a large project's: the overlay's first runs).
+    carried = {p.name: _script_runs(p) for p in book.projects if any(site.key(r) in todo for r in p.runs)}
+    points = {name: _script_points(runs, charts) for name, runs in carried.items()}
+    carried_keys = {site.key(r) for runs in carried.values() for r in runs}
 
     def work(batch: list[str]) -> list[dict]:
         """Render and write the runs ``batch`` names (in this process or a forked worker)."""
@@ -264,7 +268,8 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
         for key in batch:
             run, extras = todo[key]
             local = _Writer(written.out, BuildResult())
-            state = _write_run(book, renderer, run, extras, old_runs.get(key, {}), points[run.project], local)
+            state = _write_run(book, renderer, run, extras, old_runs.get(key, {}),
+                               points[run.project] if key in carried_keys else None, local)
             out.append({"state": state, "written": sorted(local.result.written),
                         "removed": sorted(local.result.removed), "files": local.result.files})
         return out
@@ -297,9 +302,10 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
     return new_runs
 
 
-def _write_run(book, renderer, run, extras: str, old: dict, points: int, written: _Writer) -> dict:
+def _write_run(book, renderer, run, extras: str, old: dict, points: int | None, written: _Writer) -> dict:
     """One run's page, data script, media script and downloads, rendered in memory, then
-    written; returns the run's build state (with its project-script entry at ``points``)."""
+    written; returns the run's build state (with its project-script entry at ``points``;
+    none when None: the project script does not carry the run)."""
     from runpages.sitegen import charts
     from runpages.sitegen.downloads import plan_downloads
     from runpages.sitegen.pages.compare_media import media_script
@@ -326,7 +332,7 @@ def _write_run(book, renderer, run, extras: str, old: dict, points: int, written
         written.remove(stale)
     from runpages.sitegen.pages.utilisation import usage_record
 
-    entry = [points, charts.to_js(charts.project_run_entry(run, site, points))]
+    entry = None if points is None else [points, charts.to_js(charts.project_run_entry(run, site, points))]
     return {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status, "extras": extras,
             "outputs": outputs, "entry": entry, "color": site.color(run),
             "usage": usage_record(run, book.config)}     # the run page's card computed it
@@ -491,15 +497,24 @@ def _cache_marks(cache) -> dict:
     return {k: (e.size, e.mtime_ns, e.offset, e.ino) for k, e in cache.entries.items()}
 
 
+def _script_runs(project) -> list:
+    """The runs a project's data script carries: all, or a large project's overlay runs."""
+    from runpages.sitegen.pages.project import chart_runs, is_large
+
+    return chart_runs(project) if is_large(project) else project.runs
+
+
+def _script_points(runs: list, charts) -> int:
+    """The point budget of each series in a project script carrying ``runs``."""
+    return charts.project_points(sum(len(r.metric_keys) for r in runs))
+
+
 def _project_script(project, site, runs_state: dict, charts) -> str:
     """The project data script; each run's low-resolution entry is reused while its
     fingerprint (and the project's point budget) is unchanged. A large project's script holds
     only the runs its overlay charts open with (``pages.project.chart_runs``)."""
-    from runpages.sitegen.pages.project import chart_runs, is_large
-
-    runs = chart_runs(project) if is_large(project) else project.runs
-    n_series = sum(len(r.metric_keys) for r in runs)
-    points = charts.project_points(n_series)
+    runs = _script_runs(project)
+    points = _script_points(runs, charts)
     entries = {}
     for run in runs:
         st = runs_state[site.key(run)]
