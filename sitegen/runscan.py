@@ -80,16 +80,25 @@ def _readable(run_dir: Path, name: str, root: Path | None) -> bool:
     return inside(path, run_dir) or (root is not None and inside(path, root))
 
 
-def stat_run_files(run_dir: Path, root: Path | None = None) -> dict[str, os.stat_result]:
+def stat_run_files(run_dir: Path, root: Path | None = None,
+                   listing: dict[str, os.DirEntry] | None = None) -> dict[str, os.stat_result]:
     """``{name: stat}`` for each of ``RUN_FILES`` that is a regular file in ``run_dir`` and,
-    when a symlink, leads to a place inside ``run_dir`` or the runs folder ``root``."""
+    when a symlink, leads to a place inside ``run_dir`` or the runs folder ``root``.
+    ``listing``: the folder's ``os.scandir`` entries by name, when the caller has them (a file
+    or subfolder not listed costs no failed ``stat``; a top-level link is told by its entry)."""
     stats = {}
     for name in RUN_FILES:
+        entry = None
+        if listing is not None:
+            if name.split("/", 1)[0] not in listing:
+                continue
+            entry = listing.get(name)            # None for a file in a subfolder
         try:
-            st = (run_dir / name).stat()
+            st = entry.stat() if entry is not None else (run_dir / name).stat()
         except OSError:
             continue
-        if stat.S_ISREG(st.st_mode) and _readable(run_dir, name, root):
+        plain = entry is not None and not entry.is_symlink()
+        if stat.S_ISREG(st.st_mode) and (plain or _readable(run_dir, name, root)):
             stats[name] = st
     return stats
 
@@ -137,7 +146,7 @@ def scan_runs(dirs: Iterable[str | Path]) -> dict[str, list[FoundRun]]:
                     continue
                 run_dir = Path(child.path)
                 real = Path(os.path.join(top, child.name)) if not child.is_symlink() else run_dir.resolve()
-                runs.append((run_dir, real, _stat_listed(real, listing, root)))
+                runs.append((run_dir, real, stat_run_files(real, root, listing)))
         found[str(root)] = runs
     return found
 
@@ -172,32 +181,6 @@ def _listing(path: str) -> dict[str, os.DirEntry]:
             return {e.name: e for e in it}
     except OSError:
         return {}
-
-
-def _stat_listed(run_dir: Path, listing: dict[str, os.DirEntry], root: Path) -> dict[str, os.stat_result]:
-    """``stat_run_files(run_dir, root)``, using the folder's listing for its own files."""
-    stats = {}
-    for name in RUN_FILES:
-        if "/" in name:                               # in a subfolder: only when that is listed
-            if name.split("/", 1)[0] not in listing:
-                continue
-            try:
-                st = (run_dir / name).stat()
-            except OSError:
-                continue
-            if stat.S_ISREG(st.st_mode) and _readable(run_dir, name, root):
-                stats[name] = st
-            continue
-        entry = listing.get(name)
-        if entry is None:
-            continue
-        try:
-            st = entry.stat()
-        except OSError:
-            continue
-        if stat.S_ISREG(st.st_mode) and (not entry.is_symlink() or _readable(run_dir, name, root)):
-            stats[name] = st
-    return stats
 
 
 def fingerprints(found: dict[str, list[FoundRun]]) -> dict[str, str]:
