@@ -185,14 +185,13 @@ def run_page_kb(site: Path) -> tuple[float, str]:
 def project_tti(site: Path, project: str) -> float | None:
     """Seconds from navigation start until the project page's table shows its rows and the page
     answers (a script turn after load), in headless Chromium, served over HTTP."""
-    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
+    import headless
+
+    if not headless.available():
         return None
     import functools
     import http.server
     import threading
-
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *a):
@@ -200,13 +199,7 @@ def project_tti(site: Path, project: str) -> float | None:
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    profile = tempfile.mkdtemp(prefix="rp-bench-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--window-size=1280,900", f"--user-data-dir={profile}"]:
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver = headless.start()
     driver.set_script_timeout(90)
     try:
         url = f"http://127.0.0.1:{srv.server_address[1]}/p/{project}/index.html"
@@ -238,9 +231,8 @@ def project_tti(site: Path, project: str) -> float | None:
             })();""")
         return min(times), charts
     finally:
-        driver.quit()
+        headless.stop(driver)
         srv.shutdown()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def row(name: str, value: float | None, unit: str, note: str = "") -> str:

@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_build import write_direct  # noqa: E402  (the one generator of bench runs)
+import headless  # noqa: E402
 
 PROJECT = "bench"
 TARGETS = {  # name: (limit, unit) -- from issue 18, "Large projects"
@@ -140,25 +141,13 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 def browser_figures(site: Path, rows_rel: str, repeat: int = 3) -> dict | None:
-    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
+    if not headless.available():
         return None
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     (site / "_floor.html").write_text(f'<!doctype html><meta charset="utf-8"><script src="{rows_rel}"></script>')
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_address[1]}/"
-    profile = tempfile.mkdtemp(prefix="rp-bench-table-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--window-size=1280,900", f"--user-data-dir={profile}"]:
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    driver.set_script_timeout(120)
-    driver.set_page_load_timeout(120)
+    driver = headless.start(timeout=120)
     turn = ("var cb = arguments[arguments.length - 1];"
             "setTimeout(function () { cb(performance.now()); }, 0);")
     try:
@@ -212,9 +201,8 @@ def browser_figures(site: Path, rows_rel: str, repeat: int = 3) -> dict | None:
               cb(document.querySelectorAll('#rp-runs tbody tr[data-key]').length); }); });""")
         return out
     finally:
-        driver.quit()
+        headless.stop(driver)
         srv.shutdown()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def line(name: str, value, unit: str, note: str = "") -> str:

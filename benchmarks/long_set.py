@@ -232,21 +232,11 @@ def zoom_check(site: Path, steps: int) -> tuple[float, float, bool] | None:
     """Open the run page from file:// in headless Chromium, zoom train/loss into a 1,000-step
     window in the middle of the run: (seconds to the page ready, seconds to the detail, whether
     all 1,000 points arrived with the values written). None without Chromium."""
-    import tempfile
+    import headless
 
-    if not (os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver")):
+    driver = headless.start()
+    if driver is None:
         return None
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="rp-bench-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--window-size=1280,900", f"--user-data-dir={profile}"]:
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     try:
         page = next((site / "p" / "bench-long" / "r").iterdir()) / "index.html"
         t = time.perf_counter()
@@ -264,8 +254,7 @@ def zoom_check(site: Path, steps: int) -> tuple[float, float, bool] | None:
         exact = bool(ok) and got["step"] == list(range(lo, hi + 1)) and got["raw"] == want
         return t_ready, t_detail, exact
     finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+        headless.stop(driver)
 
 
 def _poll(driver, js: str, timeout: float = 60.0) -> bool:
