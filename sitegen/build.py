@@ -144,6 +144,11 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     cache = ReadCache.load(read_dir)
     cache.levels_dir = cache_dir / build_cache.LEVELS_DIR    # long runs' zoom tiles (sitegen/longread.py)
     before = _cache_marks(cache)
+    from runpages.sitegen.build_read import warm_read_cache
+
+    # Many runs to parse (a cold build): workers parse them into the cache first, so the
+    # logbook below holds no run's points, only where they are (lazyframe.LazyFrame).
+    warm_read_cache(found, cache, read_dir, now_t)
     book = load_logbook(config, cache=cache, now=now, found=found)
     if config.strict and book.problems:
         raise ProblemsError(summarize_problems(book.problems))

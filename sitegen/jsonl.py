@@ -63,6 +63,11 @@ class Parsed:
     def empty(cls) -> "Parsed":
         return cls(pd.DataFrame())
 
+    @property
+    def rows(self) -> int:
+        """Rows of ``frame`` (``readcache.StoredParsed`` knows it without reading the frame)."""
+        return len(self.frame)
+
 
 def describe(value: Any) -> str:
     """A JSON value's kind as a user reads it: "a list", "text", "null"..."""
@@ -452,7 +457,7 @@ def finalize(parsed: Parsed, key: str) -> Parsed:
     """Bring ``parsed.frame`` to its final form once (one row per ``key`` value, sorted, index
     keys first, ``_time`` present for metrics), settle ``nan_at`` and note each column's last
     logged value (NaN when the key's last logged step was a NaN)."""
-    if parsed.final or not len(parsed.frame):
+    if parsed.final or not parsed.rows:
         return parsed
     frame = _one_row_per_key(parsed.frame, key)
     if key == STEP and TIME not in frame.columns:

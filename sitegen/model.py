@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from runpages import schema
+from runpages.sitegen.lazyframe import LazyFrame
 
 STEP = schema.STEP_KEY
 TIME = schema.TIME_KEY
@@ -182,11 +183,23 @@ class Run:
     @property
     def heartbeat_at(self) -> float | None: return _finite_or_none(self.meta.get("heartbeat_at"))
 
+    def frame_facts(self, name: str):
+        """``lazyframe.FrameFacts`` of ``metrics`` / ``system`` while that frame is not read
+        yet (a run the build does not render); None once it is in memory."""
+        value = self.__dict__.get("_" + name)
+        return value.facts if isinstance(value, LazyFrame) else None
+
     @property
     def last_record_at(self) -> float | None:
         """The newest ``_time`` in metrics or system samples (None when nothing was logged)."""
         best = None
-        for frame in (self.metrics, self.system):
+        for name in ("metrics", "system"):
+            facts = self.frame_facts(name)
+            if facts is not None:
+                if facts.time_max is not None and (best is None or facts.time_max > best):
+                    best = facts.time_max
+                continue
+            frame = getattr(self, name)
             if TIME in frame.columns and len(frame):
                 values = frame[TIME].to_numpy()
                 values = values[np.isfinite(values)]
@@ -219,10 +232,14 @@ class Run:
         """Number of logged steps (rows of ``metrics``; of the whole file for a long run)."""
         if self.zoom is not None:
             return int(self.zoom.get("rows", len(self.metrics)))
-        return len(self.metrics)
+        facts = self.frame_facts("metrics")
+        return facts.rows if facts is not None else len(self.metrics)
 
     @property
     def last_step(self) -> int | None:
+        facts = self.frame_facts("metrics")
+        if facts is not None:
+            return int(facts.last_index) if STEP in facts.columns and facts.rows else None
         if STEP not in self.metrics.columns or not len(self.metrics):
             return None
         return int(self.metrics[STEP].iloc[-1])
@@ -230,11 +247,15 @@ class Run:
     @property
     def metric_keys(self) -> list[str]:
         """Numeric metric names in the order they first appeared (no ``_step``/``_time``)."""
-        return [c for c in self.metrics.columns if c not in _INDEX_KEYS]
+        facts = self.frame_facts("metrics")
+        return [c for c in (facts.columns if facts is not None else self.metrics.columns)
+                if c not in _INDEX_KEYS]
 
     @property
     def system_keys(self) -> list[str]:
-        return [c for c in self.system.columns if c not in _INDEX_KEYS]
+        facts = self.frame_facts("system")
+        return [c for c in (facts.columns if facts is not None else self.system.columns)
+                if c not in _INDEX_KEYS]
 
     def logged_mask(self, key: str) -> np.ndarray | None:
         """Per row of ``metrics``: True where ``key`` was logged (a number, ±inf or NaN);
@@ -307,6 +328,27 @@ class Run:
     @property
     def summary_keys(self) -> list[str]:
         return list(self.summary)
+
+
+def _frame_property(name: str) -> property:
+    """``Run.metrics`` / ``Run.system``: a DataFrame, read from disk on first use when the
+    reader left a ``LazyFrame`` (the run was unchanged since the last build)."""
+    slot = "_" + name
+
+    def get(self):
+        value = self.__dict__[slot]
+        if isinstance(value, LazyFrame):
+            value = self.__dict__[slot] = value.load()
+        return value
+
+    def set(self, value):
+        self.__dict__[slot] = value
+
+    return property(get, set, doc=f"the run's {name} frame (read on first use)")
+
+
+Run.metrics = _frame_property("metrics")
+Run.system = _frame_property("system")
 
 
 @dataclass

@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable
 from runpages import schema
 from runpages.sitegen import jsonl, jsonsafe, limits
 from runpages.sitegen.jsonl import Parsed, Problem, json_error_reason, merge_parsed
+from runpages.sitegen.lazyframe import FrameFacts, frame_facts
 
 
 @dataclass
@@ -48,7 +49,8 @@ class ReadCache:
     ``parsed_bytes`` counts the bytes handed to a JSONL parser since the cache was made or
     loaded (tests and the benchmark use it to see that only new bytes were parsed)."""
 
-    VERSION = 4             # 3: a folder of JSON + Arrow IPC (no pickle); 4: NaN steps kept
+    # 3: a folder of JSON + Arrow IPC (no pickle); 4: NaN steps kept; 5: frame facts, lazy frames
+    VERSION = 5
 
     @classmethod
     def _layout(cls) -> tuple:
@@ -89,7 +91,7 @@ class ReadCache:
             return cache
         for key, raw in entries.items():
             try:
-                cache.entries[key] = _entry_from_json(raw, Path(path))
+                cache.entries[key] = entry_from_json(raw, Path(path))
             except Exception:  # noqa: BLE001 - one bad entry: that file is read again
                 continue
         if stamp is not None and len(cache.entries) == len(entries):
@@ -107,14 +109,16 @@ class ReadCache:
         folder.mkdir(parents=True, exist_ok=True)
         entries, keep = {}, {INDEX_FILE}
         for key, entry in self.entries.items():
-            try:
-                raw = _entry_to_json(key, entry, folder)
-                text = json.dumps(raw, default=_plain)      # an entry that cannot be written is left out
-            except Exception:  # noqa: BLE001 - e.g. JSON nested too deep, a column Arrow refuses
+            text = store_entry(key, entry, folder)
+            if text is None:                                # an entry that cannot be written is left out
                 continue
             entries[key] = text
-            if raw.get("frame"):
-                keep.add(raw["frame"])
+            if isinstance(entry.value, Parsed):
+                keep.add(_frame_name(key, entry))
+                if not isinstance(entry.value, StoredParsed):
+                    # Its points are on disk now: this object (kept for the next build of a
+                    # long-lived process) holds none of them, as a loaded cache would.
+                    self.entries[key] = entry_from_json(json.loads(text), folder)
         body = ",".join(f"{json.dumps(k)}:{v}" for k, v in entries.items())
         write_atomic(folder / INDEX_FILE,
                      f'{{"layout":{json.dumps(list(self._layout()))},"entries":{{{body}}}}}')
@@ -208,6 +212,30 @@ def _write_frame(path: Path, frame) -> None:
             writer.write_table(table)
 
 
+class StoredParsed(Parsed):
+    """A cached ``Parsed`` whose frame stays in its Arrow file until something reads it; its
+    ``facts`` (``lazyframe.FrameFacts``) are known without it. The frame is read afresh at
+    each use, not kept: a long-lived process's cache holds no run's points."""
+
+    def __init__(self, path: Path, facts: FrameFacts, *rest):
+        self._path, self.facts, self._frame = path, facts, None
+        super().__init__(None, *rest)
+
+    @property
+    def frame(self):
+        return self._frame if self._frame is not None else _read_frame(self._path)
+
+    @frame.setter
+    def frame(self, value) -> None:
+        self._frame = value
+        if value is not None:                   # finalize() replaced it: facts follow
+            self.facts = frame_facts(value)
+
+    @property
+    def rows(self) -> int:
+        return self.facts.rows
+
+
 def _read_frame(path: Path):
     import pyarrow as pa
 
@@ -250,7 +278,8 @@ def _entry_to_json(key: str, entry: FileEntry, folder: Path) -> dict:
         name = _frame_name(key, entry)
         if not (folder / name).exists():
             _write_frame(folder / name, value.frame)
-        raw.update(kind="jsonl", frame=name, text={k: [list(t) for t in v] for k, v in value.text.items()},
+        facts = value.facts if isinstance(value, StoredParsed) else frame_facts(value.frame)
+        raw.update(kind="jsonl", frame=name, facts=facts.to_json(), text={k: [list(t) for t in v] for k, v in value.text.items()},
                    text_first_line=value.text_first_line, problems=_problems_json(value.problems),
                    final=value.final, last_values=value.last_values,
                    nan_at={k: v.tolist() for k, v in value.nan_at.items()})
@@ -260,12 +289,24 @@ def _entry_to_json(key: str, entry: FileEntry, folder: Path) -> dict:
     return raw
 
 
-def _entry_from_json(raw: dict, folder: Path) -> FileEntry:
+def store_entry(key: str, entry: FileEntry, folder: Path) -> str | None:
+    """The entry as the JSON text ``index.json`` holds for it, its frame written into ``folder``
+    first (once); None when it cannot be written (then that file is simply parsed again)."""
+    try:
+        return json.dumps(_entry_to_json(key, entry, folder), default=_plain)
+    except Exception:  # noqa: BLE001 - e.g. JSON nested too deep, a column Arrow refuses
+        return None
+
+
+def entry_from_json(raw: dict, folder: Path) -> FileEntry:
+    """An entry as ``store_entry`` wrote it; raises ValueError (or KeyError) for anything else."""
     if raw["kind"] == "jsonl":
         name = str(raw["frame"])
         if "/" in name or "\\" in name or not name.endswith(FRAME_SUFFIX):
             raise ValueError("not a frame file name")
-        value: Any = Parsed(_read_frame(folder / name),
+        if not (folder / name).is_file():
+            raise ValueError("frame file missing")
+        value: Any = StoredParsed(folder / name, FrameFacts.from_json(raw["facts"]),
                             {str(k): [tuple(t) for t in v] for k, v in raw["text"].items()},
                             {str(k): int(v) for k, v in raw["text_first_line"].items()},
                             _problems_from(raw["problems"]), bool(raw["final"]),
@@ -313,7 +354,11 @@ def read_jsonl(path: Path, index_key: str, cache: ReadCache | None, display: str
         if st.st_size >= entry.offset and _prefix_unchanged(path, entry):
             got = limits.read_lines(path, entry.offset, end, st.st_size)
             new = _parse(got, parse, display, entry.lines + 1, index_key, counter)
-            parsed = merge_parsed([entry.value, new]) if got.data else entry.value
+            try:
+                parsed = merge_parsed([entry.value, new]) if got.data else entry.value
+            except (OSError, ValueError):          # its frame file is gone or torn: read it all
+                del cache.entries[key]
+                return read_jsonl(path, index_key, cache, display, parse)
             lines = entry.lines + got.data.count(b"\n")
             offset = entry.offset + got.consumed
             cache.entries[key] = FileEntry(

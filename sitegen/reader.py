@@ -39,7 +39,8 @@ from runpages.sitegen.runscan import (FoundRun, escaping_files, fingerprint, lay
 from runpages.sitegen.jsonl import parse_chunk_fast, parse_lines_slow  # noqa: F401
 from runpages.sitegen.runscan import RUN_FILES, find_run_dirs, is_run_dir, scan_fingerprints  # noqa: F401
 from runpages.sitegen.readcache import FileEntry, ReadCache, read_json_file  # noqa: F401
-from runpages.sitegen.readcache import _respell, _unreadable
+from runpages.sitegen.readcache import StoredParsed, _respell, _unreadable
+from runpages.sitegen.lazyframe import LazyFrame
 
 # Copies of the jsonl thresholds, passed on by ``parse_chunk`` at each call, so that setting
 # ``reader.FAST_PATH_MIN_BYTES`` (as tests and benchmarks do) still picks the parser.
@@ -188,16 +189,18 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
     metrics, text_keys, last_values, nan_steps = None, {}, {}, {}
     zoom = None
     if schema.METRICS_FILE in stats:
-        if longread.is_long(stats[schema.METRICS_FILE].st_size):    # read in chunks (sitegen/longread.py)
+        long = longread.is_long(stats[schema.METRICS_FILE].st_size)
+        if long:                                                     # read in chunks (sitegen/longread.py)
             parsed, zoom = _read_long_file(real / schema.METRICS_FILE, cache,
                                            show(schema.METRICS_FILE), problems, ended)
         else:
             parsed = finalize(_read_jsonl_file(real / schema.METRICS_FILE, STEP, cache,
                                              show(schema.METRICS_FILE), problems, ended), STEP)
-        if len(parsed.frame):
-            # a lazy copy: a page that adds a column to run.metrics leaves the cache alone
-            metrics, last_values = parsed.frame.copy(deep=False), parsed.last_values
-            nan_steps = dict(parsed.nan_at)
+        if parsed.rows:
+            path, shown_as = real / schema.METRICS_FILE, show(schema.METRICS_FILE)
+            metrics = _run_frame(parsed, lambda: _read_long_file(path, None, shown_as, [], ended)[0] if long
+                                 else finalize(_read_jsonl_file(path, STEP, None, shown_as, [], ended), STEP))
+            last_values, nan_steps = parsed.last_values, dict(parsed.nan_at)
         text_keys = {k: list(v) for k, v in parsed.text.items()}
         problems.extend(_mixed_type_problems(parsed, show(schema.METRICS_FILE)))
     if metrics is None:
@@ -207,8 +210,9 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
     if schema.SYSTEM_FILE in stats:
         parsed = finalize(_read_jsonl_file(real / schema.SYSTEM_FILE, TIME, cache,
                                          show(schema.SYSTEM_FILE), problems, ended), TIME)
-        if len(parsed.frame):
-            system = parsed.frame.copy(deep=False)
+        if parsed.rows:
+            system = _run_frame(parsed, lambda: finalize(_read_jsonl_file(
+                real / schema.SYSTEM_FILE, TIME, None, show(schema.SYSTEM_FILE), [], ended), TIME))
         if parsed.text:
             keys = ", ".join(repr(k) for k in list(parsed.text)[:5])
             problems.append(Problem(show(schema.SYSTEM_FILE), min(parsed.text_first_line.values()),
@@ -265,6 +269,22 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
                                 f"unknown status {meta['status']!r}; shown as {run.status!r}"))
     run.problem_count = len(problems)
     return run, problems
+
+
+def _run_frame(parsed: Parsed, reread: Callable[[], Parsed]):
+    """The frame a Run holds: a shallow copy (a page that adds a column to it leaves the cache
+    alone); for a file the cache held unchanged, a ``LazyFrame`` read when a page needs it, and
+    read from the file again (``reread``, without the cache) if the cache's copy is gone by then."""
+    if not isinstance(parsed, StoredParsed):
+        return parsed.frame.copy(deep=False)
+
+    def load():
+        try:
+            return parsed.frame.copy(deep=False)
+        except (OSError, ValueError):       # another build pruned the cache under us
+            return reread().frame
+
+    return LazyFrame(load, parsed.facts)
 
 
 def _folder_name(folder: Path, problems: list[Problem]) -> str:

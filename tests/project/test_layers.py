@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, list[str]]] = [
               "sitegen", "sitegen.errors", "sitegen.atomic", "sitegen.values", "sitegen.config"]),
     ("logger", ["runpages", "runpages.*"]),                      # everything else in logger/
     ("logger plug-ins", ["runpages.integrations*", "runpages.importers*"]),
-    ("model", ["sitegen.model", "sitegen.colors", "sitegen.query", "sitegen.utilisation", "sitegen.check_rules"]),
+    ("model", ["sitegen.lazyframe", "sitegen.model", "sitegen.colors", "sitegen.query", "sitegen.utilisation", "sitegen.check_rules"]),
     ("reader", ["sitegen.jsonl", "sitegen.jsonsafe", "sitegen.limits", "sitegen.metacheck",
                 "sitegen.runscan", "sitegen.readcache", "sitegen.zoom_levels", "sitegen.long_resume", "sitegen.longread",
                 "sitegen.reader",

@@ -1,0 +1,84 @@
+"""Parse many runs over both cores before the logbook is read: workers fill the read cache.
+
+Invariants:
+- Only a shortcut: a worker runs ``reader.read_run`` on its runs with the build's read cache,
+  writes each new frame into the cache folder (``readcache.store_entry``) and sends back the
+  cache entries as JSON text. The parent takes them as its own entries, so its
+  ``load_logbook`` that follows finds every file parsed and holds each run's points on disk
+  (``lazyframe.LazyFrame``) until a page needs them. What the site shows is what the parent's
+  own read gives: a run whose worker died is simply parsed again there.
+- A run is sent to a worker only when one of its JSONL files is not in the cache as it is on
+  disk; few such runs (under ``build_pool.POOL_MIN_RUNS``) are left to the parent.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from runpages import schema
+
+_PARSED_FILES = (schema.METRICS_FILE, schema.SYSTEM_FILE)
+
+
+def _needs_parse(cache, real: Path, stats: dict) -> bool:
+    for name in _PARSED_FILES:
+        st = stats.get(name)
+        if st is None:
+            continue
+        entry = cache.entries.get(str(real / name))
+        if entry is None or (entry.dev, entry.ino, entry.size, entry.mtime_ns) != \
+                (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+            return True
+    return False
+
+
+def warm_read_cache(found: dict, cache, folder: Path, now: float) -> int:
+    """Parse, over the build pool, the runs in ``found`` (a ``runscan.scan_runs`` result)
+    whose files ``cache`` does not hold as they are; their entries join ``cache``. Returns how
+    many runs were parsed by workers (0 when the pool would not pay)."""
+    from runpages.sitegen import build_pool
+    from runpages.sitegen.readcache import entry_from_json, store_entry
+    from runpages.sitegen.reader import read_run
+
+    todo = [(source, entry) for source, entries in found.items() for entry in entries
+            if _needs_parse(cache, entry[1], entry[2])]
+    if (len(todo) < build_pool.POOL_MIN_RUNS or build_pool.jobs() <= 1 or not hasattr(os, "fork")
+            or not build_pool._alone()):
+        return 0
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def work(batch: list[int]) -> list[list[tuple[str, str]]]:
+        out = []
+        for i in batch:
+            source, entry = todo[i]
+            cache.seen.clear()
+            try:
+                read_run(entry[0], cache, now, source=source, found=entry)
+            except Exception:  # noqa: BLE001 - the parent's own read reports what is wrong
+                out.append([])
+                continue
+            sent = []
+            for key in sorted(cache.seen):
+                got = cache.entries.get(key)
+                if got is None:
+                    continue
+                text = store_entry(key, got, folder)
+                if text is not None:
+                    sent.append((key, text))
+                    cache.entries[key] = entry_from_json(json.loads(text), folder)   # frees the frame
+            out.append(sent)
+        return out
+
+    results, _crashed = build_pool.map_runs(work, list(range(len(todo))))
+    n = 0
+    for sent in results:
+        if not sent:
+            continue
+        n += 1
+        for key, text in sent:
+            try:
+                cache.entries[key] = entry_from_json(json.loads(text), folder)
+            except (ValueError, KeyError, TypeError, OSError):
+                continue                               # that file is parsed again by the parent
+    return n

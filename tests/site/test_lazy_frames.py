@@ -1,0 +1,117 @@
+"""A rebuild holds no unchanged run's points: the read cache gives a LazyFrame with the facts the
+pages need, read from disk only when a page draws the run; a cold build's parsing is done by
+the pool's workers straight into the cache."""
+from __future__ import annotations
+
+import math
+
+from runfolders import append_steps
+from runpages.sitegen import build_pool
+from runpages.sitegen.build import build_site
+from runpages.sitegen.lazyframe import LazyFrame, frame_facts
+from runpages.sitegen.reader import ReadCache, read_runs
+
+
+def _runs(make_run, n=4):
+    return [make_run(project="p", name=f"r{i}", run_id=f"run-{i}", steps=20 + i,
+                     metrics={"train/loss": lambda s: 1.0 / (s + 1),
+                              "val/acc": lambda s: math.nan if s == 3 else s / 100})
+            for i in range(n)]
+
+
+def _facts_view(run) -> tuple:
+    return (run.steps, run.last_step, run.metric_keys, run.system_keys, run.last_record_at,
+            run.last_activity, run.duration_s)
+
+
+def test_an_unchanged_run_reads_lazily_with_the_facts_of_a_fresh_read(make_run, tmp_path):
+    _runs(make_run)
+    cache = ReadCache()
+    read_runs([make_run.runs], cache=cache)
+    cache.save(tmp_path / "read")
+    fresh = {r.id: r for p in read_runs([make_run.runs])[0] for r in p.runs}
+    loaded = ReadCache.load(tmp_path / "read")
+    lazy = {r.id: r for p in read_runs([make_run.runs], cache=loaded)[0] for r in p.runs}
+    assert set(lazy) == set(fresh)
+    for rid, run in lazy.items():
+        assert isinstance(run.__dict__["_metrics"], LazyFrame)      # not read yet
+        assert _facts_view(run) == _facts_view(fresh[rid])
+        assert isinstance(run.__dict__["_metrics"], LazyFrame)      # the facts read no frame
+        assert run.frame_facts("metrics") == frame_facts(fresh[rid].metrics)
+        assert run.metrics.equals(fresh[rid].metrics)               # read on first use, the same points
+        assert run.frame_facts("metrics") is None
+        assert run.series("val/acc")[1].size == fresh[rid].series("val/acc")[1].size
+
+
+def test_a_frame_file_gone_from_the_cache_is_read_from_the_run_again(make_run, tmp_path):
+    _runs(make_run, n=1)
+    cache = ReadCache()
+    read_runs([make_run.runs], cache=cache)
+    cache.save(tmp_path / "read")
+    loaded = ReadCache.load(tmp_path / "read")
+    run = read_runs([make_run.runs], cache=loaded)[0][0].runs[0]
+    for frame in (tmp_path / "read").glob("*.arrow"):
+        frame.unlink()                                  # another build pruned it under this one
+    assert len(run.metrics) == 20 and run.last_value("train/loss") == 1.0 / 20
+
+
+def test_a_grown_run_whose_cached_frame_is_gone_is_read_whole(make_run, tmp_path):
+    run_dir = _runs(make_run, n=1)[0]
+    cache = ReadCache()
+    read_runs([make_run.runs], cache=cache)
+    cache.save(tmp_path / "read")
+    loaded = ReadCache.load(tmp_path / "read")
+    for frame in (tmp_path / "read").glob("*.arrow"):
+        frame.unlink()
+    append_steps(run_dir, 20, 5)
+    run = read_runs([make_run.runs], cache=loaded)[0][0].runs[0]
+    assert run.steps == 25 and list(run.metrics["_step"]) == list(range(25))
+
+
+def test_the_pool_parses_a_cold_build_into_the_cache_and_the_parent_holds_no_points(
+        make_run, make_config, monkeypatch, tmp_path):
+    from runpages.sitegen import build_read, logbook
+
+    _runs(make_run, n=6)
+    monkeypatch.setenv("RUNPAGES_JOBS", "2")
+    monkeypatch.setattr(build_pool, "POOL_MIN_RUNS", 1)
+    monkeypatch.setattr(build_pool, "_alone", lambda: True)    # a test server's thread may be alive
+    parsed, books = [], []
+    real_warm, real_load = build_read.warm_read_cache, logbook.load_logbook
+    monkeypatch.setattr(build_read, "warm_read_cache", lambda *a: parsed.append(real_warm(*a)) or parsed[-1])
+    monkeypatch.setattr(logbook, "load_logbook", lambda *a, **k: books.append(real_load(*a, **k)) or books[-1])
+    result = build_site(make_config([make_run.runs], cache_dir=tmp_path / "cache"))
+    assert parsed == [6] and result.rebuilt_runs == 6 and not result.problems
+    runs = [r for p in books[0].projects for r in p.runs]
+    # The parent rendered nothing itself (the pool did): no run's points came into it.
+    assert all(isinstance(r.__dict__["_metrics"], LazyFrame) for r in runs)
+    # The same site as a build that parsed everything in one process.
+    monkeypatch.setenv("RUNPAGES_JOBS", "1")
+    one = build_site(make_config([make_run.runs], output=tmp_path / "one", cache_dir=tmp_path / "cache-one"))
+    a = {p.relative_to(tmp_path / "site"): p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    b = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
+    assert one.rebuilt_runs == 6 and a == b
+
+
+def test_a_worker_that_dies_while_parsing_leaves_the_run_to_the_parent(make_run, make_config, monkeypatch):
+    import os
+
+    from runpages.sitegen import reader
+
+    _runs(make_run, n=6)
+    parent = os.getpid()
+    real = reader.read_run
+
+    def read_run(path, *a, **kw):
+        if os.getpid() != parent and str(path).endswith("run-3"):
+            os._exit(9)                   # as the OOM killer would end it
+        return real(path, *a, **kw)
+
+    monkeypatch.setenv("RUNPAGES_JOBS", "2")
+    monkeypatch.setattr(build_pool, "POOL_MIN_RUNS", 1)
+    monkeypatch.setattr(build_pool, "_alone", lambda: True)
+    monkeypatch.setattr(reader, "read_run", read_run)
+    config = make_config([make_run.runs])
+    result = build_site(config)
+    assert result.runs == 6 and result.rebuilt_runs == 6 and not result.problems
+    assert (config.output / "p" / "p" / "r" / "run-3" / "index.html").is_file()
