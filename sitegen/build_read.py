@@ -2,7 +2,7 @@
 
 Invariants:
 - Only a shortcut: a worker runs ``reader.read_run`` on its runs with the build's read cache,
-  writes each new frame into the cache folder (``readcache.store_entry``) and sends back the
+  writes each new frame into the cache folder (``ReadCache.store``) and sends back the
   cache entries as JSON text. The parent takes them as its own entries, so its
   ``load_logbook`` that follows finds every file parsed and holds each run's points on disk
   (``lazyframe.LazyFrame``) until a page needs them. What the site shows is what the parent's
@@ -22,13 +22,16 @@ _PARSED_FILES = (schema.METRICS_FILE, schema.SYSTEM_FILE)
 
 
 def _needs_parse(cache, real: Path, stats: dict) -> bool:
+    from runpages.sitegen import longread
+
     for name in _PARSED_FILES:
         st = stats.get(name)
         if st is None:
             continue
-        entry = cache.entries.get(str(real / name))
-        if entry is None or (entry.dev, entry.ino, entry.size, entry.mtime_ns) != \
-                (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+        path = real / name
+        long = name == schema.METRICS_FILE and longread.is_long(st.st_size)
+        entry = cache.entries.get(longread.cache_key(path) if long else str(path))
+        if entry is None or not entry.holds(st):
             return True
     return False
 
@@ -38,7 +41,7 @@ def warm_read_cache(found: dict, cache, folder: Path, now: float) -> int:
     whose files ``cache`` does not hold as they are; their entries join ``cache``. Returns how
     many runs were parsed by workers (0 when the pool would not pay)."""
     from runpages.sitegen import build_pool
-    from runpages.sitegen.readcache import entry_from_json, store_entry
+    from runpages.sitegen.readcache import entry_from_json
     from runpages.sitegen.reader import read_run
 
     todo = [(source, entry) for source, entries in found.items() for entry in entries
@@ -58,16 +61,8 @@ def warm_read_cache(found: dict, cache, folder: Path, now: float) -> int:
             except Exception:  # noqa: BLE001 - the parent's own read reports what is wrong
                 out.append([])
                 continue
-            sent = []
-            for key in sorted(cache.seen):
-                got = cache.entries.get(key)
-                if got is None:
-                    continue
-                text = store_entry(key, got, folder)
-                if text is not None:
-                    sent.append((key, text))
-                    cache.entries[key] = entry_from_json(json.loads(text), folder)   # frees the frame
-            out.append(sent)
+            stored = ((key, cache.store(key, folder)) for key in sorted(cache.seen) if key in cache.entries)
+            out.append([(key, text) for key, text in stored if text is not None])
         return out
 
     results, _crashed = build_pool.map_runs(work, list(range(len(todo))))

@@ -42,15 +42,14 @@ class FrameFacts:
         return cls(tuple(columns), int(raw["rows"]), last, None if tmax is None else float(tmax))
 
 
-def frame_facts(frame, index_key: str | None = None) -> FrameFacts:
-    """The facts of ``frame`` (whose first column is its index, as ``jsonl.finalize`` leaves it,
-    or ``index_key`` when named)."""
+def frame_facts(frame) -> FrameFacts:
+    """The facts of ``frame``, whose first column is its index (as ``jsonl.finalize`` leaves it)."""
     import numpy as np
 
     columns = tuple(str(c) for c in frame.columns)
     rows = len(frame)
     last = None
-    key = index_key if index_key is not None else (columns[0] if columns else None)
+    key = columns[0] if columns else None
     if rows and key in frame.columns:
         value = frame[key].iloc[-1]
         last = value.item() if hasattr(value, "item") else value

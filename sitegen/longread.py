@@ -173,18 +173,23 @@ def _unit(steps: np.ndarray) -> int:
     return 1 << max(0, int(math.floor(math.log2(gap)))) if gap >= 1 else 1
 
 
+def cache_key(path: Path) -> str:
+    """The read-cache key of a long metrics file's overview."""
+    return f"{path}#long"
+
+
 def read_long_metrics(path: Path, cache: ReadCache | None, display: str, ended: bool,
                       parse: Callable[..., Parsed]) -> tuple[Parsed, dict | None]:
     """A long metrics file as a final ``Parsed`` (the overview frame) and its zoom info
     (None when the file could not be read). Raises ``OSError`` like ``readcache.read_jsonl``."""
     st = path.stat()
-    key = f"{path}#long"
+    key = cache_key(path)
     levels_dir = getattr(cache, "levels_dir", None) if cache is not None else None
     folder = levels_folder(levels_dir, path) if levels_dir else None
     entry = cache.get(key) if cache is not None else None
     old_info = _load_info(folder) if folder is not None else None
     if (entry is not None and old_info is not None
-            and (entry.dev, entry.ino, entry.size, entry.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            and entry.holds(st)
             and old_info.get("stamp") == [st.st_size, st.st_mtime_ns]):
         return _with_tail(entry.value, old_info, path, entry, st, display, ended)
     parsed, info, lines, offset, tail_check = _read_chunks(path, st, display, parse, folder, cache)

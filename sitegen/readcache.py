@@ -42,6 +42,10 @@ class FileEntry:
     tail_check: bytes         # the bytes just before ``offset``, to spot a replaced file
     value: Any                # Parsed for JSONL files; (value, problems) for JSON files
 
+    def holds(self, st: os.stat_result) -> bool:
+        """True while the file is as it was read: same device, inode, size and mtime."""
+        return (self.dev, self.ino, self.size, self.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
 
 class ReadCache:
     """Byte offsets and parsed rows per file, so a rebuild reads only what changed.
@@ -108,17 +112,13 @@ class ReadCache:
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         entries, keep = {}, {INDEX_FILE}
-        for key, entry in self.entries.items():
-            text = store_entry(key, entry, folder)
+        for key, entry in list(self.entries.items()):
+            text = self.store(key, folder)
             if text is None:                                # an entry that cannot be written is left out
                 continue
             entries[key] = text
             if isinstance(entry.value, Parsed):
                 keep.add(_frame_name(key, entry))
-                if not isinstance(entry.value, StoredParsed):
-                    # Its points are on disk now: this object (kept for the next build of a
-                    # long-lived process) holds none of them, as a loaded cache would.
-                    self.entries[key] = entry_from_json(json.loads(text), folder)
         body = ",".join(f"{json.dumps(k)}:{v}" for k, v in entries.items())
         write_atomic(folder / INDEX_FILE,
                      f'{{"layout":{json.dumps(list(self._layout()))},"entries":{{{body}}}}}')
@@ -130,6 +130,20 @@ class ReadCache:
                     os.unlink(folder / name)
                 except OSError:
                     pass
+
+    def store(self, key: str, folder: Path) -> str | None:
+        """Write entry ``key``'s frame into ``folder`` (once) and return the entry's JSON text
+        for ``index.json``; the entry in memory becomes its stored form, holding none of its
+        points (a cache kept for the next build, or a build worker's, stays small). None when
+        it cannot be written (then that file is simply parsed again)."""
+        entry = self.entries[key]
+        try:
+            text = json.dumps(_entry_to_json(key, entry, folder), default=_plain)
+        except Exception:  # noqa: BLE001 - e.g. JSON nested too deep, a column Arrow refuses
+            return None
+        if isinstance(entry.value, Parsed) and not isinstance(entry.value, StoredParsed):
+            self.entries[key] = entry_from_json(json.loads(text), folder)
+        return text
 
     def prune(self, keep: Iterable[str] = ()) -> None:
         """Forget files that are neither in ``keep`` nor looked up by the last ``read_runs``
@@ -289,17 +303,8 @@ def _entry_to_json(key: str, entry: FileEntry, folder: Path) -> dict:
     return raw
 
 
-def store_entry(key: str, entry: FileEntry, folder: Path) -> str | None:
-    """The entry as the JSON text ``index.json`` holds for it, its frame written into ``folder``
-    first (once); None when it cannot be written (then that file is simply parsed again)."""
-    try:
-        return json.dumps(_entry_to_json(key, entry, folder), default=_plain)
-    except Exception:  # noqa: BLE001 - e.g. JSON nested too deep, a column Arrow refuses
-        return None
-
-
 def entry_from_json(raw: dict, folder: Path) -> FileEntry:
-    """An entry as ``store_entry`` wrote it; raises ValueError (or KeyError) for anything else."""
+    """An entry as ``ReadCache.store`` wrote it; raises ValueError (or KeyError) for anything else."""
     if raw["kind"] == "jsonl":
         name = str(raw["frame"])
         if "/" in name or "\\" in name or not name.endswith(FRAME_SUFFIX):
@@ -430,8 +435,7 @@ def _read_json_file(path: Path, cache: ReadCache | None, display: str,
     st = path.stat()
     key = str(path)
     entry = cache.get(key) if cache is not None else None
-    if entry is not None and (entry.dev, entry.ino, entry.size, entry.mtime_ns) == (
-            st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+    if entry is not None and entry.holds(st):
         value, cached_problems = entry.value
         problems.extend(_respell(cached_problems, display))
         return value

@@ -8,7 +8,7 @@ import math
 from runfolders import append_steps
 from runpages.sitegen import build_pool
 from runpages.sitegen.build import build_site
-from runpages.sitegen.lazyframe import LazyFrame, frame_facts
+from runpages.sitegen.lazyframe import frame_facts
 from runpages.sitegen.reader import ReadCache, read_runs
 
 
@@ -34,9 +34,9 @@ def test_an_unchanged_run_reads_lazily_with_the_facts_of_a_fresh_read(make_run, 
     lazy = {r.id: r for p in read_runs([make_run.runs], cache=loaded)[0] for r in p.runs}
     assert set(lazy) == set(fresh)
     for rid, run in lazy.items():
-        assert isinstance(run.__dict__["_metrics"], LazyFrame)      # not read yet
+        assert run.frame_facts("metrics") is not None             # not read yet
         assert _facts_view(run) == _facts_view(fresh[rid])
-        assert isinstance(run.__dict__["_metrics"], LazyFrame)      # the facts read no frame
+        assert run.frame_facts("metrics") is not None             # the facts read no frame
         assert run.frame_facts("metrics") == frame_facts(fresh[rid].metrics)
         assert run.metrics.equals(fresh[rid].metrics)               # read on first use, the same points
         assert run.frame_facts("metrics") is None
@@ -84,7 +84,7 @@ def test_the_pool_parses_a_cold_build_into_the_cache_and_the_parent_holds_no_poi
     assert parsed == [6] and result.rebuilt_runs == 6 and not result.problems
     runs = [r for p in books[0].projects for r in p.runs]
     # The parent rendered nothing itself (the pool did): no run's points came into it.
-    assert all(isinstance(r.__dict__["_metrics"], LazyFrame) for r in runs)
+    assert all(r.frame_facts("metrics") is not None for r in runs)
     # The same site as a build that parsed everything in one process.
     monkeypatch.setenv("RUNPAGES_JOBS", "1")
     one = build_site(make_config([make_run.runs], output=tmp_path / "one", cache_dir=tmp_path / "cache-one"))
