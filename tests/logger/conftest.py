@@ -64,6 +64,24 @@ def wait_until(predicate, timeout=5.0) -> bool:
     return predicate()
 
 
+def delete_live_folder(path, attempts=50) -> None:
+    """``rmtree`` a folder a live run is writing. The run's ticker may land a file in it while
+    the tree is being deleted (a heartbeat's temp file), which makes the last ``rmdir`` fail
+    with ENOTEMPTY; delete again until the folder is gone, as a user's ``rm -rf`` would."""
+    import errno
+    import shutil
+    for _ in range(attempts):
+        try:
+            shutil.rmtree(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY:
+                raise
+    shutil.rmtree(path)
+
+
 def _reader(read, *parts):
     return lambda d: read(Path(d, *parts))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import warnings
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import runpages
 from runpages import api as api_module
 from runpages import schema, writer
 from runpages.warn import RunpagesWarning
-from tests.logger.conftest import wait_until
+from tests.logger.conftest import delete_live_folder, wait_until
 
 
 def test_log_with_a_string_names_the_fix(live_run):
@@ -83,7 +82,7 @@ def test_run_folder_deleted_mid_run_warns_and_training_continues(live_run, files
     run = live_run()
     run.log({"x": 1})
     assert wait_until(lambda: Path(run.dir, schema.METRICS_FILE).stat().st_size > 0)
-    shutil.rmtree(run.dir)
+    delete_live_folder(run.dir)
     with pytest.warns(RunpagesWarning, match="deleted"):
         for i in range(3):
             run.log({"x": 2 + i})
@@ -198,7 +197,7 @@ def test_config_is_written_again_when_the_run_folder_was_deleted(live_run, files
     run = live_run(config={"lr": 3e-4, "model": {"depth": 12}})
     run.log({"x": 1})
     run._files.flush()
-    shutil.rmtree(run.dir)
+    delete_live_folder(run.dir)
     with pytest.warns(RunpagesWarning, match="deleted"):
         run.log({"x": 2})
         # the next tick writes every rewritten file again, within about a second
@@ -212,7 +211,7 @@ def test_config_is_written_again_when_the_run_folder_was_deleted(live_run, files
 def test_config_is_written_at_finish_when_the_folder_went_just_before(live_run, files):
     run = live_run(config={"seed": 7})
     run._files.flush()
-    shutil.rmtree(run.dir)
+    delete_live_folder(run.dir)
     with pytest.warns(RunpagesWarning, match="deleted"):
         run.log({"x": 1})
         run.finish()
