@@ -72,8 +72,11 @@ def _search(browser, text: str) -> list[str]:
     box = browser.find_element("id", "rp-pick-search")
     box.clear()
     box.send_keys(text)
-    wait_for(browser, f"return document.getElementById('rp-pick-search').value === {text!r}")
-    return [li.get_attribute("data-key") for li in browser.find_elements("css selector", "#rp-pick-results li")]
+    # the list is drawn on a timer after the input event: wait for the one drawn for this text
+    wait_for(browser, f"return document.getElementById('rp-pick-search').value === {text!r}"
+                      f" && document.getElementById('rp-pick-results').getAttribute('data-for') === {text!r}")
+    return browser.execute_script(
+        "return [...document.querySelectorAll('#rp-pick-results li')].map(li => li.dataset.key)")
 
 
 def _pick(browser, key: str):

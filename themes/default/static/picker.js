@@ -124,6 +124,7 @@
       var frag = document.createDocumentFragment();
       found.matches.forEach(function (r) { frag.appendChild(item(r, picked)); });
       list.appendChild(frag);
+      list.setAttribute("data-for", input.value);   // which search the list shows (render is deferred)
       var n = found.total;
       count.textContent = !runs.length ? "This site has no runs yet." :
         !n ? "No run matches \u201c" + input.value.trim() + "\u201d." :
