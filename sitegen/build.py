@@ -149,7 +149,10 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     # Many runs to parse (a cold build): workers parse them into the cache first, so the
     # logbook below holds no run's points, only where they are (lazyframe.LazyFrame).
     warm_read_cache(found, cache, read_dir, now_t)
-    book = load_logbook(config, cache=cache, now=now, found=found)
+    from runpages.sitegen.runrecords import RECORDS_DIR, RunRecords
+
+    records = RunRecords.load(cache_dir / RECORDS_DIR)     # unchanged runs are made from these
+    book = load_logbook(config, cache=cache, now=now, found=found, records=records)
     if config.strict and book.problems:
         raise ProblemsError(summarize_problems(book.problems))
 
@@ -173,6 +176,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     prune_levels(cache.levels_dir, [r for p in book.projects for r in p.runs])
     if _cache_marks(cache) != before or not (read_dir / "index.json").exists():
         cache.save(read_dir)
+    records.save()
     running = [r.last_activity or now_t for p in book.projects for r in p.runs if r.status == "running"]
     build_cache.save_state(cache_dir, {
         "version": build_cache.CACHE_VERSION, "settings": settings, "scan": scan,

@@ -145,13 +145,15 @@ def console_tail(run, limit: int = CONSOLE_TAIL_BYTES) -> tuple[str, bool]:
 
 
 def load_logbook(config, *, cache=None, now: float | None = None, found: dict | None = None,
-                 reports: bool = True, checks: bool = True) -> Logbook:
+                 records=None, reports: bool = True, checks: bool = True) -> Logbook:
     """Read everything the site shows for ``config``. ``cache``: a ``ReadCache`` to read
-    through; ``found``: a ``runscan.scan_runs`` result the caller already has; ``reports`` /
-    ``checks``: False where the caller shows neither (``runpages check`` judges runs only)."""
+    through; ``found``: a ``runscan.scan_runs`` result the caller already has; ``records``: a
+    ``runrecords.RunRecords`` (with ``cache``), so unchanged runs are not read again;
+    ``reports`` / ``checks``: False where the caller shows neither (``runpages check``)."""
     from runpages.sitegen.reader import read_runs
 
-    projects, problems = read_runs([str(d) for d in config.runs_dirs], cache=cache, now=now, found=found)
+    projects, problems = read_runs([str(d) for d in config.runs_dirs], cache=cache, now=now, found=found,
+                                   records=records)
     if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
         from runpages.sitegen.model import apply_main_metrics
 

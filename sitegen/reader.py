@@ -40,7 +40,8 @@ from runpages.sitegen.jsonl import parse_chunk_fast, parse_lines_slow  # noqa: F
 from runpages.sitegen.runscan import RUN_FILES, find_run_dirs, is_run_dir, scan_fingerprints  # noqa: F401
 from runpages.sitegen.readcache import FileEntry, ReadCache, read_json_file  # noqa: F401
 from runpages.sitegen.readcache import StoredParsed, _respell, _unreadable
-from runpages.sitegen.lazyframe import LazyFrame
+from runpages.sitegen.lazyframe import FrameFacts, LazyFrame
+from runpages.sitegen.runrecords import RunRecords, recalled_fields, recalled_problems
 
 # Copies of the jsonl thresholds, passed on by ``parse_chunk`` at each call, so that setting
 # ``reader.FAST_PATH_MIN_BYTES`` (as tests and benchmarks do) still picks the parser.
@@ -189,37 +190,30 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
     metrics, text_keys, last_values, nan_steps = None, {}, {}, {}
     zoom = None
     if schema.METRICS_FILE in stats:
-        long = longread.is_long(stats[schema.METRICS_FILE].st_size)
-        if long:                                                     # read in chunks (sitegen/longread.py)
-            parsed, zoom = _read_long_file(real / schema.METRICS_FILE, cache,
-                                           show(schema.METRICS_FILE), problems, ended)
-        else:
-            parsed = finalize(_read_jsonl_file(real / schema.METRICS_FILE, STEP, cache,
-                                             show(schema.METRICS_FILE), problems, ended), STEP)
+        read = _frame_reader(real, schema.METRICS_FILE, show(schema.METRICS_FILE), ended,
+                             longread.is_long(stats[schema.METRICS_FILE].st_size))
+        parsed, zoom = read(cache, problems)
         if parsed.rows:
-            path, shown_as = real / schema.METRICS_FILE, show(schema.METRICS_FILE)
-            metrics = _run_frame(parsed, lambda: _read_long_file(path, None, shown_as, [], ended)[0] if long
-                                 else finalize(_read_jsonl_file(path, STEP, None, shown_as, [], ended), STEP))
+            metrics = _run_frame(parsed, lambda: read(None, [])[0])
             last_values, nan_steps = parsed.last_values, dict(parsed.nan_at)
         text_keys = {k: list(v) for k, v in parsed.text.items()}
         problems.extend(_mixed_type_problems(parsed, show(schema.METRICS_FILE)))
     if metrics is None:
-        metrics = pd.DataFrame({STEP: np.empty(0, np.int64), TIME: np.empty(0)})
+        metrics = _no_frame(schema.METRICS_FILE)
 
     system = None
     if schema.SYSTEM_FILE in stats:
-        parsed = finalize(_read_jsonl_file(real / schema.SYSTEM_FILE, TIME, cache,
-                                         show(schema.SYSTEM_FILE), problems, ended), TIME)
+        read_system = _frame_reader(real, schema.SYSTEM_FILE, show(schema.SYSTEM_FILE), ended, False)
+        parsed, _ = read_system(cache, problems)
         if parsed.rows:
-            system = _run_frame(parsed, lambda: finalize(_read_jsonl_file(
-                real / schema.SYSTEM_FILE, TIME, None, show(schema.SYSTEM_FILE), [], ended), TIME))
+            system = _run_frame(parsed, lambda: read_system(None, [])[0])
         if parsed.text:
             keys = ", ".join(repr(k) for k in list(parsed.text)[:5])
             problems.append(Problem(show(schema.SYSTEM_FILE), min(parsed.text_first_line.values()),
                                     f"text values under {keys} are not system metrics; ignored"))
 
     if system is None:
-        system = pd.DataFrame({TIME: np.empty(0)})
+        system = _no_frame(schema.SYSTEM_FILE)
 
     artifacts: list[Artifact] = []
     manifest_name = f"{schema.ARTIFACTS_DIR}/{schema.ARTIFACT_MANIFEST}"
@@ -260,15 +254,38 @@ def read_run(run_dir: str | Path, cache: ReadCache | None = None,
         files={name: st.st_size for name, st in stats.items()},
         zoom=zoom,
     )
-    last_seen = run.heartbeat_at
-    if last_seen is None:
-        last_seen = run.last_record_at if run.last_record_at is not None else run.started_at
-    run.status = _resolve_status(meta, last_seen, now)
+    _settle_status(run, now)
     if "status" in meta and (meta["status"] not in schema.STATUSES or meta["status"] == schema.LOST):
         problems.append(Problem(show(schema.META_FILE), None,
                                 f"unknown status {meta['status']!r}; shown as {run.status!r}"))
     run.problem_count = len(problems)
     return run, problems
+
+
+def _settle_status(run: Run, now: float) -> None:
+    """The run's status at ``now``: what meta.json says, or lost when a running run went quiet."""
+    last_seen = run.heartbeat_at
+    if last_seen is None:
+        last_seen = run.last_record_at if run.last_record_at is not None else run.started_at
+    run.status = _resolve_status(run.meta, last_seen, now)
+
+
+def _frame_reader(real: Path, name: str, shown: str, ended: bool, long: bool):
+    """``read(cache, problems) -> (final Parsed, zoom info or None)`` for the run's metrics or
+    system file: the one way its frame is read (a long metrics file in chunks, longread.py)."""
+    path = real / name
+    if long:
+        return lambda cache, problems: _read_long_file(path, cache, shown, problems, ended)
+    index_key = STEP if name == schema.METRICS_FILE else TIME
+    return lambda cache, problems: (finalize(_read_jsonl_file(path, index_key, cache, shown, problems,
+                                                              ended), index_key), None)
+
+
+def _no_frame(name: str) -> pd.DataFrame:
+    """The frame of a run that logged nothing to ``name`` (or has no such file)."""
+    if name == schema.METRICS_FILE:
+        return pd.DataFrame({STEP: np.empty(0, np.int64), TIME: np.empty(0)})
+    return pd.DataFrame({TIME: np.empty(0)})
 
 
 def _run_frame(parsed: Parsed, reread: Callable[[], Parsed]):
@@ -377,18 +394,75 @@ def _read_manifest(path: Path, cache: ReadCache | None, display: str,
 # Many runs, many folders
 # ---------------------------------------------------------------------------------------------
 
+def _read_or_recall(entry: FoundRun, cache: ReadCache, records: RunRecords, now: float,
+                    source: str) -> tuple[Run | None, list[Problem]]:
+    """``read_run``, or the run made from its record when its files did not change."""
+    run_dir, real, stats = entry
+    fp = fingerprint(stats)
+    rec = records.get(str(real), fp, str(run_dir), source)
+    if rec is not None:
+        try:
+            return _recall(rec, real, stats, fp, cache, now, source)
+        except (KeyError, TypeError, ValueError):    # a record of another shape: read the run
+            pass
+    run, problems = read_run(run_dir, cache, now, source=source, found=entry)
+    meta_status = run.meta.get("status", schema.FINISHED) if run is not None else None
+    # an unknown status's Problem names the status shown, which depends on the time: not kept
+    if run is not None and meta_status in schema.STATUSES and meta_status != schema.LOST:
+        records.put(run, problems, str(run_dir))
+    return run, problems
+
+
+def _recall(rec: dict, real: Path, stats: dict, fp: str, cache: ReadCache, now: float,
+            source: str) -> tuple[Run, list[Problem]]:
+    """The Run of a record (``runrecords``): its points are read through the cache by the
+    path ``read_run`` takes, only when a page asks (``LazyFrame``)."""
+    fields = recalled_fields(rec)
+    shown = rec["shown"]
+    ended = fields["meta"].get("status") in (schema.FINISHED, schema.CRASHED, schema.KILLED)
+    frames = {}
+    for name in (schema.METRICS_FILE, schema.SYSTEM_FILE):
+        facts = FrameFacts.from_json(rec["facts"]["metrics" if name == schema.METRICS_FILE else "system"])
+        if name not in stats or not facts.rows:
+            frames[name] = _no_frame(name)
+            continue
+        read = _frame_reader(real, name, jsonsafe.clean_text(os.path.join(shown, name)), ended,
+                             longread.is_long(stats[name].st_size))
+        frames[name] = LazyFrame(lambda read=read: _recalled_frame(read, cache), facts)
+    # the files it reads through the cache stay there (ReadCache.prune keeps what was seen)
+    cache.seen.update(str(real / name) for name in stats)
+    cache.seen.add(longread.cache_key(real / schema.METRICS_FILE))
+    run = Run(**fields, dir=str(real), metrics=frames[schema.METRICS_FILE],
+              system=frames[schema.SYSTEM_FILE], source=source, fingerprint=fp)
+    _settle_status(run, now)
+    return run, recalled_problems(rec)
+
+
+def _recalled_frame(read, cache: ReadCache):
+    """A recalled run's frame, through the cache; read from its file again (without the cache)
+    when the cache's copy is gone or torn by then, as ``_run_frame`` does."""
+    try:
+        parsed = read(cache, [])[0]
+        return parsed.frame if isinstance(parsed, StoredParsed) else parsed.frame.copy(deep=False)
+    except (OSError, ValueError):
+        return read(None, [])[0].frame
+
+
 def _data_weight(run: Run) -> tuple:
     return (run.last_activity or 0.0, len(run.metrics), sum(run.files.values()))
 
 
 def read_runs(dirs: Sequence[str | Path], cache: ReadCache | None = None,
               now: float | None = None,
-              found: dict[str, list[FoundRun]] | None = None) -> tuple[list[Project], list[Problem]]:
+              found: dict[str, list[FoundRun]] | None = None,
+              records: RunRecords | None = None) -> tuple[list[Project], list[Problem]]:
     """Every run under every runs dir, merged into Projects (by name; runs newest first).
     The same ``<project>/<run-id>`` in two dirs is one run: the copy with newer activity and
     more data wins, and only its Problems are reported. With a cache, files of runs no longer
     on disk are dropped from it. Problems come in folder order, run by run. ``found``: a
-    ``scan_runs(dirs)`` result just taken (by a build), so folders are not listed again."""
+    ``scan_runs(dirs)`` result just taken (by a build), so folders are not listed again.
+    ``records`` (with a cache): what earlier builds read of each run (``runrecords``); a run
+    whose files did not change is made from its record instead of being read."""
     now = time.time() if now is None else now
     if found is None:
         found = scan_runs(dirs)
@@ -408,7 +482,10 @@ def read_runs(dirs: Sequence[str | Path], cache: ReadCache | None = None,
             if hint:
                 problems.append(Problem(str(d), None, hint))
         for entry in run_dirs:
-            run, run_found = read_run(entry[0], cache, now, source=str(d), found=entry)
+            if records is not None and cache is not None:
+                run, run_found = _read_or_recall(entry, cache, records, now, str(d))
+            else:
+                run, run_found = read_run(entry[0], cache, now, source=str(d), found=entry)
             if run is None:
                 problems.extend(run_found)
                 continue
