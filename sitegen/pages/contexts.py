@@ -97,7 +97,8 @@ class UtilisationContext(TypedDict):
     project: dict | None          # None on the site-wide page
     projects: list[dict]          # the site-wide page's project list ([] on a project's page)
     site_page: str
-    rows: list[dict]
+    rows: list[dict]              # the runs listed, worst first (the site page: SITE_RUN_ROWS)
+    rows_total: int               # the runs counted (more than listed on a large site)
     run_headers: list
     users: list[dict]
     weeks: list[dict]

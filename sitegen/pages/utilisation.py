@@ -142,11 +142,18 @@ def headline(usages: list[U.RunUsage], users: list[U.Aggregate]) -> dict | None:
     }
 
 
+# The site page lists this many runs, the worst first; each project's page lists all of its
+# own (a team-year of runs would make the site page tens of megabytes).
+SITE_RUN_ROWS = 200
+
+
 def _figures(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config, *,
-             with_project: bool) -> dict:
-    """The part of a ``UtilisationContext`` the project and the site page compute alike."""
-    run_url = {k: site.run_url(r) for k, r in runs_by_key.items()}
+             with_project: bool, row_limit: int | None = None) -> dict:
+    """The part of a ``UtilisationContext`` the project and the site page compute alike;
+    ``row_limit``: list only that many runs (totals, users and weeks still count them all)."""
     ordered = U.worst_first(usages)
+    shown = ordered if row_limit is None else ordered[:row_limit]
+    run_url = _RunUrls(site, runs_by_key)
     users = U.aggregate(usages, "user")
     weeks = sorted(U.aggregate(usages, "week"), key=lambda a: a.name, reverse=True)
     total = U.totals(usages)
@@ -154,7 +161,7 @@ def _figures(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config
     if top:
         top["url"] = run_url[top["key"]]
     return {
-        "rows": [run_row(u, run_url[u.key]) for u in ordered],
+        "rows": [run_row(u, run_url[u.key]) for u in shown], "rows_total": len(ordered),
         "run_headers": RUN_HEADERS,
         "users": [aggregate_row(a, run_url) for a in users],
         "weeks": [aggregate_row(a, run_url) for a in weeks],
@@ -168,6 +175,21 @@ def _figures(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config
         "simulated": sorted({str(r.meta.get("system_source")) for r in runs_by_key.values()
                              if "simulated" in str(r.meta.get("system_source") or "")}),
     }
+
+
+class _RunUrls(dict):
+    """Run key -> run page URL, made on first asking (a site page names a few of its runs)."""
+
+    def __init__(self, site, runs_by_key: dict[str, Any]):
+        super().__init__()
+        self._site, self._runs = site, runs_by_key
+
+    def __missing__(self, key: str) -> str:
+        url = self[key] = self._site.run_url(self._runs[key])
+        return url
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self._runs else default
 
 
 # The run page's card and these pages share one computation per run, and serve --watch
@@ -239,7 +261,7 @@ def build_utilisation(book) -> list[Page]:
             "projects": [], "site_page": SITE_PATH}
         pages.append(Page(project_path(site, project), "utilisation.html", ctx))
     ctx = {
-        **_figures(all_usages, all_runs, site, config, with_project=True),
+        **_figures(all_usages, all_runs, site, config, with_project=True, row_limit=SITE_RUN_ROWS),
         "title": f"Utilisation \u00b7 {title}", "heading": "GPU utilisation \u00b7 all projects",
         "project": None, "site_page": SITE_PATH,
         "projects": [{"name": p.name, "url": project_path(site, p)}

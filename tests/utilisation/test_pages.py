@@ -92,6 +92,24 @@ def test_project_page_links_back_and_counts_only_its_runs(pages):
     assert 'href="../../utilisation.html"' in html and 'href="index.html"' in html
 
 
+def test_a_large_site_page_lists_the_worst_runs_and_counts_them_all(pages, monkeypatch):
+    from runpages.sitegen.logbook import Logbook, SiteMap
+    from runpages.sitegen.pages import utilisation
+
+    _, projects, renderer, cfg = pages
+    monkeypatch.setattr(utilisation, "SITE_RUN_ROWS", 2)
+    built = {p.path: p for p in utilisation.build_utilisation(Logbook(config=cfg, projects=projects,
+                                                                       site=SiteMap(projects)))}
+    site = built["utilisation.html"]
+    assert [r["name"] for r in site.context["rows"]] == ["<script>slow</script>", "good"]
+    assert site.context["total"]["cells"][0]["text"] == "5"            # the totals count every run
+    assert sum(int(u["cells"][0]["text"]) for u in site.context["users"]) == 5
+    html = renderer.render(site)
+    assert "The 2 runs of 5 that wasted the most GPU-hours" in html
+    assert len(built["p/vision/utilisation.html"].context["rows"]) == 3   # a project's page lists all
+    assert "rp-usage-cut" not in renderer.render(built["p/vision/utilisation.html"])
+
+
 def test_run_card_renders_for_gpu_cpu_only_and_running_runs(pages):
     from runpages.sitegen.pages.utilisation import run_card
 
