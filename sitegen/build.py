@@ -502,8 +502,9 @@ def _stat_tree(folder: Path) -> dict[str, str]:
     return out
 
 
-def _cache_marks(cache) -> dict:
-    return {k: (e.size, e.mtime_ns, e.offset, e.ino) for k, e in cache.entries.items()}
+def _cache_marks(cache) -> int:
+    """Moves whenever an entry is put into the cache or leaves it (then the build saves it)."""
+    return cache.entries.changes
 
 
 def _script_runs(project) -> list:

@@ -21,17 +21,16 @@ from runpages import schema
 _PARSED_FILES = (schema.METRICS_FILE, schema.SYSTEM_FILE)
 
 
-def _needs_parse(cache, real: Path, stats: dict) -> bool:
+def _needs_parse(cache, real, stats: dict) -> bool:
     from runpages.sitegen import longread
 
     for name in _PARSED_FILES:
         st = stats.get(name)
         if st is None:
             continue
-        path = real / name
+        path = os.path.join(real, name)
         long = name == schema.METRICS_FILE and longread.is_long(st.st_size)
-        entry = cache.entries.get(longread.cache_key(path) if long else str(path))
-        if entry is None or not entry.holds(st):
+        if not cache.entries.holds(longread.cache_key(path) if long else path, st):
             return True
     return False
 

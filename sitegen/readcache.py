@@ -23,6 +23,7 @@ import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from collections.abc import MutableMapping
 from typing import Any, Callable, Iterable
 
 from runpages import schema
@@ -47,6 +48,77 @@ class FileEntry:
         return (self.dev, self.ino, self.size, self.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+class _Entries(MutableMapping):
+    """Key -> ``FileEntry``. A loaded cache keeps each entry as the JSON it read until the entry
+    is asked for: a rebuild that reads a few runs converts a few entries, and writes the others
+    back as they came. ``changes`` counts entries put or removed (a build saves when it moved)."""
+
+    def __init__(self, raw: dict[str, dict] | None = None, folder: Path | None = None):
+        self.done: dict[str, FileEntry] = {}
+        self.raw: dict[str, dict] = raw or {}
+        self.folder = folder
+        self.changes = 0
+
+    def __getitem__(self, key: str) -> FileEntry:
+        try:
+            return self.done[key]
+        except KeyError:
+            pass
+        raw = self.raw.pop(key)                 # KeyError: not held
+        try:
+            entry = self.done[key] = entry_from_json(raw, self.folder)
+        except Exception:  # noqa: BLE001 - one bad entry: that file is read again
+            self.changes += 1
+            raise KeyError(key) from None
+        return entry
+
+    def __setitem__(self, key: str, entry: FileEntry) -> None:
+        self.raw.pop(key, None)
+        self.done[key] = entry
+        self.changes += 1
+
+    def holds(self, key: str, st: os.stat_result) -> bool:
+        """``FileEntry.holds`` for ``key``, without converting an entry still held as JSON."""
+        entry = self.done.get(key)
+        if entry is not None:
+            return entry.holds(st)
+        raw = self.raw.get(key)
+        try:
+            return raw is not None and (raw["dev"], raw["ino"], raw["size"], raw["mtime_ns"]) == (
+                st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        except (KeyError, TypeError):
+            return False
+
+    def load_all(self) -> None:
+        """Convert every entry still held as JSON (those that do not convert are dropped)."""
+        for key in list(self.raw):
+            try:
+                self[key]
+            except KeyError:
+                pass
+
+    def swap(self, key: str, entry: FileEntry) -> None:
+        """The same entry in another form (its stored one): not a change."""
+        self.done[key] = entry
+
+    def __delitem__(self, key: str) -> None:
+        if key in self.done:
+            del self.done[key]
+        else:
+            del self.raw[key]
+        self.changes += 1
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.done or key in self.raw
+
+    def __iter__(self):
+        yield from list(self.done)
+        yield from list(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.done) + len(self.raw)
+
+
 class ReadCache:
     """Byte offsets and parsed rows per file, so a rebuild reads only what changed.
 
@@ -63,7 +135,7 @@ class ReadCache:
                 tuple(f.name for f in fields(Parsed)))
 
     def __init__(self) -> None:
-        self.entries: dict[str, FileEntry] = {}
+        self.entries: _Entries = _Entries()
         self.parsed_bytes = 0
         self.seen: set[str] = set()     # files looked up since made/loaded (see ``prune``)
 
@@ -93,11 +165,7 @@ class ReadCache:
             entries = data["entries"]
         except Exception:  # noqa: BLE001 - any unreadable cache is simply an empty one
             return cache
-        for key, raw in entries.items():
-            try:
-                cache.entries[key] = entry_from_json(raw, Path(path))
-            except Exception:  # noqa: BLE001 - one bad entry: that file is read again
-                continue
+        cache.entries = _Entries({k: v for k, v in entries.items() if isinstance(v, dict)}, Path(path))
         if stamp is not None and len(cache.entries) == len(entries):
             # What the folder holds: a long-lived process's next build need not read it again
             # (the first change after ``serve`` starts; a no-change build saves nothing).
@@ -112,13 +180,20 @@ class ReadCache:
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         entries, keep = {}, {INDEX_FILE}
-        for key, entry in list(self.entries.items()):
+        if self.entries.folder is not None and Path(self.entries.folder) != folder:
+            self.entries.load_all()              # entries of another folder: convert (and so copy) them
+        for key in list(self.entries.done):
+            entry = self.entries.done[key]
             text = self.store(key, folder)
             if text is None:                                # an entry that cannot be written is left out
                 continue
             entries[key] = text
             if isinstance(entry.value, Parsed):
                 keep.add(_frame_name(key, entry))
+        for key, raw in self.entries.raw.items():          # never asked for: written back as read
+            entries[key] = json.dumps(raw)
+            if raw.get("kind") == "jsonl" and isinstance(raw.get("frame"), str):
+                keep.add(raw["frame"])
         body = ",".join(f"{json.dumps(k)}:{v}" for k, v in entries.items())
         write_atomic(folder / INDEX_FILE,
                      f'{{"layout":{json.dumps(list(self._layout()))},"entries":{{{body}}}}}')
@@ -142,7 +217,7 @@ class ReadCache:
         except Exception:  # noqa: BLE001 - e.g. JSON nested too deep, a column Arrow refuses
             return None
         if isinstance(entry.value, Parsed) and not isinstance(entry.value, StoredParsed):
-            self.entries[key] = entry_from_json(json.loads(text), folder)
+            self.entries.swap(key, entry_from_json(json.loads(text), folder))
         return text
 
     def prune(self, keep: Iterable[str] = ()) -> None:

@@ -273,12 +273,11 @@ def _settle_status(run: Run, now: float) -> None:
 def _frame_reader(real: Path, name: str, shown: str, ended: bool, long: bool):
     """``read(cache, problems) -> (final Parsed, zoom info or None)`` for the run's metrics or
     system file: the one way its frame is read (a long metrics file in chunks, longread.py)."""
-    path = real / name
     if long:
-        return lambda cache, problems: _read_long_file(path, cache, shown, problems, ended)
+        return lambda cache, problems: _read_long_file(real / name, cache, shown, problems, ended)
     index_key = STEP if name == schema.METRICS_FILE else TIME
-    return lambda cache, problems: (finalize(_read_jsonl_file(path, index_key, cache, shown, problems,
-                                                              ended), index_key), None)
+    return lambda cache, problems: (finalize(_read_jsonl_file(real / name, index_key, cache, shown,
+                                                              problems, ended), index_key), None)
 
 
 def _no_frame(name: str) -> pd.DataFrame:
@@ -430,8 +429,9 @@ def _recall(rec: dict, real: Path, stats: dict, fp: str, cache: ReadCache, now: 
                              longread.is_long(stats[name].st_size))
         frames[name] = LazyFrame(lambda read=read: _recalled_frame(read, cache), facts)
     # the files it reads through the cache stay there (ReadCache.prune keeps what was seen)
-    cache.seen.update(str(real / name) for name in stats)
-    cache.seen.add(longread.cache_key(real / schema.METRICS_FILE))
+    base = str(real)
+    cache.seen.update([os.path.join(base, name) for name in stats])
+    cache.seen.add(longread.cache_key(os.path.join(base, schema.METRICS_FILE)))
     run = Run(**fields, dir=str(real), metrics=frames[schema.METRICS_FILE],
               system=frames[schema.SYSTEM_FILE], source=source, fingerprint=fp)
     _settle_status(run, now)
