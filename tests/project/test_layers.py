@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("logger plug-ins", ["runpages.integrations*", "runpages.importers*"]),
     ("model", ["sitegen.lazyframe", "sitegen.model", "sitegen.colors", "sitegen.query", "sitegen.utilisation", "sitegen.check_rules"]),
     ("reader", ["sitegen.jsonl", "sitegen.jsonsafe", "sitegen.limits", "sitegen.metacheck",
-                "sitegen.runscan", "sitegen.readcache", "sitegen.zoom_levels", "sitegen.long_resume", "sitegen.longread",
+                "sitegen.runscan", "sitegen.readcache", "sitegen.runrecords", "sitegen.zoom_levels", "sitegen.long_resume", "sitegen.longread",
                 "sitegen.reader",
                 "sitegen.store*", "sitegen.media*"]),
     ("logbook", ["sitegen.logbook", "sitegen.downloads", "sitegen.markdown", "sitegen.report_blocks", "sitegen.report_media", "sitegen.reports",
