@@ -13,6 +13,7 @@ Invariants:
   others can write. A missing, corrupt, truncated or other-layout cache loads as an empty
   cache (or without the entries that do not read back), never an error; ``save`` lands every
   file by temp name + rename, the index last, and writes only frames it does not hold yet.
+  A loaded entry stays the JSON it was read as until it is asked for (``_Entries``).
 - ``read_json_file`` never raises for bad input or an unreadable file: it returns None and adds
   a ``Problem``. ``read_jsonl`` leaves ``OSError`` to its caller.
 """
