@@ -22,9 +22,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import MutableMapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from collections.abc import MutableMapping
 from typing import Any, Callable, Iterable
 
 from runpages import schema
@@ -181,7 +181,7 @@ class ReadCache:
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         entries, keep = {}, {INDEX_FILE}
-        if self.entries.folder is not None and Path(self.entries.folder) != folder:
+        if self.entries.folder not in (None, folder):
             self.entries.load_all()              # entries of another folder: convert (and so copy) them
         for key in list(self.entries.done):
             entry = self.entries.done[key]
@@ -214,7 +214,7 @@ class ReadCache:
         it cannot be written (then that file is simply parsed again)."""
         entry = self.entries[key]
         try:
-            text = json.dumps(_entry_to_json(key, entry, folder), default=_plain)
+            text = json.dumps(_entry_to_json(key, entry, folder), default=json_default)
         except Exception:  # noqa: BLE001 - e.g. JSON nested too deep, a column Arrow refuses
             return None
         if isinstance(entry.value, Parsed) and not isinstance(entry.value, StoredParsed):
@@ -250,18 +250,19 @@ INDEX_FILE = "index.json"
 FRAME_SUFFIX = ".arrow"
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars (index values, last values) as JSON numbers."""
+def json_default(value: Any) -> Any:
+    """``json.dumps(default=)`` for the cache's files: numpy scalars (index values, last
+    values) as JSON numbers; anything else cannot be written."""
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"cannot write {type(value).__name__}")
 
 
-def _problems_json(problems: list[Problem]) -> list:
+def problems_to_json(problems: list[Problem]) -> list:
     return [[p.path, p.line, p.reason] for p in problems]
 
 
-def _problems_from(raw: list) -> list[Problem]:
+def problems_from_json(raw: list) -> list[Problem]:
     return [Problem(str(path), line if isinstance(line, int) else None, str(reason))
             for path, line, reason in raw]
 
@@ -370,12 +371,12 @@ def _entry_to_json(key: str, entry: FileEntry, folder: Path) -> dict:
             _write_frame(folder / name, value.frame)
         facts = value.facts if isinstance(value, StoredParsed) else frame_facts(value.frame)
         raw.update(kind="jsonl", frame=name, facts=facts.to_json(), text={k: [list(t) for t in v] for k, v in value.text.items()},
-                   text_first_line=value.text_first_line, problems=_problems_json(value.problems),
+                   text_first_line=value.text_first_line, problems=problems_to_json(value.problems),
                    final=value.final, last_values=value.last_values,
                    nan_at={k: v.tolist() for k, v in value.nan_at.items()})
     else:
         json_value, problems = value
-        raw.update(kind="json", value=json_value, problems=_problems_json(problems))
+        raw.update(kind="json", value=json_value, problems=problems_to_json(problems))
     return raw
 
 
@@ -390,11 +391,11 @@ def entry_from_json(raw: dict, folder: Path) -> FileEntry:
         value: Any = StoredParsed(folder / name, FrameFacts.from_json(raw["facts"]),
                             {str(k): [tuple(t) for t in v] for k, v in raw["text"].items()},
                             {str(k): int(v) for k, v in raw["text_first_line"].items()},
-                            _problems_from(raw["problems"]), bool(raw["final"]),
+                            problems_from_json(raw["problems"]), bool(raw["final"]),
                             {str(k): float(v) for k, v in raw["last_values"].items()},
                             {str(k): _index_array(v) for k, v in raw["nan_at"].items()})
     elif raw["kind"] == "json":
-        value = (raw["value"], _problems_from(raw["problems"]))
+        value = (raw["value"], problems_from_json(raw["problems"]))
     else:
         raise ValueError("unknown entry kind")
     return FileEntry(int(raw["dev"]), int(raw["ino"]), int(raw["size"]), int(raw["mtime_ns"]),

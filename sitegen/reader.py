@@ -39,9 +39,9 @@ from runpages.sitegen.runscan import (FoundRun, escaping_files, fingerprint, lay
 from runpages.sitegen.jsonl import parse_chunk_fast, parse_lines_slow  # noqa: F401
 from runpages.sitegen.runscan import RUN_FILES, find_run_dirs, is_run_dir, scan_fingerprints  # noqa: F401
 from runpages.sitegen.readcache import FileEntry, ReadCache, read_json_file  # noqa: F401
-from runpages.sitegen.readcache import StoredParsed, _respell, _unreadable
+from runpages.sitegen.readcache import StoredParsed, _respell, _unreadable, problems_from_json
 from runpages.sitegen.lazyframe import FrameFacts, LazyFrame
-from runpages.sitegen.runrecords import RunRecords, recalled_fields, recalled_problems
+from runpages.sitegen.runrecords import RunRecords, recalled_fields
 
 # Copies of the jsonl thresholds, passed on by ``parse_chunk`` at each call, so that setting
 # ``reader.FAST_PATH_MIN_BYTES`` (as tests and benchmarks do) still picks the parser.
@@ -435,7 +435,7 @@ def _recall(rec: dict, real: Path, stats: dict, fp: str, cache: ReadCache, now: 
     run = Run(**fields, dir=str(real), metrics=frames[schema.METRICS_FILE],
               system=frames[schema.SYSTEM_FILE], source=source, fingerprint=fp)
     _settle_status(run, now)
-    return run, recalled_problems(rec)
+    return run, problems_from_json(rec["problems"])
 
 
 def _recalled_frame(read, cache: ReadCache):

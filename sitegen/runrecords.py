@@ -25,6 +25,7 @@ from typing import Any
 
 from runpages import __version__
 from runpages.problems import Problem
+from runpages.sitegen.readcache import json_default, problems_to_json
 
 RECORDS_DIR = "records"
 VERSION = 1
@@ -42,6 +43,7 @@ class RunRecords:
     def __init__(self, folder: Path | None = None):
         self.folder = Path(folder) if folder is not None else None
         self._by_project: dict[str, dict[str, dict]] = {}
+        self._text: dict[str, str] = {}      # run folder -> its record as JSON, for those put
         self._dirty: set[str] = set()
         self._seen: set[str] = set()
         self._loaded: set[str] = set()
@@ -88,7 +90,7 @@ class RunRecords:
         rec = {
             "fingerprint": run.fingerprint, "shown": shown, "source": run.source,
             "facts": facts,
-            "problems": [[p.path, p.line, p.reason] for p in problems],
+            "problems": problems_to_json(problems),
             "run": {"id": run.id, "project": run.project, "name": run.name, "meta": run.meta,
                     "config": run.config, "summary": run.summary,
                     "text_keys": run.text_keys,
@@ -98,11 +100,12 @@ class RunRecords:
                     "files": run.files, "zoom": run.zoom, "problem_count": run.problem_count},
         }
         try:
-            json.dumps(rec, default=_plain)      # a value JSON cannot hold: not kept, read again
-        except (TypeError, ValueError, RecursionError):
+            text = json.dumps(rec, default=json_default)
+        except (TypeError, ValueError, RecursionError):   # a value JSON cannot hold: read again next time
             return
         project = os.path.dirname(run.dir)
         self._by_project.setdefault(project, {})[run.dir] = rec
+        self._text[run.dir] = text
         self._seen.add(run.dir)
         self._dirty.add(project)
 
@@ -128,25 +131,16 @@ class RunRecords:
                     self._by_project.pop(project, None)
                     continue
                 self.folder.mkdir(parents=True, exist_ok=True)
-                write_atomic(path, json.dumps({"layout": _LAYOUT, "project": project, "runs": runs},
-                                              default=_plain))
+                body = ",".join(f"{json.dumps(d)}:{self._text.get(d) or json.dumps(rec, default=json_default)}"
+                                for d, rec in runs.items())
+                write_atomic(path, f'{{"layout":{json.dumps(_LAYOUT)},"project":{json.dumps(project)},'
+                                   f'"runs":{{{body}}}}}')
             except (OSError, TypeError, ValueError, RecursionError):
                 pass                       # only a shortcut: those runs are read again next time
         self._loaded = set(self._by_project)
+        self._text.clear()
         self._dirty.clear()
         self._seen.clear()
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars as JSON numbers (last values, steps)."""
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"cannot write {type(value).__name__}")
-
-
-def recalled_problems(rec: dict) -> list[Problem]:
-    return [Problem(str(path), line if isinstance(line, int) else None, str(reason))
-            for path, line, reason in rec["problems"]]
 
 
 def recalled_fields(rec: dict) -> dict[str, Any]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -19,8 +17,7 @@ from runpages.sitegen.config import SiteConfig
 from runpages.sitegen.reader import ReadCache, read_runs
 from runpages.sitegen.runrecords import RunRecords
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reader"))
-from test_cases import CASES, NOW, parse_case  # noqa: E402
+from tests.reader.test_cases import CASES, NOW, parse_case
 
 FIELDS = ("id", "project", "name", "dir", "meta", "config", "summary", "text_keys", "artifacts", "status",
           "source", "fingerprint", "problem_count", "files", "media", "reproduce", "zoom")
