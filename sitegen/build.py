@@ -139,6 +139,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
 
     # Imported past the fast path: the reader brings pandas (~1-2 s of a fresh process).
     from runpages.sitegen.logbook import load_logbook
+    from runpages.sitegen import readcache
     from runpages.sitegen.reader import ReadCache, summarize_problems
 
     cache = ReadCache.load(read_dir)
@@ -148,10 +149,10 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
 
     # Many runs to parse (a cold build): workers parse them into the cache first, so the
     # logbook below holds no run's points, only where they are (lazyframe.LazyFrame).
-    warm_read_cache(found, cache, read_dir, now_t)
     from runpages.sitegen.runrecords import RECORDS_DIR, RunRecords
 
     records = RunRecords.load(cache_dir / RECORDS_DIR)     # unchanged runs are made from these
+    warm_read_cache(found, cache, read_dir, now_t, records)
     book = load_logbook(config, cache=cache, now=now, found=found, records=records)
     if config.strict and book.problems:
         raise ProblemsError(summarize_problems(book.problems))
@@ -174,7 +175,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     from runpages.sitegen.build_zoom import prune_levels
 
     prune_levels(cache.levels_dir, [r for p in book.projects for r in p.runs])
-    if _cache_marks(cache) != before or not (read_dir / "index.json").exists():
+    if _cache_marks(cache) != before or not (read_dir / readcache.SHARDS_DIR).is_dir():
         cache.save(read_dir)
     records.save()
     running = [r.last_activity or now_t for p in book.projects for r in p.runs if r.status == "running"]

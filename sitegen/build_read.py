@@ -35,16 +35,23 @@ def _needs_parse(cache, real, stats: dict) -> bool:
     return False
 
 
-def warm_read_cache(found: dict, cache, folder: Path, now: float) -> int:
+def warm_read_cache(found: dict, cache, folder: Path, now: float, records=None) -> int:
     """Parse, over the build pool, the runs in ``found`` (a ``runscan.scan_runs`` result)
-    whose files ``cache`` does not hold as they are; their entries join ``cache``. Returns how
-    many runs were parsed by workers (0 when the pool would not pay)."""
+    whose files ``cache`` does not hold as they are; their entries join ``cache``. A run that
+    ``records`` (``runrecords.RunRecords``) still holds is made from its record, not read, so
+    its cache entries are not looked at (nor their shard read). Returns how many runs were
+    parsed by workers (0 when the pool would not pay)."""
     from runpages.sitegen import build_pool
     from runpages.sitegen.readcache import entry_from_json
     from runpages.sitegen.reader import read_run
+    from runpages.sitegen.runscan import fingerprint
+
+    def recalled(source: str, entry) -> bool:
+        run_dir, real, stats = entry
+        return records is not None and records.peek(str(real), fingerprint(stats), str(run_dir), source) is not None
 
     todo = [(source, entry) for source, entries in found.items() for entry in entries
-            if _needs_parse(cache, entry[1], entry[2])]
+            if not recalled(source, entry) and _needs_parse(cache, entry[1], entry[2])]
     if (len(todo) < build_pool.POOL_MIN_RUNS or build_pool.jobs() <= 1 or not hasattr(os, "fork")
             or not build_pool._alone()):
         return 0

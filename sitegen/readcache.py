@@ -49,40 +49,93 @@ class FileEntry:
         return (self.dev, self.ino, self.size, self.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-class _Entries(MutableMapping):
-    """Key -> ``FileEntry``. A loaded cache keeps each entry as the JSON it read until the entry
-    is asked for: a rebuild that reads a few runs converts a few entries, and writes the others
-    back as they came. ``changes`` counts entries put or removed (a build saves when it moved)."""
+def shard_of(key: str) -> str:
+    """The group a file's entry is kept with: the parent of its run folder (a project folder),
+    as run records are, so a rebuild that reads a few runs loads and writes only their groups."""
+    return os.path.dirname(os.path.dirname(key))
 
-    def __init__(self, raw: dict[str, dict] | None = None, folder: Path | None = None):
+
+def _shard_name(group: str) -> str:
+    digest = hashlib.blake2b(group.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    return digest + ".json"
+
+
+class _Shard:
+    """One group's file in ``SHARDS_DIR``: its header (keys, frame files) read at load, its
+    entries only when one of them is asked for."""
+
+    def __init__(self, path: Path, keys: list[str], frames: list[str]):
+        self.path, self.keys, self.frames = path, keys, frames
+        self.keyset = set(keys)
+
+
+class _Entries(MutableMapping):
+    """Key -> ``FileEntry``, kept in one shard file per group (``shard_of``). A loaded cache
+    parses a shard's entries only when one of its keys is asked for, and keeps each entry as
+    the JSON it read until the entry itself is asked for: a rebuild that reads a few runs
+    converts a few entries and rewrites only their groups' shards. ``changes`` counts entries
+    put or removed (a build saves when it moved)."""
+
+    def __init__(self, raw: dict[str, dict] | None = None, folder: Path | None = None,
+                 shards: dict[str, _Shard] | None = None):
         self.done: dict[str, FileEntry] = {}
         self.raw: dict[str, dict] = raw or {}
         self.folder = folder
         self.changes = 0
+        self.shards: dict[str, _Shard] = shards or {}      # group -> its file, entries not read yet
+        self.clean: dict[str, _Shard] = {}                  # group -> its file, read, unchanged since
+        self.dirty: set[str] = set()                        # groups whose file must be rewritten
+
+    def _open(self, key: str) -> str:
+        """Read the shard of ``key``'s group if it is still unread; returns the group."""
+        group = shard_of(key)
+        self._open_group(group)
+        return group
+
+    def _open_group(self, group: str) -> None:
+        shard = self.shards.pop(group, None)
+        if shard is not None:
+            raw = _read_shard(shard.path, group)
+            if raw is None:                     # gone or torn since load: its files are read again
+                self.dirty.add(group)
+            else:
+                for k, v in raw.items():
+                    self.raw.setdefault(k, v)
+                self.clean[group] = shard
+
+    def _changed(self, group: str) -> None:
+        self.changes += 1
+        self.dirty.add(group)
+        self.clean.pop(group, None)
 
     def __getitem__(self, key: str) -> FileEntry:
         try:
             return self.done[key]
         except KeyError:
             pass
+        group = self._open(key)
         raw = self.raw.pop(key)                 # KeyError: not held
         try:
             entry = self.done[key] = entry_from_json(raw, self.folder)
         except Exception:  # noqa: BLE001 - one bad entry: that file is read again
-            self.changes += 1
+            self._changed(group)
             raise KeyError(key) from None
         return entry
 
     def __setitem__(self, key: str, entry: FileEntry) -> None:
+        group = self._open(key)
         self.raw.pop(key, None)
         self.done[key] = entry
-        self.changes += 1
+        self._changed(group)
 
     def holds(self, key: str, st: os.stat_result) -> bool:
         """``FileEntry.holds`` for ``key``, without converting an entry still held as JSON."""
         entry = self.done.get(key)
         if entry is not None:
             return entry.holds(st)
+        if shard_of(key) in self.shards and not self._listed(key):
+            return False
+        self._open(key)
         raw = self.raw.get(key)
         try:
             return raw is not None and (raw["dev"], raw["ino"], raw["size"], raw["mtime_ns"]) == (
@@ -90,8 +143,15 @@ class _Entries(MutableMapping):
         except (KeyError, TypeError):
             return False
 
+    def _listed(self, key: str) -> bool:
+        shard = self.shards.get(shard_of(key))
+        return shard is not None and key in shard.keyset
+
     def load_all(self) -> None:
-        """Convert every entry still held as JSON (those that do not convert are dropped)."""
+        """Read every shard and convert every entry still held as JSON (those that do not
+        convert are dropped)."""
+        for group in list(self.shards):
+            self._open_group(group)
         for key in list(self.raw):
             try:
                 self[key]
@@ -103,21 +163,24 @@ class _Entries(MutableMapping):
         self.done[key] = entry
 
     def __delitem__(self, key: str) -> None:
+        group = self._open(key)
         if key in self.done:
             del self.done[key]
         else:
             del self.raw[key]
-        self.changes += 1
+        self._changed(group)
 
     def __contains__(self, key: object) -> bool:
-        return key in self.done or key in self.raw
+        return key in self.done or key in self.raw or (isinstance(key, str) and self._listed(key))
 
     def __iter__(self):
         yield from list(self.done)
         yield from list(self.raw)
+        for shard in list(self.shards.values()):
+            yield from shard.keys
 
     def __len__(self) -> int:
-        return len(self.done) + len(self.raw)
+        return len(self.done) + len(self.raw) + sum(len(s.keys) for s in self.shards.values())
 
 
 class ReadCache:
@@ -126,8 +189,9 @@ class ReadCache:
     ``parsed_bytes`` counts the bytes handed to a JSONL parser since the cache was made or
     loaded (tests and the benchmark use it to see that only new bytes were parsed)."""
 
-    # 3: a folder of JSON + Arrow IPC (no pickle); 4: NaN steps kept; 5: frame facts, lazy frames
-    VERSION = 5
+    # 3: a folder of JSON + Arrow IPC (no pickle); 4: NaN steps kept; 5: frame facts, lazy frames;
+    # 6: one index shard per project folder
+    VERSION = 6
 
     @classmethod
     def _layout(cls) -> tuple:
@@ -150,56 +214,92 @@ class ReadCache:
     @classmethod
     def load(cls, path: str | Path) -> "ReadCache":
         """The cache in folder ``path``; an empty one if it is missing, corrupt or from another
-        version (a cache is only ever a shortcut, never a reason to fail). An entry whose frame
-        file does not read back is left out (that file is simply parsed again)."""
-        kept = _LAST_SAVED.get(str(Path(path)))
-        if kept is not None and kept[0] == _stamp(Path(path) / INDEX_FILE):
+        version (a cache is only ever a shortcut, never a reason to fail). Only each shard's
+        header is read here; an entry that does not read back (its shard torn, its frame file
+        gone) is left out when it is asked for, and that file is simply parsed again."""
+        folder = Path(path)
+        stamp = _stamp(folder)
+        kept = _LAST_SAVED.get(str(folder))
+        if kept is not None and stamp is not None and kept[0] == stamp:
             kept[1].seen, kept[1].parsed_bytes = set(), 0   # what this process saved there last
             return kept[1]
         cache = cls()
-        stamp = _stamp(Path(path) / INDEX_FILE)
+        shards: dict[str, _Shard] = {}
         try:
-            data = json.loads((Path(path) / INDEX_FILE).read_bytes())
-            if not (isinstance(data, dict) and data.get("layout") == json.loads(json.dumps(cls._layout()))
-                    and isinstance(data.get("entries"), dict)):
-                return cache
-            entries = data["entries"]
-        except Exception:  # noqa: BLE001 - any unreadable cache is simply an empty one
+            names = sorted(os.listdir(folder / SHARDS_DIR))
+        except OSError:
             return cache
-        cache.entries = _Entries({k: v for k, v in entries.items() if isinstance(v, dict)}, Path(path))
-        if stamp is not None and len(cache.entries) == len(entries):
+        whole = True
+        for name in names:
+            got = _read_header(folder / SHARDS_DIR / name) if name.endswith(".json") else None
+            if got is None or _shard_name(got[0]) != name:
+                whole = False                  # rewritten (or removed) at the next save
+                continue
+            group, keys, frames = got
+            shards[group] = _Shard(folder / SHARDS_DIR / name, keys, frames)
+        cache.entries = _Entries(None, folder, shards)
+        if stamp is not None and whole:
             # What the folder holds: a long-lived process's next build need not read it again
             # (the first change after ``serve`` starts; a no-change build saves nothing).
-            _LAST_SAVED[str(Path(path))] = (stamp, cache)
+            _LAST_SAVED[str(folder)] = (stamp, cache)
         return cache
 
     def save(self, path: str | Path) -> None:
-        """Write the folder ``path``: new frame files first, then ``index.json`` (atomically),
-        then remove frame files no entry names any more."""
+        """Write the folder ``path``: new frame files first, then the shard of each group that
+        changed (atomically), then remove frame and shard files nothing names any more."""
         from runpages.sitegen.atomic import write_atomic
 
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        entries, keep = {}, {INDEX_FILE}
-        if self.entries.folder not in (None, folder):
-            self.entries.load_all()              # entries of another folder: convert (and so copy) them
-        for key in list(self.entries.done):
-            entry = self.entries.done[key]
+        (folder / SHARDS_DIR).mkdir(parents=True, exist_ok=True)
+        entries = self.entries
+        if entries.folder not in (None, folder):
+            entries.load_all()                   # entries of another folder: convert (and so copy) them
+            entries.dirty.update(shard_of(k) for k in entries)
+            entries.clean.clear()
+        elif entries.folder is None:
+            entries.dirty.update(shard_of(k) for k in entries)
+        groups: dict[str, dict[str, str]] = {g: {} for g in entries.dirty}
+        frames: dict[str, list[str]] = {g: [] for g in entries.dirty}
+        left_out = 0
+        for key in list(entries.done):
+            group = shard_of(key)
+            if group not in groups:
+                continue
+            entry = entries.done[key]
             text = self.store(key, folder)
             if text is None:                                # an entry that cannot be written is left out
+                left_out += 1
                 continue
-            entries[key] = text
+            groups[group][key] = text
             if isinstance(entry.value, Parsed):
-                keep.add(_frame_name(key, entry))
-        for key, raw in self.entries.raw.items():          # never asked for: written back as read
-            entries[key] = json.dumps(raw)
-            if raw.get("kind") == "jsonl" and isinstance(raw.get("frame"), str):
-                keep.add(raw["frame"])
-        body = ",".join(f"{json.dumps(k)}:{v}" for k, v in entries.items())
-        write_atomic(folder / INDEX_FILE,
-                     f'{{"layout":{json.dumps(list(self._layout()))},"entries":{{{body}}}}}')
-        if len(entries) == len(self.entries):      # all of it is on disk: the next load may reuse it
-            _LAST_SAVED[str(folder)] = (_stamp(folder / INDEX_FILE), self)
+                frames[group].append(_frame_name(key, entry))
+        for key, raw in entries.raw.items():               # never asked for: written back as read
+            group = shard_of(key)
+            if group in groups:
+                groups[group][key] = json.dumps(raw)
+                if raw.get("kind") == "jsonl" and isinstance(raw.get("frame"), str):
+                    frames[group].append(raw["frame"])
+        layout = json.dumps(list(self._layout()))
+        for group, texts in groups.items():
+            target = folder / SHARDS_DIR / _shard_name(group)
+            if not texts:
+                target.unlink(missing_ok=True)
+                continue
+            header = json.dumps({"layout": json.loads(layout), "group": group, "keys": list(texts),
+                                 "frames": frames[group]})
+            body = ",".join(f"{json.dumps(k)}:{v}" for k, v in texts.items())
+            write_atomic(target, f"{header}\n{{{body}}}")
+            entries.clean[group] = _Shard(target, list(texts), frames[group])
+        entries.dirty.clear()
+        entries.folder = folder
+        shard_names = {_shard_name(g) for g in list(entries.clean) + list(entries.shards)}
+        keep = {f for s in list(entries.clean.values()) + list(entries.shards.values()) for f in s.frames}
+        for name in os.listdir(folder / SHARDS_DIR):
+            if name not in shard_names:
+                (folder / SHARDS_DIR / name).unlink(missing_ok=True)
+        (folder / _OLD_INDEX_FILE).unlink(missing_ok=True)   # the single index of layout 5
+        if not left_out:           # all of it is on disk: the next load may reuse it
+            _LAST_SAVED[str(folder)] = (_stamp(folder), self)
         for name in os.listdir(folder):
             if name not in keep and name.endswith(FRAME_SUFFIX):
                 try:
@@ -237,16 +337,55 @@ class ReadCache:
 _LAST_SAVED: dict[str, tuple[tuple, "ReadCache"]] = {}
 
 
-def _stamp(path: Path) -> tuple | None:
+def _stamp(folder: Path) -> tuple | None:
+    """Every shard file's name and stat: changes when anyone rewrites one."""
+    shards = folder / SHARDS_DIR
     try:
-        st = path.stat()
+        out = []
+        with os.scandir(shards) as it:
+            for item in it:
+                st = item.stat()
+                out.append((item.name, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
     except OSError:
         return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return tuple(sorted(out))
+
+
+def _read_header(path: Path) -> tuple[str, list[str], list[str]] | None:
+    """(group, keys, frame files) of a shard file of this layout; None for anything else."""
+    try:
+        with open(path, "rb") as f:
+            head = json.loads(f.readline())
+        if not (isinstance(head, dict) and head.get("layout") == json.loads(json.dumps(ReadCache._layout()))):
+            return None
+        group, keys, frames = head["group"], head["keys"], head["frames"]
+        if (isinstance(group, str) and isinstance(keys, list) and isinstance(frames, list)
+                and all(isinstance(k, str) and shard_of(k) == group for k in keys)
+                and all(isinstance(n, str) for n in frames)):
+            return group, keys, frames
+    except Exception:  # noqa: BLE001 - any unreadable shard is simply not there
+        pass
+    return None
+
+
+def _read_shard(path: Path, group: str) -> dict[str, dict] | None:
+    """The entries (as JSON) of a shard file of ``group``; None when it does not read back."""
+    try:
+        with open(path, "rb") as f:
+            head = json.loads(f.readline())
+            body = json.loads(f.read())
+        if not (isinstance(head, dict) and head.get("group") == group
+                and head.get("layout") == json.loads(json.dumps(ReadCache._layout()))
+                and isinstance(body, dict)):
+            return None
+    except Exception:  # noqa: BLE001 - torn or replaced since load
+        return None
+    return {k: v for k, v in body.items() if isinstance(v, dict) and shard_of(k) == group}
 
 
 _TAIL_CHECK = 64
-INDEX_FILE = "index.json"
+SHARDS_DIR = "shards"             # one JSON file per group (``shard_of``): header line, then entries
+_OLD_INDEX_FILE = "index.json"
 FRAME_SUFFIX = ".arrow"
 
 

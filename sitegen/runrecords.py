@@ -73,6 +73,10 @@ class RunRecords:
         """The record of the run in ``real_dir`` while it still holds: same fingerprint,
         spelled and found the same way. Marks the run as present either way."""
         self._seen.add(real_dir)
+        return self.peek(real_dir, fingerprint, shown, source)
+
+    def peek(self, real_dir: str, fingerprint: str, shown: str, source: str) -> dict | None:
+        """``get`` without marking the run as present."""
         rec = self._by_project.get(os.path.dirname(real_dir), {}).get(real_dir)
         if (isinstance(rec, dict) and rec.get("fingerprint") == fingerprint and fingerprint
                 and rec.get("shown") == shown and rec.get("source") == source):

@@ -49,8 +49,8 @@ def test_the_process_that_saved_the_cache_reuses_it_until_the_folder_changes(run
     assert ReadCache.load(folder) is first                  # serve --watch: no reload from disk
     projects, _ = read_runs([runs_dir], first)
     assert first.parsed_bytes == 0 and len([r for p in projects for r in p.runs]) == 3
-    index = folder / readcache.INDEX_FILE
-    index.write_text(index.read_text())                     # someone else wrote the folder
+    for shard in (folder / readcache.SHARDS_DIR).iterdir():
+        shard.write_text(shard.read_text())                 # someone else wrote the folder
     again = ReadCache.load(folder)
     assert again is not first and set(again.entries) == set(first.entries)
 
@@ -61,8 +61,8 @@ def test_the_process_that_loaded_the_cache_reuses_it_until_the_folder_changes(ru
     readcache._LAST_SAVED.clear()               # a new serve process: its first load reads the folder
     first = ReadCache.load(folder)
     assert first.entries and ReadCache.load(folder) is first
-    index = folder / readcache.INDEX_FILE
-    index.write_text(index.read_text())
+    shard = next((folder / readcache.SHARDS_DIR).iterdir())
+    shard.write_text(shard.read_text())
     assert ReadCache.load(folder) is not first
 
 
@@ -86,23 +86,30 @@ def test_a_cache_that_cannot_be_read_means_a_full_build(runs_dir, make_config, d
     config = make_config([runs_dir])
     first = build_site(config)
     cache = Path(first.cache_dir)
-    state, index = cache / build_cache.STATE_FILE, cache / build_cache.READ_DIR / "index.json"
+    state = cache / build_cache.STATE_FILE
+    shards = list((cache / build_cache.READ_DIR / readcache.SHARDS_DIR).iterdir())
+    assert shards
     before = {f: (Path(config.output) / f).read_bytes() for f in _files(Path(config.output))}
     if damage == "garbage":
         state.write_bytes(b"\x80\x04not json")
-        index.write_bytes(b"{\"layout\": [")
+        for index in shards:
+            index.write_bytes(b"{\"layout\": [")
     elif damage == "truncated":
         state.write_bytes(state.read_bytes()[:40])
-        index.write_bytes(index.read_bytes()[:100])
+        for index in shards:
+            index.write_bytes(index.read_bytes()[:100])
     elif damage == "other version":
         state.write_text(state.read_text().replace('"version": 1', '"version": 999'))
-        index.write_text(index.read_text().replace('"layout":[3', '"layout":[999'))
+        for index in shards:
+            index.write_text(index.read_text().replace('"layout": [6', '"layout": [999', 1))
+            assert '"layout": [999' in index.read_text()
     elif damage == "frames cut":
         state.unlink()
         _break_all_frames(cache)
     else:
         state.write_bytes(b"")
-        index.write_bytes(b"")
+        for index in shards:
+            index.write_bytes(b"")
     result = build_site(config)
     assert result.rebuilt_runs == 3 and not result.problems
     after = {f: (Path(config.output) / f).read_bytes() for f in _files(Path(config.output))}
@@ -124,9 +131,10 @@ def test_no_pickle_is_ever_loaded_and_an_old_site_cache_goes(runs_dir, make_conf
     (out / ".runpages").mkdir(parents=True)
     for name in ("state.pickle", "cache.pickle"):          # where older builds kept their state
         (out / ".runpages" / name).write_bytes(evil)
-    (tmp_path / "cache" / "read").mkdir(parents=True)
+    (tmp_path / "cache" / "read" / "shards").mkdir(parents=True)
     (tmp_path / "cache" / "state.json").write_bytes(evil)
-    (tmp_path / "cache" / "read" / "index.json").write_bytes(evil)
+    (tmp_path / "cache" / "read" / "index.json").write_bytes(evil)       # layout 5's single index
+    (tmp_path / "cache" / "read" / "shards" / "0.json").write_bytes(evil)
     result = build_site(config)
     assert result.rebuilt_runs == 3 and not marker.exists()
     assert not (out / ".runpages").exists()

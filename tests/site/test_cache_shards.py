@@ -1,0 +1,129 @@
+"""The read cache keeps one index shard per project folder (``readcache.shard_of``): a rebuild
+after one run changed parses and rewrites only that project's shard, a shard that does not read
+back costs only its own runs a fresh read, and a deleted project's shard goes."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from runfolders import append_steps, write_run
+from runpages.sitegen import readcache
+from runpages.sitegen.reader import ReadCache, read_runs
+
+
+def _two_projects(root: Path) -> tuple[Path, Path]:
+    a = write_run(root, "alpha", "a1", run_id="20251124-120000-a1-aaaaaa", steps=50)
+    write_run(root, "alpha", "a2", run_id="20251124-120100-a2-aaaaab", steps=50)
+    b = write_run(root, "beta", "b1", run_id="20251124-120200-b1-bbbbbb", steps=50)
+    return Path(a), Path(b)
+
+
+def _shards(folder: Path) -> dict[str, os.stat_result]:
+    return {p.name: p.stat() for p in (folder / readcache.SHARDS_DIR).iterdir()}
+
+
+def _fresh_load(folder: Path) -> ReadCache:
+    readcache._LAST_SAVED.clear()              # as a new process: read the folder
+    return ReadCache.load(folder)
+
+
+def _runs(root: Path, cache: ReadCache) -> dict:
+    projects, problems = read_runs([root], cache)
+    assert not problems
+    return {r.id: r for p in projects for r in p.runs}
+
+
+def test_one_shard_per_project_folder_and_only_the_changed_one_is_rewritten(tmp_path):
+    root, folder = tmp_path / "runs", tmp_path / "read"
+    a, b = _two_projects(root)
+    cache = ReadCache()
+    first = _runs(root, cache)
+    cache.save(folder)
+    before = _shards(folder)
+    assert set(before) == {readcache._shard_name(str(root.resolve() / p)) for p in ("alpha", "beta")}
+    assert not (folder / "index.json").exists()
+
+    append_steps(a, 50, 25)
+    cache = _fresh_load(folder)
+    assert set(cache.entries.shards) == {str(root.resolve() / "alpha"), str(root.resolve() / "beta")}
+    again = _runs(root, cache)
+    grown = os.path.getsize(a / "metrics.jsonl")
+    assert 0 < cache.parsed_bytes < grown                     # only the appended lines
+    assert again[a.name].metrics["_step"].tolist() == list(range(75))
+    assert again[b.name].metrics.equals(first[b.name].metrics)
+    cache.save(folder)
+    after = _shards(folder)
+    alpha, beta = (readcache._shard_name(str(root.resolve() / p)) for p in ("alpha", "beta"))
+    assert after[beta].st_ino == before[beta].st_ino and after[beta].st_mtime_ns == before[beta].st_mtime_ns
+    assert after[alpha].st_ino != before[alpha].st_ino
+
+    cache = _fresh_load(folder)                              # and the rewritten shard reads back
+    _runs(root, cache)
+    assert cache.parsed_bytes == 0
+
+
+def test_a_lookup_reads_only_its_own_shard(tmp_path):
+    root, folder = tmp_path / "runs", tmp_path / "read"
+    a, b = _two_projects(root)
+    cache = ReadCache()
+    _runs(root, cache)
+    cache.save(folder)
+    cache = _fresh_load(folder)
+    key = str(a.resolve() / "metrics.jsonl")
+    assert key in cache.entries and len(cache.entries) == 15    # 3 runs x meta, config, summary, metrics, system
+    assert cache.entries.holds(key, os.stat(key))
+    assert set(cache.entries.shards) == {str(root.resolve() / "beta")}   # alpha's was read, beta's not
+    assert str(b.resolve() / "metrics.jsonl") in cache.entries
+
+
+def test_a_torn_shard_costs_only_its_own_runs_a_fresh_read(tmp_path):
+    root, folder = tmp_path / "runs", tmp_path / "read"
+    a, b = _two_projects(root)
+    cache = ReadCache()
+    first = _runs(root, cache)
+    cache.save(folder)
+    beta = folder / readcache.SHARDS_DIR / readcache._shard_name(str(root.resolve() / "beta"))
+    beta.write_bytes(beta.read_bytes()[: beta.stat().st_size // 2])
+    cache = _fresh_load(folder)
+    again = _runs(root, cache)
+    run_bytes = sum(os.path.getsize(b / n) for n in ("metrics.jsonl", "system.jsonl"))
+    assert cache.parsed_bytes == run_bytes                   # beta's run, and nothing of alpha's
+    assert again[b.name].metrics.equals(first[b.name].metrics)
+    cache.save(folder)
+    cache = _fresh_load(folder)
+    _runs(root, cache)
+    assert cache.parsed_bytes == 0                           # the shard is whole again
+
+
+def test_a_shard_under_another_name_or_with_keys_of_another_project_is_ignored(tmp_path):
+    root, folder = tmp_path / "runs", tmp_path / "read"
+    _two_projects(root)
+    cache = ReadCache()
+    _runs(root, cache)
+    cache.save(folder)
+    shards = folder / readcache.SHARDS_DIR
+    alpha = shards / readcache._shard_name(str(root.resolve() / "alpha"))
+    beta = shards / readcache._shard_name(str(root.resolve() / "beta"))
+    beta.write_bytes(alpha.read_bytes())                     # alpha's entries under beta's name
+    cache = _fresh_load(folder)
+    runs = _runs(root, cache)
+    assert len(runs) == 3 and cache.parsed_bytes > 0         # beta read afresh, alpha from its shard
+    cache.save(folder)
+    assert readcache._read_header(beta)[0] == str(root.resolve() / "beta")
+
+
+def test_a_deleted_project_takes_its_shard_with_it(tmp_path):
+    root, folder = tmp_path / "runs", tmp_path / "read"
+    _, b = _two_projects(root)
+    cache = ReadCache()
+    _runs(root, cache)
+    cache.save(folder)
+    frames = lambda: {n for n in os.listdir(folder) if n.endswith(readcache.FRAME_SUFFIX)}  # noqa: E731
+    assert len(frames()) == 6                                # 3 runs x metrics, system
+    shutil.rmtree(b.parent)
+    cache = _fresh_load(folder)
+    assert len(_runs(root, cache)) == 2
+    cache.save(folder)
+    assert set(_shards(folder)) == {readcache._shard_name(str(root.resolve() / "alpha"))}
+    assert len(frames()) == 4                                # beta's frame files went too
