@@ -381,11 +381,11 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
         owner.update((pg.path, p.name) for pg in own)
         pages += own
     kept_paths = {rel for outs in kept.values() for rel in outs}
-    for pg in build_utilisation(book):       # a kept project's utilisation page is kept too
-        if pg.path not in kept_paths:
-            pages.append(pg)
-            if pg.path != UTIL_SITE_PATH:
-                owner[pg.path] = next(p.name for p in projects if util_path(site, p) == pg.path)
+    util_owner = {util_path(site, p): p.name for p in redo}
+    for pg in build_utilisation(book, only={p.name for p in redo}):   # a kept project's is kept too
+        pages.append(pg)
+        if pg.path != UTIL_SITE_PATH:
+            owner[pg.path] = util_owner[pg.path]
     pages += list(reports.pages)
     rendered = render_pages(renderer, pages)
     data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in redo}

@@ -51,8 +51,9 @@ class FileEntry:
 
 def shard_of(key: str) -> str:
     """The group a file's entry is kept with: the parent of its run folder (a project folder),
-    as run records are, so a rebuild that reads a few runs loads and writes only their groups."""
-    return os.path.dirname(os.path.dirname(key))
+    as run records are, so a rebuild that reads a few runs loads and writes only their groups.
+    (Keys are ``str(Path)``, normalised: splitting at the separator is ``dirname`` twice.)"""
+    return key.rpartition(os.sep)[0].rpartition(os.sep)[0]
 
 
 def _shard_name(group: str) -> str:

@@ -429,9 +429,9 @@ def _recall(rec: dict, real: Path, stats: dict, fp: str, cache: ReadCache, now: 
                              longread.is_long(stats[name].st_size))
         frames[name] = LazyFrame(lambda read=read: _recalled_frame(read, cache), facts)
     # the files it reads through the cache stay there (ReadCache.prune keeps what was seen)
-    base = str(real)
-    cache.seen.update([os.path.join(base, name) for name in stats])
-    cache.seen.add(longread.cache_key(os.path.join(base, schema.METRICS_FILE)))
+    base = f"{real}{os.sep}"          # as str(real / name), without a Path per file
+    cache.seen.update([base + name.replace("/", os.sep) for name in stats])
+    cache.seen.add(longread.cache_key(base + schema.METRICS_FILE))
     run = Run(**fields, dir=str(real), metrics=frames[schema.METRICS_FILE],
               system=frames[schema.SYSTEM_FILE], source=source, fingerprint=fp)
     _settle_status(run, now)

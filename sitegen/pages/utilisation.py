@@ -242,8 +242,9 @@ def _usages(runs, site, config) -> tuple[list[U.RunUsage], dict[str, Any]]:
     return [_usage(r, config, k) for k, r in by_key.items()], by_key
 
 
-def build_utilisation(book) -> list[Page]:
-    """One page per project (``p/<project>/utilisation.html``) and one for the site."""
+def build_utilisation(book, only: set[str] | None = None) -> list[Page]:
+    """One page per project (``p/<project>/utilisation.html``) and one for the site; ``only``:
+    the projects whose own page to build (the site page still counts every project's runs)."""
     projects, config, site = book.projects, book.config, book.site
     title = getattr(config, "title", "runpages")
     pages = []
@@ -253,6 +254,8 @@ def build_utilisation(book) -> list[Page]:
         usages, by_key = _usages(project.runs, site, config)
         all_usages += usages
         all_runs.update(by_key)
+        if only is not None and project.name not in only:
+            continue
         ctx: UtilisationContext = {
             **_figures(usages, by_key, site, config, with_project=False),
             "title": f"Utilisation \u00b7 {project.name} \u00b7 {title}",
