@@ -32,14 +32,14 @@ class FrameFacts:
 
     @classmethod
     def from_json(cls, raw: dict) -> "FrameFacts":
-        columns = raw["columns"]
-        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        columns = tuple(raw["columns"])
+        if not isinstance(raw["columns"], list) or {type(c) for c in columns} - {str}:
             raise ValueError("not frame facts")
         last, tmax = raw["last"], raw["time_max"]
         for v in (last, tmax):
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
                 raise ValueError("not frame facts")
-        return cls(tuple(columns), int(raw["rows"]), last, None if tmax is None else float(tmax))
+        return cls(columns, int(raw["rows"]), last, None if tmax is None else float(tmax))
 
 
 def frame_facts(frame) -> FrameFacts:

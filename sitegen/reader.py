@@ -420,13 +420,13 @@ def _recall(rec: dict, real: Path, stats: dict, fp: str, cache: ReadCache, now: 
     shown = rec["shown"]
     ended = fields["meta"].get("status") in (schema.FINISHED, schema.CRASHED, schema.KILLED)
     frames = {}
+    shown_base = jsonsafe.clean_text(shown) + os.sep       # file names are plain ASCII
     for name in (schema.METRICS_FILE, schema.SYSTEM_FILE):
         facts = FrameFacts.from_json(rec["facts"]["metrics" if name == schema.METRICS_FILE else "system"])
         if name not in stats or not facts.rows:
             frames[name] = _no_frame(name)
             continue
-        read = _frame_reader(real, name, jsonsafe.clean_text(os.path.join(shown, name)), ended,
-                             longread.is_long(stats[name].st_size))
+        read = _frame_reader(real, name, shown_base + name, ended, longread.is_long(stats[name].st_size))
         frames[name] = LazyFrame(lambda read=read: _recalled_frame(read, cache), facts)
     # the files it reads through the cache stay there (ReadCache.prune keeps what was seen)
     base = f"{real}{os.sep}"          # as str(real / name), without a Path per file
