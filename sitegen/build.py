@@ -262,7 +262,7 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
                 and old.get("dir") == run.dir and old.get("status") == run.status
                 and old.get("extras") == extras and key not in changed and run.dir not in changed
                 and old.get("color") == site.color(run)      # a run started before it moved its colour
-                and (out / site.run_url(run)).exists()):
+                and os.path.exists(os.path.join(out, site.run_url(run)))):
             new_runs[key] = old
         else:
             todo[key] = (run, extras)

@@ -13,6 +13,7 @@ Invariants:
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -171,7 +172,7 @@ def load_logbook(config, *, cache=None, now: float | None = None, found: dict | 
 
 def project_dirs(project) -> list[Path]:
     """The folders that hold a project's runs (one per runs folder it appears in)."""
-    return sorted({Path(r.dir).parent for r in project.runs})
+    return [Path(d) for d in sorted({os.path.dirname(r.dir) for r in project.runs})]
 
 
 def load_records(project_dirs: list[Path]) -> list[dict[str, Any]]:
