@@ -8,11 +8,14 @@ Invariants:
   is parsed. Grown, with the ``tail_check`` bytes before ``offset`` unchanged: only the new
   complete lines are parsed, numbered on from ``lines``. Anything else (shrunk, replaced,
   rewritten in place): read again from the start.
-- A cache is a folder: ``index.json`` (offsets, parsed text values, Problems) and one Arrow
-  IPC file per parsed frame. Nothing is unpickled or executed on load: the folder may sit where
-  others can write. A missing, corrupt, truncated or other-layout cache loads as an empty
-  cache (or without the entries that do not read back), never an error; ``save`` lands every
-  file by temp name + rename, the index last, and writes only frames it does not hold yet.
+- A cache is a folder: ``shards/``, one JSON file per project folder (``shard_of``: a header
+  line naming its keys and frame files, then its entries: offsets, parsed text values,
+  Problems), and one Arrow IPC file per parsed frame. A load reads only the headers; a shard's
+  entries are parsed when one of its keys is asked for; a save rewrites only shards that moved.
+  Nothing is unpickled or executed on load: the folder may sit where others can write. A
+  missing, corrupt, truncated or other-layout cache (or shard) loads as an empty one (or
+  without the entries that do not read back), never an error; ``save`` lands every file by temp
+  name + rename, the shards last, and writes only frames it does not hold yet.
   A loaded entry stays the JSON it was read as until it is asked for (``_Entries``).
 - ``read_json_file`` never raises for bad input or an unreadable file: it returns None and adds
   a ``Problem``. ``read_jsonl`` leaves ``OSError`` to its caller.
@@ -310,7 +313,7 @@ class ReadCache:
 
     def store(self, key: str, folder: Path) -> str | None:
         """Write entry ``key``'s frame into ``folder`` (once) and return the entry's JSON text
-        for ``index.json``; the entry in memory becomes its stored form, holding none of its
+        for its shard; the entry in memory becomes its stored form, holding none of its
         points (a cache kept for the next build, or a build worker's, stays small). None when
         it cannot be written (then that file is simply parsed again)."""
         entry = self.entries[key]
@@ -332,7 +335,7 @@ class ReadCache:
 
 
 # A long-lived process (serve --watch) loads the cache it saved (or loaded) a moment ago: keep that object
-# and hand it back while index.json is the very file it wrote (same inode, size, mtime). One
+# and hand it back while the shards are the very files it wrote (same names, inodes, sizes, mtimes). One
 # object per folder. A build that failed after changing it leaves only entries that are true
 # of the files as they are now (an entry is keyed by the file's stat), so reusing it is safe.
 _LAST_SAVED: dict[str, tuple[tuple, "ReadCache"]] = {}
