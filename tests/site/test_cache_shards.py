@@ -34,12 +34,18 @@ def _runs(root: Path, cache: ReadCache) -> dict:
     return {r.id: r for p in projects for r in p.runs}
 
 
-def test_one_shard_per_project_folder_and_only_the_changed_one_is_rewritten(tmp_path):
+def _saved(tmp_path: Path):
+    """Two projects read into a fresh cache, saved: (runs root, cache folder, a, b, runs read)."""
     root, folder = tmp_path / "runs", tmp_path / "read"
     a, b = _two_projects(root)
     cache = ReadCache()
     first = _runs(root, cache)
     cache.save(folder)
+    return root, folder, a, b, first
+
+
+def test_one_shard_per_project_folder_and_only_the_changed_one_is_rewritten(tmp_path):
+    root, folder, a, b, first = _saved(tmp_path)
     before = _shards(folder)
     assert set(before) == {readcache._shard_name(str(root.resolve() / p)) for p in ("alpha", "beta")}
     assert not (folder / "index.json").exists()
@@ -64,11 +70,7 @@ def test_one_shard_per_project_folder_and_only_the_changed_one_is_rewritten(tmp_
 
 
 def test_a_lookup_reads_only_its_own_shard(tmp_path):
-    root, folder = tmp_path / "runs", tmp_path / "read"
-    a, b = _two_projects(root)
-    cache = ReadCache()
-    _runs(root, cache)
-    cache.save(folder)
+    root, folder, a, b, _ = _saved(tmp_path)
     cache = _fresh_load(folder)
     key = str(a.resolve() / "metrics.jsonl")
     assert key in cache.entries and len(cache.entries) == 15    # 3 runs x meta, config, summary, metrics, system
@@ -78,11 +80,7 @@ def test_a_lookup_reads_only_its_own_shard(tmp_path):
 
 
 def test_a_torn_shard_costs_only_its_own_runs_a_fresh_read(tmp_path):
-    root, folder = tmp_path / "runs", tmp_path / "read"
-    a, b = _two_projects(root)
-    cache = ReadCache()
-    first = _runs(root, cache)
-    cache.save(folder)
+    root, folder, a, b, first = _saved(tmp_path)
     beta = folder / readcache.SHARDS_DIR / readcache._shard_name(str(root.resolve() / "beta"))
     beta.write_bytes(beta.read_bytes()[: beta.stat().st_size // 2])
     cache = _fresh_load(folder)
@@ -97,11 +95,7 @@ def test_a_torn_shard_costs_only_its_own_runs_a_fresh_read(tmp_path):
 
 
 def test_a_shard_under_another_name_or_with_keys_of_another_project_is_ignored(tmp_path):
-    root, folder = tmp_path / "runs", tmp_path / "read"
-    _two_projects(root)
-    cache = ReadCache()
-    _runs(root, cache)
-    cache.save(folder)
+    root, folder, _, _, _ = _saved(tmp_path)
     shards = folder / readcache.SHARDS_DIR
     alpha = shards / readcache._shard_name(str(root.resolve() / "alpha"))
     beta = shards / readcache._shard_name(str(root.resolve() / "beta"))
@@ -114,11 +108,7 @@ def test_a_shard_under_another_name_or_with_keys_of_another_project_is_ignored(t
 
 
 def test_a_deleted_project_takes_its_shard_with_it(tmp_path):
-    root, folder = tmp_path / "runs", tmp_path / "read"
-    _, b = _two_projects(root)
-    cache = ReadCache()
-    _runs(root, cache)
-    cache.save(folder)
+    root, folder, _, b, _ = _saved(tmp_path)
     frames = lambda: {n for n in os.listdir(folder) if n.endswith(readcache.FRAME_SUFFIX)}  # noqa: E731
     assert len(frames()) == 6                                # 3 runs x metrics, system
     shutil.rmtree(b.parent)
