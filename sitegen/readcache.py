@@ -80,10 +80,9 @@ class _Entries(MutableMapping):
     converts a few entries and rewrites only their groups' shards. ``changes`` counts entries
     put or removed (a build saves when it moved)."""
 
-    def __init__(self, raw: dict[str, dict] | None = None, folder: Path | None = None,
-                 shards: dict[str, _Shard] | None = None):
+    def __init__(self, folder: Path | None = None, shards: dict[str, _Shard] | None = None):
         self.done: dict[str, FileEntry] = {}
-        self.raw: dict[str, dict] = raw or {}
+        self.raw: dict[str, dict] = {}            # read from a shard, not converted yet
         self.folder = folder
         self.changes = 0
         self.shards: dict[str, _Shard] = shards or {}      # group -> its file, entries not read yet
@@ -241,7 +240,7 @@ class ReadCache:
                 continue
             group, keys, frames = got
             shards[group] = _Shard(folder / SHARDS_DIR / name, keys, frames)
-        cache.entries = _Entries(None, folder, shards)
+        cache.entries = _Entries(folder, shards)
         if stamp is not None and whole:
             # What the folder holds: a long-lived process's next build need not read it again
             # (the first change after ``serve`` starts; a no-change build saves nothing).
@@ -298,10 +297,12 @@ class ReadCache:
         entries.folder = folder
         shard_names = {_shard_name(g) for g in list(entries.clean) + list(entries.shards)}
         keep = {f for s in list(entries.clean.values()) + list(entries.shards.values()) for f in s.frames}
-        for name in os.listdir(folder / SHARDS_DIR):
-            if name not in shard_names:
-                (folder / SHARDS_DIR / name).unlink(missing_ok=True)
-        (folder / _OLD_INDEX_FILE).unlink(missing_ok=True)   # the single index of layout 5
+        stale = [folder / SHARDS_DIR / n for n in os.listdir(folder / SHARDS_DIR) if n not in shard_names]
+        for leftover in stale + [folder / _OLD_INDEX_FILE]:     # and the single index of layout 5
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:                  # e.g. a folder someone put there: left alone
+                pass
         if not left_out:           # all of it is on disk: the next load may reuse it
             _LAST_SAVED[str(folder)] = (_stamp(folder), self)
         for name in os.listdir(folder):

@@ -117,3 +117,20 @@ def test_a_deleted_project_takes_its_shard_with_it(tmp_path):
     cache.save(folder)
     assert set(_shards(folder)) == {readcache._shard_name(str(root.resolve() / "alpha"))}
     assert len(frames()) == 4                                # beta's frame files went too
+
+
+def test_stray_files_and_folders_among_the_shards_neither_break_a_build_nor_stay_named(tmp_path):
+    root, folder, a, _, _ = _saved(tmp_path)
+    shards = folder / readcache.SHARDS_DIR
+    (shards / "not-a-shard.json").write_text('{"layout": [6]}\n{}')
+    (shards / "a-folder.json").mkdir()
+    (folder / "index.json").write_text("{}")                 # an older layout's single index
+    append_steps(a, 50, 5)
+    cache = _fresh_load(folder)
+    assert len(_runs(root, cache)) == 3
+    cache.save(folder)
+    assert not (shards / "not-a-shard.json").exists() and not (folder / "index.json").exists()
+    assert (shards / "a-folder.json").is_dir()
+    cache = _fresh_load(folder)
+    _runs(root, cache)
+    assert cache.parsed_bytes == 0
