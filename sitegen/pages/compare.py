@@ -13,7 +13,7 @@ position. ``themes/default/static/picker.js`` reads it; the two change together 
 """
 from __future__ import annotations
 
-from runpages.sitegen.charts import to_js
+from runpages.sitegen.charts import js_json
 from runpages.sitegen.colors import PALETTE
 from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.contexts import CompareContext
@@ -74,4 +74,5 @@ def _seconds(t) -> int | None:
 
 def run_index_script(projects, site) -> str:
     """The run index as a script (``<script src>`` works from ``file://``, ``fetch`` does not)."""
-    return f"window.RunpagesRunIndex = {to_js(run_index(projects, site))};\n"
+    # Only strings, whole numbers and nulls: strict JSON, one C call (to_js walks each value).
+    return f"window.RunpagesRunIndex = {js_json(run_index(projects, site))};\n"

@@ -101,3 +101,17 @@ def test_a_start_time_that_is_not_a_time_is_left_out(started):
     projects = [SimpleNamespace(name="p", runs=[run])]
     assert run_index(projects, SiteMap(projects))["runs"] == [[0, "r1", None, 0, 0,
                                                                run_index(projects, SiteMap(projects))["runs"][0][5], None]]
+
+
+def test_the_index_is_the_same_text_the_value_by_value_writer_gives():
+    """Written as strict JSON in one call: byte for byte what ``charts.to_js`` gives, hostile
+    names included (script-ending text, line separators, non-ASCII)."""
+    from runpages.sitegen.charts import to_js
+
+    projects, site = _logbook(2, 5)
+    projects[0].runs[0].name = "</script>\u2028a & b \u2029 ü"
+    projects[1].runs[1].user = "<!--"
+    projects[1].runs[2].started_at = float("nan")
+    script = run_index_script(projects, site)
+    assert script == f"window.RunpagesRunIndex = {to_js(run_index(projects, site))};\n"
+    assert "\u2028" not in script and "</" not in script
