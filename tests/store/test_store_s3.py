@@ -178,7 +178,9 @@ def test_the_next_init_on_a_machine_uploads_what_a_killed_job_left(s3, tmp_path,
                         capture_console=False)
     key = f"{s3.bucket}/runs/team/{killed_id}/metrics.jsonl"
     deadline = time.time() + 15
-    while time.time() < deadline and not fs.exists(key):
+    # the uploader names the leftovers once all is done: uploaded, compacted, parts deleted
+    # (waiting for metrics.jsonl alone raced the deletion of its parts on a loaded machine)
+    while time.time() < deadline and not run.uploader.leftovers:
         time.sleep(0.2)
     assert _metrics_steps(fs, key) == list(range(40))            # compacted, every step
     assert not fs.glob(f"{s3.bucket}/runs/team/{killed_id}/metrics.jsonl.parts/*")
