@@ -134,3 +134,25 @@ def test_stray_files_and_folders_among_the_shards_neither_break_a_build_nor_stay
     cache = _fresh_load(folder)
     _runs(root, cache)
     assert cache.parsed_bytes == 0
+
+
+def test_a_build_after_one_run_grew_reads_and_writes_only_its_projects_shard(tmp_path, monkeypatch):
+    from runpages.sitegen.build import build_site
+    from runpages.sitegen.config import SiteConfig
+
+    root = tmp_path / "runs"
+    a, _ = _two_projects(root)
+    config = SiteConfig(runs_dirs=[root], output=tmp_path / "site", cache_dir=tmp_path / "cache")
+    build_site(config)
+    folder = tmp_path / "cache" / "read"
+    before = _shards(folder)
+    opened = []
+    real = readcache._read_shard
+    monkeypatch.setattr(readcache, "_read_shard", lambda path, group: opened.append(group) or real(path, group))
+    readcache._LAST_SAVED.clear()                            # a new process
+    append_steps(a, 50, 10)
+    assert build_site(config).rebuilt_runs == 1
+    assert opened == [str(root.resolve() / "alpha")]         # beta's runs came from their records
+    after = _shards(folder)
+    changed = {name for name in before if after[name].st_ino != before[name].st_ino}
+    assert changed == {readcache._shard_name(str(root.resolve() / "alpha"))}
