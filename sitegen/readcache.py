@@ -68,9 +68,8 @@ class _Shard:
     """One group's file in ``SHARDS_DIR``: its header (keys, frame files) read at load, its
     entries only when one of them is asked for."""
 
-    def __init__(self, path: Path, keys: list[str], frames: list[str]):
+    def __init__(self, path: Path, keys: set[str], frames: list[str]):
         self.path, self.keys, self.frames = path, keys, frames
-        self.keyset = set(keys)
 
 
 class _Entries(MutableMapping):
@@ -136,7 +135,8 @@ class _Entries(MutableMapping):
         entry = self.done.get(key)
         if entry is not None:
             return entry.holds(st)
-        if shard_of(key) in self.shards and not self._listed(key):
+        shard = self.shards.get(shard_of(key))
+        if shard is not None and key not in shard.keys:      # not in its unread shard: not held
             return False
         self._open(key)
         raw = self.raw.get(key)
@@ -148,7 +148,7 @@ class _Entries(MutableMapping):
 
     def _listed(self, key: str) -> bool:
         shard = self.shards.get(shard_of(key))
-        return shard is not None and key in shard.keyset
+        return shard is not None and key in shard.keys
 
     def load_all(self) -> None:
         """Read every shard and convert every entry still held as JSON (those that do not
@@ -259,8 +259,6 @@ class ReadCache:
             entries.load_all()                   # entries of another folder: convert (and so copy) them
             entries.dirty.update(shard_of(k) for k in entries)
             entries.clean.clear()
-        elif entries.folder is None:
-            entries.dirty.update(shard_of(k) for k in entries)
         groups: dict[str, dict[str, str]] = {g: {} for g in entries.dirty}
         frames: dict[str, list[str]] = {g: [] for g in entries.dirty}
         left_out = 0
@@ -282,17 +280,16 @@ class ReadCache:
                 groups[group][key] = json.dumps(raw)
                 if raw.get("kind") == "jsonl" and isinstance(raw.get("frame"), str):
                     frames[group].append(raw["frame"])
-        layout = json.dumps(list(self._layout()))
         for group, texts in groups.items():
             target = folder / SHARDS_DIR / _shard_name(group)
             if not texts:
                 target.unlink(missing_ok=True)
                 continue
-            header = json.dumps({"layout": json.loads(layout), "group": group, "keys": list(texts),
+            header = json.dumps({"layout": self._layout(), "group": group, "keys": list(texts),
                                  "frames": frames[group]})
             body = ",".join(f"{json.dumps(k)}:{v}" for k, v in texts.items())
             write_atomic(target, f"{header}\n{{{body}}}")
-            entries.clean[group] = _Shard(target, list(texts), frames[group])
+            entries.clean[group] = _Shard(target, set(texts), frames[group])
         entries.dirty.clear()
         entries.folder = folder
         shard_names = {_shard_name(g) for g in list(entries.clean) + list(entries.shards)}
@@ -356,34 +353,41 @@ def _stamp(folder: Path) -> tuple | None:
     return tuple(sorted(out))
 
 
-def _read_header(path: Path) -> tuple[str, list[str], list[str]] | None:
-    """(group, keys, frame files) of a shard file of this layout; None for anything else."""
+def _header(head: Any) -> tuple[str, set[str], list[str]] | None:
+    """(group, keys, frame files) of a shard's header line of this layout; None for anything else."""
+    if not (isinstance(head, dict) and head.get("layout") == _layout_json()):
+        return None
+    group, keys, frames = head.get("group"), head.get("keys"), head.get("frames")
+    if (isinstance(group, str) and isinstance(keys, list) and isinstance(frames, list)
+            and all(isinstance(k, str) and shard_of(k) == group for k in keys)
+            and all(isinstance(n, str) for n in frames)):
+        return group, set(keys), frames
+    return None
+
+
+def _layout_json() -> list:
+    """``ReadCache._layout()`` as it reads back from JSON (lists, not tuples)."""
+    return json.loads(json.dumps(ReadCache._layout()))
+
+
+def _read_header(path: Path) -> tuple[str, set[str], list[str]] | None:
+    """The header of a shard file (``_header``); None when it does not read back."""
     try:
         with open(path, "rb") as f:
-            head = json.loads(f.readline())
-        if not (isinstance(head, dict) and head.get("layout") == json.loads(json.dumps(ReadCache._layout()))):
-            return None
-        group, keys, frames = head["group"], head["keys"], head["frames"]
-        if (isinstance(group, str) and isinstance(keys, list) and isinstance(frames, list)
-                and all(isinstance(k, str) and shard_of(k) == group for k in keys)
-                and all(isinstance(n, str) for n in frames)):
-            return group, keys, frames
+            return _header(json.loads(f.readline()))
     except Exception:  # noqa: BLE001 - any unreadable shard is simply not there
-        pass
-    return None
+        return None
 
 
 def _read_shard(path: Path, group: str) -> dict[str, dict] | None:
     """The entries (as JSON) of a shard file of ``group``; None when it does not read back."""
     try:
         with open(path, "rb") as f:
-            head = json.loads(f.readline())
+            head = _header(json.loads(f.readline()))
             body = json.loads(f.read())
-        if not (isinstance(head, dict) and head.get("group") == group
-                and head.get("layout") == json.loads(json.dumps(ReadCache._layout()))
-                and isinstance(body, dict)):
-            return None
     except Exception:  # noqa: BLE001 - torn or replaced since load
+        return None
+    if head is None or head[0] != group or not isinstance(body, dict):
         return None
     return {k: v for k, v in body.items() if isinstance(v, dict) and shard_of(k) == group}
 

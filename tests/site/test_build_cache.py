@@ -101,7 +101,7 @@ def test_a_cache_that_cannot_be_read_means_a_full_build(runs_dir, make_config, d
     elif damage == "other version":
         state.write_text(state.read_text().replace('"version": 1', '"version": 999'))
         for index in shards:
-            index.write_text(index.read_text().replace('"layout": [6', '"layout": [999', 1))
+            index.write_text(index.read_text().replace(f'"layout": [{ReadCache.VERSION}', '"layout": [999', 1))
             assert '"layout": [999' in index.read_text()
     elif damage == "frames cut":
         state.unlink()
