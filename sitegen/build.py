@@ -152,7 +152,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     from runpages.sitegen.runrecords import RECORDS_DIR, RunRecords
 
     records = RunRecords.load(cache_dir / RECORDS_DIR)     # unchanged runs are made from these
-    warm_read_cache(found, cache, read_dir, now_t, records)
+    warm_read_cache(found, cache, read_dir, now_t, records, fingerprints=scan)   # scan: run folder -> fingerprint
     book = load_logbook(config, cache=cache, now=now, found=found, records=records)
     if config.strict and book.problems:
         raise ProblemsError(summarize_problems(book.problems))

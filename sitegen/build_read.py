@@ -35,11 +35,13 @@ def _needs_parse(cache, real, stats: dict) -> bool:
     return False
 
 
-def warm_read_cache(found: dict, cache, folder: Path, now: float, records=None) -> int:
+def warm_read_cache(found: dict, cache, folder: Path, now: float, records=None,
+                    fingerprints: dict[str, str] | None = None) -> int:
     """Parse, over the build pool, the runs in ``found`` (a ``runscan.scan_runs`` result)
     whose files ``cache`` does not hold as they are; their entries join ``cache``. A run that
     ``records`` (``runrecords.RunRecords``) still holds is made from its record, not read, so
-    its cache entries are not looked at (nor their shard read). Returns how many runs were
+    its cache entries are not looked at (nor their shard read). ``fingerprints``: the runs'
+    ``runscan.fingerprints``, when the caller took them already. Returns how many runs were
     parsed by workers (0 when the pool would not pay)."""
     from runpages.sitegen import build_pool
     from runpages.sitegen.readcache import entry_from_json
@@ -48,7 +50,10 @@ def warm_read_cache(found: dict, cache, folder: Path, now: float, records=None) 
 
     def recalled(source: str, entry) -> bool:
         run_dir, real, stats = entry
-        return records is not None and records.peek(str(real), fingerprint(stats), str(run_dir), source) is not None
+        if records is None:
+            return False
+        fp = fingerprints.get(str(real)) if fingerprints is not None else None
+        return records.peek(str(real), fp or fingerprint(stats), str(run_dir), source) is not None
 
     todo = [(source, entry) for source, entries in found.items() for entry in entries
             if not recalled(source, entry) and _needs_parse(cache, entry[1], entry[2])]

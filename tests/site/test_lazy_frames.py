@@ -78,7 +78,7 @@ def test_the_pool_parses_a_cold_build_into_the_cache_and_the_parent_holds_no_poi
     monkeypatch.setattr(build_pool, "_alone", lambda: True)    # a test server's thread may be alive
     parsed, books = [], []
     real_warm, real_load = build_read.warm_read_cache, logbook.load_logbook
-    monkeypatch.setattr(build_read, "warm_read_cache", lambda *a: parsed.append(real_warm(*a)) or parsed[-1])
+    monkeypatch.setattr(build_read, "warm_read_cache", lambda *a, **k: parsed.append(real_warm(*a, **k)) or parsed[-1])
     monkeypatch.setattr(logbook, "load_logbook", lambda *a, **k: books.append(real_load(*a, **k)) or books[-1])
     result = build_site(make_config([make_run.runs], cache_dir=tmp_path / "cache"))
     assert parsed == [6] and result.rebuilt_runs == 6 and not result.problems
