@@ -28,7 +28,8 @@ from pathlib import Path
 from runpages.problems import Problem
 from runpages.sitegen import __version__
 from runpages.sitegen.atomic import copy_atomic, link_atomic
-from runpages.sitegen.build_aggregates import AGGREGATES, load_aggregates, save_aggregates
+from runpages.sitegen.build_aggregates import (AGGREGATES, load_aggregates, load_summaries,
+                                               save_aggregates, save_summaries)
 
 
 @dataclass
@@ -371,7 +372,9 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
             if not full and keys[p.name] and old_projects.get(p.name, {}).get("key") == keys[p.name]
             and all((written.out / rel).exists() for rel in old_projects[p.name]["outputs"])}
     redo = [p for p in projects if p.name not in kept]
-    missing = load_aggregates(book, runs_state, cache_dir, {p.name for p in redo})
+    load_aggregates(book, runs_state, cache_dir, {p.name for p in redo})
+    load_summaries(book, cache_dir, {name: keys[name] for name in kept})
+    unsummarised = [p for p in projects if p.name not in book.summaries]
     reports = build_reports(book)
     owner: dict[str, str] = {}          # page path -> the project it belongs to
     pages = [build_index(book), build_compare(book)]
@@ -389,16 +392,15 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     pages += list(reports.pages)
     rendered = render_pages(renderer, pages)
     data = {site.project_data(p): _project_script(p, site, runs_state, charts) for p in redo}
-    redone = {p.name for p in redo}
-    save_aggregates(book, runs_state, cache_dir,
-                    [(p, AGGREGATES if p.name in redone else ("usage",)) for p in projects
-                     if p.name in redone or p.name in missing])
+    save_aggregates(book, runs_state, cache_dir, redo)
     owner.update((site.project_data(p), p.name) for p in redo)
     for p in redo:                  # a large project's table rows: columnar, laid out on demand
         if is_large(p):
             data[site.project_rows(p)] = rows_script(p, site)
             owner[site.project_rows(p)] = p.name
-    data[RUN_INDEX] = run_index_script(projects, site)       # every run, for the compare picker
+    # every run, for the compare picker
+    data[RUN_INDEX] = run_index_script(projects, site, {p.name: book.summary(p)["index"] for p in projects})
+    save_summaries(book, cache_dir, keys, unsummarised)
     for rel, text in rendered.items():
         if written.write_if_changed(rel, text):
             result.pages_written += 1

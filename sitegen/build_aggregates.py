@@ -1,13 +1,16 @@
-"""What each run adds to the project-wide pages, kept between builds so a rebuild works it out
-for changed runs only: a run's overlay-chart entry (the project data script) and its
-utilisation figures (project and site utilisation pages).
+"""What each run adds to the project-wide pages, and what each project adds to the site-wide
+ones, kept between builds so a rebuild works it out for what changed only: a run's
+overlay-chart entry (the project data script) and its utilisation figures (the project's
+utilisation page), and a project's summary (``project_summary``: home, compare, run index,
+site utilisation).
 
 Invariants:
 - Kept per project in the build cache (``build_cache.load_aggregates``), not in ``state.json``:
-  a rebuild reads the usage files of every project (the site page sums them all) and the
-  entry files only of the projects it redoes.
-- A kept value counts only while its run's fingerprint is the one it was made from; a file
-  that cannot be read means working the values out again, never a failed build.
+  a rebuild reads the summaries of the projects it keeps and the run files only of the
+  projects it redoes.
+- A kept value counts only while what it was made from is unchanged (a run's fingerprint, a
+  project's key); a file that cannot be read means working the values out again, never a
+  failed build.
 """
 from __future__ import annotations
 
@@ -16,20 +19,19 @@ from pathlib import Path
 AGGREGATES = ("entry", "usage")      # per-run values kept per project in the build cache
 
 
-def load_aggregates(book, runs_state: dict, cache_dir: Path, redo: set[str]) -> set[str]:
-    """Give the pages what the cache keeps of unchanged runs: every run's utilisation figures
-    (the site page sums them all), and for projects being redone their script entries. A kept
-    value counts only while its run's fingerprint is the one it was made from. Returns the
-    projects whose kept figures were missing (an older cache): they are saved this time."""
+def load_aggregates(book, runs_state: dict, cache_dir: Path, redo: set[str]) -> None:
+    """Give the pages of the projects being redone what the cache keeps of their unchanged
+    runs: utilisation figures and script entries. A kept value counts only while its run's
+    fingerprint is the one it was made from."""
     from runpages.sitegen import build_cache
     from runpages.sitegen.pages.utilisation import remember_usage
 
     site, config = book.site, book.config
-    missing = set()
     for project in book.projects:
+        if project.name not in redo:
+            continue
         slug = site.project_slug(project.name)
-        kinds = ("usage", "entry") if project.name in redo else ("usage",)
-        for kind in kinds:
+        for kind in AGGREGATES:
             stored = None
             for run in project.runs:
                 key = site.key(run)
@@ -47,21 +49,17 @@ def load_aggregates(book, runs_state: dict, cache_dir: Path, redo: set[str]) -> 
                             st["entry"] = value
                 if kind == "usage" and value is not None:
                     remember_usage(run, config, value)
-                elif kind == "usage":
-                    missing.add(project.name)
-    return missing
 
 
-def save_aggregates(book, runs_state: dict, cache_dir: Path, todo: list[tuple]) -> None:
-    """Keep per-run values for the next build (``load_aggregates``): ``todo`` lists
-    ``(project, kinds)``, the redone projects with every kind."""
+def save_aggregates(book, runs_state: dict, cache_dir: Path, redone: list) -> None:
+    """Keep per-run values of the ``redone`` projects for the next build (``load_aggregates``)."""
     from runpages.sitegen import build_cache
     from runpages.sitegen.pages.utilisation import usage_record
 
     site, config = book.site, book.config
-    for project, kinds in todo:
+    for project in redone:
         slug = site.project_slug(project.name)
-        for kind in kinds:
+        for kind in AGGREGATES:
             data = {}
             for run in project.runs:
                 st = runs_state.get(site.key(run)) or {}
@@ -69,3 +67,25 @@ def save_aggregates(book, runs_state: dict, cache_dir: Path, todo: list[tuple]) 
                 if value is not None and run.fingerprint and not st.get("crashed"):
                     data[site.key(run)] = [run.fingerprint, value]
             build_cache.save_aggregates(cache_dir, slug, kind, data)
+
+
+def load_summaries(book, cache_dir: Path, kept: dict[str, str]) -> None:
+    """Put into ``book`` the summaries the cache keeps of the projects in ``kept`` (project
+    name -> its key, ``build._project_key``), where they were made under that same key."""
+    from runpages.sitegen import build_cache
+    from runpages.sitegen.project_summary import is_summary
+
+    for name, key in kept.items():
+        stored = build_cache.load_aggregates(cache_dir, book.site.project_slug(name), "summary")
+        if key and stored.get("key") == key and is_summary(stored.get("summary")):
+            book.summaries[name] = stored["summary"]
+
+
+def save_summaries(book, cache_dir: Path, keys: dict[str, str], projects: list) -> None:
+    """Keep the summaries of ``projects`` for the next build, each under its project's key."""
+    from runpages.sitegen import build_cache
+
+    for project in projects:
+        if keys.get(project.name):
+            build_cache.save_aggregates(cache_dir, book.site.project_slug(project.name), "summary",
+                                        {"key": keys[project.name], "summary": book.summary(project)})

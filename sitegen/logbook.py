@@ -102,7 +102,8 @@ class SiteMap:
 class Logbook:
     """What the pages see. ``cited_by``: run key -> the report entries that cite the run;
     ``report_listing``: one entry per report (title, url, author, date, description, tags);
-    ``checks``: project name -> its check records, oldest first."""
+    ``checks``: project name -> its check records, oldest first; ``summaries``: project name
+    -> what the site-wide pages show of it (``summary``)."""
     config: Any
     projects: list
     site: SiteMap
@@ -112,10 +113,21 @@ class Logbook:
     report_listing: list[dict] = field(default_factory=list)
     cited_by: dict[str, list[dict]] = field(default_factory=dict)
     checks: dict[str, list[dict]] = field(default_factory=dict)
+    summaries: dict[str, dict] = field(default_factory=dict)     # project name -> summary
     _consoles: dict[str, tuple[str, bool]] = field(default_factory=dict, repr=False)
 
     def project_of(self, run):
         return next(p for p in self.projects if p.name == run.project)
+
+    def summary(self, project) -> dict:
+        """What the site-wide pages need of ``project`` (``project_summary``), made on first
+        asking unless the build put in the one it kept."""
+        got = self.summaries.get(project.name)
+        if got is None:
+            from runpages.sitegen.project_summary import summarize
+
+            got = self.summaries[project.name] = summarize(project, self)
+        return got
 
     def console(self, run) -> tuple[str, bool]:
         """The end of the run's console.log as text, and whether it was cut (read once)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -435,3 +436,42 @@ def totals(usages: Iterable[RunUsage]) -> Aggregate:
         if a.worst is not None and (total.worst is None or (a.worst.wasted_gpu_hours or 0) > (total.worst.wasted_gpu_hours or 0)):
             total.worst = a.worst
     return total
+
+
+def merged(groups: Iterable[Iterable[Aggregate]]) -> list[Aggregate]:
+    """Aggregates of disjoint sets of runs (one list per project, in project order), summed
+    per name and sorted like ``aggregate``: the site's figures from its projects' own."""
+    out: dict[str, Aggregate] = {}
+    for group in groups:
+        for a in group:
+            t = out.get(a.name)
+            if t is None:
+                out[a.name] = dataclasses.replace(a)
+                continue
+            t.runs += a.runs
+            t.gpu_runs += a.gpu_runs
+            t.cpu_only_runs += a.cpu_only_runs
+            t.gpu_hours += a.gpu_hours
+            t.wasted_gpu_hours += a.wasted_gpu_hours
+            t.energy_kwh = _add(t.energy_kwh, a.energy_kwh)
+            t.cost = _add(t.cost, a.cost)
+            w = a.worst
+            if w is not None and w.wasted_gpu_hours is not None and (
+                    t.worst is None or w.wasted_gpu_hours > (t.worst.wasted_gpu_hours or 0)):
+                t.worst = w
+    return sorted(out.values(), key=lambda a: (-a.wasted_gpu_hours, -a.gpu_hours, a.name))
+
+
+def usage_from_json(record: dict) -> RunUsage:
+    """A ``RunUsage`` from ``dataclasses.asdict`` of one (kept in the build cache); raises
+    TypeError or ValueError for a record of another shape."""
+    rec = dict(record)
+    rec["per_gpu"] = [GpuUsage(**g) for g in rec.get("per_gpu") or []]
+    return RunUsage(**rec)
+
+
+def aggregate_from_json(record: dict) -> Aggregate:
+    rec = dict(record)
+    if rec.get("worst") is not None:
+        rec["worst"] = usage_from_json(rec["worst"])
+    return Aggregate(**rec)

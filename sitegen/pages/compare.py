@@ -30,32 +30,41 @@ def build_compare(book) -> Page:
     listed = sorted(projects, key=lambda p: p.name.lower())
     ctx: CompareContext = {
             "title": f"Compare \u00b7 {getattr(config, 'title', 'runpages')}",
-            "projects": [{"name": p.name, "url": site.project_url(p), "runs": len(p.runs)}
+            "projects": [{"name": p.name, "url": site.project_url(p), "runs": book.summary(p)["home"]["row"]["runs"]}
                          for p in listed],
             "run_index": RUN_INDEX,       # the picker's data script
     }
     return Page("compare.html", "compare.html", ctx)
 
 
-def run_index(projects, site) -> dict:
+def index_part(project, site) -> list[list]:
+    """One project's rows of the run index, with user, status and colour as text: a rebuild
+    keeps them for a project whose runs did not change (``sitegen.project_summary``)."""
+    rows = []
+    for run in project.runs:          # the picker sorts; order here does not matter
+        run_slug = site.key(run).split("/", 1)[1]
+        name = str(run.name or run.id)
+        rows.append([run_slug, None if name == run_slug else name, str(run.user or ""),
+                     str(run.status or ""), site.color(run), _seconds(run.started_at)])
+    return rows
+
+
+def run_index(projects, site, parts: dict[str, list] | None = None) -> dict:
     """Every run as ``[project, run-slug, name, user, status, colour, started]``: project, user,
     status and colour are positions in their lists; ``name`` is null when it is the run slug;
-    ``started`` is whole seconds or null. A run's key is ``<project slug>/<run slug>``."""
+    ``started`` is whole seconds or null. A run's key is ``<project slug>/<run slug>``.
+    ``parts``: project name -> its ``index_part``, where the caller has them."""
     listed = sorted(projects, key=lambda p: p.name.lower())
     users: dict[str, int] = {}
     statuses: dict[str, int] = {}
     colors = {c: i for i, c in enumerate(PALETTE)}
     rows = []
     for pi, project in enumerate(listed):
-        for run in project.runs:          # the picker sorts; order here does not matter
-            key = site.key(run)
-            run_slug = key.split("/", 1)[1]
-            name = str(run.name or run.id)
-            user = str(run.user or "")
-            status = str(run.status or "")
-            rows.append([pi, run_slug, None if name == run_slug else name,
-                         users.setdefault(user, len(users)), statuses.setdefault(status, len(statuses)),
-                         colors.setdefault(site.color(run), len(colors)), _seconds(run.started_at)])
+        part = index_part(project, site) if parts is None else parts[project.name]
+        for run_slug, name, user, status, color, started in part:
+            rows.append([pi, run_slug, name, users.setdefault(user, len(users)),
+                         statuses.setdefault(status, len(statuses)), colors.setdefault(color, len(colors)),
+                         started])
     return {
         "v": INDEX_VERSION,
         "fields": list(INDEX_FIELDS),
@@ -72,7 +81,7 @@ def _seconds(t) -> int | None:
     return int(t)
 
 
-def run_index_script(projects, site) -> str:
+def run_index_script(projects, site, parts: dict[str, list] | None = None) -> str:
     """The run index as a script (``<script src>`` works from ``file://``, ``fetch`` does not)."""
     # Only strings, whole numbers and nulls: strict JSON, one C call (to_js walks each value).
-    return f"window.RunpagesRunIndex = {js_json(run_index(projects, site))};\n"
+    return f"window.RunpagesRunIndex = {js_json(run_index(projects, site, parts))};\n"

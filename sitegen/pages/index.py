@@ -29,28 +29,47 @@ def _day(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d")
 
 
-def runs_per_day(projects, days: int = PULSE_DAYS) -> dict:
+def pulse_part(project) -> dict:
+    """What ``runs_per_day`` needs of one project, kept between builds in its summary
+    (``sitegen.project_summary``): run starts counted per UTC day and user, each user's first
+    start and the span of the starts. Plain JSON values."""
+    days: dict[str, dict[str, int]] = {}
+    first_seen: dict[str, float] = {}
+    lo = hi = None
+    for r in project.runs:
+        t = _finite(r.started_at)
+        if t is None:
+            continue
+        user = r.user or "(unknown)"
+        per_user = days.setdefault(_day(t), {})
+        per_user[user] = per_user.get(user, 0) + 1
+        first_seen[user] = min(t, first_seen.get(user, t))
+        lo, hi = (t, t) if lo is None else (min(lo, t), max(hi, t))
+    return {"days": days, "first_seen": first_seen, "span": None if lo is None else [lo, hi]}
+
+
+def runs_per_day(projects, days: int = PULSE_DAYS, parts: list[dict] | None = None) -> dict:
     """``{"days": [...], "users": {user: [count per day]}, "colors": {user: colour}}`` over the last ``days`` days that
-    have runs (ending at the newest run, so an old site still shows its activity)."""
-    starts = [(r.user or "(unknown)", r.started_at) for p in projects for r in p.runs
-              if _finite(r.started_at) is not None]
-    if not starts:
+    have runs (ending at the newest run, so an old site still shows its activity). ``parts``:
+    the projects' ``pulse_part``s, where the caller has them."""
+    parts = [pulse_part(p) for p in projects] if parts is None else parts
+    spans = [part["span"] for part in parts if part["span"]]
+    if not spans:
         return {"days": [], "users": {}}
-    last = max(t for _, t in starts)
-    first = max(min(t for _, t in starts), last - (days - 1) * 86400)
+    last = max(hi for _, hi in spans)
+    first = max(min(lo for lo, _ in spans), last - (days - 1) * 86400)
     first_day = datetime.fromtimestamp(first, timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     n = int((last - first_day.timestamp()) // 86400) + 1
     day_list = [_day(first_day.timestamp() + i * 86400) for i in range(n)]
-    index = {d: i for i, d in enumerate(day_list)}
     users: dict[str, list[int]] = defaultdict(lambda: [0] * n)
-    for user, t in starts:
-        i = index.get(_day(t))
-        if i is not None:
-            users[user][i] += 1
-    order = sorted(users, key=lambda u: (-sum(users[u]), u))
     first_seen: dict[str, float] = {}
-    for user, t in starts:
-        first_seen[user] = min(t, first_seen.get(user, t))
+    for part in parts:
+        for i, day in enumerate(day_list):
+            for user, count in part["days"].get(day, {}).items():
+                users[user][i] += count
+        for user, t in part["first_seen"].items():
+            first_seen[user] = min(t, first_seen.get(user, t))
+    order = sorted(users, key=lambda u: (-sum(users[u]), u))
     colors = user_colors(first_seen)          # by first run ever: a new user moves no one
     return {"days": day_list, "users": {u: users[u] for u in order}, "colors": {u: colors[u] for u in order}}
 
@@ -91,35 +110,42 @@ def best_so_far(project) -> dict | None:
     return {"metric": key, "direction": direction, "time": xs, "value": ys, "run": names, "best": best}
 
 
-def build_index(logbook) -> Page:
-    """The home page: one row per project, the team pulse, the reports listing."""
-    projects, config, site = logbook.projects, logbook.config, logbook.site
-    rows = []
-    pulse_best = []
-    for p in projects:
-        statuses = Counter(r.status for r in p.runs)
-        best = best_so_far(p)
-        rows.append({
-            "name": p.name,
-            "url": site.project_url(p),
-            "runs": len(p.runs),
-            "users": list(getattr(p, "users", [])),
-            "last_activity": getattr(p, "last_activity", None),
-            "statuses": sorted(statuses.items()),
-            "main_metric": getattr(p, "main_metric", None),
+def home_part(project, site) -> dict:
+    """What the home page shows of one project (its row, best-so-far line, users and pulse
+    counts), as plain JSON values: a rebuild keeps it for a project whose runs did not change
+    (``sitegen.project_summary``)."""
+    best = best_so_far(project)
+    return {
+        "row": {
+            "name": project.name,
+            "url": site.project_url(project),
+            "runs": len(project.runs),
+            "users": list(getattr(project, "users", [])),
+            "last_activity": getattr(project, "last_activity", None),
+            "statuses": sorted(Counter(r.status for r in project.runs).items()),
+            "main_metric": getattr(project, "main_metric", None),
             "best": best["best"] if best else None,
             "direction": best["direction"] if best else None,
-        })
-        if best:
-            pulse_best.append({"project": p.name, **best})
-    rows.sort(key=lambda r: -(r["last_activity"] or 0))
-    pulse = {"per_day": runs_per_day(projects), "best": pulse_best}
-    users = sorted({r.user for p in projects for r in p.runs if r.user})
+        },
+        "best": best,
+        "users": sorted({r.user for r in project.runs if r.user}),
+        "pulse": pulse_part(project),
+    }
+
+
+def build_index(logbook) -> Page:
+    """The home page: one row per project, the team pulse, the reports listing; made from the
+    projects' summaries (``Logbook.summary``), so an unchanged project costs no run's work."""
+    config = logbook.config
+    parts = [logbook.summary(p)["home"] for p in logbook.projects]
+    rows = sorted((dict(part["row"]) for part in parts), key=lambda r: -(r["last_activity"] or 0))
+    pulse_best = [{"project": part["row"]["name"], **part["best"]} for part in parts if part["best"]]
+    pulse = {"per_day": runs_per_day((), parts=[part["pulse"] for part in parts]), "best": pulse_best}
     ctx: IndexContext = {
         "title": config.title,
         "projects": rows,
-        "run_count": sum(len(p.runs) for p in projects),
-        "users": users,
+        "run_count": sum(part["row"]["runs"] for part in parts),
+        "users": sorted({u for part in parts for u in part["users"]}),
         "pulse": pulse,
         "runs_dirs": [str(d) for d in config.runs_dirs],
         "reports": list(logbook.report_listing),

@@ -13,6 +13,7 @@ import dataclasses
 import math
 from typing import Any
 
+from runpages.site_paths import run_page_path
 from runpages.sitegen import utilisation as U
 from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.contexts import UtilisationContext
@@ -147,24 +148,21 @@ def headline(usages: list[U.RunUsage], users: list[U.Aggregate]) -> dict | None:
 SITE_RUN_ROWS = 200
 
 
-def _figures(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config, *,
+def _figures(ordered: list[U.RunUsage], rows_total: int, users: list[U.Aggregate],
+             weeks: list[U.Aggregate], total: U.Aggregate, simulated: list[str], config, *,
              with_project: bool, row_limit: int | None = None) -> dict:
-    """The part of a ``UtilisationContext`` the project and the site page compute alike;
-    ``row_limit``: list only that many runs (totals, users and weeks still count them all)."""
-    ordered = U.worst_first(usages)
+    """The part of a ``UtilisationContext`` the project and the site page share: ``ordered``,
+    the runs to list (``U.worst_first``; ``row_limit``: only that many are), the rest summed."""
     shown = ordered if row_limit is None else ordered[:row_limit]
-    run_url = _RunUrls(site, runs_by_key)
-    users = U.aggregate(usages, "user")
-    weeks = sorted(U.aggregate(usages, "week"), key=lambda a: a.name, reverse=True)
-    total = U.totals(usages)
-    top = headline(usages, users)
+    run_url = _KeyUrls()
+    top = headline(ordered, users)
     if top:
         top["url"] = run_url[top["key"]]
     return {
-        "rows": [run_row(u, run_url[u.key]) for u in shown], "rows_total": len(ordered),
+        "rows": [run_row(u, run_url[u.key]) for u in shown], "rows_total": rows_total,
         "run_headers": RUN_HEADERS,
         "users": [aggregate_row(a, run_url) for a in users],
-        "weeks": [aggregate_row(a, run_url) for a in weeks],
+        "weeks": [aggregate_row(a, run_url) for a in sorted(weeks, key=lambda a: a.name, reverse=True)],
         "agg_headers": AGG_HEADERS,
         "headline": top,
         "total": aggregate_row(total, run_url),
@@ -172,24 +170,37 @@ def _figures(usages: list[U.RunUsage], runs_by_key: dict[str, Any], site, config
         "idle_util_pct": f"{getattr(config, 'idle_util_pct', U.DEFAULT_IDLE_UTIL_PCT):g}",
         "gpu_hour_cost": getattr(config, "gpu_hour_cost", None),
         "kwh_cost": getattr(config, "kwh_cost", None),
-        "simulated": sorted({str(r.meta.get("system_source")) for r in runs_by_key.values()
-                             if "simulated" in str(r.meta.get("system_source") or "")}),
+        "simulated": simulated,
     }
 
 
-class _RunUrls(dict):
-    """Run key -> run page URL, made on first asking (a site page names a few of its runs)."""
+def _simulated(runs) -> list[str]:
+    return sorted({str(r.meta.get("system_source")) for r in runs
+                   if "simulated" in str(r.meta.get("system_source") or "")})
 
-    def __init__(self, site, runs_by_key: dict[str, Any]):
-        super().__init__()
-        self._site, self._runs = site, runs_by_key
+
+class _KeyUrls(dict):
+    """Run key -> run page URL, made from the key on first asking (``site_paths.run_page_path``)."""
 
     def __missing__(self, key: str) -> str:
-        url = self[key] = self._site.run_url(self._runs[key])
+        url = self[key] = run_page_path(*key.split("/", 1))
         return url
 
     def get(self, key: str, default=None):
-        return self[key] if key in self._runs else default
+        return self[key] if key else default
+
+
+def site_part(project, site, config) -> dict:
+    """What the site utilisation page needs of one project, as plain JSON values: its worst
+    runs (as many as the site page lists), its per-user, per-week and total sums. A rebuild
+    keeps it for a project whose runs did not change (``sitegen.project_summary``)."""
+    usages, by_key = _usages(project.runs, site, config)
+    return {"rows": [dataclasses.asdict(u) for u in U.worst_first(usages)[:SITE_RUN_ROWS]],
+            "count": len(usages),
+            "users": [dataclasses.asdict(a) for a in U.aggregate(usages, "user")],
+            "weeks": [dataclasses.asdict(a) for a in U.aggregate(usages, "week")],
+            "total": dataclasses.asdict(U.totals(usages)),
+            "simulated": _simulated(by_key.values())}
 
 
 # The run page's card and these pages share one computation per run, and serve --watch
@@ -217,9 +228,7 @@ def remember_usage(run, config, record: dict) -> None:
     if not getattr(run, "fingerprint", "") or len(_CACHE) >= _CACHE_MAX:
         return
     try:
-        rec = dict(record)
-        rec["per_gpu"] = [U.GpuUsage(**g) for g in rec.get("per_gpu") or []]
-        _CACHE[_cache_key(run, config)] = U.RunUsage(**rec)
+        _CACHE[_cache_key(run, config)] = U.usage_from_json(record)
     except (TypeError, ValueError):       # a record of another shape: computed afresh
         pass
 
@@ -244,31 +253,38 @@ def _usages(runs, site, config) -> tuple[list[U.RunUsage], dict[str, Any]]:
 
 def build_utilisation(book, only: set[str] | None = None) -> list[Page]:
     """One page per project (``p/<project>/utilisation.html``) and one for the site; ``only``:
-    the projects whose own page to build (the site page still counts every project's runs)."""
+    the projects whose own page to build. The site page counts every project's runs, from the
+    projects' summaries (``Logbook.summary``): an unchanged project costs no run's work."""
     projects, config, site = book.projects, book.config, book.site
     title = getattr(config, "title", "runpages")
     pages = []
-    all_usages: list[U.RunUsage] = []
-    all_runs: dict[str, Any] = {}
-    for project in sorted(projects, key=lambda p: p.name.lower()):
-        usages, by_key = _usages(project.runs, site, config)
-        all_usages += usages
-        all_runs.update(by_key)
+    listed = sorted(projects, key=lambda p: p.name.lower())
+    for project in listed:
         if only is not None and project.name not in only:
             continue
+        usages, by_key = _usages(project.runs, site, config)
         ctx: UtilisationContext = {
-            **_figures(usages, by_key, site, config, with_project=False),
+            **_figures(U.worst_first(usages), len(usages), U.aggregate(usages, "user"),
+                       U.aggregate(usages, "week"), U.totals(usages), _simulated(by_key.values()),
+                       config, with_project=False),
             "title": f"Utilisation \u00b7 {project.name} \u00b7 {title}",
             "heading": f"GPU utilisation \u00b7 {project.name}",
             "project": {"name": project.name, "url": site.project_url(project)},
             "projects": [], "site_page": SITE_PATH}
         pages.append(Page(project_path(site, project), "utilisation.html", ctx))
+    parts = [book.summary(p)["usage"] for p in listed]
+    ordered = U.worst_first(U.usage_from_json(r) for part in parts for r in part["rows"])
+    total = U.merged([U.aggregate_from_json(part["total"])] for part in parts)
     ctx = {
-        **_figures(all_usages, all_runs, site, config, with_project=True, row_limit=SITE_RUN_ROWS),
+        **_figures(ordered, sum(part["count"] for part in parts),
+                   U.merged([U.aggregate_from_json(a) for a in part["users"]] for part in parts),
+                   U.merged([U.aggregate_from_json(a) for a in part["weeks"]] for part in parts),
+                   total[0] if total else U.Aggregate("all"),
+                   sorted({s for part in parts for s in part["simulated"]}),
+                   config, with_project=True, row_limit=SITE_RUN_ROWS),
         "title": f"Utilisation \u00b7 {title}", "heading": "GPU utilisation \u00b7 all projects",
         "project": None, "site_page": SITE_PATH,
-        "projects": [{"name": p.name, "url": project_path(site, p)}
-                     for p in sorted(projects, key=lambda p: p.name.lower())]}
+        "projects": [{"name": p.name, "url": project_path(site, p)} for p in listed]}
     pages.append(Page(SITE_PATH, "utilisation.html", ctx))
     return pages
 

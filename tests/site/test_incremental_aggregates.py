@@ -48,3 +48,48 @@ def test_a_broken_aggregate_file_means_recomputing_not_a_failed_build(make_run, 
     result = build_site(config)
     assert result.rebuilt_runs == 1
     assert (config.output / "p/p/utilisation.html").is_file()
+
+
+def test_site_wide_pages_are_made_from_kept_summaries_of_unchanged_projects(make_run, make_config,
+                                                                            monkeypatch, tmp_path):
+    from runpages.sitegen import project_summary
+
+    runs = [make_run(project=f"p{i % 3}", name=f"r{i}", steps=20, meta={"user": f"u{i % 2}"})
+            for i in range(6)]
+    config = make_config([make_run.runs], cache_dir=tmp_path / "cache")
+    build_site(config)
+    made = []
+    real = project_summary.summarize
+    monkeypatch.setattr(project_summary, "summarize", lambda p, book: made.append(p.name) or real(p, book))
+    append_steps(runs[4], 20, 5)                                      # r4 is in p1
+    result = build_site(config)
+    assert made == ["p1"] and result.rebuilt_runs == 1
+    cold = make_config([make_run.runs], output=tmp_path / "cold", cache_dir=tmp_path / "cache-cold")
+    build_site(cold)
+    for rel in ("index.html", "compare.html", "utilisation.html", "data/runs-index.js"):
+        assert (config.output / rel).read_bytes() == (tmp_path / "cold" / rel).read_bytes(), rel
+
+
+def test_a_summary_kept_under_another_key_or_broken_is_made_again(make_run, make_config, monkeypatch, tmp_path):
+    from runpages.sitegen import project_summary
+
+    runs = [make_run(project=p, name=f"r{i}", steps=20) for i, p in enumerate(("a", "b", "c"))]
+    config = make_config([make_run.runs], cache_dir=tmp_path / "cache")
+    build_site(config)
+    kept = tmp_path / "cache" / "projects"
+    stored = json.loads((kept / "b.summary.json").read_text())
+    stored["key"] = "not-this-one"
+    (kept / "b.summary.json").write_text(json.dumps(stored))
+    (kept / "c.summary.json").write_text('{"key": ')
+    made = []
+    real = project_summary.summarize
+    monkeypatch.setattr(project_summary, "summarize", lambda p, book: made.append(p.name) or real(p, book))
+    append_steps(runs[0], 20, 5)
+    build_site(config)
+    assert sorted(made) == ["a", "b", "c"]
+    index = (config.output / "index.html").read_text()
+    assert all(f'href="p/{p}/index.html"' in index for p in "abc")
+    made.clear()
+    append_steps(runs[0], 25, 5)
+    build_site(config)
+    assert made == ["a"]                                  # b's and c's were saved again, whole

@@ -1,0 +1,41 @@
+"""A project's summary: what the site-wide pages (home, compare, the run index, the site
+utilisation page) need of one project, as plain JSON values.
+
+Invariants:
+- The site-wide pages are made from summaries only, never from another project's runs, so a
+  rebuild that keeps an unchanged project's summary (``build_aggregates``) does no work per
+  run of that project.
+- A summary is the same whether it was just made or read back from the build cache: it is
+  made through a JSON round trip, so a full build and a rebuild write the same bytes.
+- Each page module owns its part (``pages.index.home_part``, ``pages.compare.index_part``,
+  ``pages.utilisation.site_part``); this module only puts them together.
+"""
+from __future__ import annotations
+
+import json
+
+SUMMARY_VERSION = 1
+
+
+def summarize(project, book) -> dict:
+    """The summary of ``project`` as the pages of ``book`` show it (its URLs, colours, main
+    metric and utilisation settings)."""
+    from runpages.sitegen.pages.compare import index_part
+    from runpages.sitegen.pages.index import home_part
+    from runpages.sitegen.pages.utilisation import site_part
+
+    site = book.site
+    summary = {"v": SUMMARY_VERSION, "home": home_part(project, site), "index": index_part(project, site),
+               "usage": site_part(project, site, book.config)}
+    return json.loads(dumps(summary))
+
+
+def dumps(summary: dict) -> str:
+    """The summary as JSON text (NaN kept: a run's figures may hold one)."""
+    return json.dumps(summary, separators=(",", ":"))
+
+
+def is_summary(value) -> bool:
+    """Whether ``value`` (read back from the cache) is a summary of this version."""
+    return (isinstance(value, dict) and value.get("v") == SUMMARY_VERSION
+            and all(isinstance(value.get(k), t) for k, t in (("home", dict), ("index", list), ("usage", dict))))
