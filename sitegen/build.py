@@ -39,6 +39,7 @@ class BuildResult:
     runs: int = 0                     # runs in the site
     rebuilt_runs: int = 0             # runs whose pages/data/downloads were redone
     rendered: int = 0                 # site-wide and project pages rendered (unchanged projects are not)
+    kept_projects: int = 0            # projects whose runs were not even read (build_kept)
     files: int = 0                    # files written in all (pages, data, downloads, assets)
     seconds: float = 0.0
     problems: list = field(default_factory=list)
@@ -151,14 +152,25 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     # Many runs to parse (a cold build): workers parse them into the cache first, so the
     # logbook below holds no run's points, only where they are (lazyframe.LazyFrame).
     from runpages.sitegen.runrecords import RECORDS_DIR, RunRecords
+    from runpages.sitegen import build_kept
 
+    full = state.get("settings") != settings
+    # Projects nobody touched since the last build: neither read nor made into runs (build_kept).
+    hashes = build_kept.folder_hashes(scan)
+    inputs = build_kept.inputs_hash(scan)
+    kept = build_kept.plan(state, hashes, inputs, set(changed or ()), out, cache_dir, full)
     records = RunRecords.load(cache_dir / RECORDS_DIR)     # unchanged runs are made from these
-    warm_read_cache(found, cache, read_dir, now_t, records, fingerprints=scan)   # scan: run folder -> fingerprint
-    book = load_logbook(config, cache=cache, now=now, found=found, records=records)
+    skip = {f for st, _ in kept.values() for f in st["folders"]}
+    warm_read_cache(_without(found, skip), cache, read_dir, now_t, records, fingerprints=scan)
+    problem_dirs: set[str] = set()
+    book = load_logbook(config, cache=cache, now=now, found=found, records=records, kept=kept,
+                        problem_dirs=problem_dirs)
+    kept_names = {p.name for p in book.projects if build_kept.is_kept(p)}
     if config.strict and book.problems:
         raise ProblemsError(summarize_problems(book.problems))
 
-    result = BuildResult(output=str(out), problems=list(book.problems), cache_dir=str(cache_dir))
+    result = BuildResult(output=str(out), problems=list(book.problems), cache_dir=str(cache_dir),
+                         kept_projects=len(kept_names))
     out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out / build_cache.LEGACY_DIR, ignore_errors=True)   # older builds' cache, inside the site
     written = _Writer(out, result)
@@ -167,24 +179,30 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     for rel in copy_assets(theme_dirs, out):
         written.note(rel)
     renderer = _renderer(config, book)
-    full = state.get("settings") != settings
-    new_runs = _write_runs(book, renderer, state.get("runs", {}), full, set(changed or ()), written)
+    new_runs = _write_runs(book, renderer, state.get("runs", {}), full, set(changed or ()), written, kept_names)
     site_outputs, projects_state = _write_site_pages(book, renderer, new_runs, written, state, full,
-                                                     set(changed or ()), cache_dir)
+                                                     set(changed or ()), cache_dir, kept_names)
+    shared = build_kept.shared_folders(book.projects)
+    for p in book.projects:
+        if p.name in projects_state:
+            projects_state[p.name].update(build_kept.project_state(
+                book, p, hashes, problem_dirs, shared, projects_state[p.name]["key"]))
     for stale in set(state.get("site_outputs") or ()) - set(site_outputs):
         written.remove(stale)                      # pages and data of projects that are gone
     from runpages.sitegen.build_zoom import prune_levels
 
-    prune_levels(cache.levels_dir, [r for p in book.projects for r in p.runs])
+    read_projects = [p for p in book.projects if p.name not in kept_names]
+    prune_levels(cache.levels_dir, [r for p in read_projects for r in p.runs],
+                 keep={n for p in book.projects if p.name in kept_names for n in p.state["levels"]})
     if _cache_marks(cache) != before or not (read_dir / readcache.SHARDS_DIR).is_dir():
         cache.save(read_dir)
-    records.save()
-    running = [r.last_activity or now_t for p in book.projects for r in p.runs if r.status == "running"]
+    records.save(keep=build_kept.skipped_folders(book), present=set(hashes))
+    running = [r.last_activity or now_t for p in read_projects for r in p.runs if r.status == "running"]
     build_cache.save_state(cache_dir, {
         "version": build_cache.CACHE_VERSION, "settings": settings, "scan": scan,
         # per-project aggregates live in their own files (build_aggregates), not in every state
         "runs": {k: {n: v for n, v in st.items() if n not in AGGREGATES} for k, st in new_runs.items()},
-        "site_outputs": site_outputs, "projects": projects_state,
+        "site_outputs": site_outputs, "projects": projects_state, "inputs": inputs,
         "problems": result.problems, "pages": result.pages, "run_count": result.runs,
         "retry": any(st.get("crashed") for st in new_runs.values()),
         # A running run turns "lost" when its heartbeat gets old: rebuild then even if no file changed.
@@ -243,7 +261,7 @@ def _renderer(config, book):
 
 
 def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: set[str],
-                written: _Writer) -> dict[str, dict]:
+                written: _Writer, kept: set[str] = frozenset()) -> dict[str, dict]:
     """Per-run work (page, data script, downloads) for the runs that changed; returns the
     state of every run. Each run is rendered in memory, then written; many runs are done by
     a pool of forked workers (``build_pool``), whose results are merged here in run order."""
@@ -251,9 +269,12 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
     from runpages.sitegen.build_pool import map_runs
 
     site, out, result = book.site, written.out, written.result
-    all_runs = [r for p in book.projects for r in p.runs]
-    result.runs = len(all_runs)
+    all_runs = [r for p in book.projects if p.name not in kept for r in p.runs]
     new_runs: dict[str, dict] = {}
+    for p in book.projects:               # kept projects (build_kept): their runs as they were
+        if p.name in kept:
+            new_runs.update((key, old_runs[key]) for key in p.state["runs"] if key in old_runs)
+    result.runs = len(all_runs) + len(new_runs)
     todo: dict[str, tuple] = {}
     for run in all_runs:
         key = site.key(run)
@@ -269,7 +290,8 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
             todo[key] = (run, extras)
     # A run's project-script entry is made with its page, at the script's point budget, and
     # only for the runs the script carries (a large project's: the overlay's first runs).
-    carried = {p.name: _script_runs(p) for p in book.projects if any(site.key(r) in todo for r in p.runs)}
+    carried = {p.name: _script_runs(p) for p in book.projects
+               if p.name not in kept and any(site.key(r) in todo for r in p.runs)}
     points = {name: _script_points(runs, charts) for name, runs in carried.items()}
     carried_keys = {site.key(r) for runs in carried.values() for r in runs}
 
@@ -350,7 +372,8 @@ def _write_run(book, renderer, run, extras: str, old: dict, points: int | None, 
 
 
 def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Writer, old: dict,
-                      full: bool, changed: set[str], cache_dir: Path) -> tuple[list[str], dict]:
+                      full: bool, changed: set[str], cache_dir: Path,
+                      kept_names: set[str] = frozenset()) -> tuple[list[str], dict]:
     """Site-wide pages (home, compare, site utilisation, reports: rendered every time) and each
     project's pages and data (rendered only when the project's key changed, ``_project_key``);
     all written only when their bytes changed. Returns their site paths and the projects' state."""
@@ -363,11 +386,13 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
     from runpages.sitegen.pages.report import build_reports
     from runpages.sitegen.pages.utilisation import SITE_PATH as UTIL_SITE_PATH, build_utilisation
     from runpages.sitegen.pages.utilisation import project_path as util_path
+    from runpages.sitegen.pages.summary import summary_of
     from runpages.sitegen.render import render_pages
 
     projects, site, result = book.projects, book.site, written.result
     old_projects = old.get("projects") or {}
-    keys = {p.name: _project_key(book, p, runs_state, changed) for p in projects}
+    keys = {p.name: (p.state["key"] if p.name in kept_names else _project_key(book, p, runs_state, changed))
+            for p in projects}
     kept = {p.name: old_projects[p.name]["outputs"] for p in projects
             if not full and keys[p.name] and old_projects.get(p.name, {}).get("key") == keys[p.name]
             and all((written.out / rel).exists() for rel in old_projects[p.name]["outputs"])}
@@ -399,7 +424,7 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
             data[site.project_rows(p)] = rows_script(p, site)
             owner[site.project_rows(p)] = p.name
     # every run, for the compare picker
-    data[RUN_INDEX] = run_index_script(projects, site, {p.name: book.summary(p)["index"] for p in projects})
+    data[RUN_INDEX] = run_index_script(projects, site, {p.name: summary_of(book, p)["index"] for p in projects})
     save_summaries(book, cache_dir, keys, unsummarised)
     for rel, text in rendered.items():
         if written.write_if_changed(rel, text):
@@ -472,6 +497,13 @@ def _lost_after() -> float:
     from runpages import schema
 
     return float(schema.LOST_AFTER_S)
+
+
+def _without(found: dict, folders: set[str]) -> dict:
+    """A ``scan_runs`` result less the runs in ``folders`` (parents of resolved run folders)."""
+    if not folders:
+        return found
+    return {d: [e for e in runs if os.path.dirname(str(e[1])) not in folders] for d, runs in found.items()}
 
 
 def _scan_runs(dirs, found: dict, reports_dir: Path | None = None) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """What each run adds to the project-wide pages, and what each project adds to the site-wide
 ones, kept between builds so a rebuild works it out for what changed only: a run's
 overlay-chart entry (the project data script) and its utilisation figures (the project's
-utilisation page), and a project's summary (``project_summary``: home, compare, run index,
+utilisation page), and a project's summary (``pages.summary``: home, compare, run index,
 site utilisation).
 
 Invariants:
@@ -73,7 +73,7 @@ def load_summaries(book, cache_dir: Path, kept: dict[str, str]) -> None:
     """Put into ``book`` the summaries the cache keeps of the projects in ``kept`` (project
     name -> its key, ``build._project_key``), where they were made under that same key."""
     from runpages.sitegen import build_cache
-    from runpages.sitegen.project_summary import is_summary
+    from runpages.sitegen.pages.summary import is_summary
 
     for name, key in kept.items():
         stored = build_cache.load_aggregates(cache_dir, book.site.project_slug(name), "summary")
@@ -84,8 +84,9 @@ def load_summaries(book, cache_dir: Path, kept: dict[str, str]) -> None:
 def save_summaries(book, cache_dir: Path, keys: dict[str, str], projects: list) -> None:
     """Keep the summaries of ``projects`` for the next build, each under its project's key."""
     from runpages.sitegen import build_cache
+    from runpages.sitegen.pages.summary import summary_of
 
     for project in projects:
         if keys.get(project.name):
             build_cache.save_aggregates(cache_dir, book.site.project_slug(project.name), "summary",
-                                        {"key": keys[project.name], "summary": book.summary(project)})
+                                        {"key": keys[project.name], "summary": summary_of(book, project)})

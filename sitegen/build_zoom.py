@@ -64,9 +64,10 @@ def _place(src: Path, dest: Path) -> bool:
     return True
 
 
-def prune_levels(levels_dir: Path, runs) -> None:
-    """Remove level folders under ``levels_dir`` that none of ``runs`` uses."""
-    keep = {Path(r.zoom["folder"]).name for r in runs if getattr(r, "zoom", None) and r.zoom.get("folder")}
+def prune_levels(levels_dir: Path, runs, keep: set[str] = frozenset()) -> None:
+    """Remove level folders under ``levels_dir`` that none of ``runs`` uses and ``keep`` does not name."""
+    keep = set(keep) | {Path(r.zoom["folder"]).name for r in runs
+                        if getattr(r, "zoom", None) and r.zoom.get("folder")}
     try:
         names = os.listdir(levels_dir)
     except OSError:

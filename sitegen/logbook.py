@@ -28,38 +28,57 @@ CHECKS_DIR = ".checks"            # inside <runs>/<project>/; the reader skips d
 CONSOLE_TAIL_BYTES = 64 * 1024
 
 class SiteMap:
-    """Every path and key of the site, from the projects read. Paths are site-root relative."""
+    """Every path and key of the site, from the projects read. Paths are site-root relative.
+    A kept project's runs (``build_kept``) are laid out only when something asks for them."""
 
     def __init__(self, projects: list):
         self.projects = list(projects)
         names = sorted(p.name for p in self.projects)
         self._project = dict(zip(names, unique_slugs(names)))
+        self._by_name = {p.name: p for p in self.projects}
+        self._by_slug = {s: n for n, s in self._project.items()}
         self._run: dict[str, str] = {}
         self._by_key: dict[str, Any] = {}
-        self._colors: dict[str, str] | None = None
+        self._colors: dict[str, dict[str, str]] = {}         # project name -> run key -> colour
+        self._laid_out: set[str] = set()
         for project in self.projects:
-            runs = sorted(project.runs, key=lambda r: (r.id, r.source, r.dir))
-            for run, s in zip(runs, unique_slugs(r.id for r in runs)):
-                self._run[run.dir] = s
-                self._by_key[self.key(run)] = run
+            if not getattr(project, "kept", False):
+                self._lay_out(project)
+
+    def _lay_out(self, project) -> None:
+        if project.name in self._laid_out:
+            return
+        self._laid_out.add(project.name)
+        runs = sorted(project.runs, key=lambda r: (r.id, r.source, r.dir))
+        for run, s in zip(runs, unique_slugs(r.id for r in runs)):
+            self._run[run.dir] = s
+            self._by_key[f"{self._project[project.name]}/{s}"] = run
 
     def project_slug(self, name: str) -> str:
         return self._project[name]
 
     def key(self, run) -> str:
         """``<project-slug>/<run-slug>``: unique across merged runs dirs; used in URLs."""
-        return f"{self._project[run.project]}/{self._run[run.dir]}"
+        s = self._run.get(run.dir)
+        if s is None:
+            self._lay_out(self._by_name[run.project])
+            s = self._run[run.dir]
+        return f"{self._project[run.project]}/{s}"
 
     def run_by_key(self, key: str):
+        name = self._by_slug.get(key.split("/", 1)[0])
+        if name is not None and name not in self._laid_out:
+            self._lay_out(self._by_name[name])
         return self._by_key.get(key)
 
     def color(self, run) -> str:
         """The run's colour on every page (``sitegen/colors.py``: start order in its project)."""
-        if self._colors is None:
-            self._colors = {}
-            for project in self.projects:
-                self._colors.update(run_colors((self.key(r), r.started_at) for r in project.runs))
-        return self._colors.get(self.key(run)) or run_color(self.key(run))
+        colors = self._colors.get(run.project)
+        if colors is None:
+            project = self._by_name.get(run.project)
+            colors = self._colors[run.project] = {} if project is None else run_colors(
+                (self.key(r), r.started_at) for r in project.runs)
+        return colors.get(self.key(run)) or run_color(self.key(run))
 
     def project_url(self, project) -> str:
         name = project if isinstance(project, str) else project.name
@@ -103,7 +122,7 @@ class Logbook:
     """What the pages see. ``cited_by``: run key -> the report entries that cite the run;
     ``report_listing``: one entry per report (title, url, author, date, description, tags);
     ``checks``: project name -> its check records, oldest first; ``summaries``: project name
-    -> what the site-wide pages show of it (``summary``)."""
+    -> what the site-wide pages show of it (``pages.summary.summary_of``)."""
     config: Any
     projects: list
     site: SiteMap
@@ -118,16 +137,6 @@ class Logbook:
 
     def project_of(self, run):
         return next(p for p in self.projects if p.name == run.project)
-
-    def summary(self, project) -> dict:
-        """What the site-wide pages need of ``project`` (``project_summary``), made on first
-        asking unless the build put in the one it kept."""
-        got = self.summaries.get(project.name)
-        if got is None:
-            from runpages.sitegen.project_summary import summarize
-
-            got = self.summaries[project.name] = summarize(project, self)
-        return got
 
     def console(self, run) -> tuple[str, bool]:
         """The end of the run's console.log as text, and whether it was cut (read once)."""
@@ -158,28 +167,59 @@ def console_tail(run, limit: int = CONSOLE_TAIL_BYTES) -> tuple[str, bool]:
 
 
 def load_logbook(config, *, cache=None, now: float | None = None, found: dict | None = None,
-                 records=None, reports: bool = True, checks: bool = True) -> Logbook:
+                 records=None, reports: bool = True, checks: bool = True, kept: dict | None = None,
+                 problem_dirs: set[str] | None = None) -> Logbook:
     """Read everything the site shows for ``config``. ``cache``: a ``ReadCache`` to read
     through; ``found``: a ``runscan.scan_runs`` result the caller already has; ``records``: a
     ``runrecords.RunRecords`` (with ``cache``), so unchanged runs are not read again;
-    ``reports`` / ``checks``: False where the caller shows neither (``runpages check``)."""
+    ``reports`` / ``checks``: False where the caller shows neither (``runpages check``);
+    ``kept``: projects the build keeps without reading (``build_kept.plan``; it drops those
+    that turn out touched); ``problem_dirs``: gets the folder of every run with a Problem."""
     from runpages.sitegen.reader import read_runs
 
-    projects, problems = read_runs([str(d) for d in config.runs_dirs], cache=cache, now=now, found=found,
-                                   records=records)
-    if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
-        from runpages.sitegen.model import apply_main_metrics
+    dirs = [str(d) for d in config.runs_dirs]
+    problem_dirs = set() if problem_dirs is None else problem_dirs
+    stand_ins: list = []
+    if kept:
+        from runpages.sitegen import kept_projects
 
-        apply_main_metrics(projects, config.main_metric or {}, getattr(config, "default_main_metric", None))
-    book = Logbook(config=config, projects=projects, site=SiteMap(projects), problems=list(problems))
+        def load(stand_in):
+            """A kept project's runs, read when something asks for them after all."""
+            got, _ = read_runs(dirs, cache=cache, now=now, found=found, records=records,
+                               only=set(stand_in.state["folders"]))
+            from runpages.sitegen.model import Project
+
+            project = next((p for p in got if p.name == stand_in.name), None) or Project(stand_in.name, [])
+            _main_metrics(config, [project])
+            return project
+
+        projects, problems, stand_ins = kept_projects.read(dirs, kept, cache=cache, now=now, found=found,
+                                                        records=records, problem_dirs=problem_dirs, load=load)
+    else:
+        projects, problems = read_runs(dirs, cache=cache, now=now, found=found, records=records,
+                                       problem_dirs=problem_dirs)
+    _main_metrics(config, projects)
+    everything = sorted(projects + stand_ins, key=lambda p: p.name) if stand_ins else projects
+    book = Logbook(config=config, projects=everything, site=SiteMap(everything), problems=list(problems))
+    for stand_in in stand_ins:
+        book.summaries[stand_in.name] = stand_in.summary
     if reports:
         _read_reports(book)
     if checks:
-        for project in projects:
+        for project in everything:
+            if getattr(project, "kept", False) and not project.loaded:
+                continue          # its pages are kept; read only when its runs are
             records = load_records(project_dirs(project))
             if records:
                 book.checks[project.name] = records
     return book
+
+
+def _main_metrics(config, projects: list) -> None:
+    if getattr(config, "main_metric", None) or getattr(config, "default_main_metric", None):
+        from runpages.sitegen.model import apply_main_metrics
+
+        apply_main_metrics(projects, config.main_metric or {}, getattr(config, "default_main_metric", None))
 
 
 def project_dirs(project) -> list[Path]:

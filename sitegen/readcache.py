@@ -323,12 +323,19 @@ class ReadCache:
             self.entries.swap(key, entry_from_json(json.loads(text), folder))
         return text
 
-    def prune(self, keep: Iterable[str] = ()) -> None:
+    def prune(self, keep: Iterable[str] = (), keep_groups: Iterable[str] = ()) -> None:
         """Forget files that are neither in ``keep`` nor looked up by the last ``read_runs``
         (or since the cache was made or loaded), so deleted runs leave the cache; the copy of
-        a run that lost to another folder's copy stays, so it is not parsed again next time."""
+        a run that lost to another folder's copy stays, so it is not parsed again next time.
+        ``keep_groups``: folders whose runs were not read (kept by the build) keep theirs."""
         keep = self.seen | set(keep)
-        for key in [k for k in self.entries if k not in keep]:
+        groups = set(keep_groups)
+
+        def kept(key: str) -> bool:
+            group = shard_of(key)                # a file in a run folder, or one folder deeper
+            return group in groups or group.rpartition(os.sep)[0] in groups
+
+        for key in [k for k in self.entries if k not in keep and not (groups and kept(k))]:
             del self.entries[key]
 
 

@@ -455,37 +455,52 @@ def _data_weight(run: Run) -> tuple:
 def read_runs(dirs: Sequence[str | Path], cache: ReadCache | None = None,
               now: float | None = None,
               found: dict[str, list[FoundRun]] | None = None,
-              records: RunRecords | None = None) -> tuple[list[Project], list[Problem]]:
+              records: RunRecords | None = None, skip: set[str] | frozenset = frozenset(),
+              only: set[str] | None = None,
+              problem_dirs: set[str] | None = None) -> tuple[list[Project], list[Problem]]:
     """Every run under every runs dir, merged into Projects (by name; runs newest first).
     The same ``<project>/<run-id>`` in two dirs is one run: the copy with newer activity and
     more data wins, and only its Problems are reported. With a cache, files of runs no longer
     on disk are dropped from it. Problems come in folder order, run by run. ``found``: a
     ``scan_runs(dirs)`` result just taken (by a build), so folders are not listed again.
     ``records`` (with a cache): what earlier builds read of each run (``runrecords``); a run
-    whose files did not change is made from its record instead of being read."""
+    whose files did not change is made from its record instead of being read.
+
+    ``skip``: folders (the parents of resolved run folders) whose runs are not read: a build
+    keeps those projects as they were (``build_kept``). ``only``: read just the runs in these
+    folders, as a part of the read that already happened (a kept project asked for after all):
+    the cache is not pruned and no folder-level Problem is reported. ``problem_dirs``: a set
+    that gets the folder of every run that had a Problem."""
     now = time.time() if now is None else now
     if found is None:
         found = scan_runs(dirs)
     problems: list[Problem] = []
     chosen: dict[tuple[str, str], Run] = {}
     run_problems: dict[tuple[str, str], list[Problem]] = {}
-    if cache is not None:
+    if cache is not None and only is None:
         cache.seen.clear()
     for d in dirs:
         d = Path(d)
         if not d.is_dir():
-            problems.append(Problem(str(d), None, "runs folder not found"))
+            if only is None:
+                problems.append(Problem(str(d), None, "runs folder not found"))
             continue
         run_dirs = found[str(d)]
-        if not run_dirs:
+        if not run_dirs and only is None:
             hint = layout_hint(d)
             if hint:
                 problems.append(Problem(str(d), None, hint))
         for entry in run_dirs:
+            if skip or only is not None:
+                folder = os.path.dirname(str(entry[1]))
+                if folder in skip or (only is not None and folder not in only):
+                    continue
             if records is not None and cache is not None:
                 run, run_found = _read_or_recall(entry, cache, records, now, str(d))
             else:
                 run, run_found = read_run(entry[0], cache, now, source=str(d), found=entry)
+            if run_found and problem_dirs is not None:
+                problem_dirs.add(os.path.dirname(str(entry[1])))
             if run is None:
                 problems.extend(run_found)
                 continue
@@ -496,8 +511,8 @@ def read_runs(dirs: Sequence[str | Path], cache: ReadCache | None = None,
                 run_problems[key] = run_found    # the hidden copy's problems would only confuse
     for run_found in run_problems.values():
         problems.extend(run_found)
-    if cache is not None:
-        cache.prune()
+    if cache is not None and only is None:
+        cache.prune(keep_groups=skip)
     by_project: dict[str, list[Run]] = {}
     for run in chosen.values():
         by_project.setdefault(run.project, []).append(run)

@@ -19,7 +19,7 @@ from runpages.sitegen import markdown
 from runpages.sitegen.config import nearest_key
 from runpages.sitegen.colors import GROUP_PALETTE
 from runpages.sitegen.model import metric_direction
-from runpages.sitegen.query import _MISSING, QueryError, lookup, parse_query, to_number, to_text
+from runpages.sitegen.query import _MISSING, QueryError, _compare, lookup, parse_query, to_number, to_text
 from runpages.sitegen.values import format_number
 
 CHART_KEYS = ("runs", "project", "metric", "metrics", "x", "log_x", "log_y", "smoothing",
@@ -75,13 +75,21 @@ def run_row(run) -> dict[str, Any]:
 
 
 class Selector:
-    """Every run of every project, with its row; selects runs by a filter text."""
+    """Every run of every project, with its row; selects runs by a filter text. A project's
+    rows are made when a filter may match them: one that names the project (``project = x``)
+    leaves the others unread (a kept project's runs are read on asking: ``build_kept``)."""
 
     def __init__(self, projects):
         self.projects = {p.name: p for p in projects}
-        self.runs = [r for p in projects for r in sorted(p.runs, key=_run_order)]
-        self.rows = [run_row(r) for r in self.runs]
-        self._row_of = {id(r): row for r, row in zip(self.runs, self.rows)}
+        self._rows: dict[str, list[tuple]] = {}          # project name -> [(run, row)]
+        self._row_of: dict[int, dict] = {}
+
+    def _project_rows(self, name: str) -> list[tuple]:
+        got = self._rows.get(name)
+        if got is None:
+            got = self._rows[name] = [(r, run_row(r)) for r in sorted(self.projects[name].runs, key=_run_order)]
+            self._row_of.update((id(r), row) for r, row in got)
+        return got
 
     def select(self, text: Any, project: Any = None, what: str = "runs") -> list:
         if text is None:
@@ -95,7 +103,10 @@ class Selector:
             query = parse_query(text)
         except QueryError as err:
             raise BlockError(f"bad runs filter {text!r}: {err}") from None
-        found = [r for r, row in zip(self.runs, self.rows)
+        names = [n for n in self.projects if (project is None or n == str(project))
+                 and all(_compare(n, "=", t.value, t.quoted) for t in query.terms
+                         if t.key == "project" and t.op in ("=", "=="))]
+        found = [r for n in names for r, row in self._project_rows(n)
                  if (project is None or r.project == str(project)) and query.matches(row)]
         if not found:
             raise BlockError(f"no run matches {text!r}" + (f" in project {project!r}" if project else ""))

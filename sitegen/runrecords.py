@@ -47,27 +47,39 @@ class RunRecords:
         self._dirty: set[str] = set()
         self._seen: set[str] = set()
         self._loaded: set[str] = set()
+        self._files: set[str] = set()        # record files in the folder, not read yet
 
     @classmethod
     def load(cls, folder: str | Path) -> "RunRecords":
-        """Every record file in ``folder`` (an empty set where it is missing or unreadable)."""
+        """The record files in ``folder`` (an empty set where it is missing or unreadable); a
+        file is read when one of its project folder's runs is first asked for, so a rebuild
+        that keeps most projects (``build_kept``) reads only the files it needs."""
         records = cls(Path(folder))
         try:
-            names = [n for n in os.listdir(folder) if n.endswith(".json")]
+            records._files = {n for n in os.listdir(folder) if n.endswith(".json")}
         except OSError:
-            return records
-        for name in names:
-            try:
-                data = json.loads((Path(folder) / name).read_bytes())
-                if not (isinstance(data, dict) and data.get("layout") == _LAYOUT
-                        and isinstance(data.get("project"), str) and isinstance(data.get("runs"), dict)):
-                    continue
-            except Exception:  # noqa: BLE001 - an unreadable file: its runs are read again
-                continue
-            if _file_name(data["project"]) == name:
-                records._by_project[data["project"]] = data["runs"]
-                records._loaded.add(data["project"])
+            pass
         return records
+
+    def _project(self, project: str) -> dict[str, dict]:
+        """The records of one project folder, read from its file on first asking."""
+        runs = self._by_project.get(project)
+        if runs is not None:
+            return runs
+        name = _file_name(project)
+        runs = {}
+        if name in self._files:
+            self._files.discard(name)
+            try:
+                data = json.loads((self.folder / name).read_bytes())
+                if (isinstance(data, dict) and data.get("layout") == _LAYOUT and data.get("project") == project
+                        and isinstance(data.get("runs"), dict)):
+                    runs = data["runs"]
+            except Exception:  # noqa: BLE001 - an unreadable file: its runs are read again
+                pass
+            self._loaded.add(project)
+        self._by_project[project] = runs
+        return runs
 
     def get(self, real_dir: str, fingerprint: str, shown: str, source: str) -> dict | None:
         """The record of the run in ``real_dir`` while it still holds: same fingerprint,
@@ -77,7 +89,7 @@ class RunRecords:
 
     def peek(self, real_dir: str, fingerprint: str, shown: str, source: str) -> dict | None:
         """``get`` without marking the run as present."""
-        rec = self._by_project.get(os.path.dirname(real_dir), {}).get(real_dir)
+        rec = self._project(os.path.dirname(real_dir)).get(real_dir)
         if (isinstance(rec, dict) and rec.get("fingerprint") == fingerprint and fingerprint
                 and rec.get("shown") == shown and rec.get("source") == source):
             return rec
@@ -108,25 +120,43 @@ class RunRecords:
         except (TypeError, ValueError, RecursionError):   # a value JSON cannot hold: read again next time
             return
         project = os.path.dirname(run.dir)
-        self._by_project.setdefault(project, {})[run.dir] = rec
+        self._project(project)[run.dir] = rec
         self._text[run.dir] = text
         self._seen.add(run.dir)
         self._dirty.add(project)
 
-    def save(self) -> None:
+    def save(self, keep: set[str] | frozenset = frozenset(), present: set[str] | None = None) -> None:
         """Rewrite the files of project folders whose records changed or lost a run; remove
-        those of folders with no run left."""
+        those of folders with no run left. ``keep``: folders whose runs were not read this
+        time (kept by the build): their records stay as they are. ``present``: every folder
+        that holds runs now; the files of others, never read this time, are removed."""
         from runpages.sitegen.atomic import write_atomic
 
         if self.folder is None:
             return
+        if present is None:               # no list of folders: every file's runs are checked
+            for name in sorted(self._files):
+                try:
+                    self._project(json.loads((self.folder / name).read_bytes())["project"])
+                except Exception:  # noqa: BLE001 - unreadable: removed below
+                    pass
+            present = set(self._by_project)
+        names = {_file_name(f) for f in present}
+        for name in sorted(self._files - names):
+            try:
+                (self.folder / name).unlink()
+            except OSError:
+                pass
+            self._files.discard(name)
         for project, runs in list(self._by_project.items()):
+            if project in keep:
+                continue
             gone = [d for d in runs if d not in self._seen]
             for d in gone:
                 del runs[d]
-            if gone:
+            if gone or (not runs and project in self._loaded):
                 self._dirty.add(project)
-        for project in sorted(self._dirty | (self._loaded - set(self._by_project))):
+        for project in sorted(self._dirty):
             path = self.folder / _file_name(project)
             runs = self._by_project.get(project)
             try:

@@ -17,6 +17,7 @@ from runpages.sitegen.charts import js_json
 from runpages.sitegen.colors import PALETTE
 from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.contexts import CompareContext
+from runpages.sitegen.pages.summary import summary_of
 
 RUN_INDEX = "data/runs-index.js"
 INDEX_VERSION = 1
@@ -30,7 +31,7 @@ def build_compare(book) -> Page:
     listed = sorted(projects, key=lambda p: p.name.lower())
     ctx: CompareContext = {
             "title": f"Compare \u00b7 {getattr(config, 'title', 'runpages')}",
-            "projects": [{"name": p.name, "url": site.project_url(p), "runs": book.summary(p)["home"]["row"]["runs"]}
+            "projects": [{"name": p.name, "url": site.project_url(p), "runs": summary_of(book, p)["home"]["row"]["runs"]}
                          for p in listed],
             "run_index": RUN_INDEX,       # the picker's data script
     }
@@ -39,7 +40,7 @@ def build_compare(book) -> Page:
 
 def index_part(project, site) -> list[list]:
     """One project's rows of the run index, with user, status and colour as text: a rebuild
-    keeps them for a project whose runs did not change (``sitegen.project_summary``)."""
+    keeps them for a project whose runs did not change (``pages.summary``)."""
     rows = []
     for run in project.runs:          # the picker sorts; order here does not matter
         run_slug = site.key(run).split("/", 1)[1]

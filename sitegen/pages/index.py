@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from runpages.sitegen.colors import user_colors
 from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.contexts import IndexContext
+from runpages.sitegen.pages.summary import summary_of
 
 PULSE_DAYS = 60
 BEST_MAX_STEPS = 200     # best-so-far improvements drawn per project: the home page stays small
@@ -31,7 +32,7 @@ def _day(t: float) -> str:
 
 def pulse_part(project) -> dict:
     """What ``runs_per_day`` needs of one project, kept between builds in its summary
-    (``sitegen.project_summary``): run starts counted per UTC day and user, each user's first
+    (``pages.summary``): run starts counted per UTC day and user, each user's first
     start and the span of the starts. Plain JSON values."""
     days: dict[str, dict[str, int]] = {}
     first_seen: dict[str, float] = {}
@@ -113,7 +114,7 @@ def best_so_far(project) -> dict | None:
 def home_part(project, site) -> dict:
     """What the home page shows of one project (its row, best-so-far line, users and pulse
     counts), as plain JSON values: a rebuild keeps it for a project whose runs did not change
-    (``sitegen.project_summary``)."""
+    (``pages.summary``)."""
     best = best_so_far(project)
     return {
         "row": {
@@ -135,9 +136,9 @@ def home_part(project, site) -> dict:
 
 def build_index(logbook) -> Page:
     """The home page: one row per project, the team pulse, the reports listing; made from the
-    projects' summaries (``Logbook.summary``), so an unchanged project costs no run's work."""
+    projects' summaries (``pages.summary``), so an unchanged project costs no run's work."""
     config = logbook.config
-    parts = [logbook.summary(p)["home"] for p in logbook.projects]
+    parts = [summary_of(logbook, p)["home"] for p in logbook.projects]
     rows = sorted((dict(part["row"]) for part in parts), key=lambda r: -(r["last_activity"] or 0))
     pulse_best = [{"project": part["row"]["name"], **part["best"]} for part in parts if part["best"]]
     pulse = {"per_day": runs_per_day((), parts=[part["pulse"] for part in parts]), "best": pulse_best}

@@ -17,6 +17,7 @@ from runpages.site_paths import run_page_path
 from runpages.sitegen import utilisation as U
 from runpages.sitegen.pages import Page
 from runpages.sitegen.pages.contexts import UtilisationContext
+from runpages.sitegen.pages.summary import summary_of
 
 SITE_PATH = "utilisation.html"
 
@@ -193,7 +194,7 @@ class _KeyUrls(dict):
 def site_part(project, site, config) -> dict:
     """What the site utilisation page needs of one project, as plain JSON values: its worst
     runs (as many as the site page lists), its per-user, per-week and total sums. A rebuild
-    keeps it for a project whose runs did not change (``sitegen.project_summary``)."""
+    keeps it for a project whose runs did not change (``pages.summary``)."""
     usages, by_key = _usages(project.runs, site, config)
     return {"rows": [dataclasses.asdict(u) for u in U.worst_first(usages)[:SITE_RUN_ROWS]],
             "count": len(usages),
@@ -254,7 +255,7 @@ def _usages(runs, site, config) -> tuple[list[U.RunUsage], dict[str, Any]]:
 def build_utilisation(book, only: set[str] | None = None) -> list[Page]:
     """One page per project (``p/<project>/utilisation.html``) and one for the site; ``only``:
     the projects whose own page to build. The site page counts every project's runs, from the
-    projects' summaries (``Logbook.summary``): an unchanged project costs no run's work."""
+    projects' summaries (``pages.summary``): an unchanged project costs no run's work."""
     projects, config, site = book.projects, book.config, book.site
     title = getattr(config, "title", "runpages")
     pages = []
@@ -272,7 +273,7 @@ def build_utilisation(book, only: set[str] | None = None) -> list[Page]:
             "project": {"name": project.name, "url": site.project_url(project)},
             "projects": [], "site_page": SITE_PATH}
         pages.append(Page(project_path(site, project), "utilisation.html", ctx))
-    parts = [book.summary(p)["usage"] for p in listed]
+    parts = [summary_of(book, p)["usage"] for p in listed]
     ordered = U.worst_first(U.usage_from_json(r) for part in parts for r in part["rows"])
     total = U.merged([U.aggregate_from_json(part["total"])] for part in parts)
     ctx = {

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, list[str]]] = [
                 "sitegen.runscan", "sitegen.readcache", "sitegen.runrecords", "sitegen.zoom_levels", "sitegen.long_resume", "sitegen.longread",
                 "sitegen.reader",
                 "sitegen.store*", "sitegen.media*"]),
-    ("logbook", ["sitegen.logbook", "sitegen.downloads", "sitegen.markdown", "sitegen.report_blocks", "sitegen.report_media", "sitegen.reports",
+    ("logbook", ["sitegen.logbook", "sitegen.kept_projects", "sitegen.downloads", "sitegen.markdown", "sitegen.report_blocks", "sitegen.report_media", "sitegen.reports",
                  "sitegen.check_report"]),
     ("pages", ["sitegen.pages", "sitegen.pages.*", "sitegen.charts", "sitegen.chart_rules"]),
     ("theme", ["sitegen.render", "sitegen.assets"]),

@@ -52,7 +52,7 @@ def test_a_broken_aggregate_file_means_recomputing_not_a_failed_build(make_run, 
 
 def test_site_wide_pages_are_made_from_kept_summaries_of_unchanged_projects(make_run, make_config,
                                                                             monkeypatch, tmp_path):
-    from runpages.sitegen import project_summary
+    from runpages.sitegen.pages import summary as project_summary
 
     runs = [make_run(project=f"p{i % 3}", name=f"r{i}", steps=20, meta={"user": f"u{i % 2}"})
             for i in range(6)]
@@ -71,7 +71,7 @@ def test_site_wide_pages_are_made_from_kept_summaries_of_unchanged_projects(make
 
 
 def test_a_summary_kept_under_another_key_or_broken_is_made_again(make_run, make_config, monkeypatch, tmp_path):
-    from runpages.sitegen import project_summary
+    from runpages.sitegen.pages import summary as project_summary
 
     runs = [make_run(project=p, name=f"r{i}", steps=20) for i, p in enumerate(("a", "b", "c"))]
     config = make_config([make_run.runs], cache_dir=tmp_path / "cache")

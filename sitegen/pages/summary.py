@@ -9,12 +9,22 @@ Invariants:
   made through a JSON round trip, so a full build and a rebuild write the same bytes.
 - Each page module owns its part (``pages.index.home_part``, ``pages.compare.index_part``,
   ``pages.utilisation.site_part``); this module only puts them together.
+- Made once per logbook (``summary_of``, kept on ``Logbook.summaries``), where the build did not
+  put in the one it kept.
 """
 from __future__ import annotations
 
 import json
 
 SUMMARY_VERSION = 1
+
+
+def summary_of(book, project) -> dict:
+    """``project``'s summary: the one on ``book.summaries``, else made now and put there."""
+    got = book.summaries.get(project.name)
+    if got is None:
+        got = book.summaries[project.name] = summarize(project, book)
+    return got
 
 
 def summarize(project, book) -> dict:
