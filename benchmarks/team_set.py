@@ -238,7 +238,7 @@ dt = time.perf_counter() - t
 html = sorted(p for p in r.written if p.endswith(".html"))
 print(json.dumps({"seconds": dt, "pages": r.pages, "written": r.pages_written, "runs": r.runs,
                   "rebuilt": r.rebuilt_runs, "problems": len(r.problems), "files": r.files,
-                  "html": html[:20], "n_html": len(html)}))
+                  "html": html[:20], "n_html": len(html), "kept": r.kept_projects}))
 """
 
 
@@ -258,7 +258,8 @@ t = time.perf_counter()
 r = build_site(cfg)
 dt = time.perf_counter() - t
 html = sorted(p for p in r.written if p.endswith(".html"))
-print(json.dumps({"seconds": dt, "rebuilt": r.rebuilt_runs, "n_html": len(html), "html": html[:20]}))
+print(json.dumps({"seconds": dt, "rebuilt": r.rebuilt_runs, "n_html": len(html), "html": html[:20],
+                  "kept": r.kept_projects}))
 """
 
 
@@ -364,11 +365,14 @@ def main(args) -> int:
         grew = build(runs, site, cache)
         lines.append(row("one run grew by 1,000 steps", grew["wall_s"], "s",
                          f"{grew['rebuilt']} run redone, {grew['n_html']} pages rewritten: "
-                         + ", ".join(grew["html"][:6])))
+                         + ", ".join(grew["html"][:6])
+                         + f"; {grew['kept']} of {len(PROJECTS)} projects kept unread; "
+                         f"{grew['seconds']:.2f}s in build_site"))
         print(lines[-1], file=sys.stderr, flush=True)
         warm = warm_grew(runs, site, cache, sorted((runs / PROJECTS[1]).iterdir())[0], 1, steps)
         lines.append(row("  ... in a warm process (serve)", warm["seconds"], "s",
-                         f"{warm['rebuilt']} run redone, {warm['n_html']} pages rewritten; read cache in memory"))
+                         f"{warm['rebuilt']} run redone, {warm['n_html']} pages rewritten, {warm['kept']} "
+                         "projects kept unread; read cache in memory"))
         print(lines[-1], file=sys.stderr, flush=True)
         lines.append(row("peak memory (build + workers)", max(cold["peak_mb"], same["peak_mb"], grew["peak_mb"]),
                          "MB", f"sum of RSS: cold {cold['peak_mb']:.0f}, no-change {same['peak_mb']:.0f}, "

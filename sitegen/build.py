@@ -28,8 +28,8 @@ from pathlib import Path
 from runpages.problems import Problem
 from runpages.sitegen import __version__
 from runpages.sitegen.atomic import copy_atomic, link_atomic
-from runpages.sitegen.build_aggregates import (AGGREGATES, load_aggregates, load_summaries,
-                                               save_aggregates, save_summaries)
+from runpages.sitegen.build_aggregates import (load_aggregates, load_run_states, load_summaries,
+                                               save_aggregates, save_run_states, save_summaries)
 
 
 @dataclass
@@ -125,9 +125,10 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
 
     found = scan_runs(config.runs_dirs)
     scan = _scan_runs(config.runs_dirs, found, _reports_dir(config))
+    scan_digest = _digest(scan)
     now_t = time.time() if now is None else now
     if (not changed and state.get("settings") == settings
-            and state.get("scan") == scan and now_t < (state.get("next_change_at") or math.inf)
+            and state.get("scan") == scan_digest and now_t < (state.get("next_change_at") or math.inf)
             and not state.get("retry")                 # a run's worker died last time: try it again
             and (out / "index.html").exists() and (out / "_static" / "charts.js").exists()):
         # Nothing on disk changed since the last build: the site is up to date as it stands.
@@ -179,7 +180,8 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     for rel in copy_assets(theme_dirs, out):
         written.note(rel)
     renderer = _renderer(config, book)
-    new_runs = _write_runs(book, renderer, state.get("runs", {}), full, set(changed or ()), written, kept_names)
+    new_runs = _write_runs(book, renderer, load_run_states(state, cache_dir, kept_names), full,
+                           set(changed or ()), written, kept_names)
     site_outputs, projects_state = _write_site_pages(book, renderer, new_runs, written, state, full,
                                                      set(changed or ()), cache_dir, kept_names)
     shared = build_kept.shared_folders(book.projects)
@@ -198,10 +200,10 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
         cache.save(read_dir)
     records.save(keep=build_kept.skipped_folders(book), present=set(hashes))
     running = [r.last_activity or now_t for p in read_projects for r in p.runs if r.status == "running"]
+    # run states and per-project aggregates live in a file per project (build_aggregates)
+    save_run_states(book, new_runs, cache_dir, kept_names, state)
     build_cache.save_state(cache_dir, {
-        "version": build_cache.CACHE_VERSION, "settings": settings, "scan": scan,
-        # per-project aggregates live in their own files (build_aggregates), not in every state
-        "runs": {k: {n: v for n, v in st.items() if n not in AGGREGATES} for k, st in new_runs.items()},
+        "version": build_cache.CACHE_VERSION, "settings": settings, "scan": scan_digest,
         "site_outputs": site_outputs, "projects": projects_state, "inputs": inputs,
         "problems": result.problems, "pages": result.pages, "run_count": result.runs,
         "retry": any(st.get("crashed") for st in new_runs.values()),
@@ -271,10 +273,8 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
     site, out, result = book.site, written.out, written.result
     all_runs = [r for p in book.projects if p.name not in kept for r in p.runs]
     new_runs: dict[str, dict] = {}
-    for p in book.projects:               # kept projects (build_kept): their runs as they were
-        if p.name in kept:
-            new_runs.update((key, old_runs[key]) for key in p.state["runs"] if key in old_runs)
-    result.runs = len(all_runs) + len(new_runs)
+    # kept projects (build_kept): their runs and their states in the cache stay as they were
+    result.runs = len(all_runs) + sum(p.state["count"] for p in book.projects if p.name in kept)
     todo: dict[str, tuple] = {}
     for run in all_runs:
         key = site.key(run)
@@ -497,6 +497,14 @@ def _lost_after() -> float:
     from runpages import schema
 
     return float(schema.LOST_AFTER_S)
+
+
+def _digest(scan: dict[str, str]) -> str:
+    """The scan as one hash: the state keeps this, not a line per run."""
+    h = hashlib.blake2b(digest_size=16)
+    for k in sorted(scan):
+        h.update(f"{k}\0{scan[k]}\n".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def _without(found: dict, folders: set[str]) -> dict:

@@ -90,3 +90,39 @@ def save_summaries(book, cache_dir: Path, keys: dict[str, str], projects: list) 
         if keys.get(project.name):
             build_cache.save_aggregates(cache_dir, book.site.project_slug(project.name), "summary",
                                         {"key": keys[project.name], "summary": summary_of(book, project)})
+
+
+def load_run_states(state: dict, cache_dir: Path, kept: set[str]) -> dict[str, dict]:
+    """The last build's state of each run (run key -> fingerprint, outputs, ...), kept per
+    project in the build cache; the projects in ``kept`` (not read this time) are left out."""
+    from runpages.sitegen import build_cache
+
+    out: dict[str, dict] = {}
+    for name, st in (state.get("projects") or {}).items():
+        if name not in kept and isinstance(st, dict) and isinstance(st.get("slug"), str):
+            runs = build_cache.load_aggregates(cache_dir, st["slug"], "runs")
+            out.update((k, v) for k, v in runs.items() if isinstance(v, dict))
+    return out
+
+
+def save_run_states(book, runs_state: dict[str, dict], cache_dir: Path, kept: set[str], old: dict) -> None:
+    """Keep each read project's run states for the next build (``load_run_states``), without
+    the per-run values kept apart (``AGGREGATES``); remove the files of projects that are gone."""
+    from runpages.sitegen import build_cache
+
+    site = book.site
+    for project in book.projects:
+        if project.name in kept:
+            continue
+        data = {}
+        for run in project.runs:
+            key = site.key(run)
+            st = runs_state.get(key)
+            if st is not None:
+                data[key] = {n: v for n, v in st.items() if n not in AGGREGATES}
+        build_cache.save_aggregates(cache_dir, site.project_slug(project.name), "runs", data)
+    slugs = {site.project_slug(p.name) for p in book.projects}
+    for st in (old.get("projects") or {}).values():
+        slug = st.get("slug") if isinstance(st, dict) else None
+        if isinstance(slug, str) and slug not in slugs:
+            build_cache.remove_aggregates(cache_dir, slug, ("runs", "summary") + AGGREGATES)

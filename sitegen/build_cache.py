@@ -21,7 +21,7 @@ from typing import Any
 
 from runpages.problems import Problem
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2               # 2: run states per project (build_aggregates), the scan as a digest
 STATE_FILE = "state.json"
 READ_DIR = "read"
 LEVELS_DIR = "levels"          # zoom tiles of long runs (sitegen/longread.py), linked into the site
@@ -42,7 +42,7 @@ def cache_dir(config) -> Path:
 
 
 def empty_state() -> dict[str, Any]:
-    return {"version": CACHE_VERSION, "settings": None, "runs": {}}
+    return {"version": CACHE_VERSION, "settings": None, "projects": {}}
 
 
 def load_state(folder: Path) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def load_state(folder: Path) -> dict[str, Any]:
     try:
         state = json.loads((Path(folder) / STATE_FILE).read_bytes())
         if (isinstance(state, dict) and state.get("version") == CACHE_VERSION
-                and isinstance(state.get("runs"), dict)):
+                and isinstance(state.get("projects"), dict)):
             state["problems"] = [Problem(str(p), ln if isinstance(ln, int) else None, str(r))
                                  for p, ln, r in state.get("problems") or []]
             return state
@@ -84,3 +84,12 @@ def save_aggregates(folder: Path, slug: str, kind: str, data: dict[str, Any]) ->
     from runpages.sitegen.atomic import write_atomic
 
     write_atomic(Path(folder) / PROJECTS_DIR / f"{slug}.{kind}.json", json.dumps(data))
+
+
+def remove_aggregates(folder: Path, slug: str, kinds) -> None:
+    """Remove a gone project's files (``save_aggregates``)."""
+    for kind in kinds:
+        try:
+            (Path(folder) / PROJECTS_DIR / f"{slug}.{kind}.json").unlink()
+        except OSError:
+            pass

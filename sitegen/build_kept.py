@@ -26,7 +26,7 @@ from pathlib import Path
 from runpages.sitegen.kept_projects import is_kept
 
 # What ``state["projects"][name]`` holds beyond "key" and "outputs", for the next build's plan.
-STATE_FIELDS = ("slug", "folders", "runs", "levels", "keep")
+STATE_FIELDS = ("slug", "folders", "count", "levels", "keep")
 
 
 def folder_hashes(scan: dict[str, str]) -> dict[str, str]:
@@ -61,7 +61,7 @@ def plan(state: dict, hashes: dict[str, str], inputs: str, changed: set[str], ou
     for name, st in (state.get("projects") or {}).items():
         folders = st.get("folders")
         if not (st.get("keep") is True and st.get("key") and isinstance(folders, dict) and folders
-                and isinstance(st.get("runs"), list) and isinstance(st.get("slug"), str)):
+                and isinstance(st.get("count"), int) and isinstance(st.get("slug"), str)):
             continue
         if st["slug"] in named_slugs or any(f in named_dirs or hashes.get(f) != h for f, h in folders.items()):
             continue
@@ -89,7 +89,7 @@ def project_state(book, project, hashes: dict[str, str], problem_dirs: set[str],
             and all(r.fingerprint and r.status != "running" for r in project.runs))
     return {"slug": site.project_slug(project.name),
             "folders": {f: hashes.get(f, "") for f in sorted(folders)},
-            "runs": [site.key(r) for r in project.runs],
+            "count": len(project.runs),
             "levels": sorted({os.path.basename(r.zoom["folder"]) for r in project.runs
                               if getattr(r, "zoom", None) and r.zoom.get("folder")}),
             "keep": keep}

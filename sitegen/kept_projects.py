@@ -36,10 +36,6 @@ class KeptProject:
     def runs(self) -> list:
         return self.project.runs
 
-    @property
-    def folders(self) -> list[str]:
-        return sorted(self.state["folders"])
-
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)

@@ -99,7 +99,11 @@ def test_a_cache_that_cannot_be_read_means_a_full_build(runs_dir, make_config, d
         for index in shards:
             index.write_bytes(index.read_bytes()[:100])
     elif damage == "other version":
-        state.write_text(state.read_text().replace('"version": 1', '"version": 999'))
+        from runpages.sitegen.build_cache import CACHE_VERSION
+
+        text = state.read_text()
+        assert f'"version": {CACHE_VERSION},' in text
+        state.write_text(text.replace(f'"version": {CACHE_VERSION},', '"version": 999,'))
         for index in shards:
             index.write_text(index.read_text().replace(f'"layout": [{ReadCache.VERSION}', '"layout": [999', 1))
             assert '"layout": [999' in index.read_text()

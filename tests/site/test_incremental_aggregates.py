@@ -20,8 +20,9 @@ def test_a_rebuild_in_a_new_process_computes_the_figures_of_the_changed_run_only
     runs = [make_run(project=f"p{i % 3}", name=f"r{i}", steps=30) for i in range(6)]
     config = make_config([make_run.runs], cache_dir=tmp_path / "cache")
     build_site(config)
-    state = json.loads((tmp_path / "cache" / "state.json").read_text())
-    assert not [k for st in state["runs"].values() for k in st if k in ("entry", "usage")]
+    states = [json.loads(f.read_text()) for f in (tmp_path / "cache" / "projects").glob("*.runs.json")]
+    assert sum(len(runs) for runs in states) == 6            # every run's state, per project
+    assert not [k for runs in states for st in runs.values() for k in st if k in ("entry", "usage")]
     util_page._CACHE.clear()                              # as a new `runpages build` process
     computed = []
     real = U.run_usage
@@ -42,12 +43,18 @@ def test_a_broken_aggregate_file_means_recomputing_not_a_failed_build(make_run, 
     config = make_config([make_run.runs], cache_dir=tmp_path / "cache")
     build_site(config)
     for f in (tmp_path / "cache" / "projects").iterdir():
-        f.write_text('{"p/x": [1, 2, 3], "oops": ')
+        if not f.name.endswith(".runs.json"):
+            f.write_text('{"p/x": [1, 2, 3], "oops": ')
     util_page._CACHE.clear()
     append_steps(runs[0], 20, 5)
     result = build_site(config)
     assert result.rebuilt_runs == 1
     assert (config.output / "p/p/utilisation.html").is_file()
+    (tmp_path / "cache" / "projects" / "p.runs.json").write_text('{"p/r0": ')   # the run states
+    append_steps(runs[0], 25, 5)
+    result = build_site(config)
+    assert result.rebuilt_runs == 3 and not result.problems            # every run of p redone
+    assert build_site(config).rebuilt_runs == 0
 
 
 def test_site_wide_pages_are_made_from_kept_summaries_of_unchanged_projects(make_run, make_config,

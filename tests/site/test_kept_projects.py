@@ -139,4 +139,6 @@ def test_a_deleted_project_leaves_no_records_and_a_kept_one_keeps_its_own(make_r
     assert len(after) == 2 and sum(1 for n in after if after[n] == before[n]) == 1   # beta's, untouched
     state = json.loads((tmp_path / "cache" / "state.json").read_text())
     assert sorted(state["projects"]) == ["alpha", "beta"]
+    assert not list((tmp_path / "cache" / "projects").glob("gamma.*"))   # its run states, summary, ...
+    assert (tmp_path / "cache" / "projects" / "beta.runs.json").is_file()
     _same_as_cold(make_config, make_run, config, tmp_path)
