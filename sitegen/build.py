@@ -8,6 +8,10 @@ Invariants:
 - A run whose ``fingerprint`` did not change (and whose outputs are still there) is not
   re-rendered, its data script and downloads are not rewritten; index, project and compare
   pages are re-rendered but only written when their bytes changed.
+- A project none of whose runs changed is not even read (``build_kept``): its pages stay, and
+  the site-wide pages take its kept summary (``pages.summary``); per-run and per-project
+  state lives in a file per project in the cache (``build_aggregates``), so what a rebuild
+  reads and writes follows what changed, not how many runs there are.
 - The output folder holds exactly the publishable site. The build's cache (``build_cache``:
   JSON state, read cache as JSON + Arrow IPC, never a pickle) lives in its own folder and is
   only a shortcut: deleting it, or a cache that cannot be read, means a full build.

@@ -424,18 +424,8 @@ def worst_first(usages: Iterable[RunUsage]) -> list[RunUsage]:
 
 
 def totals(usages: Iterable[RunUsage]) -> Aggregate:
-    total = Aggregate("all")
-    for a in aggregate(usages, "project"):
-        total.runs += a.runs
-        total.gpu_runs += a.gpu_runs
-        total.cpu_only_runs += a.cpu_only_runs
-        total.gpu_hours += a.gpu_hours
-        total.wasted_gpu_hours += a.wasted_gpu_hours
-        total.energy_kwh = _add(total.energy_kwh, a.energy_kwh)
-        total.cost = _add(total.cost, a.cost)
-        if a.worst is not None and (total.worst is None or (a.worst.wasted_gpu_hours or 0) > (total.worst.wasted_gpu_hours or 0)):
-            total.worst = a.worst
-    return total
+    summed = merged([[dataclasses.replace(a, name="all") for a in aggregate(usages, "project")]])
+    return summed[0] if summed else Aggregate("all")
 
 
 def merged(groups: Iterable[Iterable[Aggregate]]) -> list[Aggregate]:
