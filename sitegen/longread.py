@@ -249,23 +249,10 @@ def _read_chunks(path: Path, st, display: str, parse, folder: Path | None, cache
     counter = cache.count if cache is not None else None
     fallback: list[dict] = []              # overview parts once steps went back (no levels then)
     long_tail = None                       # line number of a torn last line past the line cap
-    while offset < end:
-        got = limits.read_lines(path, offset, min(offset + CHUNK_BYTES, end), size)
-        if not got.consumed:
-            if offset + CHUNK_BYTES >= end:
-                break                     # only a torn record left (``_with_tail``)
-            # No newline in a whole chunk: a line past limits.MAX_LINE_BYTES, skipped unread.
-            after = _next_line(path, offset + CHUNK_BYTES, end)
-            if after is None:
-                long_tail, offset = line, end
-                break
-            totals.problems.append(Problem(display, line, limits.long_line()))
-            line, offset, tail_check = line + 1, after, _tail_before(path, after)
-            continue
-        part = finalize(readcache._parse(got, parse, display, line, STEP, counter), STEP)
-        line += got.data.count(b"\n")
-        offset += got.consumed
-        tail_check = (tail_check + got.data)[-64:]
+
+    def take(part: Parsed) -> None:
+        """One parsed chunk into the totals and the levels, in file order."""
+        nonlocal chain
         points = totals.add(part)
         if points and totals.in_order:
             if chain is None:
@@ -277,6 +264,41 @@ def _read_chunks(path: Path, st, display: str, parse, folder: Path | None, cache
                 fallback.append(chain.overview())
                 chain = None
             fallback.append(_coarse(points))   # ...then each chunk's own min/max points
+
+    def parse_chunk(got, first_line: int) -> Parsed:
+        return finalize(readcache._parse(got, parse, display, first_line, STEP, counter), STEP)
+
+    # One chunk is parsed (pyarrow, mostly outside the GIL) while the one before goes into the
+    # totals and the levels (numpy, tile files): the two halves of the work overlap.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="runpages-longread") as pool:
+        ahead = None                       # the previous chunk's parse, not taken yet
+        while offset < end:
+            got = limits.read_lines(path, offset, min(offset + CHUNK_BYTES, end), size)
+            if not got.consumed:
+                if ahead is not None:      # its Problems come before this one's
+                    take(ahead.result())
+                    ahead = None
+                if offset + CHUNK_BYTES >= end:
+                    break                 # only a torn record left (``_with_tail``)
+                # No newline in a whole chunk: a line past limits.MAX_LINE_BYTES, skipped unread.
+                after = _next_line(path, offset + CHUNK_BYTES, end)
+                if after is None:
+                    long_tail, offset = line, end
+                    break
+                totals.problems.append(Problem(display, line, limits.long_line()))
+                line, offset, tail_check = line + 1, after, _tail_before(path, after)
+                continue
+            job = pool.submit(parse_chunk, got, line)
+            line += got.data.count(b"\n")
+            offset += got.consumed
+            tail_check = (tail_check + got.data)[-64:]
+            if ahead is not None:
+                take(ahead.result())
+            ahead = job
+        if ahead is not None:
+            take(ahead.result())
     if folder is not None:
         if chain is not None and totals.in_order:
             long_resume.save(folder, totals, chain, offset, line - 1, tail_check, st)
