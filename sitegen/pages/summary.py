@@ -46,6 +46,23 @@ def dumps(summary: dict) -> str:
 
 
 def is_summary(value) -> bool:
-    """Whether ``value`` (read back from the cache) is a summary of this version."""
-    return (isinstance(value, dict) and value.get("v") == SUMMARY_VERSION
-            and all(isinstance(value.get(k), t) for k, t in (("home", dict), ("index", list), ("usage", dict))))
+    """Whether ``value`` (read back from the cache) is a whole summary of this version: a file
+    that was cut, edited or written by another version is made again, never a failed build."""
+    from runpages.sitegen import utilisation as U
+
+    try:
+        home, index, usage = value["home"], value["index"], value["usage"]
+        row, pulse = home["row"], home["pulse"]
+        ok = (value.get("v") == SUMMARY_VERSION and isinstance(row["runs"], int)
+              and isinstance(row["name"], str) and isinstance(home["users"], list)
+              and isinstance(pulse["days"], dict) and isinstance(pulse["first_seen"], dict)
+              and all(isinstance(r, list) and len(r) == 6 for r in index)
+              and isinstance(usage["count"], int) and isinstance(usage["simulated"], list))
+        if ok:
+            for r in usage["rows"]:
+                U.usage_from_json(r)
+            for a in usage["users"] + usage["weeks"] + [usage["total"]]:
+                U.aggregate_from_json(a)
+        return ok
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False

@@ -100,3 +100,18 @@ def test_a_summary_kept_under_another_key_or_broken_is_made_again(make_run, make
     append_steps(runs[0], 25, 5)
     build_site(config)
     assert made == ["a"]                                  # b's and c's were saved again, whole
+
+
+def test_a_kept_summary_of_the_wrong_shape_is_made_again(make_run, make_config, tmp_path):
+    runs = [make_run(project=p, name=f"r{i}", steps=20) for i, p in enumerate(("a", "b"))]
+    config = make_config([make_run.runs], cache_dir=tmp_path / "cache")
+    build_site(config)
+    kept = tmp_path / "cache" / "projects" / "b.summary.json"
+    stored = json.loads(kept.read_text())
+    stored["summary"]["usage"]["rows"] = [{"key": "b/x", "not": "a usage"}]
+    stored["summary"]["index"] = [["only", "two"]]
+    kept.write_text(json.dumps(stored))
+    append_steps(runs[0], 20, 5)
+    result = build_site(config)
+    assert result.rebuilt_runs == 1 and not result.problems
+    assert "b/x" not in (config.output / "utilisation.html").read_text()
