@@ -144,8 +144,9 @@ def headline(usages: list[U.RunUsage], users: list[U.Aggregate]) -> dict | None:
     }
 
 
-# The site page lists this many runs, the worst first; each project's page lists all of its
-# own (a team-year of runs would make the site page tens of megabytes).
+# The site page lists this many runs, the worst first, and so does a large project's page
+# (``pages.project.is_large``); a smaller project's page lists all of its own (a team-year of
+# runs would make the site page tens of megabytes).
 SITE_RUN_ROWS = 200
 
 
@@ -256,6 +257,8 @@ def build_utilisation(book, only: set[str] | None = None) -> list[Page]:
     """One page per project (``p/<project>/utilisation.html``) and one for the site; ``only``:
     the projects whose own page to build. The site page counts every project's runs, from the
     projects' summaries (``pages.summary``): an unchanged project costs no run's work."""
+    from runpages.sitegen.pages.project import is_large    # project.py links to these pages
+
     projects, config, site = book.projects, book.config, book.site
     title = getattr(config, "title", "runpages")
     pages = []
@@ -267,7 +270,9 @@ def build_utilisation(book, only: set[str] | None = None) -> list[Page]:
         ctx: UtilisationContext = {
             **_figures(U.worst_first(usages), len(usages), U.aggregate(usages, "user"),
                        U.aggregate(usages, "week"), U.totals(usages), _simulated(by_key.values()),
-                       config, with_project=False),
+                       config, with_project=False,
+                       # a large project's page lists its worst runs, as the site page does
+                       row_limit=SITE_RUN_ROWS if is_large(project) else None),
             "title": f"Utilisation \u00b7 {project.name} \u00b7 {title}",
             "heading": f"GPU utilisation \u00b7 {project.name}",
             "project": {"name": project.name, "url": site.project_url(project)},

@@ -110,6 +110,22 @@ def test_a_large_site_page_lists_the_worst_runs_and_counts_them_all(pages, monke
     assert "rp-usage-cut" not in renderer.render(built["p/vision/utilisation.html"])
 
 
+def test_a_large_projects_page_lists_its_worst_runs_and_counts_them_all(pages, monkeypatch):
+    from runpages.sitegen.logbook import Logbook, SiteMap
+    from runpages.sitegen.pages import project as project_page, utilisation
+
+    _, projects, renderer, cfg = pages
+    monkeypatch.setattr(utilisation, "SITE_RUN_ROWS", 2)
+    monkeypatch.setattr(project_page, "SERVER_ROWS_MAX", 2)        # vision's 3 runs make it large
+    built = {p.path: p for p in utilisation.build_utilisation(Logbook(config=cfg, projects=projects,
+                                                                       site=SiteMap(projects)))}
+    page = built["p/vision/utilisation.html"]
+    assert [r["name"] for r in page.context["rows"]] == ["<script>slow</script>", "good"]
+    assert page.context["total"]["cells"][0]["text"] == "3"
+    html = renderer.render(page)
+    assert "The 2 runs of 3 that wasted the most GPU-hours; the project's table lists every run" in html
+
+
 def test_run_card_renders_for_gpu_cpu_only_and_running_runs(pages):
     from runpages.sitegen.pages.utilisation import run_card
 
