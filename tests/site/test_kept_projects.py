@@ -142,3 +142,19 @@ def test_a_deleted_project_leaves_no_records_and_a_kept_one_keeps_its_own(make_r
     assert not list((tmp_path / "cache" / "projects").glob("gamma.*"))   # its run states, summary, ...
     assert (tmp_path / "cache" / "projects" / "beta.runs.json").is_file()
     _same_as_cold(make_config, make_run, config, tmp_path)
+
+
+def test_hostile_names_in_a_kept_project_give_the_cold_builds_site(make_run, make_config, tmp_path):
+    grown = make_run(project="plain", name="p1", run_id="run-p1", steps=10)
+    make_run(project="Δ <script>alert(1)</script>", name="</script><b>x", run_id="run-h1", steps=10,
+             meta={"user": "ana\u2028<img src=x onerror=alert(1)>"})
+    make_run(project="Δ <script>alert(1)</script>", name="nan-run", run_id="run-h2", steps=10,
+             metrics={"loss": lambda s: float("nan") if s % 3 else 1.0 / (s + 1)})
+    config = make_config([make_run.runs], cache_dir=tmp_path / "cache")
+    build_site(config)
+    append_steps(grown, 10, 5)
+    result = build_site(config)
+    assert result.kept_projects == 1 and not result.problems
+    home = (config.output / "index.html").read_text()
+    assert "<script>alert(1)</script>" not in home and "<img src=x" not in home
+    _same_as_cold(make_config, make_run, config, tmp_path)
