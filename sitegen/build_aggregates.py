@@ -39,16 +39,17 @@ def load_aggregates(book, runs_state: dict, cache_dir: Path, redo: set[str]) -> 
                 if st is None or not run.fingerprint:
                     continue
                 value = st.get(kind)
-                if value is None:
-                    if stored is None:
-                        stored = build_cache.load_aggregates(cache_dir, slug, kind)
-                    fp_value = stored.get(key)
-                    if isinstance(fp_value, list) and len(fp_value) == 2 and fp_value[0] == run.fingerprint:
-                        value = fp_value[1]
-                        if kind == "entry":
-                            st["entry"] = value
-                if kind == "usage" and value is not None:
-                    remember_usage(run, config, value)
+                if value is not None:
+                    if kind == "usage":          # rendered this build, maybe by a worker process
+                        remember_usage(run, config, value)
+                    continue
+                if stored is None:
+                    stored = build_cache.load_aggregates(cache_dir, slug, kind)
+                fp_value = stored.get(key)
+                if isinstance(fp_value, list) and len(fp_value) == 2 and fp_value[0] == run.fingerprint:
+                    value = fp_value[1]
+                    if kind == "entry" or remember_usage(run, config, value):
+                        st[kind] = value            # saved again as it was read
 
 
 def save_aggregates(book, runs_state: dict, cache_dir: Path, redone: list) -> None:
@@ -63,7 +64,9 @@ def save_aggregates(book, runs_state: dict, cache_dir: Path, redone: list) -> No
             data = {}
             for run in project.runs:
                 st = runs_state.get(site.key(run)) or {}
-                value = st.get(kind) if kind == "entry" else usage_record(run, config)
+                value = st.get(kind)
+                if value is None and kind == "usage":
+                    value = usage_record(run, config)
                 if value is not None and run.fingerprint and not st.get("crashed"):
                     data[site.key(run)] = [run.fingerprint, value]
             build_cache.save_aggregates(cache_dir, slug, kind, data)

@@ -225,14 +225,16 @@ def usage_record(run, config) -> dict | None:
     return dataclasses.asdict(hit) if hit is not None else None
 
 
-def remember_usage(run, config, record: dict) -> None:
-    """Take figures ``usage_record`` gave for this run (same fingerprint) instead of computing them."""
+def remember_usage(run, config, record: dict) -> bool:
+    """Take figures ``usage_record`` gave for this run (same fingerprint) instead of computing
+    them; False when they were not taken (a record of another shape: computed afresh)."""
     if not getattr(run, "fingerprint", "") or len(_CACHE) >= _CACHE_MAX:
-        return
+        return False
     try:
         _CACHE[_cache_key(run, config)] = U.usage_from_json(record)
-    except (TypeError, ValueError):       # a record of another shape: computed afresh
-        pass
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
 
 
 def _usage(run, config, key: str | None = None) -> U.RunUsage:
