@@ -255,7 +255,7 @@ other = sorted(Path(sys.argv[2]).glob("*/*"))[-1]  # as serve --watch after one 
 build_site(cfg, changed={str(other.resolve())})
 team_set.grow(Path(sys.argv[5]), team_set.spec(int(sys.argv[6]), int(sys.argv[7])), 1000)
 t = time.perf_counter()
-r = build_site(cfg)
+r = build_site(cfg, changed={str(Path(sys.argv[5]).resolve())}, events=True)   # as watch's file events name it
 dt = time.perf_counter() - t
 html = sorted(p for p in r.written if p.endswith(".html"))
 print(json.dumps({"seconds": dt, "rebuilt": r.rebuilt_runs, "n_html": len(html), "html": html[:20],

@@ -102,18 +102,19 @@ def _progress(total: int, desc: str):
                 disable=not sys.stderr.isatty(), file=sys.stderr)
 
 
-def build_site(config, changed: set[str] | None = None, now: float | None = None) -> BuildResult:
+def build_site(config, changed: set[str] | None = None, now: float | None = None,
+               events: bool = False) -> BuildResult:
     """Build (or bring up to date) the site for ``config``; returns what was done.
 
     ``changed``: run keys or run folder paths known to have changed (from ``serve --watch``);
     they are redone even if their fingerprint looks the same. Everything else is decided by
-    fingerprints. Raises ``ProblemsError`` under ``config.strict`` when the runs have Problems.
+    fingerprints. ``events``: ``changed`` names every run folder the file system reported since
+    the last build in this process (``serve --watch``), so the other project folders are not
+    scanned again (``_scan``). Raises ``ProblemsError`` under ``config.strict`` when the runs have Problems.
     """
     from runpages.sitegen import build_cache
     from runpages.sitegen.errors import ProblemsError, SiteError
     from runpages.sitegen.render import _theme_dirs
-    from runpages.sitegen.runscan import scan_runs
-
     t_start = time.perf_counter()
     out = Path(config.output)
     if config.theme and not Path(config.theme).is_dir():
@@ -127,7 +128,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     settings = _settings_hash(config, theme_dirs)
     state = build_cache.load_state(cache_dir)
 
-    found = scan_runs(config.runs_dirs)
+    found = _scan(config.runs_dirs, changed if events else None)
     scan = _scan_runs(config.runs_dirs, found, _reports_dir(config))
     scan_digest = _digest(scan)
     now_t = time.time() if now is None else now
@@ -501,6 +502,25 @@ def _lost_after() -> float:
     from runpages import schema
 
     return float(schema.LOST_AFTER_S)
+
+
+# The last scan of the runs dirs in this process (``serve --watch``): a build given the run
+# folders file events named (``events``) rescans only their project folders. Any other build
+# (the watcher's periodic tick, every other caller) scans everything, so an event the file
+# system never sent is still seen at the next tick.
+_LAST_FOUND: dict[tuple, dict] = {}
+
+
+def _scan(dirs, changed: set[str] | None) -> dict:
+    from runpages.sitegen.runscan import scan_runs
+
+    key = tuple(str(d) for d in dirs)
+    named = bool(changed) and all(os.path.isabs(c) for c in changed)    # paths, not run keys
+    found = scan_runs(dirs, previous=_LAST_FOUND.get(key) if named else None,
+                      rescan=changed if named else None)
+    _LAST_FOUND.clear()                  # one set of dirs kept: a process serves one site
+    _LAST_FOUND[key] = found
+    return found
 
 
 def _digest(scan: dict[str, str]) -> str:

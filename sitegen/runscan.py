@@ -126,20 +126,37 @@ def fingerprint(stats: dict[str, os.stat_result]) -> str:
 FoundRun = tuple[Path, Path, dict[str, os.stat_result]]
 
 
-def scan_runs(dirs: Iterable[str | Path]) -> dict[str, list[FoundRun]]:
+def scan_runs(dirs: Iterable[str | Path], previous: dict[str, list[FoundRun]] | None = None,
+              rescan: Iterable[str] | None = None) -> dict[str, list[FoundRun]]:
     """``{str(Path(runs dir)): [FoundRun, ...]}`` from listing and ``stat`` calls only; a
     missing runs dir has an empty list. A build fingerprints this, then hands it to
     ``read_runs``, so no folder is listed and no file stat'ed twice.
 
     The same folders and stats as ``find_run_dirs`` + ``stat_run_files``, from one
     ``os.scandir`` listing per folder: a file that is not listed costs no failed ``stat``,
-    and a link is told by the listing (at 100,000 runs the syscalls are the scan)."""
+    and a link is told by the listing (at 100,000 runs the syscalls are the scan).
+
+    ``previous`` and ``rescan``: a scan of the same dirs taken earlier in this process, and the
+    run folders file events named since (``serve --watch``). A project folder that holds none
+    of them is taken from ``previous`` as it was; only the runs dirs themselves are listed
+    again, so a new or removed project folder is still seen."""
     found: dict[str, list[FoundRun]] = {}
+    # Project folders by real path: events name real paths (watch), a runs dir may be a link.
+    again = ({os.path.realpath(os.path.dirname(os.path.abspath(p))) for p in rescan}
+             if rescan is not None else None)
     for d in dirs:
         root = Path(d)
         runs = []
+        before: dict[str, list[FoundRun]] | None = None
+        if again is not None and previous is not None and str(root) in previous:
+            before = {}
+            for entry in previous[str(root)]:
+                before.setdefault(os.path.dirname(str(entry[0])), []).append(entry)
         for project in _sorted_dirs(str(root)):
             top = os.path.realpath(project.path)
+            if before is not None and project.path in before and top not in again:
+                runs.extend(before[project.path])       # no event there since: as it was
+                continue
             for child in _sorted_dirs(project.path):
                 listing = _listing(child.path)
                 if not any(_is_file(listing.get(n)) for n in (schema.META_FILE, schema.METRICS_FILE)):

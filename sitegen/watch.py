@@ -247,7 +247,9 @@ class Rebuilder:
                 if self.on_config is not None:
                     self.on_config(config)
                 self.config = config
-            result = self._build(self.config, changed=set(runs) or None)
+            # File events named these run folders: only their projects' folders are scanned
+            # again; the tick (no events) scans everything, for an event never sent.
+            result = self._build(self.config, changed=set(runs) or None, **({"events": True} if runs else {}))
         except Exception as err:  # noqa: BLE001 - keep serving the last good site
             from runpages.sitegen.errors import SiteError
 

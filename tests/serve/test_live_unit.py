@@ -95,7 +95,7 @@ class FakeBuild:
     def __init__(self, site: Path, fail: Exception | None = None):
         self.site, self.fail, self.calls = site, fail, []
 
-    def __call__(self, config, changed=None):
+    def __call__(self, config, changed=None, **kw):
         self.calls.append((time.monotonic(), changed))
         if self.fail:
             raise self.fail
