@@ -153,6 +153,31 @@ def test_a_failed_build_reports_file_and_line_and_keeps_going(tmp_path):
     assert live.error is None
 
 
+def test_events_name_their_runs_and_a_slow_tick_ticks_less_often(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    seen = []
+
+    def slow_build(config, changed=None, **kw):
+        seen.append((time.monotonic(), changed, kw.get("events", False)))
+        time.sleep(0.03)                   # a scan of many run folders
+        return SimpleNamespace(problems=[], rebuilt_runs=0, changed=set())
+
+    rb = Rebuilder(SimpleNamespace(output=site), LiveState(), build=slow_build, tick=0.05,
+                   log=lambda line: None).start()
+    try:
+        time.sleep(1.2)
+        rb.notify("run", "/runs/p/r")
+        time.sleep(0.6)
+    finally:
+        rb.stop()
+    ticks = [t for t, changed, events in seen if changed is None]
+    assert [(c, e) for _, c, e in seen if c] == [({"/runs/p/r"}, True)]      # events: named runs
+    # every tick waits 10x its build (0.3 s), not 0.05 s: a handful in 1.8 s, not about 25
+    assert 2 <= len(ticks) <= 8
+    assert min(b - a for a, b in zip(ticks, ticks[1:])) >= 0.25
+
+
 def test_a_bug_is_described_by_the_frame_that_raised():
     try:
         {}["missing"]
