@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 AGGREGATES = ("entry", "usage")      # per-run values kept per project in the build cache
+SUMMARY, RUN_STATES = "summary", "runs"     # per-project files beside them
 
 
 def load_aggregates(book, runs_state: dict, cache_dir: Path, redo: set[str]) -> None:
@@ -72,16 +73,26 @@ def save_aggregates(book, runs_state: dict, cache_dir: Path, redone: list) -> No
             build_cache.save_aggregates(cache_dir, slug, kind, data)
 
 
-def load_summaries(book, cache_dir: Path, kept: dict[str, str]) -> None:
-    """Put into ``book`` the summaries the cache keeps of the projects in ``kept`` (project
-    name -> its key, ``build._project_key``), where they were made under that same key."""
+def kept_summary(cache_dir: Path, slug: str, key: str) -> dict | None:
+    """The summary the cache keeps of a project, when it was made under ``key`` and reads back whole."""
     from runpages.sitegen import build_cache
     from runpages.sitegen.pages.summary import is_summary
 
+    stored = build_cache.load_aggregates(cache_dir, slug, SUMMARY)
+    if key and stored.get("key") == key and is_summary(stored.get("summary")):
+        return stored["summary"]
+    return None
+
+
+def load_summaries(book, cache_dir: Path, kept: dict[str, str]) -> None:
+    """Put into ``book`` the summaries the cache keeps of the projects in ``kept`` (project
+    name -> its key, ``build._project_key``), where they were made under that same key; a
+    project the build did not read has its summary already."""
     for name, key in kept.items():
-        stored = build_cache.load_aggregates(cache_dir, book.site.project_slug(name), "summary")
-        if key and stored.get("key") == key and is_summary(stored.get("summary")):
-            book.summaries[name] = stored["summary"]
+        if name not in book.summaries:
+            got = kept_summary(cache_dir, book.site.project_slug(name), key)
+            if got is not None:
+                book.summaries[name] = got
 
 
 def save_summaries(book, cache_dir: Path, keys: dict[str, str], projects: list) -> None:
@@ -91,7 +102,7 @@ def save_summaries(book, cache_dir: Path, keys: dict[str, str], projects: list) 
 
     for project in projects:
         if keys.get(project.name):
-            build_cache.save_aggregates(cache_dir, book.site.project_slug(project.name), "summary",
+            build_cache.save_aggregates(cache_dir, book.site.project_slug(project.name), SUMMARY,
                                         {"key": keys[project.name], "summary": summary_of(book, project)})
 
 
@@ -103,7 +114,7 @@ def load_run_states(state: dict, cache_dir: Path, kept: set[str]) -> dict[str, d
     out: dict[str, dict] = {}
     for name, st in (state.get("projects") or {}).items():
         if name not in kept and isinstance(st, dict) and isinstance(st.get("slug"), str):
-            runs = build_cache.load_aggregates(cache_dir, st["slug"], "runs")
+            runs = build_cache.load_aggregates(cache_dir, st["slug"], RUN_STATES)
             out.update((k, v) for k, v in runs.items() if isinstance(v, dict))
     return out
 
@@ -123,9 +134,9 @@ def save_run_states(book, runs_state: dict[str, dict], cache_dir: Path, kept: se
             st = runs_state.get(key)
             if st is not None:
                 data[key] = {n: v for n, v in st.items() if n not in AGGREGATES}
-        build_cache.save_aggregates(cache_dir, site.project_slug(project.name), "runs", data)
+        build_cache.save_aggregates(cache_dir, site.project_slug(project.name), RUN_STATES, data)
     slugs = {site.project_slug(p.name) for p in book.projects}
     for st in (old.get("projects") or {}).values():
         slug = st.get("slug") if isinstance(st, dict) else None
         if isinstance(slug, str) and slug not in slugs:
-            build_cache.remove_aggregates(cache_dir, slug, ("runs", "summary") + AGGREGATES)
+            build_cache.remove_aggregates(cache_dir, slug, (RUN_STATES, SUMMARY) + AGGREGATES)

@@ -50,8 +50,7 @@ def inputs_hash(scan: dict[str, str]) -> str:
 def plan(state: dict, hashes: dict[str, str], inputs: str, changed: set[str], out: Path,
          cache_dir: Path, full: bool) -> dict[str, tuple[dict, dict]]:
     """The projects this build can keep: name -> (its state from the last build, its summary)."""
-    from runpages.sitegen import build_cache
-    from runpages.sitegen.pages.summary import is_summary
+    from runpages.sitegen.build_aggregates import kept_summary
 
     if full or state.get("retry") or state.get("inputs") != inputs:
         return {}
@@ -67,9 +66,9 @@ def plan(state: dict, hashes: dict[str, str], inputs: str, changed: set[str], ou
             continue
         if not all((out / rel).exists() for rel in st.get("outputs") or ()):
             continue
-        stored = build_cache.load_aggregates(cache_dir, st["slug"], "summary")
-        if stored.get("key") == st["key"] and is_summary(stored.get("summary")):
-            kept[name] = (st, stored["summary"])
+        summary = kept_summary(cache_dir, st["slug"], st["key"])
+        if summary is not None:
+            kept[name] = (st, summary)
     return kept
 
 
@@ -100,7 +99,7 @@ def shared_folders(projects) -> set[str]:
     owner: dict[str, str] = {}
     shared = set()
     for p in projects:
-        if getattr(p, "kept", False) and not p.loaded:
+        if is_kept(p):
             continue
         for r in p.runs:
             f = os.path.dirname(r.dir)

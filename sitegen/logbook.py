@@ -207,7 +207,7 @@ def load_logbook(config, *, cache=None, now: float | None = None, found: dict | 
         _read_reports(book)
     if checks:
         for project in everything:
-            if getattr(project, "kept", False) and not project.loaded:
+            if stand_ins and kept_projects.is_kept(project):
                 continue          # its pages are kept; read only when its runs are
             records = load_records(project_dirs(project))
             if records:

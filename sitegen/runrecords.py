@@ -64,22 +64,26 @@ class RunRecords:
     def _project(self, project: str) -> dict[str, dict]:
         """The records of one project folder, read from its file on first asking."""
         runs = self._by_project.get(project)
-        if runs is not None:
-            return runs
-        name = _file_name(project)
-        runs = {}
-        if name in self._files:
-            self._files.discard(name)
-            try:
-                data = json.loads((self.folder / name).read_bytes())
-                if (isinstance(data, dict) and data.get("layout") == _LAYOUT and data.get("project") == project
-                        and isinstance(data.get("runs"), dict)):
-                    runs = data["runs"]
-            except Exception:  # noqa: BLE001 - an unreadable file: its runs are read again
-                pass
-            self._loaded.add(project)
-        self._by_project[project] = runs
+        if runs is None:
+            name = _file_name(project)
+            got = self._read(name) if name in self._files else None
+            runs = self._by_project[project] = got[1] if got is not None and got[0] == project else {}
         return runs
+
+    def _read(self, name: str) -> tuple[str, dict] | None:
+        """(project folder, records) of one file not read yet; None when it does not read
+        back as this version wrote it (its runs are simply read again)."""
+        self._files.discard(name)
+        try:
+            data = json.loads((self.folder / name).read_bytes())
+        except Exception:  # noqa: BLE001 - an unreadable file: its runs are read again
+            return None
+        if not (isinstance(data, dict) and data.get("layout") == _LAYOUT
+                and isinstance(data.get("project"), str) and isinstance(data.get("runs"), dict)
+                and _file_name(data["project"]) == name):
+            return None
+        self._loaded.add(data["project"])
+        return data["project"], data["runs"]
 
     def get(self, real_dir: str, fingerprint: str, shown: str, source: str) -> dict | None:
         """The record of the run in ``real_dir`` while it still holds: same fingerprint,
@@ -134,15 +138,15 @@ class RunRecords:
 
         if self.folder is None:
             return
+        unread = set(self._files)
         if present is None:               # no list of folders: every file's runs are checked
-            for name in sorted(self._files):
-                try:
-                    self._project(json.loads((self.folder / name).read_bytes())["project"])
-                except Exception:  # noqa: BLE001 - unreadable: removed below
-                    pass
+            for name in sorted(unread):
+                got = self._read(name)
+                if got is not None:
+                    self._by_project.setdefault(got[0], got[1])
             present = set(self._by_project)
         names = {_file_name(f) for f in present}
-        for name in sorted(self._files - names):
+        for name in sorted(unread - names):
             try:
                 (self.folder / name).unlink()
             except OSError:

@@ -129,7 +129,6 @@ def home_part(project, site) -> dict:
             "direction": best["direction"] if best else None,
         },
         "best": best,
-        "users": sorted({r.user for r in project.runs if r.user}),
         "pulse": pulse_part(project),
     }
 
@@ -146,7 +145,7 @@ def build_index(logbook) -> Page:
         "title": config.title,
         "projects": rows,
         "run_count": sum(part["row"]["runs"] for part in parts),
-        "users": sorted({u for part in parts for u in part["users"]}),
+        "users": sorted({u for part in parts for u in part["row"]["users"]}),
         "pulse": pulse,
         "runs_dirs": [str(d) for d in config.runs_dirs],
         "reports": list(logbook.report_listing),

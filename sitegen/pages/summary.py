@@ -37,12 +37,7 @@ def summarize(project, book) -> dict:
     site = book.site
     summary = {"v": SUMMARY_VERSION, "home": home_part(project, site), "index": index_part(project, site),
                "usage": site_part(project, site, book.config)}
-    return json.loads(dumps(summary))
-
-
-def dumps(summary: dict) -> str:
-    """The summary as JSON text (NaN kept: a run's figures may hold one)."""
-    return json.dumps(summary, separators=(",", ":"))
+    return json.loads(json.dumps(summary))          # NaN kept: a run's figures may hold one
 
 
 def is_summary(value) -> bool:
@@ -54,7 +49,7 @@ def is_summary(value) -> bool:
         home, index, usage = value["home"], value["index"], value["usage"]
         row, pulse = home["row"], home["pulse"]
         ok = (value.get("v") == SUMMARY_VERSION and isinstance(row["runs"], int)
-              and isinstance(row["name"], str) and isinstance(home["users"], list)
+              and isinstance(row["name"], str) and isinstance(row["users"], list)
               and isinstance(pulse["days"], dict) and isinstance(pulse["first_seen"], dict)
               and all(isinstance(r, list) and len(r) == 6 for r in index)
               and isinstance(usage["count"], int) and isinstance(usage["simulated"], list))
