@@ -21,7 +21,7 @@ from typing import Any
 
 from runpages.problems import Problem
 
-CACHE_VERSION = 2               # 2: run states per project (build_aggregates), the scan as a digest
+CACHE_VERSION = 3               # 2: run states per project (build_aggregates), the scan as a digest; 3: packed chart arrays
 STATE_FILE = "state.json"
 READ_DIR = "read"
 LEVELS_DIR = "levels"          # zoom tiles of long runs (sitegen/longread.py), linked into the site

@@ -15,13 +15,14 @@ Files written (paths from the build's SiteMap):
     low-resolution series (at most ``PROJECT_MAX_POINTS`` per series, fewer for very large
     projects so the page stays light).
 
-On disk the payload is compact: a metric series is ``{"step": [...], "y": [...]}`` and its wall
-times come from the run-wide ``"steps": {"step": [...], "t": [...]}`` map, times relative to
-``"t0"``; a system series is ``{"t": [...], "y": [...]}``. ``RunpagesData.add`` expands both to
-absolute ``time`` arrays in the browser, so scripts see the documented shape. Values carry 6
-significant digits (display only; full resolution lives in the downloads). NaN/Infinity are
-written as the JavaScript literals; every string goes through ``json.dumps`` with ``<``, ``>``,
-``&`` and line separators escaped, so user text cannot end the script or the statement.
+On disk the payload is compact: a metric series is ``{"step": ..., "y": ...}`` and its wall
+times come from the run-wide ``"steps": {"step": ..., "t": ...}`` map, times relative to
+``"t0"``; a system series is ``{"t": ..., "y": ...}``. The arrays are packed
+(``sitegen.packed``: base64 float64, exact values with NaN/±inf; evenly spaced steps as
+``{"a","d","n"}``). ``RunpagesData.add`` unpacks and expands them to absolute ``time`` arrays
+in the browser, so scripts see the documented shape. A NaN/Infinity elsewhere is written as the
+JavaScript literal; every string goes through ``json.dumps`` with ``<``, ``>``, ``&`` and line
+separators escaped, so user text cannot end the script or the statement.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from runpages.sitegen import packed
 from runpages.sitegen.model import nonfinite_counts
 
 MAX_POINTS = 2000
@@ -106,33 +108,20 @@ def js_json(obj: Any) -> str:
     return out
 
 
-def _num(v: float, fmt: str) -> str:
+def _nonfinite(v: float) -> str:
     if v != v:
         return "NaN"
-    if v == math.inf:
-        return "Infinity"
-    if v == -math.inf:
-        return "-Infinity"
-    return format(v, fmt)
+    return "Infinity" if v > 0 else "-Infinity"
 
 
-def num_array(a: Iterable[float], fmt: str = ".6g") -> _Raw:
-    arr = np.asarray(a, dtype=np.float64)
-    if not len(arr):
-        return _Raw("[]")
-    # One %-format over the whole array (C loop); %g spells non-finite values nan/inf/-inf,
-    # and no finite number contains those letters, so a plain replace makes them JS literals.
-    text = ("%" + fmt + ",") * len(arr) % tuple(arr.tolist())
-    if not np.isfinite(arr).all():
-        text = text.replace("nan", "NaN").replace("inf", "Infinity")
-    return _Raw("[" + text[:-1] + "]")
+def num_array(a: Iterable[float]) -> _Raw:
+    """Float values, packed (``sitegen.packed``): exact, NaN/±inf kept."""
+    return _Raw(packed.floats(np.asarray(a, dtype=np.float64)))
 
 
 def int_array(a: Iterable[int]) -> _Raw:
-    arr = np.asarray(a)
-    if arr.dtype.kind == "f":
-        return num_array(arr, ".15g")
-    return _Raw("[" + ",".join(map(str, arr.tolist())) + "]")
+    """Steps, packed: ``{"a","d","n"}`` when evenly spaced."""
+    return _Raw(packed.steps(np.asarray(a)))
 
 
 def to_js(obj: Any) -> str:
@@ -147,7 +136,7 @@ def to_js(obj: Any) -> str:
         return str(int(obj))
     if isinstance(obj, (float, np.floating)):
         v = float(obj)
-        return repr(v) if math.isfinite(v) else _num(v, "")
+        return repr(v) if math.isfinite(v) else _nonfinite(v)
     if isinstance(obj, dict):
         return "{" + ",".join(js_string(k) + ":" + to_js(v) for k, v in obj.items()) + "}"
     if isinstance(obj, (list, tuple, set, np.ndarray)):
@@ -268,7 +257,7 @@ def step_map(run, t0: float, max_points: int = MAX_POINTS) -> dict:
     if n > max_points:
         idx = np.unique(np.linspace(0, n - 1, max_points).astype(np.int64))
         t, s = t[idx], s[idx]
-    return {"step": int_array(s), "t": num_array(np.round(t, 2), ".8g")}
+    return {"step": int_array(s), "t": num_array(t)}
 
 
 def system_series(run, t0: float, max_points: int = MAX_POINTS) -> dict[str, dict]:
@@ -286,7 +275,7 @@ def system_series(run, t0: float, max_points: int = MAX_POINTS) -> dict[str, dic
             continue
         tt, yy = t[present], y[present]
         idx = downsample_indices(yy, max_points)
-        out[key] = {"t": num_array(np.round(tt[idx], 2), ".8g"), "y": num_array(yy[idx])}
+        out[key] = {"t": num_array(tt[idx]), "y": num_array(yy[idx])}
     return out
 
 

@@ -25,7 +25,6 @@ Invariants:
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runpages.sitegen import packed
 from runpages.sitegen.atomic import write_atomic
 
 FACTOR = 8              # bucket width grows 8x per level
@@ -87,21 +87,9 @@ def _first_true(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.where((j < len(hits)) & (cand < ends), cand, -1)
 
 
-def _b64(a: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<f8").tobytes()).decode("ascii")
-
-
 def _js_key(key: str) -> str:
     out = json.dumps(key)              # ASCII only: U+2028/2029 escaped too
     return out.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _steps_js(s: np.ndarray) -> str:
-    if len(s) > 2:
-        d = np.diff(s)
-        if (d == d[0]).all():
-            return '{"a":%d,"d":%d,"n":%d}' % (s[0], d[0], len(s))
-    return '"' + _b64(s.astype(np.float64)) + '"'
 
 
 def tile_script(level: int, tile: int, points: Points) -> str:
@@ -115,11 +103,11 @@ def tile_script(level: int, tile: int, points: Points) -> str:
         rows = arrays[0][0]
     parts = []
     for key, (s, y) in points.items():
-        steps = "null" if rows is not None else _steps_js(s)
-        parts.append(f'{_js_key(key)}:{{"s":{steps},"y":"{_b64(y)}"}}')
+        steps = "null" if rows is not None else packed.steps(s)
+        parts.append(f'{_js_key(key)}:{{"s":{steps},"y":{packed.floats(y)}}}')
     head = f'"level":{level},"tile":{tile}'
     if rows is not None:
-        head += f',"rows":{_steps_js(rows)}'
+        head += f',"rows":{packed.steps(rows)}'
     return f'{TILE_FUNCTION}({{{head},"keys":{{{",".join(parts)}}}}});\n'
 
 

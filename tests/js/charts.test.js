@@ -6,7 +6,7 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
-const { loadScripts } = require("./load.js");
+const { loadScripts, caseValue } = require("./load.js");
 
 const C = loadScripts("chart-series.js").RunpagesCharts;
 const cases = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, "..", "cases", "charts", name), "utf8")).cases;
@@ -19,6 +19,23 @@ for (const [name, better] of cases("direction.json")) {
 for (const [key, title] of cases("system_titles.json")) {
   test(`system chart ${key} is titled ${title}`, () => assert.equal(C.systemTitle(key), title));
 }
+
+for (const c of cases("packed.json")) {
+  test(`packed ${c.kind} unpack to the values Python packed (-0 and NaN included): ${c.note}`, () => {
+    assert.deepEqual(plain(C.unpack(c.packed)), c.values.map(caseValue));
+  });
+}
+
+test("expand unpacks a payload's series and gives them absolute times", () => {
+  const p = C.expand({ t0: 100, steps: { step: { a: 0, d: 10, n: 3 }, t: [0, 1, 2] },
+                       metrics: { loss: { step: { a: 0, d: 10, n: 3 }, y: "AAAAAAAA8D8AAAAAAAD4fwAAAAAAAPB/" } },
+                       system: { "cpu/util_pct": { t: [0.5], y: [50] } } });
+  assert.deepEqual(plain(p.steps.step), [0, 10, 20]);
+  assert.deepEqual(plain(p.metrics.loss.y), [1, NaN, Infinity]);
+  assert.deepEqual(plain(p.metrics.loss.time), [100, 101, 102]);
+  assert.deepEqual(plain(p.system["cpu/util_pct"].time), [100.5]);
+  assert.equal(C.expand(p), p);
+});
 
 test("the palette comes from Python", () => {
   assert.equal(C.rules.palette.length, 12);

@@ -16,7 +16,7 @@ function chartRules() {
 }
 
 function loadScripts(...names) {
-  const context = { console, TextDecoder, TextEncoder };
+  const context = { console, TextDecoder, TextEncoder, atob };
   context.window = context;
   vm.createContext(context);
   // Chart scripts (and nonfinite.js, which takes its mark colour from the palette) need the rules.

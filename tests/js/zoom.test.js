@@ -5,7 +5,6 @@ const assert = require("node:assert/strict");
 const { loadScripts } = require("./load.js");
 
 const ctx = loadScripts("chart-series.js", "chart-zoom.js");
-ctx.atob = (s) => Buffer.from(s, "base64").toString("binary");
 const Z = ctx.RunpagesCharts.zoom;
 
 const ZOOM = { base: "data/runs/p/r/z/", unit: 1, levels: [

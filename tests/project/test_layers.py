@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS: list[tuple[str, list[str]]] = [
     ("base", ["runpages.errors", "runpages.problems", "runpages.schema", "runpages.names", "runpages.warn",
               "runpages.site_paths",
-              "sitegen", "sitegen.errors", "sitegen.atomic", "sitegen.values", "sitegen.config"]),
+              "sitegen", "sitegen.errors", "sitegen.atomic", "sitegen.values", "sitegen.packed", "sitegen.config"]),
     ("logger", ["runpages", "runpages.*"]),                      # everything else in logger/
     ("logger plug-ins", ["runpages.integrations*", "runpages.importers*"]),
     ("model", ["sitegen.lazyframe", "sitegen.model", "sitegen.colors", "sitegen.query", "sitegen.utilisation", "sitegen.check_rules"]),

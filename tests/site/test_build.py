@@ -1,11 +1,11 @@
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from runfolders import append_steps, write_run
+from data_scripts import read_data_script
 from runpages.sitegen.build import build_site
 from runpages.sitegen.logbook import SiteMap, slug, unique_slugs
 from runpages.sitegen.errors import SiteError
@@ -67,8 +67,8 @@ def test_a_run_that_grew_is_redone_alone(runs_dir, make_config):
     append_steps(run, 50, 1000)
     result = build_site(config)
     assert result.rebuilt_runs == 1
-    data = (Path(config.output) / "data/runs/mnist/20251124-120000-baseline-abc123.js").read_text()
-    assert "1049" in data
+    data = read_data_script((Path(config.output) / "data/runs/mnist/20251124-120000-baseline-abc123.js").read_text())
+    assert data["steps"]["step"][-1] == 1049
     jsonl = (Path(config.output) / "files/mnist/20251124-120000-baseline-abc123/metrics.jsonl").read_text()
     assert len(jsonl.splitlines()) == 1050
 

@@ -1,3 +1,4 @@
+import json
 import math
 import re
 
@@ -5,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from runpages.sitegen import charts
+from runpages.sitegen import charts, packed
 from runpages.sitegen.colors import run_color
 from runpages.sitegen.model import Run
+from tests.site.data_scripts import read_data_script
 
 
 def test_downsample_keeps_at_most_2000_points_and_every_spike():
@@ -38,7 +40,8 @@ def test_short_series_are_kept_whole():
 def test_js_literals_for_nan_and_inf():
     text = charts.to_js({"a": [1.5, float("nan"), float("inf"), float("-inf")],
                          "b": charts.num_array([1.0, float("nan"), float("-inf")])})
-    assert text == '{"a":[1.5,NaN,Infinity,-Infinity],"b":[1,NaN,-Infinity]}'
+    assert text == '{"a":[1.5,NaN,Infinity,-Infinity],"b":"AAAAAAAA8D8AAAAAAAD4fwAAAAAAAPD/"}'
+    assert packed.unpack(json.loads(text)["b"])[::2] == [1.0, float("-inf")]
 
 
 @pytest.mark.parametrize("evil", ["</script><script>alert(1)</script>", "\u2028x\u2029", '"); alert(1); ("'])
@@ -75,15 +78,17 @@ def test_run_payload_shapes():
     p = charts.run_payload(_run(), _Site())
     assert p["key"] == "p/r1" and p["name"] == "<b>x</b>" and p["color"].startswith("#")
     assert set(p["metrics"]) == {"loss", "val/acc"}
-    acc_steps = eval(p["metrics"]["val/acc"]["step"])   # noqa: S307 - plain number list
-    assert acc_steps == list(range(0, 5000, 100))      # sparse metric: only logged steps
-    loss = p["metrics"]["loss"]
-    assert "Infinity" in loss["y"]
-    assert len(eval(loss["step"])) <= charts.MAX_POINTS  # noqa: S307
-    assert "gpu/0/util_pct" in p["system"]
     text = charts.run_script(_run(), _Site())
     assert text.startswith("RunpagesData.add({") and text.endswith("});\n")
     assert '"bad":NaN' in text
+    p = read_data_script(text)
+    assert p["metrics"]["val/acc"]["step"] == list(range(0, 5000, 100))   # sparse metric: only logged steps
+    loss = p["metrics"]["loss"]
+    assert math.inf in loss["y"] and 20 in loss["step"]
+    assert len(loss["step"]) == len(loss["y"]) <= charts.MAX_POINTS
+    assert all(y == 1.0 / (s + 1.0) for s, y in zip(loss["step"], loss["y"]) if s != 20)   # exact values
+    assert p["system"]["gpu/0/util_pct"]["y"][0] == 97.0
+    assert p["steps"]["t"] == pytest.approx([0.1 * s for s in p["steps"]["step"]])   # relative to t0
 
 
 def test_project_points_shrink_for_huge_projects():

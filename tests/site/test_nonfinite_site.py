@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from pathlib import Path
 
 import runpages
 from runpages.sitegen.build import build_site
+from tests.site.data_scripts import read_data_script
 
 NAN, INF = float("nan"), float("inf")
 
@@ -65,11 +67,11 @@ def test_chart_data_keeps_the_nan_steps_and_counts_them_also_after_an_incrementa
     build_site(config)
     data = Path(config.output) / "data" / "runs" / "div" / f"{folder.name}.js"
     text = data.read_text(encoding="utf-8")
-    loss = re.search(r'"loss":\{"step":\[([^\]]*)\],"y":\[([^\]]*)\],"nonfinite":\{([^}]*)\}', text)
-    assert loss, text[:2000]
-    assert loss.group(1) == "0,1,2,3,4,5,6,7,8,9" and loss.group(2).endswith("NaN,NaN,NaN,NaN")
-    assert loss.group(3) == '"NaN":[4,6]'
-    assert '"val/loss":{"step":[0,3,6,9],' in text          # no NaN points where it was not logged
+    series = read_data_script(text)["metrics"]
+    loss = series["loss"]
+    assert loss["step"] == list(range(10)) and all(math.isnan(v) for v in loss["y"][-4:])
+    assert loss["nonfinite"] == {"NaN": [4, 6]}
+    assert series["val/loss"]["step"] == [0, 3, 6, 9]        # no NaN points where it was not logged
     with open(folder / "metrics.jsonl", "a", encoding="utf-8") as f:
         f.write('{"_step": 10, "_time": 1.0, "loss": "NaN"}\n')
     result = build_site(config)                             # the read cache saved and loaded

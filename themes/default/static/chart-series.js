@@ -3,7 +3,7 @@
  *
  * Needs RunpagesCharts.rules (the generated chart-rules.js, from sitegen/chart_rules.py): the
  * direction words and system titles live in Python and are not copied here.
- * Adds to window.RunpagesCharts: sortedUnion, interp, ema, xFor, xAxisLabel, expand, sectionOf,
+ * Adds to window.RunpagesCharts: unpack, sortedUnion, interp, ema, xFor, xAxisLabel, expand, sectionOf,
  * direction, systemTitle, systemChartKey, systemSection, metricKeysOf, systemKeysOf,
  * runMatches, sortKeys.
  */
@@ -12,6 +12,25 @@
   var C = root.RunpagesCharts = root.RunpagesCharts || {};
   var rules = C.rules || { direction: { pattern: "(?:^|[^a-z])({words})", lower: [], higher: [] },
                            systemTitles: {}, gpuTitles: {}, gpuOrder: [], gpuNotCharted: [] };
+
+  /* A packed number array (sitegen/packed.py) -> an Array of numbers: a string is base64
+     little-endian float64 (exact, NaN and ±inf kept), {a, d, n} is n evenly spaced steps from
+     a; an Array is returned as it is. */
+  function unpack(v) {
+    if (typeof v === "string") {
+      var bin = atob(v), n = bin.length >> 3, bytes = new Uint8Array(n * 8);
+      for (var i = 0; i < n * 8; i++) bytes[i] = bin.charCodeAt(i);
+      var view = new DataView(bytes.buffer), out = new Array(n);
+      for (var j = 0; j < n; j++) out[j] = view.getFloat64(j * 8, true);
+      return out;
+    }
+    if (v && !Array.isArray(v) && typeof v.n === "number") {
+      var steps = new Array(v.n);
+      for (var k = 0; k < v.n; k++) steps[k] = v.a + v.d * k;
+      return steps;
+    }
+    return v || [];
+  }
 
   function sortedUnion(lists) {
     /* Every value of the given arrays once, ascending: the shared x grid of several series. */
@@ -83,21 +102,27 @@
     return "step";
   }
 
-  /* A payload as the data script wrote it → every metric series with absolute `time` (from the
-     run-wide step map, relative to t0) and every system series with `time`. Idempotent. */
+  /* A payload as the data script wrote it → its arrays unpacked, every metric series with
+     absolute `time` (from the run-wide step map, relative to t0) and every system series with
+     `time`. Idempotent. */
   function expand(p) {
     if (!p || p._expanded) return p;
     var t0 = typeof p.t0 === "number" ? p.t0 : 0;
-    var sm = p.steps || { step: [], t: [] };
+    var sm = p.steps || {};
+    sm = p.steps = { step: unpack(sm.step), t: unpack(sm.t) };
     var abs = sm.t.map(function (t) { return t + t0; });
     var metrics = p.metrics || {};
     Object.keys(metrics).forEach(function (k) {
       var s = metrics[k];
+      s.step = unpack(s.step);
+      s.y = unpack(s.y);
       if (!s.time) s.time = interp(s.step, sm.step, abs);
     });
     var system = p.system || {};
     Object.keys(system).forEach(function (k) {
       var s = system[k];
+      s.t = unpack(s.t);
+      s.y = unpack(s.y);
       if (!s.time) s.time = s.t.map(function (t) { return t + t0; });
     });
     p.metrics = metrics;
@@ -204,7 +229,7 @@
     return words.every(function (w) { return hay.indexOf(w) >= 0; });
   }
 
-  var api = { sortedUnion: sortedUnion, interp: interp, ema: ema, xFor: xFor, xValues: xFor,
+  var api = { unpack: unpack, sortedUnion: sortedUnion, interp: interp, ema: ema, xFor: xFor, xValues: xFor,
     effectiveMode: effectiveMode, xAxisLabel: xAxisLabel, expand: expand, sectionOf: sectionOf,
     direction: direction, systemTitle: systemTitle, systemChartKey: systemChartKey, gpuIndex: gpuIndex,
     systemSection: systemSection, metricKeysOf: metricKeysOf, systemKeysOf: systemKeysOf,

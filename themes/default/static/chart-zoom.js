@@ -8,7 +8,7 @@
  * holding every point. A window gets the coarsest level with at least MIN_BUCKETS buckets in
  * it, once the overview has fewer; a wider window goes back to the overview. Points outside
  * the loaded tiles stay the overview's, so the line is whole at every zoom.
- * Pure parts (plan, decode, merge) are RunpagesCharts.zoom.*; hook() is a plotHooks entry.
+ * Pure parts (plan, seriesIn, merge) are RunpagesCharts.zoom.*; hook() is a plotHooks entry.
  * Only per-run line charts of metrics take part, with step or time on x (not system charts, not
  * the many-runs mode, not a metric on x).
  */
@@ -40,27 +40,11 @@
     document.head.appendChild(s);
   }
 
-  /* base64 little-endian float64 -> array of numbers (NaN and ±inf kept). */
-  function decode(b64) {
-    var bin = atob(b64), n = bin.length >> 3, view = new DataView(new ArrayBuffer(bin.length));
-    for (var i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
-    var out = new Array(n);
-    for (var j = 0; j < n; j++) out[j] = view.getFloat64(j * 8, true);
-    return out;
-  }
-
-  function stepsOf(v) {
-    if (typeof v === "string") return decode(v);
-    var out = new Array(v.n);
-    for (var i = 0; i < v.n; i++) out[i] = v.a + v.d * i;
-    return out;
-  }
-
   /* One metric's {step, y} in a tile (null when the tile has none of it). */
   function seriesIn(tile, key) {
     var k = tile && tile.keys && Object.prototype.hasOwnProperty.call(tile.keys, key) ? tile.keys[key] : null;
     if (!k) return null;
-    return { step: k.s === null ? stepsOf(tile.rows) : stepsOf(k.s), y: decode(k.y) };
+    return { step: C.unpack(k.s === null ? tile.rows : k.s), y: C.unpack(k.y) };
   }
 
   function hasTile(level, t) {
@@ -200,7 +184,7 @@
     });
   }
 
-  C.zoom = { plan: plan, merge: merge, decode: decode, seriesIn: seriesIn, hook: hook,
+  C.zoom = { plan: plan, merge: merge, seriesIn: seriesIn, hook: hook,
              MIN_BUCKETS: MIN_BUCKETS };
   C.plotHooks = C.plotHooks || [];
   C.plotHooks.push(hook);
