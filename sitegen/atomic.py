@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,12 +22,10 @@ def atomic_file(path: str | os.PathLike, exclusive: bool = False) -> Iterator[IO
     With ``exclusive`` it lands only where ``path`` does not exist yet, else ``FileExistsError``:
     two writers never overwrite each other's file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
-        os.chmod(tmp, 0o644)   # mkstemp makes 0600; site files must be readable by a web server
         if exclusive:
             os.link(tmp, path)            # fails if the name is taken, atomically
             os.unlink(tmp)
@@ -37,6 +34,27 @@ def atomic_file(path: str | os.PathLike, exclusive: bool = False) -> Iterator[IO
     except BaseException:
         _discard(tmp)
         raise
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temp file (mode 0644: site files must be readable by a web server) beside
+    ``path``, making its folder only when the first try says it is missing: a build writes
+    thousands of files into folders that exist, and a mkdir per file is a system call each."""
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            continue
+        except FileExistsError:
+            continue
+        try:
+            os.fchmod(fd, 0o644)        # whatever the umask
+        except (AttributeError, OSError):
+            pass
+        return fd, tmp
+    raise FileExistsError(f"no free temp name beside {path}")
 
 
 def _discard(tmp) -> None:
@@ -65,12 +83,21 @@ def link_atomic(src: str | os.PathLike, dest: str | os.PathLike) -> bool:
     the rest; where the file system will not link it (another device: EXDEV; no links there:
     EPERM, ENOTSUP, EMLINK, ...) copy it instead. Returns whether ``dest`` is a link."""
     dest = Path(dest)
+    # Where ``dest`` is new (a cold build: every file), link it straight there: a link lands
+    # whole by itself, and a temp name + rename would be two more directory changes a file.
+    try:
+        _link_making_folder(src, dest)
+        return True
+    except FileExistsError:
+        pass
+    except OSError:
+        copy_atomic(src, dest)
+        return False
     try:
         if os.path.samefile(src, dest):
             return True                   # linked by an earlier build (rename would be a no-op)
     except OSError:
         pass
-    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.parent / f".{dest.name}.{uuid.uuid4().hex[:12]}.tmp"
     try:
         os.link(src, tmp)
@@ -83,3 +110,13 @@ def link_atomic(src: str | os.PathLike, dest: str | os.PathLike) -> bool:
         _discard(tmp)
         raise
     return True
+
+
+def _link_making_folder(src, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except FileNotFoundError:
+        if not os.path.exists(src):
+            raise
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.link(src, dest)

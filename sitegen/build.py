@@ -354,8 +354,9 @@ def _write_run(book, renderer, run, extras: str, old: dict, points: int | None, 
     key = site.key(run)
     plan = plan_downloads(run, site, book.config)
     page = build_run(run, book, plan)
+    columns = charts.metric_columns(run)           # the page's series and the project entry's
     files: dict[str, bytes | str] = {page.path: renderer.render(page),
-                                     site.run_data(run): charts.run_script(run, site)}
+                                     site.run_data(run): charts.run_script(run, site, columns)}
     if plan.csv:
         files[plan.csv] = metrics_csv(run)
     for rel, data in files.items():
@@ -370,7 +371,7 @@ def _write_run(book, renderer, run, extras: str, old: dict, points: int | None, 
         written.remove(stale)
     from runpages.sitegen.pages.utilisation import usage_record
 
-    entry = None if points is None else [points, charts.to_js(charts.project_run_entry(run, site, points))]
+    entry = None if points is None else [points, charts.to_js(charts.project_run_entry(run, site, points, columns))]
     return {"fingerprint": run.fingerprint, "dir": run.dir, "status": run.status, "extras": extras,
             "outputs": outputs, "entry": entry, "color": site.color(run),
             "usage": usage_record(run, book.config)}     # the run page's card computed it

@@ -149,6 +149,15 @@ def to_js(obj: Any) -> str:
     return js_string(str(obj))
 
 
+def plain_js(obj: Any) -> _Raw:
+    """``to_js(obj)`` for data with no packed arrays in it (a config, a summary), in one
+    ``json.dumps`` when it holds nothing JSON lacks (NaN, numpy scalars): the same text."""
+    try:
+        return _Raw(js_json(obj))
+    except (ValueError, TypeError):
+        return _Raw(to_js(obj))
+
+
 def data_script(function: str, payload: dict) -> str:
     """``RunpagesData.add({...});`` as the text of a .js file."""
     return f"RunpagesData.{function}({to_js(payload)});\n"
@@ -206,42 +215,49 @@ def _t0(run) -> float:
     return 0.0
 
 
-def metric_series(run, max_points: int = MAX_POINTS, keys: Iterable[str] | None = None) -> dict[str, dict]:
-    """Downsampled ``{key: {"step": _Raw, "y": _Raw}}`` for every numeric metric.
+def metric_columns(run) -> list[tuple[str, np.ndarray, np.ndarray, dict]]:
+    """Every numeric metric's logged points as ``(key, steps, values, nonfinite counts)``, before
+    downsampling: what ``metric_series`` draws from, taken once for a run's page and its
+    project entry.
 
     Rows where a key was not logged are dropped (a metric logged every 100 steps is one line,
     not dots); a logged NaN (``run.nan_steps``) and logged ±inf are kept at their steps, so the
-    browser draws a gap and a mark there. A series with non-finite values also carries
-    ``"nonfinite": {"NaN"|"inf"|"-inf": [steps, first step]}``, counted before downsampling,
-    for the note under the chart ("12 NaN steps from step 300").
+    browser draws a gap and a mark there. The counts are ``{"NaN"|"inf"|"-inf": [steps, first
+    step]}`` over every step (a long run counted them while it was read), for the note under
+    the chart ("12 NaN steps from step 300").
     """
     frame = run.metrics
-    out: dict[str, dict] = {}
+    out: list[tuple[str, np.ndarray, np.ndarray, dict]] = []
     if frame is None or not len(frame) or "_step" not in frame:
         return out
     steps = frame["_step"].to_numpy()
     nan_steps = getattr(run, "nan_steps", None) or {}
-    for key in (keys if keys is not None else frame.columns):
-        if key.startswith("_") or key not in frame:
+    long = bool(getattr(run, "zoom", None))
+    for key, dtype in zip(frame.columns, frame.dtypes):
+        if key.startswith("_") or dtype.kind not in "fiub":
             continue
-        col = frame[key]
-        if col.dtype.kind not in "fiub":
-            continue
-        y = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        y = frame[key].to_numpy(dtype=np.float64, na_value=np.nan)
         present = ~np.isnan(y)
         if key in nan_steps and len(nan_steps[key]):
             present |= np.isin(steps, nan_steps[key])
         if not present.any():
             continue
         s, y = steps[present], y[present]
+        out.append((key, s, y, run.nonfinite_counts(key) if long else nonfinite_counts(s, y)))
+    return out
+
+
+def metric_series(run, max_points: int = MAX_POINTS, columns: list | None = None) -> dict[str, dict]:
+    """Downsampled ``{key: {"step": _Raw, "y": _Raw}}`` for every numeric metric, plus
+    ``"nonfinite"`` counts where it has non-finite values (``metric_columns``, which
+    ``columns`` is when the caller took it already)."""
+    out: dict[str, dict] = {}
+    for key, s, y, counts in (metric_columns(run) if columns is None else columns):
         idx = downsample_indices(y, max_points)
         out[key] = {"step": int_array(s[idx]), "y": num_array(y[idx])}
-        # before downsampling: every step counts (a long run counted them while it was read)
-        counts = run.nonfinite_counts(key) if getattr(run, "zoom", None) else nonfinite_counts(s, y)
         if counts:
             out[key]["nonfinite"] = counts
     return out
-
 
 
 def step_map(run, t0: float, max_points: int = MAX_POINTS) -> dict:
@@ -266,8 +282,8 @@ def system_series(run, t0: float, max_points: int = MAX_POINTS) -> dict[str, dic
     if frame is None or not len(frame) or "_time" not in frame:
         return out
     t = frame["_time"].to_numpy(dtype=np.float64, na_value=np.nan) - t0
-    for key in frame.columns:
-        if key.startswith("_") or frame[key].dtype.kind not in "fiub":
+    for key, dtype in zip(frame.columns, frame.dtypes):
+        if key.startswith("_") or dtype.kind not in "fiub":
             continue
         y = frame[key].to_numpy(dtype=np.float64, na_value=np.nan)
         present = ~np.isnan(y) & np.isfinite(t)
@@ -283,9 +299,10 @@ def _dict(d: Any) -> dict:
     return {str(k): _jsonable(v) for k, v in (d or {}).items()} if isinstance(d, dict) else {}
 
 
-def run_payload(run, site) -> dict:
-    """Everything the run page and the compare page need to draw one run."""
-    payload = project_run_entry(run, site, MAX_POINTS)
+def run_payload(run, site, columns: list | None = None) -> dict:
+    """Everything the run page and the compare page need to draw one run (``columns``: its
+    ``metric_columns``, when the caller took them)."""
+    payload = project_run_entry(run, site, MAX_POINTS, columns)
     payload["system"] = system_series(run, payload["t0"])
     zoom = zoom_payload(run, site)
     if zoom:
@@ -311,8 +328,8 @@ def zoom_base(run, site) -> str:
     return site.run_data(run)[:-len(".js")] + "/z/"
 
 
-def run_script(run, site) -> str:
-    return data_script("add", run_payload(run, site))
+def run_script(run, site, columns: list | None = None) -> str:
+    return data_script("add", run_payload(run, site, columns))
 
 
 def project_points(n_series: int) -> int:
@@ -322,17 +339,17 @@ def project_points(n_series: int) -> int:
     return int(max(PROJECT_MIN_POINTS, min(PROJECT_MAX_POINTS, PROJECT_POINT_BUDGET // n_series)))
 
 
-def project_run_entry(run, site, max_points: int) -> dict:
+def project_run_entry(run, site, max_points: int, columns: list | None = None) -> dict:
     """One run inside a project payload: header, config, summary, series at ``max_points``
     (``run_payload`` is this at full resolution, plus system series)."""
     t0 = _t0(run)
     entry = run_header(run, site)
     entry.update(
         t0=t0,
-        config=_dict(run.config),
-        summary=_dict(run.summary),
+        config=plain_js(_dict(run.config)),
+        summary=plain_js(_dict(run.summary)),
         steps=step_map(run, t0, max_points),
-        metrics=metric_series(run, max_points),
+        metrics=metric_series(run, max_points, columns),
     )
     return entry
 

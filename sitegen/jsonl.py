@@ -493,6 +493,9 @@ def _one_row_per_key(frame: pd.DataFrame, key: str) -> pd.DataFrame:
         return frame
     col = frame[key].to_numpy()
     if len(col) < 2 or bool((col[1:] > col[:-1]).all()):     # strictly increasing: as is
+        index = frame.index
+        if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+            return frame                                  # (a reset would copy every column)
         return frame.reset_index(drop=True)
     frame = frame.sort_values(key, kind="stable")
     if not frame[key].is_unique:

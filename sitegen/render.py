@@ -8,6 +8,7 @@ temp name + ``os.replace``, so a reader of the site never sees half a page.
 """
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 from pathlib import Path
@@ -46,12 +47,29 @@ def relative_url(target: str, page_path: str) -> str:
     trailing = path.endswith("/")
     path = path.lstrip("/")
     base = posixpath.dirname(page_path.lstrip("/"))
-    rel = posixpath.relpath(path or ".", base or ".")
+    rel = _relpath(path or ".", base or ".")
     if rel == ".":
         rel = "./"
     elif trailing and not rel.endswith("/"):
         rel += "/"
     return rel + query + (sep + rest if sep else "")
+
+
+@functools.lru_cache(maxsize=8192)
+def _relpath(path: str, base: str) -> str:
+    """``posixpath.relpath`` for two site-relative paths, without its ``os.getcwd()`` per call
+    (a page has dozens of links; a cold build renders one page a run)."""
+    parts = [p for p in posixpath.normpath(path).split("/") if p != "."]
+    base_parts = [p for p in posixpath.normpath(base).split("/") if p != "."]
+    if ".." in parts or ".." in base_parts:
+        return posixpath.relpath(path, base)
+    common = 0
+    for a, b in zip(parts, base_parts):
+        if a != b:
+            break
+        common += 1
+    rel = [".."] * (len(base_parts) - common) + parts[common:]
+    return "/".join(rel) if rel else "."
 
 
 def _theme_dirs(theme: str | os.PathLike | None) -> list[str]:
@@ -121,6 +139,7 @@ class Renderer:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_theme_dirs(theme)),
             bytecode_cache=_COMPILED,
+            auto_reload=False,        # one Environment per build: no stat of every template per page
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

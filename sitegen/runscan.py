@@ -63,6 +63,10 @@ def layout_hint(d: Path) -> str | None:
 def inside(path: str | os.PathLike, *roots: str | os.PathLike) -> bool:
     """Whether ``path``, symlinks resolved, lies in one of ``roots`` (also resolved)."""
     try:
+        # A plain file right in a root is inside it, whatever the root resolves to: one lstat,
+        # not a realpath of each (a build asks this for every file of every run).
+        if os.path.dirname(path) in [os.fspath(r) for r in roots] and not os.path.islink(path):
+            return True
         real = os.path.realpath(path)
         for root in roots:
             top = os.path.realpath(root)

@@ -64,3 +64,15 @@ def test_write_if_changed_skips_identical_bytes(tmp_path):
     mtime = target.stat().st_mtime_ns
     assert not write_if_changed(target, "a")
     assert target.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize("page", ["index.html", "p/x/index.html", "p/x/r/y/index.html", "static/a/b.html"])
+@pytest.mark.parametrize("target", ["index.html", "p/x/", "p/x/r/y/index.html", "static/a.js", "p/y/r/z/",
+                                    "p/x/r/y/../z.html", "a//b.html", "p/x/index.html#top"])
+def test_relative_urls_are_those_of_posixpath_relpath(target, page):
+    import posixpath
+
+    path, _, frag = target.partition("#")
+    want = posixpath.relpath(path.rstrip("/"), posixpath.dirname(page) or ".")
+    want = "./" if want == "." else want + ("/" if path.endswith("/") and want != "." else "")
+    assert relative_url(target, page) == want + (f"#{frag}" if frag else "")
