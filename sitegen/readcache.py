@@ -8,7 +8,7 @@ Invariants:
   is parsed. Grown, with the ``tail_check`` bytes before ``offset`` unchanged: only the new
   complete lines are parsed, numbered on from ``lines``. Anything else (shrunk, replaced,
   rewritten in place): read again from the start.
-- A cache is a folder: ``shards/``, one JSON file per project folder (``shard_of``: a header
+- A cache is a folder: ``shards/``, a few JSON files per project folder (``shard_of``: a header
   line naming its keys and frame files, then its entries: offsets, parsed text values,
   Problems), and one Arrow IPC file per parsed frame. A load reads only the headers; a shard's
   entries are parsed when one of its keys is asked for; a save rewrites only shards that moved.
@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zlib
 from collections.abc import MutableMapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -52,11 +53,23 @@ class FileEntry:
         return (self.dev, self.ino, self.size, self.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def shard_of(key: str) -> str:
-    """The group a file's entry is kept with: the parent of its run folder (a project folder),
-    as run records are, so a rebuild that reads a few runs loads and writes only their groups.
-    (Keys are ``str(Path)``, normalised: splitting at the separator is ``dirname`` twice.)"""
+SHARD_BUCKETS = 16        # shards per project folder: a 3,000-run project's rebuild opens ~200 runs' entries
+
+
+def folder_of(key: str) -> str:
+    """The parent of a file's run folder: its project folder (for a file one folder deeper in
+    a run, the run folder). Keys are ``str(Path)``, normalised: ``dirname`` twice."""
     return key.rpartition(os.sep)[0].rpartition(os.sep)[0]
+
+
+def shard_of(key: str) -> str:
+    """The group a file's entry is kept with: its project folder (``folder_of``) and one of
+    ``SHARD_BUCKETS`` buckets by run folder name, so the files of a run share a group and a
+    rebuild that reads a few runs of a large project loads and writes a few small shards."""
+    run_dir = key.rpartition(os.sep)[0]
+    folder, _, name = run_dir.rpartition(os.sep)
+    bucket = zlib.crc32(name.encode("utf-8", "surrogatepass")) % SHARD_BUCKETS
+    return f"{folder}{os.sep}#{bucket:x}"
 
 
 def _shard_name(group: str) -> str:
@@ -193,8 +206,8 @@ class ReadCache:
     loaded (tests and the benchmark use it to see that only new bytes were parsed)."""
 
     # 3: a folder of JSON + Arrow IPC (no pickle); 4: NaN steps kept; 5: frame facts, lazy frames;
-    # 6: one index shard per project folder
-    VERSION = 6
+    # 6: one index shard per project folder; 7: SHARD_BUCKETS shards per project folder
+    VERSION = 7
 
     @classmethod
     def _layout(cls) -> tuple:
@@ -332,8 +345,8 @@ class ReadCache:
         groups = set(keep_groups)
 
         def kept(key: str) -> bool:
-            group = shard_of(key)                # a file in a run folder, or one folder deeper
-            return group in groups or group.rpartition(os.sep)[0] in groups
+            folder = folder_of(key)              # a file in a run folder, or one folder deeper
+            return folder in groups or folder.rpartition(os.sep)[0] in groups
 
         for key in [k for k in self.entries if k not in keep and not (groups and kept(k))]:
             del self.entries[key]

@@ -219,12 +219,27 @@ def table_runs(project) -> list:
     return sorted(project.runs, key=lambda r: (_sort_time(r), r.id), reverse=True)
 
 
-def run_cells(run, site, summary_keys: list[str], config_keys: list[str]) -> list[dict]:
-    """One row's cells in column order (``project_columns``)."""
+def run_cells(run, site, summary_keys: list[str], config_keys: list[str],
+              made: dict | None = None) -> list[dict]:
+    """One row's cells in column order (``project_columns``). ``made``: cells already made
+    for a value, shared by the rows of one table (configs repeat from run to run); the cells
+    are read, never changed, by the rows and the rows script."""
     base = _run_cells(run, site)
     cells = [base[k] for k in LEAD_COLUMNS]
-    cells += [_value_cell(run.summary.get(k)) for k in summary_keys]
-    cells += [_value_cell(run.config.get(k)) for k in config_keys]
+    if made is None:
+        made = {}
+    for values, keys in ((run.summary, summary_keys), (run.config, config_keys)):
+        for k in keys:
+            v = values.get(k)
+            # a float by its spelling: -0.0 == 0.0, and a NaN equals nothing
+            memo = ("f", repr(v)) if isinstance(v, float) else \
+                (type(v), v) if v is None or isinstance(v, (str, int)) else None
+            cell = made.get(memo) if memo is not None else None
+            if cell is None:
+                cell = _value_cell(v)
+                if memo is not None:
+                    made[memo] = cell
+            cells.append(cell)
     cells += [base[k] for k in TAIL_COLUMNS]
     return cells
 
@@ -272,10 +287,10 @@ def build_project(project, book) -> Page:
     runs = table_runs(project)
     columns, config_keys, summary_keys = project_columns(project)
     large = is_large(project)
-    rows = []
+    rows, made = [], {}
     for run in ([] if large else runs):
         rows.append({"key": site.key(run), "name": run.name or run.id,
-                     "cells": run_cells(run, site, summary_keys, config_keys)})
+                     "cells": run_cells(run, site, summary_keys, config_keys, made)})
     slug = site.project_slug(project.name)
     status_counts = project.status_counts() if hasattr(project, "status_counts") else {}
     ctx: ProjectContext = {

@@ -70,11 +70,12 @@ def rows_payload(project, site) -> dict:
     runs = table_runs(project)
     per_column: list[list[dict]] = [[] for _ in columns]
     ids, urls = [], []
+    made: dict = {}
     for run in runs:
         key = site.key(run)
         ids.append(key.split("/", 1)[1])
         urls.append(site.run_url(run))
-        for j, cell in enumerate(run_cells(run, site, summary_keys, config_keys)):
+        for j, cell in enumerate(run_cells(run, site, summary_keys, config_keys, made)):
             per_column[j].append(cell)
     payload: dict[str, Any] = {"n": len(runs), "ids": ids}
     pattern = site.run_url(runs[0]).split(ids[0], 1) if runs else ["", ""]

@@ -171,3 +171,20 @@ def test_best_so_far_on_the_home_page_is_bounded_when_every_run_improves(tmp_pat
     assert len(best["time"]) <= BEST_MAX_STEPS + 1
     assert best["best"] == best["value"][-1] == min(r.summary["val/loss"] for r in projects[0].runs)
     assert best["value"] == sorted(best["value"], reverse=True)
+
+
+def test_cells_shared_between_rows_are_those_each_row_makes_alone(tmp_path):
+    """run_cells shares a cell among rows with the same value (configs repeat): the same cells
+    as made one row at a time, for -0.0 beside 0.0, NaN, True beside 1, text beside numbers."""
+    runs = tmp_path / "runs"
+    values = [0.0, -0.0, float("nan"), 1, True, "1", None, 1e-3, [1, 2], 0.001]
+    for i, v in enumerate(values):
+        write_run(runs, "p", f"20261125-1500{i:02d}-r{i}-aaaaa{i}", name=f"r{i}", config={"x": v, "lr": 0.1},
+                  summary={"loss": v}, steps=2)
+    (project,), _ = read_runs([runs], now=NOW)
+    site = SiteMap([project])
+    columns, config_keys, summary_keys = project_page.project_columns(project)
+    made: dict = {}
+    shared = [run_cells(r, site, summary_keys, config_keys, made) for r in project.runs]
+    alone = [run_cells(r, site, summary_keys, config_keys) for r in project.runs]
+    assert shared == alone and made

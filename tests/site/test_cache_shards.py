@@ -1,6 +1,6 @@
-"""The read cache keeps one index shard per project folder (``readcache.shard_of``): a rebuild
-after one run changed parses and rewrites only that project's shard, a shard that does not read
-back costs only its own runs a fresh read, and a deleted project's shard goes."""
+"""The read cache keeps its index in a few shards per project folder (``readcache.shard_of``):
+a rebuild after one run changed parses and rewrites only that run's shard, a shard that does not
+read back costs only its own runs a fresh read, and a deleted project's shards go."""
 from __future__ import annotations
 
 import os
@@ -17,6 +17,19 @@ def _two_projects(root: Path) -> tuple[Path, Path]:
     write_run(root, "alpha", "a2", run_id="20251124-120100-a2-aaaaab", steps=50)
     b = write_run(root, "beta", "b1", run_id="20251124-120200-b1-bbbbbb", steps=50)
     return Path(a), Path(b)
+
+
+def _groups(*run_dirs: Path) -> set[str]:
+    """The shard groups of these runs' files (a run's files share one)."""
+    return {readcache.shard_of(str(Path(d).resolve() / "metrics.jsonl")) for d in run_dirs}
+
+
+def _names(*run_dirs: Path) -> set[str]:
+    return {readcache._shard_name(g) for g in _groups(*run_dirs)}
+
+
+def _project_runs(root: Path, project: str) -> list[Path]:
+    return sorted((root / project).iterdir())
 
 
 def _shards(folder: Path) -> dict[str, os.stat_result]:
@@ -44,15 +57,16 @@ def _saved(tmp_path: Path):
     return root, folder, a, b, first
 
 
-def test_one_shard_per_project_folder_and_only_the_changed_one_is_rewritten(tmp_path):
+def test_shards_by_project_folder_and_only_the_changed_one_is_rewritten(tmp_path):
     root, folder, a, b, first = _saved(tmp_path)
     before = _shards(folder)
-    assert set(before) == {readcache._shard_name(str(root.resolve() / p)) for p in ("alpha", "beta")}
+    assert set(before) == _names(*_project_runs(root, "alpha"), *_project_runs(root, "beta"))
     assert not (folder / "index.json").exists()
+    assert all(g.startswith(str(root.resolve() / "alpha") + os.sep) for g in _groups(*_project_runs(root, "alpha")))
 
     append_steps(a, 50, 25)
     cache = _fresh_load(folder)
-    assert set(cache.entries.shards) == {str(root.resolve() / "alpha"), str(root.resolve() / "beta")}
+    assert set(cache.entries.shards) == _groups(*_project_runs(root, "alpha"), *_project_runs(root, "beta"))
     again = _runs(root, cache)
     grown = os.path.getsize(a / "metrics.jsonl")
     assert 0 < cache.parsed_bytes < grown                     # only the appended lines
@@ -60,9 +74,10 @@ def test_one_shard_per_project_folder_and_only_the_changed_one_is_rewritten(tmp_
     assert again[b.name].metrics.equals(first[b.name].metrics)
     cache.save(folder)
     after = _shards(folder)
-    alpha, beta = (readcache._shard_name(str(root.resolve() / p)) for p in ("alpha", "beta"))
-    assert after[beta].st_ino == before[beta].st_ino and after[beta].st_mtime_ns == before[beta].st_mtime_ns
-    assert after[alpha].st_ino != before[alpha].st_ino
+    (changed,) = _names(a)
+    assert after[changed].st_ino != before[changed].st_ino
+    for name in set(before) - {changed}:                    # the other runs' shards, beta's too
+        assert after[name].st_ino == before[name].st_ino and after[name].st_mtime_ns == before[name].st_mtime_ns
 
     cache = _fresh_load(folder)                              # and the rewritten shard reads back
     _runs(root, cache)
@@ -75,13 +90,14 @@ def test_a_lookup_reads_only_its_own_shard(tmp_path):
     key = str(a.resolve() / "metrics.jsonl")
     assert key in cache.entries and len(cache.entries) == 15    # 3 runs x meta, config, summary, metrics, system
     assert cache.entries.holds(key, os.stat(key))
-    assert set(cache.entries.shards) == {str(root.resolve() / "beta")}   # alpha's was read, beta's not
+    assert set(cache.entries.shards) == _groups(*_project_runs(root, "alpha"), b) - _groups(a)   # a's only was read
     assert str(b.resolve() / "metrics.jsonl") in cache.entries
 
 
 def test_a_torn_shard_costs_only_its_own_runs_a_fresh_read(tmp_path):
     root, folder, a, b, first = _saved(tmp_path)
-    beta = folder / readcache.SHARDS_DIR / readcache._shard_name(str(root.resolve() / "beta"))
+    (name,) = _names(b)
+    beta = folder / readcache.SHARDS_DIR / name
     beta.write_bytes(beta.read_bytes()[: beta.stat().st_size // 2])
     cache = _fresh_load(folder)
     again = _runs(root, cache)
@@ -95,16 +111,16 @@ def test_a_torn_shard_costs_only_its_own_runs_a_fresh_read(tmp_path):
 
 
 def test_a_shard_under_another_name_or_with_keys_of_another_project_is_ignored(tmp_path):
-    root, folder, _, _, _ = _saved(tmp_path)
+    root, folder, a, b, _ = _saved(tmp_path)
     shards = folder / readcache.SHARDS_DIR
-    alpha = shards / readcache._shard_name(str(root.resolve() / "alpha"))
-    beta = shards / readcache._shard_name(str(root.resolve() / "beta"))
+    alpha = shards / readcache._shard_name(readcache.shard_of(str(a.resolve() / "metrics.jsonl")))
+    beta = shards / readcache._shard_name(readcache.shard_of(str(b.resolve() / "metrics.jsonl")))
     beta.write_bytes(alpha.read_bytes())                     # alpha's entries under beta's name
     cache = _fresh_load(folder)
     runs = _runs(root, cache)
     assert len(runs) == 3 and cache.parsed_bytes > 0         # beta read afresh, alpha from its shard
     cache.save(folder)
-    assert readcache._read_header(beta)[0] == str(root.resolve() / "beta")
+    assert readcache._read_header(beta)[0] == readcache.shard_of(str(b.resolve() / "metrics.jsonl"))
 
 
 def test_a_deleted_project_takes_its_shard_with_it(tmp_path):
@@ -115,7 +131,7 @@ def test_a_deleted_project_takes_its_shard_with_it(tmp_path):
     cache = _fresh_load(folder)
     assert len(_runs(root, cache)) == 2
     cache.save(folder)
-    assert set(_shards(folder)) == {readcache._shard_name(str(root.resolve() / "alpha"))}
+    assert set(_shards(folder)) == _names(*_project_runs(root, "alpha"))
     assert len(frames()) == 4                                # beta's frame files went too
 
 
@@ -152,7 +168,7 @@ def test_a_build_after_one_run_grew_reads_and_writes_only_its_projects_shard(tmp
     readcache._LAST_SAVED.clear()                            # a new process
     append_steps(a, 50, 10)
     assert build_site(config).rebuilt_runs == 1
-    assert opened == [str(root.resolve() / "alpha")]         # beta's runs came from their records
+    assert opened == sorted(_groups(a))                      # beta's runs came from their records
     after = _shards(folder)
     changed = {name for name in before if after[name].st_ino != before[name].st_ino}
-    assert changed == {readcache._shard_name(str(root.resolve() / "alpha"))}
+    assert changed == _names(a)
