@@ -2,9 +2,7 @@
 over raw sockets, Ctrl-C, a taken port, a failed rebuild. 127.0.0.1 only."""
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
 import socket
 import time
@@ -12,6 +10,7 @@ import time
 import pytest
 
 from tests.serve.live_helpers import Serve, Writer
+from tests.site.data_scripts import read_data_script
 from tests.site.runfolders import write_run
 
 pytestmark = pytest.mark.slow
@@ -32,7 +31,7 @@ def served(runs, tmp_path):
 
 
 def _steps_in(script: bytes) -> int:
-    payload = json.loads(re.search(rb"RunpagesData\.add\((.*)\);?\s*$", script, re.DOTALL).group(1))
+    payload = read_data_script(script.decode("utf-8"))
     series = payload["metrics"].get("train/loss")
     return len(series["step"]) if series else 0
 
