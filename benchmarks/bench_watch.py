@@ -34,8 +34,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))          # the tests' live-serve helper, run as a script from anywhere
 
-from tests.serve.live_helpers import Serve
+from tests.serve.live_helpers import Serve  # noqa: E402
 
 T0 = 1764000000.0
 METRICS = ["train/loss", "train/acc", "train/lr", "val/loss"]
@@ -54,7 +55,9 @@ def steps_in(script: bytes, key: str = "mark") -> set[int]:
     m = re.search(rb"RunpagesData\.add\((.*)\);?\s*$", script, re.DOTALL)
     payload = json.loads(m.group(1))
     series = payload["metrics"].get(key)
-    return set(series["step"]) if series else {-1}
+    from runpages.sitegen.packed import unpack      # the chart data's packed arrays
+
+    return set(int(s) for s in unpack(series["step"])) if series else {-1}
 
 
 class Tab:
