@@ -18,8 +18,8 @@ Files written (paths from the build's SiteMap):
 On disk the payload is compact: a metric series is ``{"step": ..., "y": ...}`` and its wall
 times come from the run-wide ``"steps": {"step": ..., "t": ...}`` map, times relative to
 ``"t0"``; a system series is ``{"t": ..., "y": ...}``. The arrays are packed
-(``sitegen.packed``: base64 float64, exact values with NaN/±inf; evenly spaced steps as
-``{"a","d","n"}``). ``RunpagesData.add`` unpacks and expands them to absolute ``time`` arrays
+(``sitegen.packed``: values as float32, times as float64, NaN/±inf kept; steps as int32 or,
+evenly spaced, ``{"a","d","n"}``). ``RunpagesData.add`` unpacks and expands them to absolute ``time`` arrays
 in the browser, so scripts see the documented shape. A NaN/Infinity elsewhere is written as the
 JavaScript literal; every string goes through ``json.dumps`` with ``<``, ``>``, ``&`` and line
 separators escaped, so user text cannot end the script or the statement.
@@ -115,8 +115,13 @@ def _nonfinite(v: float) -> str:
 
 
 def num_array(a: Iterable[float]) -> _Raw:
-    """Float values, packed (``sitegen.packed``): exact, NaN/±inf kept."""
+    """Float values, packed (``sitegen.packed``): exact, NaN/±inf kept (times)."""
     return _Raw(packed.floats(np.asarray(a, dtype=np.float64)))
+
+
+def value_array(a: Iterable[float]) -> _Raw:
+    """Values to draw, packed (``sitegen.packed.values``: float32 where it holds them)."""
+    return _Raw(packed.values(a))
 
 
 def int_array(a: Iterable[int]) -> _Raw:
@@ -254,7 +259,7 @@ def metric_series(run, max_points: int = MAX_POINTS, columns: list | None = None
     out: dict[str, dict] = {}
     for key, s, y, counts in (metric_columns(run) if columns is None else columns):
         idx = downsample_indices(y, max_points)
-        out[key] = {"step": int_array(s[idx]), "y": num_array(y[idx])}
+        out[key] = {"step": int_array(s[idx]), "y": value_array(y[idx])}
         if counts:
             out[key]["nonfinite"] = counts
     return out
@@ -291,7 +296,7 @@ def system_series(run, t0: float, max_points: int = MAX_POINTS) -> dict[str, dic
             continue
         tt, yy = t[present], y[present]
         idx = downsample_indices(yy, max_points)
-        out[key] = {"t": num_array(tt[idx]), "y": num_array(yy[idx])}
+        out[key] = {"t": num_array(tt[idx]), "y": value_array(yy[idx])}
     return out
 
 

@@ -1,7 +1,11 @@
-"""Number arrays as the data scripts carry them to the browser: packed, exact and cheap to write.
+"""Number arrays as the data scripts carry them to the browser: packed and cheap to write.
 
-A float array is a JSON string of base64 little-endian float64 (every value exact, NaN and
-±inf kept); steps that are evenly spaced whole numbers are ``{"a": first, "d": step, "n": count}``.
+- ``floats``: a JSON string of base64 little-endian float64, every value exact (NaN, ±inf kept);
+- ``values`` (chart values, for display): ``{"f4": base64 float32}``, 7 significant digits,
+  where float32 holds every value's magnitude (else as ``floats``);
+- ``steps``: ``{"a": first, "d": step, "n": count}`` when evenly spaced, ``{"i4": base64 int32}``
+  when they fit, else as ``floats`` (exact up to 2**53, the logger's limit).
+
 Writing a packed array is a memory copy and a base64 pass (microseconds for 1,000 values),
 where formatting each number as text cost ~150 ns a value, the largest part of rendering a
 run. The browser unpacks with ``RunpagesCharts.unpack`` (``themes/default/static/chart-series.js``);
@@ -25,14 +29,33 @@ def floats(a: Any) -> str:
     return '"' + b64(a) + '"'
 
 
+F4_MIN, F4_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+I4_MIN, I4_MAX = -2**31, 2**31 - 1
+
+
+def values(a: Any) -> str:
+    """Values to draw, as a JavaScript expression: float32 (half the bytes of ``floats``; more
+    digits than a chart or a tooltip shows) where every finite value's magnitude fits one,
+    else exact float64."""
+    a = np.asarray(a, dtype=np.float64)
+    mag = np.abs(a[np.isfinite(a) & (a != 0)])
+    if len(mag) and (mag.min() < F4_MIN or mag.max() > F4_MAX):
+        return floats(a)
+    return '{"f4":"' + base64.b64encode(a.astype("<f4").tobytes()).decode("ascii") + '"}'
+
+
 def steps(s: Any) -> str:
     """Steps (or any whole numbers) as a JavaScript expression: ``{"a","d","n"}`` when evenly
-    spaced, else packed floats (a step is exact in a float64 up to 2**53, the logger's limit)."""
+    spaced, int32 when they fit, else packed floats (a step is exact in a float64 up to 2**53,
+    the logger's limit)."""
     s = np.asarray(s)
-    if len(s) > 2 and s.dtype.kind in "iu":
-        d = np.diff(s)
-        if (d == d[0]).all():
-            return '{"a":%d,"d":%d,"n":%d}' % (s[0], d[0], len(s))
+    if s.dtype.kind in "iu" and len(s):
+        if len(s) > 2:
+            d = np.diff(s)
+            if (d == d[0]).all():
+                return '{"a":%d,"d":%d,"n":%d}' % (s[0], d[0], len(s))
+        if s.min() >= I4_MIN and s.max() <= I4_MAX:
+            return '{"i4":"' + base64.b64encode(s.astype("<i4").tobytes()).decode("ascii") + '"}'
     return floats(s)
 
 
@@ -40,6 +63,10 @@ def unpack(v: Any) -> list[float]:
     """A packed array (or a plain list) as a list of numbers: the browser's rule."""
     if isinstance(v, str):
         return np.frombuffer(base64.b64decode(v), dtype="<f8").tolist()
+    if isinstance(v, dict) and "f4" in v:
+        return np.frombuffer(base64.b64decode(v["f4"]), dtype="<f4").astype(np.float64).tolist()
+    if isinstance(v, dict) and "i4" in v:
+        return np.frombuffer(base64.b64decode(v["i4"]), dtype="<i4").tolist()
     if isinstance(v, dict):
         return [v["a"] + v["d"] * i for i in range(v["n"])]
     return list(v)

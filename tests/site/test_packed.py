@@ -26,7 +26,7 @@ def _same(a, b):
 @pytest.mark.parametrize("case", CASES, ids=[c["note"] for c in CASES])
 def test_python_writes_the_shared_cases_and_reads_them_back(case):
     values = [_value(v) for v in case["values"]]
-    pack = packed.floats if case["kind"] == "floats" else packed.steps
+    pack = {"floats": packed.floats, "values": packed.values, "steps": packed.steps}[case["kind"]]
     arr = np.array(values, dtype=np.int64 if case["kind"] == "steps" else np.float64)
     assert json.loads(pack(arr)) == case["packed"]
     assert _same(packed.unpack(case["packed"]), values)

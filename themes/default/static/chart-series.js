@@ -14,20 +14,28 @@
                            systemTitles: {}, gpuTitles: {}, gpuOrder: [], gpuNotCharted: [] };
 
   /* A packed number array (sitegen/packed.py) -> an Array of numbers: a string is base64
-     little-endian float64 (exact, NaN and ±inf kept), {a, d, n} is n evenly spaced steps from
-     a; an Array is returned as it is. */
+     little-endian float64 (exact, NaN and ±inf kept), {f4} float32, {i4} int32, {a, d, n} n
+     evenly spaced steps from a; an Array is returned as it is. */
+  function unbase64(b64, width, read) {
+    var bin = atob(b64), n = Math.floor(bin.length / width), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var view = new DataView(bytes.buffer), out = new Array(n);
+    for (var j = 0; j < n; j++) out[j] = read(view, j * width);
+    return out;
+  }
+  function f8(view, at) { return view.getFloat64(at, true); }
+  function f4(view, at) { return view.getFloat32(at, true); }
+  function i4(view, at) { return view.getInt32(at, true); }
   function unpack(v) {
-    if (typeof v === "string") {
-      var bin = atob(v), n = bin.length >> 3, bytes = new Uint8Array(n * 8);
-      for (var i = 0; i < n * 8; i++) bytes[i] = bin.charCodeAt(i);
-      var view = new DataView(bytes.buffer), out = new Array(n);
-      for (var j = 0; j < n; j++) out[j] = view.getFloat64(j * 8, true);
-      return out;
-    }
-    if (v && !Array.isArray(v) && typeof v.n === "number") {
-      var steps = new Array(v.n);
-      for (var k = 0; k < v.n; k++) steps[k] = v.a + v.d * k;
-      return steps;
+    if (typeof v === "string") return unbase64(v, 8, f8);
+    if (v && !Array.isArray(v) && typeof v === "object") {
+      if (typeof v.f4 === "string") return unbase64(v.f4, 4, f4);
+      if (typeof v.i4 === "string") return unbase64(v.i4, 4, i4);
+      if (typeof v.n === "number") {
+        var steps = new Array(v.n);
+        for (var k = 0; k < v.n; k++) steps[k] = v.a + v.d * k;
+        return steps;
+      }
     }
     return v || [];
   }
