@@ -205,6 +205,7 @@ def run_header(run, site) -> dict:
         "git": {"commit": commit[:8], "dirty": bool(git.get("dirty")), "branch": str(git.get("branch") or "")},
         "url": site.run_url(run),
         "color": site.color(run),        # sitegen/colors.py: the same on every page
+        "media": bool(getattr(run, "media", None)),   # it has a data/media/<key>.js (compare loads it)
     }
 
 

@@ -112,3 +112,25 @@ def test_compare_shows_the_same_media_key_for_two_runs(browser, site, width, req
         raise
     finally:
         browser.set_window_size(1280, 900)
+
+
+def test_a_run_without_media_asks_for_no_media_script(browser, tmp_path):
+    """Its data says so (``"media": false``): the compare page draws the other run's media and
+    requests no file for it (a missing script would be a console error from file://)."""
+    a = _run(tmp_path / "runs", "alpha", [0, 10], 0)
+    plain = runpages.init(project="vision", name="plain", dir=str(tmp_path / "runs"), system_metrics=False,
+                          capture_console=False, save_code=False)
+    plain.log({"loss": 0.5}, step=0)
+    plain.finish()
+    out = build(tmp_path / "runs", tmp_path / "site")
+    keys = [f"vision/{Path(r.dir).name}" for r in (a, plain)]
+    assert not (out / "data" / "media" / f"{keys[1]}.js").exists()
+    browser.get("about:blank")
+    console_errors(browser)
+    browser.get((out / "compare.html").as_uri() + "?runs=" + ",".join(keys))
+    wait_for(browser, "return window.RunpagesCompareMedia && RunpagesCompareMedia.ready")
+    asked = browser.execute_script(
+        "return [].map.call(document.scripts, s => s.src).filter(u => u.indexOf('/data/media/') >= 0)")
+    assert asked == [(out / "data" / "media" / f"{keys[0]}.js").as_uri()]
+    assert browser.find_elements("css selector", ".cmp-media-key[data-key='samples']")
+    assert not console_errors(browser)

@@ -363,7 +363,8 @@
   document.addEventListener("runpages:compare", function (ev) {
     var runs = (ev.detail && ev.detail.runs) || [], mine = ++generation;
     api.ready = false;
-    load(runs.map(function (r) { return r.key; }), function () {
+    // A run whose data says it has no media has no media script: nothing to ask for.
+    load(runs.filter(function (r) { return r.media !== false; }).map(function (r) { return r.key; }), function () {
       if (mine !== generation) return;            // a newer choice of runs came meanwhile
       render(runs);
       api.ready = true;
