@@ -19,8 +19,8 @@ On disk the payload is compact: a metric series is ``{"step": ..., "y": ...}`` a
 times come from the run-wide ``"steps": {"step": ..., "t": ...}`` map, times relative to
 ``"t0"``; a system series is ``{"t": ..., "y": ...}``. The arrays are packed
 (``sitegen.packed``: values as float32, times as float64, NaN/±inf kept; steps as int32 or,
-evenly spaced, ``{"a","d","n"}``). ``RunpagesData.add`` unpacks and expands them to absolute ``time`` arrays
-in the browser, so scripts see the documented shape. A NaN/Infinity elsewhere is written as the
+evenly spaced, ``{"a","d","n"}``). ``RunpagesData.add`` unpacks and expands them to absolute
+``time`` arrays in the browser, so scripts see the documented shape. A NaN/Infinity elsewhere is written as the
 JavaScript literal; every string goes through ``json.dumps`` with ``<``, ``>``, ``&`` and line
 separators escaped, so user text cannot end the script or the statement.
 """
@@ -125,7 +125,8 @@ def value_array(a: Iterable[float]) -> _Raw:
 
 
 def int_array(a: Iterable[int]) -> _Raw:
-    """Steps, packed: ``{"a","d","n"}`` when evenly spaced."""
+    """Steps, packed (``sitegen.packed.steps``): ``{"a","d","n"}`` when evenly spaced, else int32
+    where they fit."""
     return _Raw(packed.steps(np.asarray(a)))
 
 
