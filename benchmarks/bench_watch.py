@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import sys
@@ -37,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # the tests' live-serve helper, run as a script from anywhere
 
 from tests.serve.live_helpers import Serve  # noqa: E402
+from tests.site.data_scripts import read_data_script  # noqa: E402
 
 T0 = 1764000000.0
 METRICS = ["train/loss", "train/acc", "train/lr", "val/loss"]
@@ -52,12 +52,8 @@ def pct(xs, q):
 
 
 def steps_in(script: bytes, key: str = "mark") -> set[int]:
-    m = re.search(rb"RunpagesData\.add\((.*)\);?\s*$", script, re.DOTALL)
-    payload = json.loads(m.group(1))
-    series = payload["metrics"].get(key)
-    from runpages.sitegen.packed import unpack      # the chart data's packed arrays
-
-    return set(int(s) for s in unpack(series["step"])) if series else {-1}
+    series = read_data_script(script.decode("utf-8"))["metrics"].get(key)
+    return set(int(s) for s in series["step"]) if series else {-1}
 
 
 class Tab:

@@ -364,8 +364,8 @@ def _write_run(book, renderer, run, extras: str, old: dict, points: int | None, 
     # Only when new media came: a compare page that loaded it reloads when it changes. A run
     # without media has none (its payload says so: compare asks for no file it lacks).
     media = {site.media_data(run)} if plan.media else set()
-    for rel in media:
-        written.write_if_changed(rel, media_script(key, plan.media))
+    if plan.media:
+        written.write_if_changed(site.media_data(run), media_script(key, plan.media))
     for rel, src in plan.copies.items():
         written.copy(rel, src, link=rel in plan.linkable)
     zoom_tiles = place_zoom_tiles(run, charts.zoom_base(run, site), written.out, written.note)

@@ -91,16 +91,12 @@ def map_runs(work: Callable[[list], list], items: list, on_batch: Callable[[int]
 
 def _run_batches(work, batches: list[list], n: int, on_batch) -> Iterable[tuple]:
     """Yield ``(batch index, results or None, why)``; None when the batch's worker died."""
-    import gc
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     global _work
     _work = work
-    # Objects made before the fork stay out of the workers' garbage collections: a collection
-    # writes to every object it visits, and each page it writes is copied from the parent.
-    gc.freeze()
     try:
         pool = ProcessPoolExecutor(max_workers=min(n, len(batches)),
                                    mp_context=multiprocessing.get_context("fork"))
@@ -119,7 +115,6 @@ def _run_batches(work, batches: list[list], n: int, on_batch) -> Iterable[tuple]
                 yield idx, res, ""
     finally:
         _work = None
-        gc.unfreeze()
 
 
 def _how_it_died(procs: list) -> str:

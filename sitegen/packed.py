@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 
-def b64(a: Any) -> str:
-    """The base64 text of ``a`` as little-endian float64."""
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<f8").tobytes()).decode("ascii")
+def b64(a: Any, dtype: str = "<f8") -> str:
+    """The base64 text of ``a`` as ``dtype`` (little-endian float64 unless told)."""
+    return base64.b64encode(np.ascontiguousarray(a, dtype=dtype).tobytes()).decode("ascii")
 
 
 def floats(a: Any) -> str:
@@ -41,7 +41,7 @@ def values(a: Any) -> str:
     mag = np.abs(a[np.isfinite(a) & (a != 0)])
     if len(mag) and (mag.min() < F4_MIN or mag.max() > F4_MAX):
         return floats(a)
-    return '{"f4":"' + base64.b64encode(a.astype("<f4").tobytes()).decode("ascii") + '"}'
+    return '{"f4":"' + b64(a, "<f4") + '"}'
 
 
 def steps(s: Any) -> str:
@@ -55,7 +55,7 @@ def steps(s: Any) -> str:
             if (d == d[0]).all():
                 return '{"a":%d,"d":%d,"n":%d}' % (s[0], d[0], len(s))
         if s.min() >= I4_MIN and s.max() <= I4_MAX:
-            return '{"i4":"' + base64.b64encode(s.astype("<i4").tobytes()).decode("ascii") + '"}'
+            return '{"i4":"' + b64(s, "<i4") + '"}'
     return floats(s)
 
 

@@ -15,10 +15,10 @@ Levels (``u``: the run's step unit, a power of two near its typical step spacing
 
 Invariants:
 - Points arrive in step order (``longread`` checks; steps going back turn the levels off).
-- A tile file is ``RunpagesData.addTile({...});``: per metric ``"s"`` (steps) and ``"y"``
-  (values) as base64 little-endian float64 (exact values, NaN/±inf kept), or ``"s": null``
-  when the metric has the tile's shared ``"rows"`` steps (``{"a", "d", "n"}`` for evenly spaced
-  steps). Metric names are JSON strings with ``<``, ``>``, ``&`` and line separators escaped.
+- A tile file is ``RunpagesData.addTile({...});``: per metric ``"s"`` (steps, ``packed.steps``)
+  and ``"y"`` (values, ``packed.floats``: exact float64, NaN/±inf kept), or ``"s": null`` when
+  the metric has the tile's shared ``"rows"`` steps. Metric names are JSON strings with ``<``,
+  ``>``, ``&`` and line separators escaped.
 - A tile is written once it is finished (and the open one when the file ends); a read that goes
   on from where the last one stopped (``long_resume``) writes only the open tiles again and
   the new ones. Each lands by temp name + rename.

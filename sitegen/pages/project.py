@@ -81,6 +81,19 @@ def _value_cell(v: Any) -> dict:
             "num": False}
 
 
+def _shared_value_cell(v: Any, made: dict) -> dict:
+    """``_value_cell(v)``, made once per value in ``made``: a float by its spelling (-0.0 ==
+    0.0, and a NaN equals nothing), a bool apart from an int; lists and mappings each time."""
+    memo = ("f", repr(v)) if isinstance(v, float) else \
+        (type(v), v) if v is None or isinstance(v, (str, int)) else None
+    if memo is None:
+        return _value_cell(v)
+    cell = made.get(memo)
+    if cell is None:
+        cell = made[memo] = _value_cell(v)
+    return cell
+
+
 def _run_cells(run, site) -> dict[str, dict]:
     git = run.meta.get("git") if isinstance(run.meta.get("git"), dict) else {}
     commit = str(git.get("commit") or "")
@@ -226,20 +239,9 @@ def run_cells(run, site, summary_keys: list[str], config_keys: list[str],
     are read, never changed, by the rows and the rows script."""
     base = _run_cells(run, site)
     cells = [base[k] for k in LEAD_COLUMNS]
-    if made is None:
-        made = {}
-    for values, keys in ((run.summary, summary_keys), (run.config, config_keys)):
-        for k in keys:
-            v = values.get(k)
-            # a float by its spelling: -0.0 == 0.0, and a NaN equals nothing
-            memo = ("f", repr(v)) if isinstance(v, float) else \
-                (type(v), v) if v is None or isinstance(v, (str, int)) else None
-            cell = made.get(memo) if memo is not None else None
-            if cell is None:
-                cell = _value_cell(v)
-                if memo is not None:
-                    made[memo] = cell
-            cells.append(cell)
+    made = {} if made is None else made
+    cells += [_shared_value_cell(run.summary.get(k), made) for k in summary_keys]
+    cells += [_shared_value_cell(run.config.get(k), made) for k in config_keys]
     cells += [base[k] for k in TAIL_COLUMNS]
     return cells
 

@@ -1,4 +1,5 @@
 import os
+import posixpath
 
 import pytest
 
@@ -70,8 +71,6 @@ def test_write_if_changed_skips_identical_bytes(tmp_path):
 @pytest.mark.parametrize("target", ["index.html", "p/x/", "p/x/r/y/index.html", "static/a.js", "p/y/r/z/",
                                     "p/x/r/y/../z.html", "a//b.html", "p/x/index.html#top"])
 def test_relative_urls_are_those_of_posixpath_relpath(target, page):
-    import posixpath
-
     path, _, frag = target.partition("#")
     want = posixpath.relpath(path.rstrip("/"), posixpath.dirname(page) or ".")
     want = "./" if want == "." else want + ("/" if path.endswith("/") and want != "." else "")
