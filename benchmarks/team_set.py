@@ -238,7 +238,7 @@ dt = time.perf_counter() - t
 html = sorted(p for p in r.written if p.endswith(".html"))
 print(json.dumps({"seconds": dt, "pages": r.pages, "written": r.pages_written, "runs": r.runs,
                   "rebuilt": r.rebuilt_runs, "problems": len(r.problems), "files": r.files,
-                  "html": html[:20], "n_html": len(html), "kept": r.kept_projects}))
+                  "html": html[:20], "n_html": len(html), "kept": r.kept_projects, "phases": r.phases}))
 """
 
 
@@ -312,6 +312,15 @@ def _pss(pid: int) -> int:
     return 0
 
 
+def steps_row(res: dict, per_run: bool = False) -> str:
+    """Where a build's time went (``BuildResult.phases``); ``per_run``: also per redone run for
+    the steps that do each run (a cold build's)."""
+    each = {"parse", "run pages"} if per_run else set()
+    parts = [f"{name} {sec:.1f}s" + (f" ({1000 * sec / max(1, res['rebuilt']):.2f} ms/run)" if name in each else "")
+             for name, sec in res.get("phases", {}).items()]
+    return f"{'  ... its steps':<34} {'':>10}      " + ", ".join(parts)
+
+
 def row(name: str, value: float | None, unit: str, note: str = "") -> str:
     target = TARGETS.get(name)
     if value is None:
@@ -353,7 +362,8 @@ def main(args) -> int:
                          f"{cold['pages']:,} pages, {cold['runs']:,} runs, {cold['problems']} problems; "
                          f"{cold['wall_s'] / floor:.2f}x the json floor; "
                          f"{1000 * cold['wall_s'] / max(1, cold['runs']):.1f} ms/run"))
-        print(lines[-1], file=sys.stderr, flush=True)
+        lines.append(steps_row(cold, per_run=True))
+        print("\n".join(lines[-2:]), file=sys.stderr, flush=True)
         same = build(runs, site, cache)
         lines.append(row("no-change rebuild", same["wall_s"], "s",
                          f"{same['rebuilt']} runs redone, {same['n_html']} pages rewritten; "
@@ -368,7 +378,8 @@ def main(args) -> int:
                          + ", ".join(grew["html"][:6])
                          + f"; {grew['kept']} of {len(PROJECTS)} projects kept unread; "
                          f"{grew['seconds']:.2f}s in build_site"))
-        print(lines[-1], file=sys.stderr, flush=True)
+        lines.append(steps_row(grew))
+        print("\n".join(lines[-2:]), file=sys.stderr, flush=True)
         warm = warm_grew(runs, site, cache, sorted((runs / PROJECTS[1]).iterdir())[0], 1, steps)
         lines.append(row("  ... in a warm process (serve)", warm["seconds"], "s",
                          f"{warm['rebuilt']} run redone, {warm['n_html']} pages rewritten, {warm['kept']} "

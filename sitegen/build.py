@@ -51,6 +51,9 @@ class BuildResult:
     cache_dir: str = ""               # where the build cache is (outside the site)
     written: set[str] = field(default_factory=set)    # site paths written by this build
     removed: set[str] = field(default_factory=set)    # site paths this build deleted
+    # seconds per step of the build, in order: scan, load cache, parse (pool workers), read,
+    # run pages, site pages, save; a build that found nothing changed has only "scan"
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def changed(self) -> set[str]:
@@ -62,6 +65,23 @@ class BuildResult:
         return (f"built {self.pages} page{'s' if self.pages != 1 else ''}, {self.runs} "
                 f"run{'s' if self.runs != 1 else ''} in {self.seconds:.1f}s"
                 + (f" ({n} problem{'s' if n != 1 else ''})" if n else ""))
+
+    def timings(self) -> str:
+        """``runpages build --timings``: where the time went, one line."""
+        return "timings: " + ", ".join(f"{name} {sec:.2f}s" for name, sec in self.phases.items())
+
+
+class _Phases:
+    """Marks the end of each step of a build into ``BuildResult.phases``."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def _settings_hash(config, theme_dirs: list[str]) -> str:
@@ -128,9 +148,11 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     settings = _settings_hash(config, theme_dirs)
     state = build_cache.load_state(cache_dir)
 
+    phases = _Phases()
     found = _scan(config.runs_dirs, changed if events else None)
     scan = _scan_runs(config.runs_dirs, found, _reports_dir(config))
     scan_digest = _digest(scan)
+    phases.mark("scan")
     now_t = time.time() if now is None else now
     if (not changed and state.get("settings") == settings
             and state.get("scan") == scan_digest and now_t < (state.get("next_change_at") or math.inf)
@@ -143,7 +165,8 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
 
             raise ProblemsError(summarize_problems(problems))
         return BuildResult(pages=state.get("pages", 0), runs=state.get("run_count", 0), problems=problems,
-                           seconds=time.perf_counter() - t_start, output=str(out), cache_dir=str(cache_dir))
+                           seconds=time.perf_counter() - t_start, output=str(out), cache_dir=str(cache_dir),
+                           phases=phases.seconds)
 
     # Imported past the fast path: the reader brings pandas (~1-2 s of a fresh process).
     from runpages.sitegen.logbook import load_logbook
@@ -153,6 +176,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     cache = ReadCache.load(read_dir)
     cache.levels_dir = cache_dir / build_cache.LEVELS_DIR    # long runs' zoom tiles (sitegen/longread.py)
     before = _cache_marks(cache)
+    phases.mark("load cache")                 # with the reader's imports (pandas) in a fresh process
     from runpages.sitegen.build_read import warm_read_cache
 
     # Many runs to parse (a cold build): workers parse them into the cache first, so the
@@ -168,9 +192,11 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     records = RunRecords.load(cache_dir / RECORDS_DIR)     # unchanged runs are made from these
     skip = {f for st, _ in kept.values() for f in st["folders"]}
     warm_read_cache(_without(found, skip), cache, read_dir, now_t, records, fingerprints=scan)
+    phases.mark("parse")
     problem_dirs: set[str] = set()
     book = load_logbook(config, cache=cache, now=now, found=found, records=records, kept=kept,
                         problem_dirs=problem_dirs)
+    phases.mark("read")
     kept_names = {p.name for p in book.projects if build_kept.is_kept(p)}
     if config.strict and book.problems:
         raise ProblemsError(summarize_problems(book.problems))
@@ -187,6 +213,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     renderer = _renderer(config, book)
     new_runs = _write_runs(book, renderer, load_run_states(state, cache_dir, kept_names), full,
                            set(changed or ()), written, kept_names)
+    phases.mark("run pages")
     site_outputs, projects_state = _write_site_pages(book, renderer, new_runs, written, state, full,
                                                      set(changed or ()), cache_dir, kept_names)
     shared = build_kept.shared_folders(book.projects)
@@ -196,6 +223,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
                 book, p, hashes, problem_dirs, shared, projects_state[p.name]["key"]))
     for stale in set(state.get("site_outputs") or ()) - set(site_outputs):
         written.remove(stale)                      # pages and data of projects that are gone
+    phases.mark("site pages")
     from runpages.sitegen.build_zoom import prune_levels
 
     read_projects = [p for p in book.projects if p.name not in kept_names]
@@ -215,6 +243,8 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
         # A running run turns "lost" when its heartbeat gets old: rebuild then even if no file changed.
         "next_change_at": (min(running) + _lost_after()) if running else None,
     })
+    phases.mark("save")
+    result.phases = phases.seconds
     result.seconds = time.perf_counter() - t_start
     return result
 
@@ -308,6 +338,7 @@ def _write_runs(book, renderer, old_runs: dict[str, dict], full: bool, changed: 
             local = _Writer(written.out, BuildResult())
             state = _write_run(book, renderer, run, extras, old_runs.get(key, {}),
                                points[run.project] if key in carried_keys else None, local)
+            run.release_frames()          # a run's points are not held past its pages
             out.append({"state": state, "written": sorted(local.result.written),
                         "removed": sorted(local.result.removed), "files": local.result.files})
         return out

@@ -72,8 +72,10 @@ def warm_read_cache(found: dict, cache, folder: Path, now: float, records=None,
             except Exception:  # noqa: BLE001 - the parent's own read reports what is wrong
                 out.append([])
                 continue
-            stored = ((key, cache.store(key, folder)) for key in sorted(cache.seen) if key in cache.entries)
+            stored = [(key, cache.store(key, folder)) for key in sorted(cache.seen) if key in cache.entries]
             out.append([(key, text) for key, text in stored if text is not None])
+            for key, _text in stored:        # sent to the parent: a worker holds no run it is done with
+                del cache.entries[key]
         return out
 
     results, _crashed = build_pool.map_runs(work, list(range(len(todo))))

@@ -62,6 +62,8 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     b = sub.add_parser("build", help="build the site from run folders")
     _common(b)
+    b.add_argument("--timings", action="store_true",
+                   help="also print the seconds each step of the build took (scan, parse, read, pages, save)")
     b.set_defaults(func=commands.build)
     s = sub.add_parser("serve", help="build, then serve the site on 127.0.0.1")
     _common(s)

@@ -50,6 +50,8 @@ def build(args) -> int:
     require_inputs(config)
     result = build_site(config)
     _report(result)
+    if args.timings:
+        print(result.timings())
     return 0
 
 

@@ -189,6 +189,14 @@ class Run:
         value = self.__dict__.get("_" + name)
         return value.facts if isinstance(value, LazyFrame) else None
 
+    def release_frames(self) -> None:
+        """Let go of the frames read from disk on first use (they are read again when asked):
+        a build keeps no run's points once its pages are written."""
+        for name in ("_metrics", "_system"):
+            lazy = self.__dict__.pop("_lazy" + name, None)
+            if lazy is not None:
+                self.__dict__[name] = lazy
+
     @property
     def last_record_at(self) -> float | None:
         """The newest ``_time`` in metrics or system samples (None when nothing was logged)."""
@@ -338,11 +346,13 @@ def _frame_property(name: str) -> property:
     def get(self):
         value = self.__dict__[slot]
         if isinstance(value, LazyFrame):
+            self.__dict__["_lazy" + slot] = value       # so release_frames can put it back
             value = self.__dict__[slot] = value.load()
         return value
 
     def set(self, value):
         self.__dict__[slot] = value
+        self.__dict__.pop("_lazy" + slot, None)
 
     return property(get, set, doc=f"the run's {name} frame (read on first use)")
 

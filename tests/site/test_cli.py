@@ -24,6 +24,20 @@ def test_build_prints_one_summary_line(runs_dir, tmp_path, capsys):
     assert "<title>Team</title>" in (tmp_path / "out" / "index.html").read_text()
 
 
+def test_build_timings_name_each_step_and_add_up_to_the_build(runs_dir, tmp_path, capsys):
+    import re
+
+    args = ["build", str(runs_dir), "-o", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c"), "--timings"]
+    assert main(args) == 0
+    summary, timings = capsys.readouterr().out.strip().splitlines()
+    steps = dict(re.findall(r"([a-z ]+) (\d+\.\d+)s", timings.removeprefix("timings:").replace(",", "")))
+    assert [k.strip() for k in steps] == ["scan", "load cache", "parse", "read", "run pages", "site pages", "save"]
+    total = float(re.search(r"in (\d+\.\d)s", summary).group(1))
+    assert abs(sum(map(float, steps.values())) - total) <= 0.1 + 0.02 * total
+    assert main(args) == 0                                   # nothing changed: only the scan ran
+    assert capsys.readouterr().out.strip().splitlines()[1].startswith("timings: scan ")
+
+
 def test_strict_problems_exit_1_with_a_message(runs_dir, tmp_path, capsys):
     with open(runs_dir / "cifar/20251124-140000-resnet-ghi789/metrics.jsonl", "a") as f:
         f.write("[1, 2]\n")

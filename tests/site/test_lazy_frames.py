@@ -115,3 +115,43 @@ def test_a_worker_that_dies_while_parsing_leaves_the_run_to_the_parent(make_run,
     result = build_site(config)
     assert result.runs == 6 and result.rebuilt_runs == 6 and not result.problems
     assert (config.output / "p" / "p" / "r" / "run-3" / "index.html").is_file()
+
+
+def test_a_run_lets_go_of_the_frames_it_read_and_reads_them_again_when_asked(make_run, tmp_path):
+    _runs(make_run, n=1)
+    cache = ReadCache()
+    read_runs([make_run.runs], cache=cache)
+    cache.save(tmp_path / "read")
+    run = read_runs([make_run.runs], cache=ReadCache.load(tmp_path / "read"))[0][0].runs[0]
+    first = run.metrics.copy()
+    assert run.frame_facts("metrics") is None                    # read: held
+    run.release_frames()
+    assert run.frame_facts("metrics") == frame_facts(first)      # back on disk, facts kept
+    assert run.metrics.equals(first)                              # and read again the same
+    parsed = read_runs([make_run.runs])[0][0].runs[0]             # parsed, not from the cache:
+    parsed.release_frames()                                       # nothing to read it back from
+    assert parsed.frame_facts("metrics") is None and parsed.metrics.equals(first)
+    run.metrics = first.iloc[:3]                                  # a frame set by hand stays
+    run.release_frames()
+    assert len(run.metrics) == 3
+
+
+def test_a_full_rebuild_holds_no_run_points_once_its_pages_are_written(make_run, make_config, monkeypatch,
+                                                                       tmp_path):
+    import dataclasses
+
+    from runpages.sitegen import logbook
+
+    _runs(make_run, n=3)
+    monkeypatch.setenv("RUNPAGES_JOBS", "1")
+    config = make_config([make_run.runs], cache_dir=tmp_path / "cache")
+    build_site(config)
+    books = []
+    real_load = logbook.load_logbook
+    monkeypatch.setattr(logbook, "load_logbook", lambda *a, **k: books.append(real_load(*a, **k)) or books[-1])
+    again = build_site(dataclasses.replace(config, title="Another title"))    # every run page redone
+    assert again.rebuilt_runs == 3
+    runs = [r for p in books[0].projects for r in p.runs]
+    assert len(runs) == 3 and all(r.frame_facts("metrics") is not None for r in runs)
+    page = (config.output / "p" / "p" / "r" / "run-2" / "index.html").read_text()
+    assert "Another title" in page
