@@ -62,7 +62,8 @@ def warm_read_cache(found: dict, cache, folder: Path, now: float, records=None,
         return 0
     folder.mkdir(parents=True, exist_ok=True)
 
-    def work(batch: list[int]) -> list[list[tuple[str, str]]]:
+    def work(batch: list[int]) -> list[str]:
+        """Per run: its entries as one JSON text, ``[[key, entry], ...]`` ("" when it failed)."""
         out = []
         for i in batch:
             source, entry = todo[i]
@@ -70,23 +71,40 @@ def warm_read_cache(found: dict, cache, folder: Path, now: float, records=None,
             try:
                 read_run(entry[0], cache, now, source=source, found=entry)
             except Exception:  # noqa: BLE001 - the parent's own read reports what is wrong
-                out.append([])
+                out.append("")
                 continue
             stored = [(key, cache.store(key, folder)) for key in sorted(cache.seen) if key in cache.entries]
-            out.append([(key, text) for key, text in stored if text is not None])
+            out.append("[" + ",".join(f"[{json.dumps(key)},{text}]" for key, text in stored if text is not None) + "]")
             for key, _text in stored:        # sent to the parent: a worker holds no run it is done with
                 del cache.entries[key]
         return out
 
     results, _crashed = build_pool.map_runs(work, list(range(len(todo))))
-    n = 0
-    for sent in results:
-        if not sent:
-            continue
-        n += 1
-        for key, text in sent:
+    sent = [text for text in results if text]
+    for k in range(0, len(sent), _RUNS_PER_DECODE):
+        for key, raw in _decode(sent[k:k + _RUNS_PER_DECODE]):
             try:
-                cache.entries[key] = entry_from_json(json.loads(text), folder)
+                cache.entries[key] = entry_from_json(raw, folder)
             except (ValueError, KeyError, TypeError, OSError):
                 continue                               # that file is parsed again by the parent
-    return n
+    return len(sent)
+
+
+# Many runs' entries decoded by one json.loads: the decoder makes each distinct key once per
+# call, so the names every run repeats (metric names, meta's fields) are held once, not per run.
+_RUNS_PER_DECODE = 1000
+
+
+def _decode(texts: list[str]) -> list:
+    """``[key, raw entry]`` of each run's text; a run's text that does not decode is skipped
+    (its files are parsed again by the parent)."""
+    try:
+        return [pair for run in json.loads("[" + ",".join(texts) + "]") for pair in run]
+    except ValueError:
+        out = []
+        for text in texts:
+            try:
+                out += json.loads(text)
+            except ValueError:
+                continue
+        return out

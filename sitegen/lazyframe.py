@@ -11,6 +11,7 @@ Invariants:
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -39,7 +40,8 @@ class FrameFacts:
         for v in (last, tmax):
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
                 raise ValueError("not frame facts")
-        return cls(columns, int(raw["rows"]), last, None if tmax is None else float(tmax))
+        # interned: every run of a project names the same columns (held once, not per run)
+        return cls(tuple(map(sys.intern, columns)), int(raw["rows"]), last, None if tmax is None else float(tmax))
 
 
 def frame_facts(frame) -> FrameFacts:

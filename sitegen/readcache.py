@@ -261,8 +261,8 @@ class ReadCache:
         return cache
 
     def save(self, path: str | Path) -> None:
-        """Write the folder ``path``: new frame files first, then the shard of each group that
-        changed (atomically), then remove frame and shard files nothing names any more."""
+        """Write the folder ``path``: for each group that changed, its new frame files, then its
+        shard (atomically); then remove frame and shard files nothing names any more."""
         from runpages.sitegen.atomic import write_atomic
 
         folder = Path(path)
@@ -272,37 +272,44 @@ class ReadCache:
             entries.load_all()                   # entries of another folder: convert (and so copy) them
             entries.dirty.update(shard_of(k) for k in entries)
             entries.clean.clear()
-        groups: dict[str, dict[str, str]] = {g: {} for g in entries.dirty}
-        frames: dict[str, list[str]] = {g: [] for g in entries.dirty}
+        # One group at a time, its texts made, written and let go: a cold build's cache is
+        # never held a second time as text.
+        keys: dict[str, tuple[list[str], list[str]]] = {g: ([], []) for g in entries.dirty}
+        for key in entries.done:
+            got = keys.get(shard_of(key))
+            if got is not None:
+                got[0].append(key)
+        for key in entries.raw:                            # never asked for: written back as read
+            got = keys.get(shard_of(key))
+            if got is not None:
+                got[1].append(key)
         left_out = 0
-        for key in list(entries.done):
-            group = shard_of(key)
-            if group not in groups:
-                continue
-            entry = entries.done[key]
-            text = self.store(key, folder)
-            if text is None:                                # an entry that cannot be written is left out
-                left_out += 1
-                continue
-            groups[group][key] = text
-            if isinstance(entry.value, Parsed):
-                frames[group].append(_frame_name(key, entry))
-        for key, raw in entries.raw.items():               # never asked for: written back as read
-            group = shard_of(key)
-            if group in groups:
-                groups[group][key] = json.dumps(raw)
+        for group, (done_keys, raw_keys) in keys.items():
+            texts: dict[str, str] = {}
+            frames: list[str] = []
+            for key in done_keys:
+                entry = entries.done[key]
+                text = self.store(key, folder)
+                if text is None:                            # an entry that cannot be written is left out
+                    left_out += 1
+                    continue
+                texts[key] = text
+                if isinstance(entry.value, Parsed):
+                    frames.append(_frame_name(key, entry))
+            for key in raw_keys:
+                raw = entries.raw[key]
+                texts[key] = json.dumps(raw)
                 if raw.get("kind") == "jsonl" and isinstance(raw.get("frame"), str):
-                    frames[group].append(raw["frame"])
-        for group, texts in groups.items():
+                    frames.append(raw["frame"])
             target = folder / SHARDS_DIR / _shard_name(group)
             if not texts:
                 target.unlink(missing_ok=True)
                 continue
             header = json.dumps({"layout": self._layout(), "group": group, "keys": list(texts),
-                                 "frames": frames[group]})
+                                 "frames": frames})
             body = ",".join(f"{json.dumps(k)}:{v}" for k, v in texts.items())
             write_atomic(target, f"{header}\n{{{body}}}")
-            entries.clean[group] = _Shard(target, set(texts), frames[group])
+            entries.clean[group] = _Shard(target, set(texts), frames)
         entries.dirty.clear()
         entries.folder = folder
         shard_names = {_shard_name(g) for g in list(entries.clean) + list(entries.shards)}

@@ -155,3 +155,15 @@ def test_a_full_rebuild_holds_no_run_points_once_its_pages_are_written(make_run,
     assert len(runs) == 3 and all(r.frame_facts("metrics") is not None for r in runs)
     page = (config.output / "p" / "p" / "r" / "run-2" / "index.html").read_text()
     assert "Another title" in page
+
+
+def test_the_parent_decodes_many_runs_entries_at_once_and_skips_a_torn_one():
+    from runpages.sitegen.build_read import _decode
+
+    one = '[["/r/1/meta.json",{"kind":"json","value":{"user":"a"}}]]'
+    two = '[["/r/2/meta.json",{"kind":"json","value":{"user":"b"}}]]'
+    pairs = _decode([one, two])
+    assert [k for k, _ in pairs] == ["/r/1/meta.json", "/r/2/meta.json"]
+    a, b = (raw["value"] for _, raw in pairs)
+    assert next(iter(a)) is next(iter(b))           # a name every run repeats is held once
+    assert [k for k, _ in _decode([one, two[:-9], two])] == ["/r/1/meta.json", "/r/2/meta.json"]
