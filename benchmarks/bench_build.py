@@ -269,11 +269,13 @@ def main() -> int:
     ap.add_argument("--team", action="store_true", help="the team-year set (benchmarks/team_set.py)")
     ap.add_argument("--team-runs", type=int, default=100_000, help="--team: number of runs")
     ap.add_argument("--team-steps", type=int, default=1000, help="--team: steps per run")
+    ap.add_argument("--team-projects", type=int, default=30, help="--team: number of projects")
     args = ap.parse_args()
     if args.long:
         return long_set.main(args, grow, row)
     if args.team:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
+        os.environ["RUNPAGES_TEAM_PROJECTS"] = str(args.team_projects)     # read by team_set on import
         import team_set
 
         return team_set.main(args)

@@ -3,6 +3,7 @@
     python benchmarks/bench_build.py --team                          # 100,000 runs x 1,000 steps x 8 metrics
     python benchmarks/bench_build.py --team --team-runs 2000         # small, to profile
     python benchmarks/bench_build.py --team --work /tmp/rpteam --keep   # reuse the generated runs
+    python benchmarks/bench_build.py --team --team-runs 10000 --team-projects 3   # 100,000's project size
 
 Run ``i`` belongs to project ``i % 30`` and user ``i % 20``; it logs 1,000 steps (0.1 s apart
 on a fake clock) of 8 metrics and a system sample every 10 simulated seconds. The runs are
@@ -30,7 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 T0 = 1764000000.0
 USERS = [f"user{u:02d}" for u in range(20)]
-PROJECTS = [f"team-{p:02d}" for p in range(30)]
+# ``--team-projects N`` (through the environment, so the build children see it too): fewer,
+# larger projects, e.g. 10,000 runs in 3 projects have the project size of 100,000 in 30.
+PROJECTS = [f"team-{p:02d}" for p in range(int(os.environ.get("RUNPAGES_TEAM_PROJECTS") or 30))]
 SYSTEM_EVERY_S = 10.0
 STEP_S = 0.1
 
@@ -337,7 +340,7 @@ def main(args) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="rp-team-"))
     work.mkdir(parents=True, exist_ok=True)
     runs, site, cache = work / "runs", work / "site", work / "cache"
-    mark = runs / f".complete-{n_runs}x{steps}"
+    mark = runs / f".complete-{n_runs}x{steps}x{len(PROJECTS)}"
     jobs = os.cpu_count() or 1
     try:
         if not mark.exists():

@@ -431,10 +431,11 @@ def _write_site_pages(book, renderer, runs_state: dict[str, dict], written: _Wri
 
     projects, site, result = book.projects, book.site, written.result
     old_projects = old.get("projects") or {}
-    keys = {p.name: (p.state["key"] if p.name in kept_names else _project_key(book, p, runs_state, changed))
+    keys = {p.name: (p.state["key"] if p.name in kept_names else _project_key(book, p, runs_state))
             for p in projects}
     kept = {p.name: old_projects[p.name]["outputs"] for p in projects
             if not full and keys[p.name] and old_projects.get(p.name, {}).get("key") == keys[p.name]
+            and (p.name in kept_names or not _names_a_run(book, p, changed))
             and all((written.out / rel).exists() for rel in old_projects[p.name]["outputs"])}
     redo = [p for p in projects if p.name not in kept]
     load_aggregates(book, runs_state, cache_dir, {p.name for p in redo})
@@ -638,19 +639,26 @@ def _project_script(project, site, runs_state: dict, charts) -> str:
     return charts.project_script(project, site, entries, runs)
 
 
-def _project_key(book, project, runs_state: dict, changed: set[str]) -> str:
+def _project_key(book, project, runs_state: dict) -> str:
     """What a project's own pages (table, checks, utilisation, data script) are made of: its
     URL layout, its runs' fingerprints and statuses, the reports citing them and its check
-    records. "" (always redo) while a run has no fingerprint or was named as changed."""
+    records. "" (always redo) while a run has no fingerprint."""
     site = book.site
     parts: list = [site.project_url(project), site.project_data(project), book.checks.get(project.name),
                    bool(book.reports)]                       # the nav bar links reports when there are some
     for run in sorted(project.runs, key=site.key):
         key = site.key(run)
-        if not run.fingerprint or key in changed or run.dir in changed:
+        if not run.fingerprint:
             return ""
         parts.append((key, run.fingerprint, run.status, run.dir, runs_state.get(key, {}).get("extras")))
     return hashlib.sha1(json.dumps(parts, default=str).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _names_a_run(book, project, changed: set[str]) -> bool:
+    """``changed`` (``serve --watch``) names one of the project's runs: its pages are redone
+    this time whatever its key says, and the key they are kept under is the usual one (so the
+    next build need not redo them again)."""
+    return bool(changed) and any(run.dir in changed or book.site.key(run) in changed for run in project.runs)
 
 
 def _extras_hash(value) -> str:

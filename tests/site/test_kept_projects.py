@@ -122,6 +122,22 @@ def test_a_run_named_by_watch_or_with_a_problem_keeps_its_project_read(make_run,
     _same_as_cold(make_config, make_run, config, tmp_path)
 
 
+def test_a_project_named_by_watch_is_redone_once_not_again_at_the_next_change(make_run, make_config,
+                                                                             monkeypatch, tmp_path):
+    grown = _three_projects(make_run)
+    config = make_config([make_run.runs], cache_dir=tmp_path / "cache")
+    build_site(config)
+    beta = next((make_run.runs / "beta").iterdir())
+    named = build_site(config, changed={str(beta)})          # an event named it: redone now
+    assert named.kept_projects == 2 and named.rebuilt_runs == 1
+    reads = _Reads(monkeypatch)
+    append_steps(grown, 20, 5)
+    result = build_site(config, changed={str(grown)})         # the next change is elsewhere
+    assert result.kept_projects == 2 and result.rebuilt_runs == 1    # beta is kept, not read again
+    assert sorted(set(reads.runs)) == ["run-a1", "run-a2"]
+    _same_as_cold(make_config, make_run, config, tmp_path)
+
+
 def test_a_deleted_project_leaves_no_records_and_a_kept_one_keeps_its_own(make_run, make_config, tmp_path):
     import shutil
 
