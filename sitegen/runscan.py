@@ -95,6 +95,9 @@ class FileStat(NamedTuple):
     st_mtime_ns: int
 
 
+_RUN_FILE_TOPS = tuple((name, name.split("/", 1)[0]) for name in RUN_FILES)
+
+
 def _kept(st: os.stat_result) -> FileStat:
     return FileStat(st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -106,10 +109,10 @@ def stat_run_files(run_dir: Path, root: Path | None = None,
     ``listing``: the folder's ``os.scandir`` entries by name, when the caller has them (a file
     or subfolder not listed costs no failed ``stat``; a top-level link is told by its entry)."""
     stats = {}
-    for name in RUN_FILES:
+    for name, top in _RUN_FILE_TOPS:
         entry = None
         if listing is not None:
-            if name.split("/", 1)[0] not in listing:
+            if top not in listing:
                 continue
             entry = listing.get(name)            # None for a file in a subfolder
         try:
@@ -176,12 +179,16 @@ def scan_runs(dirs: Iterable[str | Path], previous: dict[str, list[FoundRun]] | 
             if before is not None and project.path in before and top not in again:
                 runs.extend(before[project.path])       # no event there since: as it was
                 continue
+            plain = top == project.path                 # no link on the way: a run's path is its real path
             for child in _sorted_dirs(project.path):
                 listing = _listing(child.path)
                 if not any(_is_file(listing.get(n)) for n in (schema.META_FILE, schema.METRICS_FILE)):
                     continue
                 run_dir = Path(child.path)
-                real = Path(os.path.join(top, child.name)) if not child.is_symlink() else run_dir.resolve()
+                if child.is_symlink():
+                    real = run_dir.resolve()
+                else:                                   # one Path made a run, not two, where it can
+                    real = run_dir if plain else Path(os.path.join(top, child.name))
                 runs.append((run_dir, real, stat_run_files(real, root, listing)))
         found[str(root)] = runs
     return found
