@@ -196,6 +196,12 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     problem_dirs: set[str] = set()
     book = load_logbook(config, cache=cache, now=now, found=found, records=records, kept=kept,
                         problem_dirs=problem_dirs)
+    # Every run is read: the cache is saved now and its entries let go (a cold build's
+    # entries are a few KB a run, and the workers forked next would carry them).
+    if _cache_marks(cache) != before or not (read_dir / readcache.SHARDS_DIR).is_dir():
+        cache.save(read_dir)
+    cache.unload()
+    before = _cache_marks(cache)
     phases.mark("read")
     kept_names = {p.name for p in book.projects if build_kept.is_kept(p)}
     if config.strict and book.problems:
@@ -229,7 +235,7 @@ def build_site(config, changed: set[str] | None = None, now: float | None = None
     read_projects = [p for p in book.projects if p.name not in kept_names]
     prune_levels(cache.levels_dir, [r for p in read_projects for r in p.runs],
                  keep={n for p in book.projects if p.name in kept_names for n in p.state["levels"]})
-    if _cache_marks(cache) != before or not (read_dir / readcache.SHARDS_DIR).is_dir():
+    if _cache_marks(cache) != before:        # something read a run since (a report asking for one)
         cache.save(read_dir)
     records.save(keep=build_kept.skipped_folders(book), present=set(hashes))
     running = [r.last_activity or now_t for p in read_projects for r in p.runs if r.status == "running"]

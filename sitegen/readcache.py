@@ -174,6 +174,16 @@ class _Entries(MutableMapping):
             except KeyError:
                 pass
 
+    def unload(self) -> None:
+        """Let go of every entry whose group's file holds it as it is (after a save): the
+        group is read again, from its file, when one of its keys is next asked for."""
+        for group, shard in list(self.clean.items()):
+            for key in shard.keys:
+                self.done.pop(key, None)
+                self.raw.pop(key, None)
+            self.shards[group] = shard
+        self.clean.clear()
+
     def swap(self, key: str, entry: FileEntry) -> None:
         """The same entry in another form (its stored one): not a change."""
         self.done[key] = entry
@@ -259,6 +269,10 @@ class ReadCache:
             # (the first change after ``serve`` starts; a no-change build saves nothing).
             _LAST_SAVED[str(folder)] = (stamp, cache)
         return cache
+
+    def unload(self) -> None:
+        """``_Entries.unload``: hold only what is not on disk as it is."""
+        self.entries.unload()
 
     def save(self, path: str | Path) -> None:
         """Write the folder ``path``: for each group that changed, its new frame files, then its

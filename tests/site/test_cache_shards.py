@@ -172,3 +172,23 @@ def test_a_build_after_one_run_grew_reads_and_writes_only_its_projects_shard(tmp
     after = _shards(folder)
     changed = {name for name in before if after[name].st_ino != before[name].st_ino}
     assert changed == _names(a)
+
+
+def test_a_saved_cache_lets_go_of_its_entries_and_reads_them_back_from_its_shards(tmp_path):
+    root, folder, a, b, first = _saved(tmp_path)
+    cache = readcache._LAST_SAVED[str(folder)][1]      # the object a process keeps after its save
+    held = len(cache.entries.done)
+    assert held
+    cache.unload()
+    assert not cache.entries.done and not cache.entries.raw     # nothing held: all of it is on disk
+    before = _shards(folder)
+    again = _runs(root, ReadCache.load(folder))          # the same object, its shards read back
+    assert cache.parsed_bytes == 0                       # no file parsed again
+    assert {k: (r.steps, r.summary) for k, r in again.items()} == {k: (r.steps, r.summary) for k, r in first.items()}
+    append_steps(a, 50, 5)
+    grown = _runs(root, cache)
+    assert grown[a.name].steps == 55
+    cache.save(folder)
+    after = _shards(folder)
+    changed = {n for n in after if after[n].st_mtime_ns != before[n].st_mtime_ns}
+    assert changed == _names(a)                          # only the grown run's shard is rewritten
