@@ -80,7 +80,7 @@ class _Phases:
 
     def mark(self, name: str) -> None:
         now = time.perf_counter()
-        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self.seconds[name] = now - self._last
         self._last = now
 
 
@@ -400,8 +400,9 @@ def _write_run(book, renderer, run, extras: str, old: dict, points: int | None, 
         written.write(rel, data)
     # Only when new media came: a compare page that loaded it reloads when it changes. A run
     # without media has none (its payload says so: compare asks for no file it lacks).
-    media = {site.media_data(run)} if plan.media else set()
+    media: set[str] = set()
     if plan.media:
+        media.add(site.media_data(run))
         written.write_if_changed(site.media_data(run), media_script(key, plan.media))
     for rel, src in plan.copies.items():
         written.copy(rel, src, link=rel in plan.linkable)

@@ -21,7 +21,9 @@ from typing import Any
 
 from runpages.problems import Problem
 
-CACHE_VERSION = 4               # 2: run states per project (build_aggregates), the scan as a digest; 3: packed chart arrays; 4: a run header says whether it has media
+# 2: run states per project (build_aggregates), the scan as a digest; 3: packed chart arrays;
+# 4: a run header says whether it has media
+CACHE_VERSION = 4
 STATE_FILE = "state.json"
 READ_DIR = "read"
 LEVELS_DIR = "levels"          # zoom tiles of long runs (sitegen/longread.py), linked into the site

@@ -74,7 +74,8 @@ def warm_read_cache(found: dict, cache, folder: Path, now: float, records=None,
                 out.append("")
                 continue
             stored = [(key, cache.store(key, folder)) for key in sorted(cache.seen) if key in cache.entries]
-            out.append("[" + ",".join(f"[{json.dumps(key)},{text}]" for key, text in stored if text is not None) + "]")
+            pairs = (f"[{json.dumps(key)},{text}]" for key, text in stored if text is not None)
+            out.append("[" + ",".join(pairs) + "]")
             for key, _text in stored:        # sent to the parent: a worker holds no run it is done with
                 del cache.entries[key]
         return out

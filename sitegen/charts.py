@@ -20,9 +20,9 @@ times come from the run-wide ``"steps": {"step": ..., "t": ...}`` map, times rel
 ``"t0"``; a system series is ``{"t": ..., "y": ...}``. The arrays are packed
 (``sitegen.packed``: values as float32, times as float64, NaN/±inf kept; steps as int32 or,
 evenly spaced, ``{"a","d","n"}``). ``RunpagesData.add`` unpacks and expands them to absolute
-``time`` arrays in the browser, so scripts see the documented shape. A NaN/Infinity elsewhere is written as the
-JavaScript literal; every string goes through ``json.dumps`` with ``<``, ``>``, ``&`` and line
-separators escaped, so user text cannot end the script or the statement.
+``time`` arrays in the browser, so scripts see the documented shape. A NaN/Infinity elsewhere
+is written as the JavaScript literal; every string goes through ``json.dumps`` with ``<``,
+``>``, ``&`` and line separators escaped, so user text cannot end the script or the statement.
 """
 from __future__ import annotations
 
